@@ -1,0 +1,28 @@
+# Settings every first-party target links PRIVATE: language level and warnings.
+set(CMAKE_CXX_STANDARD 20)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+set(CMAKE_CXX_EXTENSIONS OFF)
+if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
+  set(CMAKE_BUILD_TYPE RelWithDebInfo CACHE STRING "Build type" FORCE)
+endif()
+
+add_library(clm_settings INTERFACE)
+target_compile_options(clm_settings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
+  -Woverloaded-virtual -Wconversion -Wformat=2
+  -Wimplicit-fallthrough)
+if(CLM_WERROR)
+  target_compile_options(clm_settings INTERFACE -Werror)
+endif()
+if(CLM_SANITIZE)
+  target_compile_options(clm_settings INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
+                                                -fno-sanitize-recover=undefined)
+  target_link_options(clm_settings INTERFACE -fsanitize=address,undefined)
+endif()
+
+# clm_add_tool(name SOURCES...): executable + libraries + install; the man page comes from man/.
+function(clm_add_tool name)
+  add_executable(${name} ${ARGN})
+  target_link_libraries(${name} PRIVATE clm_tool clm_settings)
+  install(TARGETS ${name} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endfunction()

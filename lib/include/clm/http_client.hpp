@@ -1,0 +1,42 @@
+// The HTTPS client every network tool uses (libcurl), and the mapping of its
+// failures to exit codes: refused 102, timed out 101, anything else 40.
+#pragma once
+
+#include <clm/config.hpp>
+#include <clm/json_io.hpp>
+
+#include <string>
+
+namespace clm {
+
+struct HttpResponse {
+  long status = 0;
+  std::string body;
+};
+
+// Perform one request to https://HOST:PORT<path>. body empty means GET, else POST
+// with Content-Type: application/json. Throws Error with 101/102/40 on transport failure.
+HttpResponse http_request(const Connection& conn, const std::string& path, const std::string& body);
+
+// The server's answer to a WebAPI call.
+struct ApiResult {
+  long http_status = 0;
+  json body;  // the server's JSON object; empty object when it sent none
+
+  // Return the errorcode of the body (0 when absent and the status is 2xx, -1 when absent otherwise).
+  int errorcode() const;
+
+  // Return whether the call succeeded: 2xx status and errorcode 0.
+  bool ok() const;
+};
+
+// POST request (a JSON object) to path, or GET when request is null; return the answer.
+ApiResult call_api(const Connection& conn, const std::string& path, const json& request);
+
+// Return body with "http_status" added when the call failed, as tools print it.
+json api_output(const ApiResult& result);
+
+// Throw Error(http_error) explaining a failed call (HTTP status, errorcode and its meaning).
+void throw_api_failure(const ApiResult& result, const std::string& what);
+
+}  // namespace clm

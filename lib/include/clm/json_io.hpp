@@ -1,0 +1,56 @@
+// JSON on stdin and stdout, the way every tool reads and writes it.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace clm {
+
+using nlohmann::json;
+
+enum class Pretty { no, yes };
+
+// Write one JSON value on one line (or indented with Pretty::yes), then flush.
+// Invalid UTF-8 in strings is replaced rather than thrown on.
+void write_json(std::ostream& out, const json& value, Pretty pretty);
+
+// Return value serialized the way write_json writes it, without the newline.
+std::string dump_json(const json& value, Pretty pretty = Pretty::no);
+
+// Parse text as JSON; return nullopt when it is not valid JSON.
+std::optional<json> parse_json(std::string_view text);
+
+// Values a tool needs, from its flags first and then from one JSON object on stdin.
+//
+// stdin is read only when a needed value was not given as a flag and stdin is not
+// a terminal, and then read once. A value found nowhere is Error(missing_parameter)
+// naming both the option and the JSON field, so cron jobs fail instead of hanging.
+class Inputs {
+public:
+  // Read from in; stdin_is_terminal disables reading (a human would have to type JSON).
+  Inputs(std::istream& in, bool stdin_is_terminal);
+
+  // Return flag when given, else the string (or number) field of the stdin object, else nullopt.
+  std::optional<std::string> optional(const std::optional<std::string>& flag, std::string_view field);
+
+  // Return flag when given, else the stdin field; throw Error(missing_parameter) naming option.
+  std::string require(const std::optional<std::string>& flag, std::string_view field, std::string_view option);
+
+  // Return the JSON object read from stdin (reading it now if needed), or nullopt when there is none.
+  const std::optional<json>& stdin_object();
+
+private:
+  std::istream& m_in;
+  bool m_terminal;
+  bool m_read = false;
+  std::optional<json> m_object;
+};
+
+// Return whether standard input is a terminal.
+bool stdin_is_terminal();
+
+}  // namespace clm

@@ -1,0 +1,122 @@
+#include <clm/atomic_file.hpp>
+#include <clm/error.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace clm {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+[[noreturn]] void throw_write(const fs::path& path, const char* step, int err)
+{
+  throw Error(ExitCode::file_write, path.string() + ": " + step + ": " + std::strerror(err));
+}
+
+// Remove the temporary file unless released: the error path of write_file_atomic.
+class TempFileGuard {
+public:
+  explicit TempFileGuard(std::string path) : m_path(std::move(path)) {}
+  ~TempFileGuard()
+  {
+    if (!m_path.empty()) {
+      ::unlink(m_path.c_str());
+    }
+  }
+  TempFileGuard(const TempFileGuard&) = delete;
+  TempFileGuard& operator=(const TempFileGuard&) = delete;
+  void release() { m_path.clear(); }
+
+private:
+  std::string m_path;
+};
+
+void fsync_dir(const fs::path& dir)
+{
+  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    throw_write(dir, "open directory", errno);
+  }
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) {
+    throw_write(dir, "fsync directory", err);
+  }
+}
+
+}  // namespace
+
+void write_file_atomic(const fs::path& path, std::string_view data, mode_t mode)
+{
+  const fs::path dir = path.parent_path();
+  std::string tmpl = (dir / ("." + path.filename().string() + ".tmp.XXXXXX")).string();
+  // mkstemp creates the file 0600, so a secret is never readable by others, even briefly.
+  const int fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
+  if (fd < 0) {
+    throw_write(path, "create temporary file", errno);
+  }
+  TempFileGuard guard(tmpl);
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      const int err = errno;
+      ::close(fd);
+      throw_write(path, "write", err);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    throw_write(path, "fsync", err);
+  }
+  if (::close(fd) != 0) {
+    throw_write(path, "close", errno);
+  }
+  if (::rename(tmpl.c_str(), path.c_str()) != 0) {
+    throw_write(path, "rename", errno);
+  }
+  guard.release();
+  fsync_dir(dir);
+}
+
+std::string read_file(const fs::path& path)
+{
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw Error(ExitCode::file_read, path.string() + ": cannot open: " + std::strerror(errno));
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) {
+    throw Error(ExitCode::file_read, path.string() + ": read failed");
+  }
+  return ss.str();
+}
+
+std::string read_secret_file(const fs::path& path)
+{
+  std::string text = read_file(path);
+  const auto eol = text.find_first_of("\r\n");
+  if (eol != std::string::npos) {
+    text.resize(eol);
+  }
+  if (text.empty()) {
+    throw Error(ExitCode::bad_file_format, path.string() + ": the first line is empty");
+  }
+  return text;
+}
+
+}  // namespace clm

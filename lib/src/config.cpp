@@ -1,0 +1,224 @@
+#include <clm/atomic_file.hpp>
+#include <clm/config.hpp>
+#include <clm/error.hpp>
+#include <clm/state.hpp>
+
+#include <charconv>
+#include <cstdlib>
+#include <sstream>
+
+namespace clm {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string trim(const std::string& s)
+{
+  const auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) {
+    return "";
+  }
+  const auto e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+// One setting with where it came from, so an error can name the culprit.
+struct Value {
+  std::string text;
+  std::string origin;  // "--port", "CLM_PORT", "/etc/clm/clm.conf: port"
+  ExitCode bad_code;   // bad_parameter for flags and environment, bad_config for files
+};
+
+class Resolver {
+public:
+  Resolver(const EnvLookup& env, std::map<std::string, std::string> file, std::string file_name)
+    : m_env(env), m_file(std::move(file)), m_file_name(std::move(file_name))
+  {
+  }
+
+  // Return the first of flag, environment variable, config key that is set.
+  std::optional<Value> get(const std::optional<std::string>& flag, const std::string& option,
+                           const std::string& env_name, const std::string& key) const
+  {
+    if (flag) {
+      return Value{*flag, option, ExitCode::bad_parameter};
+    }
+    if (!env_name.empty()) {
+      if (auto v = m_env(env_name); v && !v->empty()) {
+        return Value{*v, env_name, ExitCode::bad_parameter};
+      }
+    }
+    if (auto it = m_file.find(key); it != m_file.end()) {
+      return Value{it->second, m_file_name + ": " + key, ExitCode::bad_config};
+    }
+    return std::nullopt;
+  }
+
+private:
+  const EnvLookup& m_env;
+  std::map<std::string, std::string> m_file;
+  std::string m_file_name;
+};
+
+long parse_number(const Value& v, long min, long max)
+{
+  long n = 0;
+  const char* end = v.text.data() + v.text.size();
+  const auto [ptr, ec] = std::from_chars(v.text.data(), end, n);
+  if (ec != std::errc() || ptr != end || n < min || n > max) {
+    throw Error(v.bad_code, v.origin + ": '" + v.text + "' is not a number in " + std::to_string(min) + ".."
+                              + std::to_string(max));
+  }
+  return n;
+}
+
+void check_host(const Value& v)
+{
+  if (v.text.empty() || v.text.find_first_of(" /?#@\t") != std::string::npos) {
+    throw Error(v.bad_code, v.origin + ": '" + v.text + "' is not a host name or IP address");
+  }
+}
+
+std::map<std::string, std::string> config_for(const ConnectionFlags& flags, const EnvLookup& env,
+                                              std::string& name)
+{
+  std::optional<std::string> explicit_path = flags.config;
+  if (!explicit_path) {
+    if (auto v = env("CLM_CONFIG"); v && !v->empty()) {
+      explicit_path = v;
+    }
+  }
+  if (explicit_path) {
+    name = *explicit_path;
+    return read_config_file(*explicit_path);
+  }
+  std::map<std::string, std::string> merged;
+  std::error_code ec;
+  // The legacy agent file contributes host= and port= only, and clm.conf wins over it.
+  if (fs::exists(k_legacy_config, ec)) {
+    for (auto& [k, v] : read_config_file(k_legacy_config)) {
+      if (k == "host" || k == "port") {
+        merged[k] = v;
+      }
+    }
+    name = k_legacy_config;
+  }
+  if (fs::exists(k_default_config, ec)) {
+    for (auto& [k, v] : read_config_file(k_default_config)) {
+      merged[k] = v;
+    }
+    name = k_default_config;
+  }
+  return merged;
+}
+
+fs::path state_dir_of(const Resolver& r, const ConnectionFlags& flags)
+{
+  if (auto v = r.get(flags.state_dir, "--state-dir", "CLM_STATE_DIR", "state_dir")) {
+    if (v->text.empty()) {
+      throw Error(v->bad_code, v->origin + ": empty path");
+    }
+    return v->text;
+  }
+  return StateDir::default_path();
+}
+
+}  // namespace
+
+EnvLookup process_env()
+{
+  return [](const std::string& name) -> std::optional<std::string> {
+    if (const char* v = std::getenv(name.c_str())) {
+      return std::string(v);
+    }
+    return std::nullopt;
+  };
+}
+
+std::map<std::string, std::string> read_config_file(const fs::path& path)
+{
+  std::istringstream in(read_file(path));
+  std::map<std::string, std::string> out;
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    line = trim(line);
+    if (line.empty() || line[0] == '#' || line[0] == ';') {
+      continue;
+    }
+    const auto eq = line.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw Error(ExitCode::bad_config, path.string() + ":" + std::to_string(lineno) + ": expected key=value");
+    }
+    std::string key = trim(line.substr(0, eq));
+    std::string value = trim(line.substr(eq + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+fs::path resolve_state_dir(const ConnectionFlags& flags, const EnvLookup& env)
+{
+  std::string name;
+  return state_dir_of(Resolver(env, config_for(flags, env, name), name), flags);
+}
+
+Settings resolve_settings(const ConnectionFlags& flags, const EnvLookup& env)
+{
+  std::string name;
+  const Resolver r(env, config_for(flags, env, name), name);
+  Settings s;
+  Connection& c = s.connection;
+
+  const auto host = r.get(flags.host, "--host", "CLM_HOST", "host");
+  if (!host) {
+    throw Error(ExitCode::missing_parameter, "missing --host (or CLM_HOST, or host= in the config file)");
+  }
+  check_host(*host);
+  c.host = host->text;
+  if (auto v = r.get(flags.port, "--port", "CLM_PORT", "port")) {
+    c.port = static_cast<int>(parse_number(*v, 1, 65535));
+  }
+  if (auto v = r.get(flags.cacert, "--cacert", "CLM_CACERT", "cacert")) {
+    c.cacert = v->text;
+  }
+  c.insecure = flags.insecure;
+  if (auto v = r.get(flags.timeout, "--timeout", "CLM_TIMEOUT", "timeout")) {
+    c.timeout = parse_number(*v, 1, k_max_timeout);
+  }
+  if (auto v = r.get(flags.connect_timeout, "--connect-timeout", "CLM_CONNECT_TIMEOUT", "connect_timeout")) {
+    c.connect_timeout = parse_number(*v, 1, k_max_timeout);
+  }
+  // A connection cannot take longer than the whole exchange.
+  c.connect_timeout = std::min(c.connect_timeout, c.timeout);
+
+  if (auto v = r.get(flags.proxy, "--proxy", "CLM_PROXY", "proxy")) {
+    const auto colon = v->text.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+      throw Error(v->bad_code, v->origin + ": '" + v->text + "' is not HOST:PORT");
+    }
+    check_host(Value{v->text.substr(0, colon), v->origin, v->bad_code});
+    parse_number(Value{v->text.substr(colon + 1), v->origin, v->bad_code}, 1, 65535);
+    c.proxy = "http://" + v->text;
+  } else if (auto ph = r.get(flags.proxy_host, "--proxy-host", "CLM_PROXY_HOST", "proxy_host")) {
+    check_host(*ph);
+    const auto pp = r.get(flags.proxy_port, "--proxy-port", "CLM_PROXY_PORT", "proxy_port");
+    if (!pp) {
+      throw Error(ExitCode::missing_parameter, "--proxy-host needs --proxy-port");
+    }
+    c.proxy = "http://" + ph->text + ":" + std::to_string(parse_number(*pp, 1, 65535));
+  }
+
+  if (auto v = r.get(flags.license_key_file, "--license-key-file", "CLM_LICENSE_KEY_FILE", "license_key_file")) {
+    c.license_key = read_secret_file(v->text);
+  }
+  s.state_dir = state_dir_of(r, flags);
+  return s;
+}
+
+}  // namespace clm

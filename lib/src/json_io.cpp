@@ -1,0 +1,89 @@
+#include <clm/error.hpp>
+#include <clm/json_io.hpp>
+
+#include <istream>
+#include <iterator>
+#include <ostream>
+#include <unistd.h>
+
+namespace clm {
+
+std::string dump_json(const json& value, Pretty pretty)
+{
+  return value.dump(pretty == Pretty::yes ? 2 : -1, ' ', false, json::error_handler_t::replace);
+}
+
+void write_json(std::ostream& out, const json& value, Pretty pretty)
+{
+  out << dump_json(value, pretty) << '\n';
+  out.flush();
+}
+
+std::optional<json> parse_json(std::string_view text)
+{
+  json j = json::parse(text.begin(), text.end(), nullptr, false);
+  if (j.is_discarded()) {
+    return std::nullopt;
+  }
+  return j;
+}
+
+bool stdin_is_terminal()
+{
+  return ::isatty(STDIN_FILENO) == 1;
+}
+
+Inputs::Inputs(std::istream& in, bool stdin_is_terminal) : m_in(in), m_terminal(stdin_is_terminal) {}
+
+const std::optional<json>& Inputs::stdin_object()
+{
+  if (m_read || m_terminal) {
+    return m_object;
+  }
+  m_read = true;
+  const std::string text{std::istreambuf_iterator<char>(m_in), std::istreambuf_iterator<char>()};
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return m_object;  // EOF or blank: nothing was piped in
+  }
+  auto j = parse_json(text);
+  if (!j || !j->is_object()) {
+    throw Error(ExitCode::bad_parameter, "stdin: expected one JSON object");
+  }
+  m_object = std::move(j);
+  return m_object;
+}
+
+std::optional<std::string> Inputs::optional(const std::optional<std::string>& flag, std::string_view field)
+{
+  if (flag) {
+    return flag;
+  }
+  const auto& obj = stdin_object();
+  if (!obj) {
+    return std::nullopt;
+  }
+  const auto it = obj->find(field);
+  if (it == obj->end() || it->is_null()) {
+    return std::nullopt;
+  }
+  if (it->is_string()) {
+    return it->get<std::string>();
+  }
+  if (it->is_number_integer()) {
+    return std::to_string(it->get<long long>());
+  }
+  throw Error(ExitCode::bad_parameter, "stdin: field \"" + std::string(field) + "\" is not a string");
+}
+
+std::string Inputs::require(const std::optional<std::string>& flag, std::string_view field, std::string_view option)
+{
+  if (auto v = optional(flag, field)) {
+    return *v;
+  }
+  std::string msg = "missing " + std::string(option);
+  msg += m_terminal ? " (stdin is a terminal, so it was not read)"
+                    : " (not given, and no \"" + std::string(field) + "\" field in the JSON on stdin)";
+  throw Error(ExitCode::missing_parameter, msg);
+}
+
+}  // namespace clm

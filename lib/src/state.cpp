@@ -1,0 +1,121 @@
+#include <clm/atomic_file.hpp>
+#include <clm/error.hpp>
+#include <clm/json_io.hpp>
+#include <clm/state.hpp>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace clm {
+
+namespace fs = std::filesystem;
+
+StateDir::StateDir(fs::path dir) : m_dir(std::move(dir)) {}
+
+StateDir::~StateDir()
+{
+  if (m_lock_fd >= 0) {
+    ::close(m_lock_fd);  // releases the flock
+  }
+}
+
+fs::path StateDir::default_path()
+{
+  if (::geteuid() == 0) {
+    return "/var/lib/clm";
+  }
+  if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg && *xdg) {
+    return fs::path(xdg) / "clm";
+  }
+  const char* home = std::getenv("HOME");
+  return fs::path(home && *home ? home : "/") / ".local/state/clm";
+}
+
+void StateDir::ensure_dir() const
+{
+  std::error_code ec;
+  if (fs::is_directory(m_dir, ec)) {
+    return;
+  }
+  if (!m_dir.parent_path().empty()) {
+    fs::create_directories(m_dir.parent_path(), ec);
+  }
+  if (::mkdir(m_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    throw Error(ExitCode::file_write, m_dir.string() + ": cannot create state directory: " + std::strerror(errno));
+  }
+}
+
+void StateDir::lock()
+{
+  ensure_dir();
+  const fs::path lock_path = m_dir / "lock";
+  m_lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (m_lock_fd < 0) {
+    throw Error(ExitCode::file_write, lock_path.string() + ": cannot open lock file: " + std::strerror(errno));
+  }
+  if (::flock(m_lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      throw Error(ExitCode::already_running,
+                  "another clm run holds the state directory lock " + lock_path.string());
+    }
+    throw Error(ExitCode::file_write, lock_path.string() + ": flock: " + std::strerror(errno));
+  }
+}
+
+fs::path StateDir::id_file() const
+{
+  return m_dir / "id.json";
+}
+
+std::optional<IdCredential> StateDir::load_id() const
+{
+  std::error_code ec;
+  if (!fs::exists(id_file(), ec)) {
+    return std::nullopt;
+  }
+  const auto j = parse_json(read_file(id_file()));
+  if (!j || !j->is_object() || !(*j)["keyid"].is_string() || !(*j)["key"].is_string()) {
+    throw Error(ExitCode::bad_file_format, id_file().string() + ": not a stored ID/password (want keyid and key)");
+  }
+  return IdCredential{(*j)["keyid"].get<std::string>(), (*j)["key"].get<std::string>()};
+}
+
+IdCredential StateDir::require_id() const
+{
+  auto cred = load_id();
+  if (!cred) {
+    throw Error(ExitCode::not_verified,
+                "no verified ID/password in " + m_dir.string() + "; run 'clm-id verify' first");
+  }
+  return *cred;
+}
+
+bool StateDir::save_id(const IdCredential& cred)
+{
+  const auto old = load_id();
+  if (old && old->keyid == cred.keyid && old->key == cred.key) {
+    return false;
+  }
+  ensure_dir();
+  write_file_atomic(id_file(), dump_json(json{{"keyid", cred.keyid}, {"key", cred.key}}) + "\n", 0600);
+  return true;
+}
+
+bool StateDir::forget_id(const std::string& keyid)
+{
+  const auto old = load_id();
+  if (!old || old->keyid != keyid) {
+    return false;
+  }
+  if (::unlink(id_file().c_str()) != 0) {
+    throw Error(ExitCode::file_write, id_file().string() + ": cannot remove: " + std::strerror(errno));
+  }
+  return true;
+}
+
+}  // namespace clm

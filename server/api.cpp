@@ -1,0 +1,49 @@
+#include "api.hpp"
+
+#include <clm/api_error.hpp>
+
+namespace clm::server {
+
+ApiResponse error_response(int errorcode)
+{
+  return {http_status_for(errorcode), json{{"errorcode", errorcode}}};
+}
+
+json parse_request(std::string_view body)
+{
+  auto j = parse_json(body);
+  if (!j || !j->is_object()) {
+    throw ApiError{1101, "request body is not a JSON object"};
+  }
+  return std::move(*j);
+}
+
+std::optional<std::string> optional_string(const json& req, const char* field)
+{
+  const auto it = req.find(field);
+  if (it == req.end() || it->is_null()) {
+    return std::nullopt;
+  }
+  if (!it->is_string()) {
+    throw ApiError{1103, std::string(field) + " is not a string"};
+  }
+  return it->get<std::string>();
+}
+
+std::string required_string(const json& req, const char* field)
+{
+  auto v = optional_string(req, field);
+  if (!v) {
+    throw ApiError{1102, std::string(field) + " is missing"};
+  }
+  return std::move(*v);
+}
+
+void check_value(const std::optional<std::string>& problem, const char* field)
+{
+  if (problem) {
+    throw ApiError{1104, std::string(field) + " " + *problem};
+  }
+}
+
+}  // namespace clm::server

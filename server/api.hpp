@@ -1,0 +1,40 @@
+// What every WebAPI handler shares: the error it throws, the answer it returns,
+// and field readers that turn a bad request into the spec's errorcodes.
+#pragma once
+
+#include <clm/json_io.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace clm::server {
+
+// A request the API refuses, with the appendix 7.1 errorcode; detail goes to the log only.
+struct ApiError {
+  int errorcode;
+  std::string detail;
+};
+
+// A handler's answer: HTTP status and JSON body.
+struct ApiResponse {
+  int status;
+  json body;
+};
+
+// Return the response for err: the spec's HTTP status and {"errorcode": N}.
+ApiResponse error_response(int errorcode);
+
+// Return body parsed as a JSON object; throw ApiError 1101 when it is not one.
+json parse_request(std::string_view body);
+
+// Return the string field; throw 1102 when it is missing or null, 1103 when not a string.
+std::string required_string(const json& req, const char* field);
+
+// Return the string field or nullopt when missing or null; throw 1103 when not a string.
+std::optional<std::string> optional_string(const json& req, const char* field);
+
+// Throw ApiError 1104 naming field when problem is set (a value out of range).
+void check_value(const std::optional<std::string>& problem, const char* field);
+
+}  // namespace clm::server

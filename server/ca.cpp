@@ -1,0 +1,476 @@
+#include "ca.hpp"
+
+#include <clm/error.hpp>
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <array>
+#include <climits>
+#include <ctime>
+#include <memory>
+#include <string_view>
+
+namespace clm::server {
+
+namespace {
+
+constexpr int k_root_days = 7305;     // 20 years, leap days included
+constexpr int k_issuing_days = 3653;  // 10 years, leap days included
+constexpr long k_skew_seconds = 5 * 60;
+constexpr std::size_t k_serial_bytes = 16;
+constexpr int k_rsa_bits = 2048;
+constexpr int k_max_common_name = 64;  // ub-common-name of RFC 5280
+
+std::string openssl_reason()
+{
+  const unsigned long e = ERR_get_error();
+  if (e == 0) {
+    return "unknown OpenSSL error";
+  }
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  ERR_clear_error();
+  return buf;
+}
+
+[[noreturn]] void throw_openssl(const std::string& what)
+{
+  throw Error(ExitCode::internal, what + ": " + openssl_reason());
+}
+
+[[noreturn]] void throw_internal(const std::string& what)
+{
+  ERR_clear_error();
+  throw Error(ExitCode::internal, what);
+}
+
+// Deleter calling an OpenSSL free function, so std::unique_ptr stays pointer-sized.
+template <auto Free>
+struct Deleter {
+  template <typename T>
+  void operator()(T* p) const
+  {
+    Free(p);
+  }
+};
+
+template <typename T, auto Free>
+using Ptr = std::unique_ptr<T, Deleter<Free>>;
+
+using Bio = Ptr<BIO, BIO_free_all>;
+using Bignum = Ptr<BIGNUM, BN_free>;
+using Asn1Integer = Ptr<ASN1_INTEGER, ASN1_INTEGER_free>;
+using Asn1String = Ptr<ASN1_STRING, ASN1_STRING_free>;
+using Pkey = Ptr<EVP_PKEY, EVP_PKEY_free>;
+using PkeyCtx = Ptr<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
+using Cert = Ptr<X509, X509_free>;
+using Name = Ptr<X509_NAME, X509_NAME_free>;
+using Extension = Ptr<X509_EXTENSION, X509_EXTENSION_free>;
+using GeneralName = Ptr<GENERAL_NAME, GENERAL_NAME_free>;
+using GeneralNames = Ptr<GENERAL_NAMES, GENERAL_NAMES_free>;
+using Store = Ptr<X509_STORE, X509_STORE_free>;
+using StoreCtx = Ptr<X509_STORE_CTX, X509_STORE_CTX_free>;
+
+void free_cert_stack(STACK_OF(X509) * s)
+{
+  sk_X509_pop_free(s, X509_free);
+}
+
+using CertStack = Ptr<STACK_OF(X509), free_cert_stack>;
+
+const unsigned char* bytes(std::string_view s)
+{
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+// Return a read-only memory BIO over text; text must outlive it.
+Bio read_bio(std::string_view text, const char* what)
+{
+  if (text.size() > static_cast<std::size_t>(INT_MAX)) {
+    throw_internal(std::string(what) + ": PEM text too large");
+  }
+  Bio bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
+  if (!bio) {
+    throw_openssl(std::string(what) + ": BIO_new_mem_buf");
+  }
+  return bio;
+}
+
+Bio write_bio()
+{
+  Bio bio(BIO_new(BIO_s_mem()));
+  if (!bio) {
+    throw_openssl("BIO_new");
+  }
+  return bio;
+}
+
+// Return everything written to a memory BIO.
+std::string bio_text(BIO* bio)
+{
+  char* data = nullptr;
+  // BIO_get_mem_data is a macro with a C cast; call what it expands to.
+  const long n = BIO_ctrl(bio, BIO_CTRL_INFO, 0, &data);
+  if (n < 0 || (n > 0 && data == nullptr)) {
+    throw_openssl("BIO_get_mem_data");
+  }
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
+Cert parse_cert(std::string_view pem, const char* what)
+{
+  const Bio bio = read_bio(pem, what);
+  Cert cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (!cert) {
+    throw_openssl(std::string(what) + ": cannot parse PEM certificate");
+  }
+  return cert;
+}
+
+Pkey parse_key(std::string_view pem, const char* what)
+{
+  const Bio bio = read_bio(pem, what);
+  // An empty passphrase keeps OpenSSL from prompting on the terminal for an encrypted key.
+  Pkey key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, const_cast<char*>("")));
+  if (!key) {
+    throw_openssl(std::string(what) + ": cannot parse PEM private key");
+  }
+  return key;
+}
+
+// Return every certificate of concatenated PEM text (none for blank text).
+CertStack parse_cert_chain(std::string_view pem, const char* what)
+{
+  CertStack chain(sk_X509_new_null());
+  if (!chain) {
+    throw_openssl(std::string(what) + ": sk_X509_new_null");
+  }
+  const Bio bio = read_bio(pem, what);
+  for (;;) {
+    Cert cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    if (!cert) {
+      // PEM_R_NO_START_LINE at the end of the text is the normal way out of the loop.
+      const unsigned long e = ERR_peek_last_error();
+      if (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
+        ERR_clear_error();
+        break;
+      }
+      throw_openssl(std::string(what) + ": cannot parse PEM certificate");
+    }
+    if (sk_X509_push(chain.get(), cert.get()) == 0) {
+      throw_openssl(std::string(what) + ": sk_X509_push");
+    }
+    static_cast<void>(cert.release());  // the stack owns it now
+  }
+  return chain;
+}
+
+std::string cert_pem(X509* cert)
+{
+  const Bio bio = write_bio();
+  if (PEM_write_bio_X509(bio.get(), cert) != 1) {
+    throw_openssl("PEM_write_bio_X509");
+  }
+  return bio_text(bio.get());
+}
+
+std::string key_pem(EVP_PKEY* key)
+{
+  const Bio bio = write_bio();
+  // PEM_write_bio_PrivateKey writes unencrypted PKCS#8 ("BEGIN PRIVATE KEY").
+  if (PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    throw_openssl("PEM_write_bio_PrivateKey");
+  }
+  return bio_text(bio.get());
+}
+
+Pkey generate_key(KeyType type)
+{
+  const bool rsa = type == KeyType::rsa2048;
+  PkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, rsa ? "RSA" : "EC", nullptr));
+  if (!ctx) {
+    throw_openssl("EVP_PKEY_CTX_new_from_name");
+  }
+  if (EVP_PKEY_keygen_init(ctx.get()) <= 0) {
+    throw_openssl("EVP_PKEY_keygen_init");
+  }
+  if (rsa) {
+    if (EVP_PKEY_CTX_set_rsa_keygen_bits(ctx.get(), k_rsa_bits) <= 0) {
+      throw_openssl("EVP_PKEY_CTX_set_rsa_keygen_bits");
+    }
+  } else if (EVP_PKEY_CTX_set_group_name(ctx.get(), "P-256") <= 0) {
+    throw_openssl("EVP_PKEY_CTX_set_group_name");
+  }
+  EVP_PKEY* raw = nullptr;
+  if (EVP_PKEY_generate(ctx.get(), &raw) <= 0) {
+    throw_openssl("EVP_PKEY_generate");
+  }
+  return Pkey(raw);
+}
+
+// Return a random positive serial of k_serial_bytes bytes with the top bit cleared.
+Asn1Integer random_serial()
+{
+  std::array<unsigned char, k_serial_bytes> buf{};
+  // Zero is not positive: draw again in the (2^-127) case that it comes up.
+  while (std::all_of(buf.begin(), buf.end(), [](unsigned char b) { return b == 0; })) {
+    if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1) {
+      throw_openssl("RAND_bytes");
+    }
+    buf[0] &= 0x7f;  // a clear top bit keeps the DER INTEGER at 16 bytes, no 0x00 pad
+  }
+  const Bignum bn(BN_bin2bn(buf.data(), static_cast<int>(buf.size()), nullptr));
+  if (!bn) {
+    throw_openssl("BN_bin2bn");
+  }
+  Asn1Integer serial(BN_to_ASN1_INTEGER(bn.get(), nullptr));
+  if (!serial) {
+    throw_openssl("BN_to_ASN1_INTEGER");
+  }
+  return serial;
+}
+
+Name make_name(const std::string& common_name)
+{
+  Name name(X509_NAME_new());
+  if (!name) {
+    throw_openssl("X509_NAME_new");
+  }
+  if (X509_NAME_add_entry_by_txt(name.get(), "O", MBSTRING_UTF8, bytes("clm"), -1, -1, 0) != 1) {
+    throw_openssl("X509_NAME_add_entry_by_txt O");
+  }
+  // A longer name cannot be a commonName; the subjectAltName carries it anyway.
+  if (!common_name.empty() && common_name.size() <= static_cast<std::size_t>(k_max_common_name) &&
+      X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_UTF8, bytes(common_name), -1, -1, 0) != 1) {
+    throw_openssl("X509_NAME_add_entry_by_txt CN");
+  }
+  return name;
+}
+
+// Return a version 3 certificate for key with subject and validity set, not yet signed.
+Cert new_cert(EVP_PKEY* key, const X509_NAME* subject, int days)
+{
+  Cert cert(X509_new());
+  if (!cert) {
+    throw_openssl("X509_new");
+  }
+  if (X509_set_version(cert.get(), X509_VERSION_3) != 1) {
+    throw_openssl("X509_set_version");
+  }
+  const Asn1Integer serial = random_serial();
+  if (X509_set_serialNumber(cert.get(), serial.get()) != 1) {
+    throw_openssl("X509_set_serialNumber");
+  }
+  if (X509_set_subject_name(cert.get(), subject) != 1) {
+    throw_openssl("X509_set_subject_name");
+  }
+  std::time_t now = std::time(nullptr);
+  // Start a little in the past so peers whose clocks lag still accept the certificate.
+  if (X509_time_adj_ex(X509_getm_notBefore(cert.get()), 0, -k_skew_seconds, &now) == nullptr) {
+    throw_openssl("X509_time_adj_ex notBefore");
+  }
+  if (X509_time_adj_ex(X509_getm_notAfter(cert.get()), days, 0, &now) == nullptr) {
+    throw_openssl("X509_time_adj_ex notAfter");
+  }
+  if (X509_set_pubkey(cert.get(), key) != 1) {
+    throw_openssl("X509_set_pubkey");
+  }
+  return cert;
+}
+
+// Add the extension nid with OpenSSL config syntax value; issuer may be cert itself.
+void add_extension(X509* cert, X509* issuer, int nid, const char* value)
+{
+  X509V3_CTX ctx{};
+  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
+  const Extension ext(X509V3_EXT_nconf_nid(nullptr, &ctx, nid, value));
+  if (!ext) {
+    throw_openssl(std::string("X509V3_EXT_nconf_nid ") + OBJ_nid2sn(nid) + "=" + value);
+  }
+  if (X509_add_ext(cert, ext.get(), -1) != 1) {
+    throw_openssl(std::string("X509_add_ext ") + OBJ_nid2sn(nid));
+  }
+}
+
+void sign(X509* cert, X509* issuer, EVP_PKEY* issuer_key)
+{
+  if (X509_set_issuer_name(cert, X509_get_subject_name(issuer)) != 1) {
+    throw_openssl("X509_set_issuer_name");
+  }
+  if (X509_sign(cert, issuer_key, EVP_sha256()) <= 0) {
+    throw_openssl("X509_sign");
+  }
+}
+
+// Return whether name is acceptable as a dNSName (an IA5String): printable ASCII, no spaces.
+bool is_dns_text(std::string_view name)
+{
+  if (name.empty()) {
+    return false;
+  }
+  for (const char c : name) {
+    if (c <= ' ' || c > '~') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Return a GENERAL_NAME of type type holding data as an ASN1 string of string_type.
+GeneralName general_name(int type, int string_type, const unsigned char* data, std::size_t size)
+{
+  Asn1String value(ASN1_STRING_type_new(string_type));
+  if (!value || ASN1_STRING_set(value.get(), data, static_cast<int>(size)) != 1) {
+    throw_openssl("ASN1_STRING_set");
+  }
+  GeneralName gn(GENERAL_NAME_new());
+  if (!gn) {
+    throw_openssl("GENERAL_NAME_new");
+  }
+  GENERAL_NAME_set0_value(gn.get(), type, value.release());
+  return gn;
+}
+
+// Return the subjectAltName entries of names: IP for IPv4/IPv6 literals, DNS for the rest.
+// Built with the ASN.1 API rather than config text, so no name can inject further entries.
+GeneralNames subject_alt_names(const std::vector<std::string>& names)
+{
+  GeneralNames gens(sk_GENERAL_NAME_new_null());
+  if (!gens) {
+    throw_openssl("sk_GENERAL_NAME_new_null");
+  }
+  for (const std::string& name : names) {
+    std::array<unsigned char, 16> ip{};
+    GeneralName gn;
+    if (inet_pton(AF_INET, name.c_str(), ip.data()) == 1) {
+      gn = general_name(GEN_IPADD, V_ASN1_OCTET_STRING, ip.data(), 4);
+    } else if (inet_pton(AF_INET6, name.c_str(), ip.data()) == 1) {
+      gn = general_name(GEN_IPADD, V_ASN1_OCTET_STRING, ip.data(), 16);
+    } else if (is_dns_text(name)) {
+      gn = general_name(GEN_DNS, V_ASN1_IA5STRING, bytes(name), name.size());
+    } else {
+      throw_internal("issue_tls_certificate: bad subjectAltName \"" + name + "\"");
+    }
+    if (sk_GENERAL_NAME_push(gens.get(), gn.get()) == 0) {
+      throw_openssl("sk_GENERAL_NAME_push");
+    }
+    static_cast<void>(gn.release());  // the stack owns it now
+  }
+  return gens;
+}
+
+}  // namespace
+
+CaHierarchy create_ca(KeyType type)
+{
+  const Pkey root_key = generate_key(type);
+  const Cert root = new_cert(root_key.get(), make_name("CA").get(), k_root_days);
+  add_extension(root.get(), root.get(), NID_basic_constraints, "critical,CA:TRUE");
+  add_extension(root.get(), root.get(), NID_key_usage, "critical,keyCertSign,cRLSign");
+  add_extension(root.get(), root.get(), NID_subject_key_identifier, "hash");
+  sign(root.get(), root.get(), root_key.get());
+
+  const Pkey issuing_key = generate_key(type);
+  const Cert issuing = new_cert(issuing_key.get(), make_name("ca1").get(), k_issuing_days);
+  add_extension(issuing.get(), root.get(), NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
+  add_extension(issuing.get(), root.get(), NID_key_usage, "critical,keyCertSign,cRLSign");
+  add_extension(issuing.get(), root.get(), NID_subject_key_identifier, "hash");
+  add_extension(issuing.get(), root.get(), NID_authority_key_identifier, "keyid:always");
+  sign(issuing.get(), root.get(), root_key.get());
+
+  return CaHierarchy{
+      .root = KeyPair{.cert_pem = cert_pem(root.get()), .key_pem = key_pem(root_key.get())},
+      .issuing = KeyPair{.cert_pem = cert_pem(issuing.get()), .key_pem = key_pem(issuing_key.get())},
+  };
+}
+
+KeyPair issue_tls_certificate(const KeyPair& issuer, const std::vector<std::string>& names, KeyType type, int days)
+{
+  if (names.empty()) {
+    throw_internal("issue_tls_certificate: no names given");
+  }
+  if (days <= 0) {
+    throw_internal("issue_tls_certificate: validity must be at least one day");
+  }
+  const Cert issuer_cert = parse_cert(issuer.cert_pem, "issuer certificate");
+  const Pkey issuer_key = parse_key(issuer.key_pem, "issuer key");
+  if (X509_check_private_key(issuer_cert.get(), issuer_key.get()) != 1) {
+    throw_openssl("issue_tls_certificate: issuer key does not match issuer certificate");
+  }
+  const GeneralNames sans = subject_alt_names(names);
+
+  const Pkey key = generate_key(type);
+  const Cert cert = new_cert(key.get(), make_name(names.front()).get(), days);
+  X509* const ca = issuer_cert.get();
+  add_extension(cert.get(), ca, NID_basic_constraints, "critical,CA:FALSE");
+  add_extension(cert.get(), ca, NID_key_usage, "critical,digitalSignature,keyEncipherment");
+  add_extension(cert.get(), ca, NID_ext_key_usage, "serverAuth");
+  add_extension(cert.get(), ca, NID_subject_key_identifier, "hash");
+  add_extension(cert.get(), ca, NID_authority_key_identifier, "keyid:always");
+  if (X509_add1_ext_i2d(cert.get(), NID_subject_alt_name, sans.get(), 0, X509V3_ADD_DEFAULT) != 1) {
+    throw_openssl("X509_add1_ext_i2d subjectAltName");
+  }
+  sign(cert.get(), ca, issuer_key.get());
+
+  return KeyPair{.cert_pem = cert_pem(cert.get()), .key_pem = key_pem(key.get())};
+}
+
+std::chrono::system_clock::time_point certificate_not_after(const std::string& cert_pem)
+{
+  const Cert cert = parse_cert(cert_pem, "certificate_not_after");
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) != 1) {
+    throw_openssl("certificate_not_after: ASN1_TIME_to_tm");
+  }
+  // Calendar arithmetic in UTC, independent of the local time zone (no mktime).
+  using namespace std::chrono;
+  const year_month_day date{year{tm.tm_year + 1900}, month{static_cast<unsigned>(tm.tm_mon + 1)},
+                            day{static_cast<unsigned>(tm.tm_mday)}};
+  if (!date.ok()) {
+    throw_internal("certificate_not_after: notAfter is not a valid date");
+  }
+  return sys_days{date} + hours{tm.tm_hour} + minutes{tm.tm_min} + seconds{tm.tm_sec};
+}
+
+bool certificate_chains_to(const std::string& cert_pem, const std::string& chain_pem, const std::string& root_pem)
+{
+  const Cert cert = parse_cert(cert_pem, "certificate_chains_to: certificate");
+  const CertStack chain = parse_cert_chain(chain_pem, "certificate_chains_to: chain");
+  const Cert root = parse_cert(root_pem, "certificate_chains_to: root");
+
+  const Store store(X509_STORE_new());
+  if (!store) {
+    throw_openssl("X509_STORE_new");
+  }
+  if (X509_STORE_add_cert(store.get(), root.get()) != 1) {
+    throw_openssl("X509_STORE_add_cert");
+  }
+  const StoreCtx ctx(X509_STORE_CTX_new());
+  if (!ctx) {
+    throw_openssl("X509_STORE_CTX_new");
+  }
+  if (X509_STORE_CTX_init(ctx.get(), store.get(), cert.get(), chain.get()) != 1) {
+    throw_openssl("X509_STORE_CTX_init");
+  }
+  const int rc = X509_verify_cert(ctx.get());
+  if (rc < 0) {
+    throw_openssl("X509_verify_cert");
+  }
+  // A failed verification may leave entries behind; it is an answer, not an error.
+  ERR_clear_error();
+  return rc == 1;
+}
+
+}  // namespace clm::server

@@ -1,0 +1,28 @@
+// The clm-server subcommands, called from main.cpp after option parsing.
+#pragma once
+
+#include "data_dir.hpp"
+#include "http_server.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace clm::server {
+
+struct CommandOptions {
+  std::string data_dir;
+  std::optional<std::string> license_key_file;
+  std::vector<std::string> hostnames;
+  std::string key_type = "rsa2048";
+  std::string listen = "127.0.0.1:8443";
+  std::optional<std::string> port_file;
+};
+
+// Initialize the data directory and say where the license key and CA certificate are.
+void init_command(const CommandOptions& opts);
+
+// Initialize on first start, then serve until SIGTERM/SIGINT.
+void serve_command(const CommandOptions& opts);
+
+}  // namespace clm::server

@@ -1,0 +1,62 @@
+// The server's data directory: store, master key, license key, CA and TLS material.
+//
+//   DIR/               0700
+//   DIR/clm.db         0600  SQLite store (secrets inside are sealed with the master key)
+//   DIR/master.key     0600  AES-256-GCM master key, hex
+//   DIR/license.key    0600  license key clients send as the Basic auth password
+//   DIR/clm-server.conf      settings (password policy, ID lifetime)
+//   DIR/tls/ca.pem           the root certificate clients trust (--cacert)
+//   DIR/tls/server.pem       the server's certificate chain (public)
+#pragma once
+
+#include "ca.hpp"
+#include "id_service.hpp"
+#include "store.hpp"
+
+#include <clm/crypto.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace clm::server {
+
+struct InitOptions {
+  std::filesystem::path data_dir;
+  std::optional<std::filesystem::path> license_key_file;  // copied in; else one is generated
+  std::vector<std::string> hostnames;                      // extra TLS subjectAltNames
+  KeyType key_type = KeyType::rsa2048;
+};
+
+struct InitReport {
+  bool created = false;            // false: the directory was already initialized
+  bool license_generated = false;  // true: a new key was written to DIR/license.key
+};
+
+// Return whether dir holds an initialized server.
+bool is_initialized(const std::filesystem::path& dir);
+
+// Initialize the data directory; leave an initialized one untouched (created = false).
+InitReport init_data_dir(const InitOptions& opts);
+
+// Settings read from DIR/clm-server.conf; Error(bad_config) names a bad line.
+struct ServerSettings {
+  IdPolicy id_policy;
+};
+ServerSettings read_server_settings(const std::filesystem::path& dir);
+
+// An opened data directory, ready to serve.
+struct OpenDataDir {
+  std::unique_ptr<Store> store;
+  std::unique_ptr<SecretBox> box;
+  ServerSettings settings;
+  KeyPair tls;               // leaf certificate and its key
+  std::string tls_chain_pem; // the issuing CA certificate sent with the leaf
+};
+
+// Open an initialized data directory; Error(file_read) when a file is missing.
+OpenDataDir open_data_dir(const std::filesystem::path& dir);
+
+}  // namespace clm::server

@@ -1,0 +1,27 @@
+// clm-server: the CLM WebAPI over HTTPS, with its own CA and an embedded store.
+#include "commands.hpp"
+#include "tool_main.hpp"
+
+int main(int argc, char** argv)
+{
+  clm::server::CommandOptions o;
+  return clm::tool_main("clm-server", "CLM WebAPI server: IDs, certificates and keys over HTTPS", argc, argv,
+                        [&](CLI::App& app) {
+    auto common = [&](CLI::App* sub) {
+      sub->add_option("--data-dir", o.data_dir, "data directory (created 0700)")->required();
+      sub->add_option("--license-key-file", o.license_key_file,
+                      "license key file (default: DIR/license.key, generated at init)");
+      sub->add_option("--hostname", o.hostnames, "extra name or address for the TLS certificate (repeatable)");
+      sub->add_option("--key-type", o.key_type, "CA and TLS key type: rsa2048 (default) or ec-p256");
+    };
+    auto* init = app.add_subcommand("init", "create the data directory, store, master key, CA and TLS certificate");
+    common(init);
+    init->callback([&] { clm::server::init_command(o); });
+
+    auto* serve = app.add_subcommand("serve", "serve the WebAPI (initializing the data directory on first start)");
+    common(serve);
+    serve->add_option("--listen", o.listen, "address to listen on, HOST:PORT (default 127.0.0.1:8443; port 0 = any)");
+    serve->add_option("--port-file", o.port_file, "write the port to FILE once listening");
+    serve->callback([&] { clm::server::serve_command(o); });
+  });
+}

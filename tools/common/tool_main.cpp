@@ -1,0 +1,52 @@
+#include "tool_main.hpp"
+
+#include <clm/error.hpp>
+
+#include <iostream>
+#include <signal.h>
+
+namespace clm {
+
+namespace {
+
+ExitCode exit_code_for(const CLI::ParseError& e)
+{
+  if (dynamic_cast<const CLI::RequiredError*>(&e) || dynamic_cast<const CLI::RequiresError*>(&e)) {
+    return ExitCode::missing_parameter;
+  }
+  if (dynamic_cast<const CLI::ValidationError*>(&e) || dynamic_cast<const CLI::ConversionError*>(&e)) {
+    return ExitCode::bad_parameter;
+  }
+  return ExitCode::bad_syntax;
+}
+
+}  // namespace
+
+int tool_main(const char* name, const char* description, int argc, char** argv,
+              const std::function<void(CLI::App&)>& define)
+{
+  // A reader that closes the pipe early must not turn a finished job into a crash.
+  ::signal(SIGPIPE, SIG_IGN);
+  CLI::App app{description, name};
+  app.set_version_flag("--version", std::string(name) + " " CLM_VERSION);
+  app.fallthrough();  // global options may follow the subcommand
+  app.require_subcommand(1);
+  try {
+    define(app);
+    app.parse(argc, argv);
+    return 0;
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << name << ": error: " << e.what() << " (see " << name << " --help)\n";
+    return static_cast<int>(exit_code_for(e));
+  } catch (const Error& e) {
+    std::cerr << name << ": error: " << e.what() << '\n';
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    std::cerr << name << ": error: internal: " << e.what() << '\n';
+    return static_cast<int>(ExitCode::internal);
+  }
+}
+
+}  // namespace clm

@@ -1,0 +1,17 @@
+// The one main() of every tool: parse, run, and turn errors into the spec's exit codes.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace clm {
+
+// Build the tool's CLI11 app with define (which adds options and subcommands whose
+// callbacks do the work), parse argv and run it. Print "NAME: error: ..." on stderr
+// for any failure and return its exit code: CLI11 parse errors become 4 (missing),
+// 1 (bad value) or 5 (bad syntax); --help and --version return 0.
+int tool_main(const char* name, const char* description, int argc, char** argv,
+              const std::function<void(CLI::App&)>& define);
+
+}  // namespace clm

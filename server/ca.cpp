@@ -415,7 +415,9 @@ KeyPair issue_tls_certificate(const KeyPair& issuer, const std::vector<std::stri
   const Cert cert = new_cert(key.get(), make_name(names.front()).get(), days);
   X509* const ca = issuer_cert.get();
   add_extension(cert.get(), ca, NID_basic_constraints, "critical,CA:FALSE");
-  add_extension(cert.get(), ca, NID_key_usage, "critical,digitalSignature,keyEncipherment");
+  // RFC 5480 §3: keyEncipherment is for RSA key transport; an EC key only signs.
+  add_extension(cert.get(), ca, NID_key_usage,
+                type == KeyType::ec_p256 ? "critical,digitalSignature" : "critical,digitalSignature,keyEncipherment");
   add_extension(cert.get(), ca, NID_ext_key_usage, "serverAuth");
   add_extension(cert.get(), ca, NID_subject_key_identifier, "hash");
   add_extension(cert.get(), ca, NID_authority_key_identifier, "keyid:always");

@@ -30,7 +30,7 @@ CaHierarchy create_ca(KeyType type);
 // Issue a TLS server certificate signed by issuer: subject /O=clm/CN=<first name>,
 // subjectAltName with every entry of names (entries that parse as IPv4/IPv6 become
 // IP:..., the rest DNS:...), extendedKeyUsage serverAuth, keyUsage critical
-// digitalSignature+keyEncipherment, basicConstraints critical CA:FALSE, SKI/AKI, valid `days` days
+// digitalSignature (+keyEncipherment for RSA), basicConstraints critical CA:FALSE, SKI/AKI, valid `days` days
 // (notBefore = now - 5 minutes for clock skew), random positive 128-bit serial (top bit cleared), SHA-256.
 KeyPair issue_tls_certificate(const KeyPair& issuer, const std::vector<std::string>& names, KeyType type, int days);
 

@@ -1,0 +1,43 @@
+# Shared by scripts/setup, scripts/build, scripts/test and scripts/demo.
+# shellcheck shell=bash
+
+CLM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CLM_BUILD_DIR=${CLM_BUILD_DIR:-$CLM_ROOT/build}
+
+# Debian packages the build, the tests and the demo need.
+CLM_PACKAGES=(
+  build-essential cmake pkg-config git ca-certificates
+  libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
+  libcpp-httplib-dev libgtest-dev
+  bats bats-support bats-assert bats-file
+  scdoc man-db jq curl openssl sqlite3 python3 util-linux procps time
+)
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Install whatever of CLM_PACKAGES is missing (apt-get update once, only when needed).
+clm_install_deps() {
+  local missing=() p
+  for p in "${CLM_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    return 0
+  fi
+  log "installing: ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Configure and build into $1 (default $CLM_BUILD_DIR) with extra CMake arguments.
+clm_build() {
+  local dir=${1:-$CLM_BUILD_DIR}
+  shift || true
+  log "building in $dir"
+  cmake -S "$CLM_ROOT" -B "$dir" -DCLM_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j"$(nproc)"
+}

@@ -1,5 +1,6 @@
 #include "ca.hpp"
 
+#include <clm/crypto.hpp>
 #include <clm/error.hpp>
 
 #include <openssl/asn1.h>
@@ -33,21 +34,9 @@ constexpr std::size_t k_serial_bytes = 16;
 constexpr int k_rsa_bits = 2048;
 constexpr int k_max_common_name = 64;  // ub-common-name of RFC 5280
 
-std::string openssl_reason()
-{
-  const unsigned long e = ERR_get_error();
-  if (e == 0) {
-    return "unknown OpenSSL error";
-  }
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
-  ERR_clear_error();
-  return buf;
-}
-
 [[noreturn]] void throw_openssl(const std::string& what)
 {
-  throw Error(ExitCode::internal, what + ": " + openssl_reason());
+  throw_openssl_error(what);
 }
 
 [[noreturn]] void throw_internal(const std::string& what)

@@ -33,7 +33,7 @@ void ensure_initialized(const CommandOptions& opts, bool say_if_present)
   const std::filesystem::path dir = opts.data_dir;
   if (!report.created) {
     if (say_if_present) {
-      std::cerr << "clm-server: " << dir.string() << " is already initialized; nothing changed\n";
+      std::cerr << "clm-server: " << dir.string() << " is already initialized; nothing changed (--hostname, --key-type and --license-key-file apply only to a new directory)\n";
     }
     return;
   }

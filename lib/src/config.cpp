@@ -3,6 +3,8 @@
 #include <clm/error.hpp>
 #include <clm/state.hpp>
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdlib>
 #include <sstream>
@@ -30,35 +32,60 @@ struct Value {
   ExitCode bad_code;   // bad_parameter for flags and environment, bad_config for files
 };
 
+// A configuration file's settings, each with the file it came from.
+using FileSettings = std::map<std::string, std::pair<std::string, std::string>>;
+
+// Keys clm.conf may hold; anything else is a typo worth an error.
+constexpr std::array k_config_keys{"host",           "port",           "cacert",          "proxy",
+                                   "proxy_host",     "proxy_port",     "timeout",         "connect_timeout",
+                                   "license_key_file", "state_dir"};
+
+enum class Level { flag, env, file };
+constexpr std::array k_levels{Level::flag, Level::env, Level::file};
+
 class Resolver {
 public:
-  Resolver(const EnvLookup& env, std::map<std::string, std::string> file, std::string file_name)
-    : m_env(env), m_file(std::move(file)), m_file_name(std::move(file_name))
+  Resolver(const EnvLookup& env, FileSettings file) : m_env(env), m_file(std::move(file)) {}
+
+  // Return the setting as given at one level (flag, environment or file), if it is.
+  std::optional<Value> at(Level level, const std::optional<std::string>& flag, const std::string& option,
+                          const std::string& env_name, const std::string& key) const
   {
+    switch (level) {
+    case Level::flag:
+      if (flag) {
+        return Value{*flag, option, ExitCode::bad_parameter};
+      }
+      break;
+    case Level::env:
+      if (auto v = m_env(env_name); v && !v->empty()) {
+        return Value{*v, env_name, ExitCode::bad_parameter};
+      }
+      break;
+    case Level::file:
+      if (auto it = m_file.find(key); it != m_file.end()) {
+        return Value{it->second.first, it->second.second + ": " + key, ExitCode::bad_config};
+      }
+      break;
+    }
+    return std::nullopt;
   }
 
   // Return the first of flag, environment variable, config key that is set.
   std::optional<Value> get(const std::optional<std::string>& flag, const std::string& option,
                            const std::string& env_name, const std::string& key) const
   {
-    if (flag) {
-      return Value{*flag, option, ExitCode::bad_parameter};
-    }
-    if (!env_name.empty()) {
-      if (auto v = m_env(env_name); v && !v->empty()) {
-        return Value{*v, env_name, ExitCode::bad_parameter};
+    for (const Level level : k_levels) {
+      if (auto v = at(level, flag, option, env_name, key)) {
+        return v;
       }
-    }
-    if (auto it = m_file.find(key); it != m_file.end()) {
-      return Value{it->second, m_file_name + ": " + key, ExitCode::bad_config};
     }
     return std::nullopt;
   }
 
 private:
   const EnvLookup& m_env;
-  std::map<std::string, std::string> m_file;
-  std::string m_file_name;
+  FileSettings m_file;
 };
 
 long parse_number(const Value& v, long min, long max)
@@ -80,9 +107,24 @@ void check_host(const Value& v)
   }
 }
 
-std::map<std::string, std::string> config_for(const ConnectionFlags& flags, const EnvLookup& env,
-                                              std::string& name)
+FileSettings config_for(const ConnectionFlags& flags, const EnvLookup& env)
 {
+  FileSettings out;
+  auto take = [&](const fs::path& path, bool legacy) {
+    for (auto& [k, v] : read_config_file(path)) {
+      const bool known = std::find(k_config_keys.begin(), k_config_keys.end(), k) != k_config_keys.end();
+      if (legacy) {
+        // The agent's file holds many settings; only host= and port= are ours.
+        if (k == "host" || k == "port") {
+          out[k] = {v, path.string()};
+        }
+      } else if (!known) {
+        throw Error(ExitCode::bad_config, path.string() + ": unknown setting '" + k + "'");
+      } else {
+        out[k] = {v, path.string()};
+      }
+    }
+  };
   std::optional<std::string> explicit_path = flags.config;
   if (!explicit_path) {
     if (auto v = env("CLM_CONFIG"); v && !v->empty()) {
@@ -90,27 +132,18 @@ std::map<std::string, std::string> config_for(const ConnectionFlags& flags, cons
     }
   }
   if (explicit_path) {
-    name = *explicit_path;
-    return read_config_file(*explicit_path);
+    take(*explicit_path, false);
+    return out;
   }
-  std::map<std::string, std::string> merged;
   std::error_code ec;
-  // The legacy agent file contributes host= and port= only, and clm.conf wins over it.
+  // clm.conf is read last so it wins over the legacy agent file.
   if (fs::exists(k_legacy_config, ec)) {
-    for (auto& [k, v] : read_config_file(k_legacy_config)) {
-      if (k == "host" || k == "port") {
-        merged[k] = v;
-      }
-    }
-    name = k_legacy_config;
+    take(k_legacy_config, true);
   }
   if (fs::exists(k_default_config, ec)) {
-    for (auto& [k, v] : read_config_file(k_default_config)) {
-      merged[k] = v;
-    }
-    name = k_default_config;
+    take(k_default_config, false);
   }
-  return merged;
+  return out;
 }
 
 fs::path state_dir_of(const Resolver& r, const ConnectionFlags& flags)
@@ -164,14 +197,12 @@ std::map<std::string, std::string> read_config_file(const fs::path& path)
 
 fs::path resolve_state_dir(const ConnectionFlags& flags, const EnvLookup& env)
 {
-  std::string name;
-  return state_dir_of(Resolver(env, config_for(flags, env, name), name), flags);
+  return state_dir_of(Resolver(env, config_for(flags, env)), flags);
 }
 
 Settings resolve_settings(const ConnectionFlags& flags, const EnvLookup& env)
 {
-  std::string name;
-  const Resolver r(env, config_for(flags, env, name), name);
+  const Resolver r(env, config_for(flags, env));
   Settings s;
   Connection& c = s.connection;
 
@@ -197,21 +228,27 @@ Settings resolve_settings(const ConnectionFlags& flags, const EnvLookup& env)
   // A connection cannot take longer than the whole exchange.
   c.connect_timeout = std::min(c.connect_timeout, c.timeout);
 
-  if (auto v = r.get(flags.proxy, "--proxy", "CLM_PROXY", "proxy")) {
-    const auto colon = v->text.rfind(':');
-    if (colon == std::string::npos || colon == 0) {
-      throw Error(v->bad_code, v->origin + ": '" + v->text + "' is not HOST:PORT");
+  // --proxy and --proxy-host/--proxy-port are one setting: the first level giving either wins.
+  for (const Level level : k_levels) {
+    if (auto v = r.at(level, flags.proxy, "--proxy", "CLM_PROXY", "proxy")) {
+      const auto colon = v->text.rfind(':');
+      if (colon == std::string::npos || colon == 0) {
+        throw Error(v->bad_code, v->origin + ": '" + v->text + "' is not HOST:PORT");
+      }
+      check_host(Value{v->text.substr(0, colon), v->origin, v->bad_code});
+      parse_number(Value{v->text.substr(colon + 1), v->origin, v->bad_code}, 1, 65535);
+      c.proxy = "http://" + v->text;
+      break;
     }
-    check_host(Value{v->text.substr(0, colon), v->origin, v->bad_code});
-    parse_number(Value{v->text.substr(colon + 1), v->origin, v->bad_code}, 1, 65535);
-    c.proxy = "http://" + v->text;
-  } else if (auto ph = r.get(flags.proxy_host, "--proxy-host", "CLM_PROXY_HOST", "proxy_host")) {
-    check_host(*ph);
-    const auto pp = r.get(flags.proxy_port, "--proxy-port", "CLM_PROXY_PORT", "proxy_port");
-    if (!pp) {
-      throw Error(ExitCode::missing_parameter, "--proxy-host needs --proxy-port");
+    if (auto ph = r.at(level, flags.proxy_host, "--proxy-host", "CLM_PROXY_HOST", "proxy_host")) {
+      check_host(*ph);
+      const auto pp = r.get(flags.proxy_port, "--proxy-port", "CLM_PROXY_PORT", "proxy_port");
+      if (!pp) {
+        throw Error(ExitCode::missing_parameter, ph->origin + " needs a proxy port (--proxy-port)");
+      }
+      c.proxy = "http://" + ph->text + ":" + std::to_string(parse_number(*pp, 1, 65535));
+      break;
     }
-    c.proxy = "http://" + ph->text + ":" + std::to_string(parse_number(*pp, 1, 65535));
   }
 
   if (auto v = r.get(flags.license_key_file, "--license-key-file", "CLM_LICENSE_KEY_FILE", "license_key_file")) {

@@ -16,21 +16,9 @@ namespace {
 constexpr std::size_t k_nonce_size = 12;
 constexpr std::size_t k_tag_size = 16;
 
-std::string openssl_reason()
-{
-  const unsigned long e = ERR_get_error();
-  if (e == 0) {
-    return "unknown OpenSSL error";
-  }
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
-  ERR_clear_error();
-  return buf;
-}
-
 [[noreturn]] void throw_openssl(const std::string& what)
 {
-  throw Error(ExitCode::internal, what + ": " + openssl_reason());
+  throw_openssl_error(what);
 }
 
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
@@ -55,6 +43,19 @@ unsigned char* bytes(std::string& s)
 }
 
 }  // namespace
+
+void throw_openssl_error(const std::string& what)
+{
+  const unsigned long e = ERR_get_error();
+  std::string reason = "unknown OpenSSL error";
+  if (e != 0) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    reason = buf;
+  }
+  ERR_clear_error();
+  throw Error(ExitCode::internal, what + ": " + reason);
+}
 
 std::string random_bytes(std::size_t n)
 {

@@ -39,7 +39,10 @@ std::string url_for(const Connection& conn, const std::string& path)
 
 [[noreturn]] void throw_transport(CURLcode rc, const char* errbuf, const Connection& conn)
 {
-  const std::string where = conn.host + ":" + std::to_string(conn.port);
+  std::string where = conn.host + ":" + std::to_string(conn.port);
+  if (!conn.proxy.empty()) {
+    where += " via proxy " + conn.proxy.substr(conn.proxy.find("//") + 2);
+  }
   const std::string detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
   switch (rc) {
   case CURLE_OPERATION_TIMEDOUT:

@@ -75,6 +75,14 @@ std::optional<std::string> Inputs::optional(const std::optional<std::string>& fl
   throw Error(ExitCode::bad_parameter, "stdin: field \"" + std::string(field) + "\" is not a string");
 }
 
+std::optional<std::string> Inputs::extra(const std::optional<std::string>& flag, std::string_view field)
+{
+  if (flag || !m_read) {
+    return flag;
+  }
+  return optional(flag, field);
+}
+
 std::string Inputs::require(const std::optional<std::string>& flag, std::string_view field, std::string_view option)
 {
   if (auto v = optional(flag, field)) {

@@ -31,7 +31,7 @@ void run_create(const Options& o)
 {
   clm::Inputs in(std::cin, clm::stdin_is_terminal());
   const std::string alias = in.require(o.alias, "alias", "--alias");
-  const std::string tenant = in.optional(o.tenant, "tenantid").value_or(clm::k_default_tenantid);
+  const std::string tenant = in.extra(o.tenant, "tenantid").value_or(clm::k_default_tenantid);
   const auto settings = clm::tool_settings(o.conn);
   const auto r = clm::id_create(settings.connection, tenant, alias);
   clm::report_api_result(r, with_changed(r, r.ok()), o.out, "create ID");

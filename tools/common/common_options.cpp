@@ -1,4 +1,5 @@
 #include "common_options.hpp"
+#include "tool_main.hpp"
 
 #include <clm/atomic_file.hpp>
 
@@ -38,7 +39,7 @@ Settings tool_settings(const ConnectionFlags& flags)
 {
   Settings s = resolve_settings(flags, process_env());
   if (s.connection.insecure) {
-    std::cerr << "warning: --insecure: the server certificate is NOT verified; anyone on the path can "
+    std::cerr << tool_name() << ": warning: --insecure: the server certificate is NOT verified; anyone on the path can "
                  "read and change this exchange\n";
   }
   return s;

@@ -9,6 +9,8 @@ namespace clm {
 
 namespace {
 
+std::string g_tool_name = "clm";
+
 ExitCode exit_code_for(const CLI::ParseError& e)
 {
   if (dynamic_cast<const CLI::RequiredError*>(&e) || dynamic_cast<const CLI::RequiresError*>(&e)) {
@@ -22,18 +24,31 @@ ExitCode exit_code_for(const CLI::ParseError& e)
 
 }  // namespace
 
+const std::string& tool_name()
+{
+  return g_tool_name;
+}
+
 int tool_main(const char* name, const char* description, int argc, char** argv,
               const std::function<void(CLI::App&)>& define)
 {
   // A reader that closes the pipe early must not turn a finished job into a crash.
   ::signal(SIGPIPE, SIG_IGN);
+  g_tool_name = name;
   CLI::App app{description, name};
   app.set_version_flag("--version", std::string(name) + " " CLM_VERSION);
   app.fallthrough();  // global options may follow the subcommand
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);
   try {
     define(app);
     app.parse(argc, argv);
+    if (app.get_subcommands().empty()) {
+      std::string names;
+      for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+        names += (names.empty() ? "" : ", ") + sub->get_name();
+      }
+      throw Error(ExitCode::bad_syntax, "missing subcommand: one of " + names + " (see " + name + " --help)");
+    }
     return 0;
   } catch (const CLI::Success& e) {
     return app.exit(e);

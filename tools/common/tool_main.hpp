@@ -4,8 +4,12 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <string>
 
 namespace clm {
+
+// Return the name of the running tool ("clm-id"), for messages.
+const std::string& tool_name();
 
 // Build the tool's CLI11 app with define (which adds options and subcommands whose
 // callbacks do the work), parse argv and run it. Print "NAME: error: ..." on stderr

@@ -8,6 +8,10 @@
 
 namespace clm {
 
+// Throw Error(internal) with what and the reason at the head of OpenSSL's error queue,
+// then clear the queue.
+[[noreturn]] void throw_openssl_error(const std::string& what);
+
 // Return n bytes from the operating system's CSPRNG (OpenSSL RAND_bytes).
 std::string random_bytes(std::size_t n);
 

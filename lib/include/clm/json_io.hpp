@@ -37,6 +37,11 @@ public:
   // Return flag when given, else the string (or number) field of the stdin object, else nullopt.
   std::optional<std::string> optional(const std::optional<std::string>& flag, std::string_view field);
 
+  // Return flag when given, else the stdin field if stdin was already read for another
+  // value, else nullopt. Never reads stdin itself, so an optional value cannot swallow
+  // the input of a surrounding shell loop.
+  std::optional<std::string> extra(const std::optional<std::string>& flag, std::string_view field);
+
   // Return flag when given, else the stdin field; throw Error(missing_parameter) naming option.
   std::string require(const std::optional<std::string>& flag, std::string_view field, std::string_view option);
 

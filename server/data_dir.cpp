@@ -36,6 +36,10 @@ std::string associated_data(const std::string& pair_name)
 
 void make_dir(const fs::path& dir, mode_t mode)
 {
+  std::error_code ec;
+  if (dir.has_parent_path()) {
+    fs::create_directories(dir.parent_path(), ec);
+  }
   if (::mkdir(dir.c_str(), mode) != 0 && errno != EEXIST) {
     throw Error(ExitCode::file_write, dir.string() + ": cannot create directory: " + std::strerror(errno));
   }

@@ -172,24 +172,30 @@ void serve(const ServeOptions& opts, OpenDataDir& data)
   IdService ids(*data.store, *data.box, data.settings.id_policy, system_clock_ms());
   const std::string license = opts.license_key;
 
-  server.set_pre_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
+  server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
     t_request_start = SteadyClock::now();
     t_request_detail.clear();
-    // SystemStatus is the health check of load balancers: no license needed (chapter 1 lists none).
-    if (req.path != "/SWCLM/SystemStatus" && !license_ok(req, license)) {
-      res.status = 401;
-      res.set_header("WWW-Authenticate", "Basic realm=\"clm\"");
-      res.set_content(R"({"error":"license key required"})", k_json);
-      return httplib::Server::HandlerResponse::Handled;
-    }
     return httplib::Server::HandlerResponse::Unhandled;
   });
+  // The license is checked inside the route, after the body was read: refusing earlier
+  // would leave the body on the connection to be parsed as the next request.
+  auto licensed = [&](auto handler) {
+    return [&, handler](const httplib::Request& req, httplib::Response& res) {
+      if (!license_ok(req, license)) {
+        res.status = 401;
+        res.set_header("WWW-Authenticate", "Basic realm=\"clm\"");
+        res.set_content(R"({"error":"license key missing or wrong"})", k_json);
+        return;
+      }
+      handler(req, res);
+    };
+  };
   server.set_logger([](const httplib::Request& req, const httplib::Response& res) { log_request(req, res); });
 
-  server.Post("/SWCLM/IDInfo", [&](const httplib::Request& req, httplib::Response& res) {
+  server.Post("/SWCLM/IDInfo", licensed([&](const httplib::Request& req, httplib::Response& res) {
     handle(res, [&] { return ids.post(req.body); });
-  });
-  server.Get("/SWCLM/IDInfo", [&](const httplib::Request& req, httplib::Response& res) {
+  }));
+  server.Get("/SWCLM/IDInfo", licensed([&](const httplib::Request& req, httplib::Response& res) {
     handle(res, [&] {
       std::optional<std::string> keyid;
       if (req.has_param("keyid")) {
@@ -197,7 +203,8 @@ void serve(const ServeOptions& opts, OpenDataDir& data)
       }
       return ids.get(keyid);
     });
-  });
+  }));
+  // SystemStatus is the health check of load balancers: no license (chapter 1 lists none).
   server.Get("/SWCLM/SystemStatus", [&](const httplib::Request&, httplib::Response& res) {
     handle(res, [&] {
       data.store->check_health();

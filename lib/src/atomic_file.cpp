@@ -94,6 +94,10 @@ void write_file_atomic(const fs::path& path, std::string_view data, mode_t mode)
 
 std::string read_file(const fs::path& path)
 {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    throw Error(ExitCode::file_read, path.string() + ": is a directory");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw Error(ExitCode::file_read, path.string() + ": cannot open: " + std::strerror(errno));

@@ -99,6 +99,15 @@ std::string base64_decode(std::string_view text)
   if (text.size() % 4 != 0) {
     throw Error(ExitCode::bad_file_format, "not base64: length is not a multiple of 4");
   }
+  // EVP_DecodeBlock is lenient about '=': allow at most two, and only at the very end.
+  const std::size_t data_end = text.find_last_not_of('=') + 1;
+  const std::size_t padding = text.size() - data_end;
+  if (padding > 2 || (padding > 0 && data_end == 0)
+      || text.substr(0, data_end).find_first_not_of(
+           "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+           != std::string_view::npos) {
+    throw Error(ExitCode::bad_file_format, "not base64");
+  }
   std::string out(3 * text.size() / 4 + 1, '\0');
   const int len = EVP_DecodeBlock(bytes(out), bytes(text), static_cast<int>(text.size()));
   if (len < 0) {

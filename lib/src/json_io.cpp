@@ -70,7 +70,7 @@ std::optional<std::string> Inputs::optional(const std::optional<std::string>& fl
     return it->get<std::string>();
   }
   if (it->is_number_integer()) {
-    return std::to_string(it->get<long long>());
+    return it->dump();  // signed or unsigned, every digit kept
   }
   throw Error(ExitCode::bad_parameter, "stdin: field \"" + std::string(field) + "\" is not a string");
 }

@@ -238,8 +238,10 @@ TEST_P(CaTest, TlsCertificateHasServerProfile)
   EXPECT_EQ(X509_get_extension_flags(cert.get()) & EXFLAG_CA, 0u);
   EXPECT_TRUE(is_critical(cert.get(), NID_basic_constraints));
   EXPECT_TRUE(is_critical(cert.get(), NID_key_usage));
-  EXPECT_EQ(X509_get_key_usage(cert.get()),
-            static_cast<std::uint32_t>(KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT));
+  // RFC 5480: keyEncipherment only for RSA keys.
+  const std::uint32_t expected_usage =
+    GetParam() == KeyType::rsa2048 ? KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT : KU_DIGITAL_SIGNATURE;
+  EXPECT_EQ(X509_get_key_usage(cert.get()), expected_usage);
   EXPECT_NE(X509_get0_subject_key_id(cert.get()), nullptr);
   const ASN1_OCTET_STRING* aki = X509_get0_authority_key_id(cert.get());
   ASSERT_NE(aki, nullptr);

@@ -1,0 +1,305 @@
+#!/usr/bin/env bats
+# clm-server: init, serve, TLS, license checks, request log, WebAPI errors, store errors.
+
+load helpers
+
+setup_file() {
+  # The tests of a file share one server and count its log lines: never run them in parallel.
+  export BATS_NO_PARALLELIZE_WITHIN_FILE=true
+  start_server --hostname clm.test.invalid
+}
+
+teardown_file() {
+  stop_server
+}
+
+setup() {
+  load_libs
+  setup_common
+}
+
+teardown() {
+  teardown_common
+}
+
+# Print "mode sha256 path" for every file under DIR.
+dir_fingerprint() {
+  (cd "$1" && find . -type f -print0 | sort -z | xargs -0 stat -c '%a %n' &&
+    find . -type f -print0 | sort -z | xargs -0 sha256sum)
+}
+
+# ---------------------------------------------------------------------------------
+# init
+
+@test "init creates DIR 0700 with clm.db, master.key and license.key 0600 and tls/ca.pem" {
+  local dir="$BATS_TEST_TMPDIR/data"
+  run_clm -0 clm-server init --data-dir "$dir"
+  assert_output ''
+  assert_regex "$stderr" "initialized $dir"
+  assert_dir_exists "$dir"
+  assert_file_permission 700 "$dir"
+  local f
+  for f in clm.db master.key license.key; do
+    assert_file_exists "$dir/$f"
+    assert_file_permission 600 "$dir/$f"
+    assert_size_not_zero "$dir/$f"
+  done
+  assert_file_exists "$dir/tls/ca.pem"
+  run openssl x509 -in "$dir/tls/ca.pem" -noout -subject
+  assert_success
+}
+
+@test "init generates a license key and says where it is, without printing it" {
+  local dir="$BATS_TEST_TMPDIR/data"
+  run_clm -0 clm-server init --data-dir "$dir" --key-type ec-p256
+  local license
+  license=$(<"$dir/license.key")
+  [[ -n $license ]]
+  assert_regex "$stderr" "license key in $dir/license.key"
+  refute_output --partial "$license"
+  [[ $stderr != *"$license"* ]]
+}
+
+@test "the server chain (tls/server.pem: leaf + ca1) verifies against tls/ca.pem" {
+  run grep -c -- '-----BEGIN CERTIFICATE-----' "$SERVER_DIR/tls/server.pem"
+  assert_output 2
+  run openssl verify -CAfile "$SERVER_DIR/tls/ca.pem" -untrusted "$SERVER_DIR/tls/server.pem" \
+    "$SERVER_DIR/tls/server.pem"
+  assert_success
+  assert_output --partial ': OK'
+}
+
+@test "init on an initialized DIR says already initialized and changes nothing" {
+  local before after master_before
+  before=$(dir_fingerprint "$SERVER_DIR")
+  master_before=$(sha256sum <"$SERVER_DIR/master.key")
+  run_clm -0 clm-server init --data-dir "$SERVER_DIR"
+  assert_regex "$stderr" 'already initialized'
+  after=$(dir_fingerprint "$SERVER_DIR")
+  assert_equal "$(sha256sum <"$SERVER_DIR/master.key")" "$master_before"
+  assert_equal "$after" "$before"
+}
+
+@test "init --license-key-file F stores F's key and serve accepts it" {
+  local key_file="$BATS_TEST_TMPDIR/my-license" dir="$BATS_TEST_TMPDIR/lic"
+  printf 'MY-OWN-LICENSE-KEY-12345\n' >"$key_file"
+  run_clm -0 clm-server init --data-dir "$dir" --license-key-file "$key_file" --key-type ec-p256
+  refute_regex "$stderr" 'generated a license key'
+  assert_equal "$(<"$dir/license.key")" "MY-OWN-LICENSE-KEY-12345"
+  assert_file_permission 600 "$dir/license.key"
+
+  start_extra_server lic
+  API_DIR=$EXTRA_DIR API_PORT=$EXTRA_PORT API_LICENSE=MY-OWN-LICENSE-KEY-12345 \
+    api_request POST /SWCLM/IDInfo '{"mode":"create","tenantid":"TenantA","alias":"lic"}'
+  assert_equal "$API_STATUS" 201
+  assert_equal "$(jq_of "$API_BODY" .errorcode)" 0
+}
+
+# ---------------------------------------------------------------------------------
+# serve, TLS
+
+@test "serve answers GET /SWCLM/SystemStatus with 200 {\"errorcode\":0} without a license" {
+  API_LICENSE=none api_request GET /SWCLM/SystemStatus
+  assert_equal "$API_STATUS" 200
+  assert_equal "$(jq -c . <<<"$API_BODY")" '{"errorcode":0}'
+}
+
+@test "the TLS certificate's SAN covers localhost, 127.0.0.1 and ::1" {
+  run openssl x509 -in "$SERVER_DIR/tls/server.pem" -noout -ext subjectAltName
+  assert_success
+  assert_output --partial 'DNS:localhost'
+  assert_output --partial 'IP Address:127.0.0.1'
+  assert_output --regexp 'IP Address:(0:0:0:0:0:0:0:1|::1)'
+
+  local curl_args=(-sS --noproxy '*' --max-time 20 --cacert "$SERVER_DIR/tls/ca.pem")
+  run curl "${curl_args[@]}" --resolve "localhost:$SERVER_PORT:127.0.0.1" \
+    "https://localhost:$SERVER_PORT/SWCLM/SystemStatus"
+  assert_success
+  assert_output '{"errorcode":0}'
+  # Check the name [::1] while connecting over IPv4 loopback.
+  run curl "${curl_args[@]}" --connect-to "[::1]:$SERVER_PORT:127.0.0.1:$SERVER_PORT" \
+    "https://[::1]:$SERVER_PORT/SWCLM/SystemStatus"
+  assert_success
+  assert_output '{"errorcode":0}'
+  # Control: the same route with a name the certificate does not hold is refused.
+  run curl "${curl_args[@]}" --connect-to "[::2]:$SERVER_PORT:127.0.0.1:$SERVER_PORT" \
+    "https://[::2]:$SERVER_PORT/SWCLM/SystemStatus"
+  assert_failure
+}
+
+@test "serve --hostname NAME adds NAME to the TLS certificate" {
+  run openssl x509 -in "$SERVER_DIR/tls/server.pem" -noout -ext subjectAltName
+  assert_output --partial 'DNS:clm.test.invalid'
+  run curl -sS --noproxy '*' --max-time 20 --cacert "$SERVER_DIR/tls/ca.pem" \
+    --resolve "clm.test.invalid:$SERVER_PORT:127.0.0.1" "https://clm.test.invalid:$SERVER_PORT/SWCLM/SystemStatus"
+  assert_success
+  assert_output '{"errorcode":0}'
+  # A name not in the certificate is refused by a verifying client.
+  run curl -sS --noproxy '*' --max-time 20 --cacert "$SERVER_DIR/tls/ca.pem" \
+    --resolve "other.test.invalid:$SERVER_PORT:127.0.0.1" "https://other.test.invalid:$SERVER_PORT/SWCLM/SystemStatus"
+  assert_failure
+}
+
+# ---------------------------------------------------------------------------------
+# license
+
+@test "POST /SWCLM/IDInfo without credentials is refused with 401 and WWW-Authenticate: Basic" {
+  API_LICENSE=none api_request POST /SWCLM/IDInfo '{"mode":"create","tenantid":"TenantA","alias":"x"}'
+  assert_equal "$API_STATUS" 401
+  run grep -i '^WWW-Authenticate: Basic' "$API_HEADERS"
+  assert_success
+}
+
+@test "GET /SWCLM/IDInfo without credentials is refused with 401" {
+  API_LICENSE=none api_request GET '/SWCLM/IDInfo?keyid=0000000001'
+  assert_equal "$API_STATUS" 401
+  refute_regex "$API_BODY" '"key"'
+}
+
+@test "a wrong license key is refused with 401" {
+  API_LICENSE=WRONG-LICENSE-KEY api_request POST /SWCLM/IDInfo '{"mode":"create","tenantid":"TenantA","alias":"x"}'
+  assert_equal "$API_STATUS" 401
+  run grep -i '^WWW-Authenticate: Basic' "$API_HEADERS"
+  assert_success
+}
+
+# ---------------------------------------------------------------------------------
+# request log
+
+@test "each request logs one line with method, path, status, errorcode= and ms" {
+  local n
+  log_mark
+  n=$LOG_MARK
+  API_LICENSE=none api_request GET /SWCLM/SystemStatus
+  wait_until 10 log_has_at_least "$SERVER_LOG" $((n + 1))
+  api_request POST /SWCLM/IDInfo '{"mode":"create","tenantid":"TenantA","alias":"logline"}'
+  assert_equal "$API_STATUS" 201
+  wait_until 10 log_has_at_least "$SERVER_LOG" $((n + 2))
+  api_request POST /SWCLM/IDInfo '{"mode":"bogus"}'
+  assert_equal "$API_STATUS" 400
+  wait_until 10 log_has_at_least "$SERVER_LOG" $((n + 3))
+
+  run tail -n 3 "$SERVER_LOG"
+  assert_line --index 0 --regexp 'GET /SWCLM/SystemStatus 200 errorcode=0 [0-9.]+ ?ms'
+  assert_line --index 1 --regexp 'POST /SWCLM/IDInfo 201 errorcode=0 [0-9.]+ ?ms'
+  assert_line --index 2 --regexp 'POST /SWCLM/IDInfo 400 errorcode=1103 [0-9.]+ ?ms'
+  assert_equal "$(request_lines "$SERVER_LOG")" $((n + 3))
+}
+
+@test "a request refused with 401 logs exactly one line and its body is not run as another request" {
+  local n body
+  log_mark
+  n=$LOG_MARK
+  # The body is itself a complete HTTP request: a server that does not consume the body of
+  # a refused request would read it as a second request on the same connection.
+  body="$BATS_TEST_TMPDIR/smuggled"
+  printf 'GET /SWCLM/SystemStatus HTTP/1.1\r\nHost: x\r\n\r\n' >"$body"
+  API_LICENSE=none api_request POST /SWCLM/IDInfo "@$body"
+  assert_equal "$API_STATUS" 401
+  # A marker request: once its line is there, every earlier line is too.
+  api_request GET /SWCLM/IDInfo?keyid=0000000077
+  wait_until 10 grep -q 'GET /SWCLM/IDInfo 200' "$SERVER_LOG"
+  printf 'request lines logged by this test:\n' >&2
+  grep 'errorcode=' "$SERVER_LOG" | tail -n +$((n + 1)) >&2
+  assert_equal "$(request_lines "$SERVER_LOG")" $((n + 2))
+  run tail -n 2 "$SERVER_LOG"
+  assert_line --index 0 --regexp 'POST /SWCLM/IDInfo 401 errorcode=- '
+  assert_line --index 1 --regexp 'GET /SWCLM/IDInfo 200 errorcode=0 '
+}
+
+@test "the request log never holds the license key or a generated password" {
+  local n license key
+  license=$(<"$SERVER_DIR/license.key")
+  n=$(request_lines "$SERVER_LOG")
+  api_request POST /SWCLM/IDInfo '{"mode":"create","tenantid":"TenantA","alias":"secretcheck"}'
+  assert_equal "$API_STATUS" 201
+  key=$(jq_of "$API_BODY" .key)
+  local keyid
+  keyid=$(jq_of "$API_BODY" .keyid)
+  [[ ${#key} -ge 8 ]]
+  api_request GET "/SWCLM/IDInfo?keyid=$keyid"
+  assert_equal "$(jq_of "$API_BODY" '.keyinfo[0].key')" "$key"
+  api_request POST /SWCLM/IDInfo "{\"mode\":\"auth\",\"keyid\":\"$keyid\",\"key\":\"$key\"}"
+  assert_equal "$API_STATUS" 200
+  api_request POST /SWCLM/IDInfo "{\"mode\":\"auth\",\"keyid\":\"$keyid\",\"key\":\"${key}x\"}"
+  assert_equal "$API_STATUS" 403
+  API_LICENSE="${license}x" api_request POST /SWCLM/IDInfo '{"mode":"create","tenantid":"TenantA","alias":"y"}'
+  assert_equal "$API_STATUS" 401
+  wait_until 10 log_has_at_least "$SERVER_LOG" $((n + 5))
+
+  run grep -F -- "$key" "$SERVER_LOG"
+  assert_failure
+  run grep -F -- "$license" "$SERVER_LOG"
+  assert_failure
+}
+
+@test "SIGTERM stops serve cleanly: exit status 0 and 'stopped' in the log" {
+  start_extra_server term
+  API_DIR=$EXTRA_DIR API_PORT=$EXTRA_PORT API_LICENSE=none api_request GET /SWCLM/SystemStatus
+  assert_equal "$API_STATUS" 200
+  kill -TERM "$EXTRA_PID"
+  local rc=0
+  wait "$EXTRA_PID" || rc=$?
+  assert_equal "$rc" 0
+  assert_file_contains "$EXTRA_LOG" 'stopped'
+}
+
+# ---------------------------------------------------------------------------------
+# WebAPI request errors
+
+@test "a body that is not JSON is answered 400 {\"errorcode\":1101}" {
+  api_request POST /SWCLM/IDInfo '{"mode":'
+  assert_equal "$API_STATUS" 400
+  assert_equal "$(jq -c . <<<"$API_BODY")" '{"errorcode":1101}'
+  api_request POST /SWCLM/IDInfo '["mode","create"]'
+  assert_equal "$API_STATUS" 400
+  assert_equal "$(jq_of "$API_BODY" .errorcode)" 1101
+}
+
+@test "a body without mode is answered 400 errorcode 1102" {
+  api_request POST /SWCLM/IDInfo '{"tenantid":"TenantA","alias":"x"}'
+  assert_equal "$API_STATUS" 400
+  assert_equal "$(jq_of "$API_BODY" .errorcode)" 1102
+}
+
+@test "an unknown mode is answered 400 errorcode 1103" {
+  api_request POST /SWCLM/IDInfo '{"mode":"explode","tenantid":"TenantA","alias":"x"}'
+  assert_equal "$API_STATUS" 400
+  assert_equal "$(jq_of "$API_BODY" .errorcode)" 1103
+}
+
+# ---------------------------------------------------------------------------------
+# store errors (each with a server of its own)
+
+@test "with the ids table dropped, create answers 500 errorcode 1602" {
+  start_extra_server dropped
+  run sqlite3 "$EXTRA_DIR/clm.db" 'DROP TABLE ids'
+  assert_success
+  API_DIR=$EXTRA_DIR API_PORT=$EXTRA_PORT \
+    api_request POST /SWCLM/IDInfo '{"mode":"create","tenantid":"TenantA","alias":"x"}'
+  assert_equal "$API_STATUS" 500
+  assert_equal "$(jq_of "$API_BODY" .errorcode)" 1602
+  refute_regex "$API_BODY" '"key"'
+}
+
+@test "with the database file moved away, GET /SWCLM/SystemStatus answers 500 errorcode 1601" {
+  start_extra_server moved
+  API_DIR=$EXTRA_DIR API_PORT=$EXTRA_PORT API_LICENSE=none api_request GET /SWCLM/SystemStatus
+  assert_equal "$API_STATUS" 200
+  mv "$EXTRA_DIR/clm.db" "$BATS_TEST_TMPDIR/clm.db.away"
+  API_DIR=$EXTRA_DIR API_PORT=$EXTRA_PORT API_LICENSE=none api_request GET /SWCLM/SystemStatus
+  assert_equal "$API_STATUS" 500
+  assert_equal "$(jq -c . <<<"$API_BODY")" '{"errorcode":1601}'
+}
+
+# ---------------------------------------------------------------------------------
+# command line
+
+@test "serve --listen with a bad value exits 1" {
+  local bad
+  for bad in nonsense 127.0.0.1 127.0.0.1: :8443 127.0.0.1:99999 127.0.0.1:-1 127.0.0.1:80x; do
+    run_clm clm-server serve --data-dir "$BATS_TEST_TMPDIR/listen" --listen "$bad"
+    assert_equal "$status" 1
+    assert_regex "$stderr" "clm-server: error: .*--listen"
+  done
+}

@@ -1,0 +1,338 @@
+# shellcheck shell=bash
+# Shared harness of the clm behaviour tests: the real clm-id and clm-server, a real
+# clm-server on loopback with real TLS, and a hermetic environment for every test.
+#
+# Run:   CLM_BUILD_DIR=/path/to/build bats tests/bats
+# CLM_BUILD_DIR defaults to <repo>/build. Every test file does:
+#
+#   load helpers
+#   setup_file()    { start_server; }
+#   teardown_file() { stop_server; }
+#   setup()         { load_libs; setup_common; }
+#   teardown()      { teardown_common; }
+
+# shellcheck disable=SC2034 # the globals set here (API_*, EXTRA_*, SILENT_*) are read by the tests
+bats_require_minimum_version 1.5.0
+
+CLM_BATS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CLM_REPO_DIR="$(cd "$CLM_BATS_DIR/../.." && pwd)"
+# Captured under a non-CLM_ name: setup_common unsets every CLM_* variable.
+export TEST_BUILD_DIR="${TEST_BUILD_DIR:-${CLM_BUILD_DIR:-$CLM_REPO_DIR/build}}"
+# Seconds any single run of a product binary may take before it counts as a hang.
+export TEST_CMD_TIMEOUT="${TEST_CMD_TIMEOUT:-30}"
+export LICENSE_USER=secureware-clm
+
+# ---------------------------------------------------------------------------------
+# Binaries and environment
+
+# Print the directory holding the clm-id executable.
+clm_id_dir() {
+  if [[ -d $TEST_BUILD_DIR/tools/clm-id ]]; then
+    printf '%s\n' "$TEST_BUILD_DIR/tools/clm-id"
+  else
+    printf '%s\n' "$TEST_BUILD_DIR/tools"
+  fi
+}
+
+# Put the build's binaries first on PATH and make sure they are there.
+use_build_path() {
+  local id_dir
+  id_dir="$(clm_id_dir)"
+  if [[ ! -x $id_dir/clm-id || ! -x $TEST_BUILD_DIR/server/clm-server ]]; then
+    printf 'clm binaries not found under %s (set CLM_BUILD_DIR to the build directory)\n' \
+      "$TEST_BUILD_DIR" >&2
+    return 1
+  fi
+  case ":$PATH:" in
+  *":$id_dir:$TEST_BUILD_DIR/server:"*) ;;
+  *) export PATH="$id_dir:$TEST_BUILD_DIR/server:$PATH" ;;
+  esac
+}
+
+load_libs() {
+  export BATS_LIB_PATH="${BATS_LIB_PATH:-/usr/lib/bats}"
+  bats_load_library bats-support
+  bats_load_library bats-assert
+  bats_load_library bats-file
+}
+
+# Drop every CLM_* variable and proxy setting, then set the hermetic defaults.
+clean_clm_env() {
+  local v
+  for v in $(compgen -v CLM_); do
+    unset "$v"
+  done
+  unset XDG_STATE_HOME http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
+}
+
+# Hermetic environment for one test. The shared server (if setup_file started one)
+# is re-exported as CLM_HOST/CLM_PORT/CLM_CACERT/CLM_LICENSE_KEY_FILE.
+setup_common() {
+  use_build_path
+  clean_clm_env
+  export HOME="$BATS_TEST_TMPDIR/home"
+  mkdir -p "$HOME"
+  export CLM_CONFIG=/dev/null # never read /etc/clm/clm.conf
+  export CLM_STATE_DIR="$BATS_TEST_TMPDIR/state"
+  if [[ -n ${TEST_CLM_PORT:-} ]]; then
+    export CLM_HOST="$TEST_CLM_HOST" CLM_PORT="$TEST_CLM_PORT" CLM_CACERT="$TEST_CLM_CACERT"
+    export CLM_LICENSE_KEY_FILE="$TEST_CLM_LICENSE_KEY_FILE"
+  fi
+  # Nothing a test runs may wait on the terminal or on bats' own stdin.
+  exec </dev/null
+}
+
+# Stop whatever this test started in the background (extra servers, silent servers,
+# background clients), by pid.
+teardown_common() {
+  local pid
+  if [[ -f $BATS_TEST_TMPDIR/.pids ]]; then
+    while read -r pid; do
+      [[ -n $pid ]] && kill_pid "$pid"
+    done <"$BATS_TEST_TMPDIR/.pids"
+    rm -f "$BATS_TEST_TMPDIR/.pids"
+  fi
+}
+
+# Remember a background pid of this test for teardown_common.
+register_pid() {
+  printf '%s\n' "$1" >>"$BATS_TEST_TMPDIR/.pids"
+}
+
+# TERM a pid, give it up to 5 s, then KILL it.
+kill_pid() {
+  local pid=$1 i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------------------------
+# Running things
+
+# run_clm [run flags: ! -N --keep-empty-lines] [--] COMMAND [ARGS...]
+# Like bats' run, with stdout and stderr kept apart ($output/$lines, $stderr/$stderr_lines),
+# and the command under `timeout`, so a hang fails the test instead of stalling the suite.
+run_clm() {
+  local flags=()
+  while [[ $# -gt 0 && ($1 == -* || $1 == '!') ]]; do
+    if [[ $1 == -- ]]; then
+      shift
+      break
+    fi
+    flags+=("$1")
+    shift
+  done
+  run "${flags[@]}" --separate-stderr -- timeout "$TEST_CMD_TIMEOUT" "$@"
+}
+
+# t COMMAND [ARGS...]: run under the per-command timeout (for pipelines in functions).
+t() {
+  timeout "$TEST_CMD_TIMEOUT" "$@"
+}
+
+# wait_until SECONDS COMMAND [ARGS...]: poll COMMAND every 50 ms until it succeeds;
+# fail when SECONDS pass first.
+wait_until() {
+  local limit=$1 deadline
+  shift
+  deadline=$((SECONDS + limit))
+  while ! "$@"; do
+    if ((SECONDS >= deadline)); then
+      printf 'timed out after %ss waiting for: %s\n' "$limit" "$*" >&2
+      return 1
+    fi
+    sleep 0.05
+  done
+}
+
+# Print the JSON value at jq FILTER of the JSON text TEXT (raw strings).
+jq_of() {
+  jq -r "$2" <<<"$1"
+}
+
+# Print a loopback TCP port that was free a moment ago and has nothing listening.
+closed_port() {
+  python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()'
+}
+
+# ---------------------------------------------------------------------------------
+# clm-server instances
+
+# launch_server DIR [SERVE ARGS...]
+# Start `clm-server serve --data-dir DIR --listen 127.0.0.1:0` in the background, its
+# stderr in DIR.log, and wait (up to 20 s) for its port file. Sets LAUNCHED_PID,
+# LAUNCHED_PORT and LAUNCHED_LOG.
+launch_server() {
+  local dir=$1 i
+  shift
+  local log="$dir.log" port_file="$dir.port"
+  rm -f "$port_file"
+  clm-server serve --data-dir "$dir" --listen 127.0.0.1:0 --port-file "$port_file" "$@" \
+    </dev/null >/dev/null 2>"$log" 3>&- &
+  LAUNCHED_PID=$!
+  LAUNCHED_LOG=$log
+  for ((i = 0; i < 400; i++)); do
+    if [[ -s $port_file ]]; then
+      LAUNCHED_PORT=$(<"$port_file")
+      return 0
+    fi
+    if ! kill -0 "$LAUNCHED_PID" 2>/dev/null; then
+      printf 'clm-server exited before listening; its log:\n' >&2
+      cat "$log" >&2
+      return 1
+    fi
+    sleep 0.05
+  done
+  printf 'clm-server wrote no port file within 20 s; its log:\n' >&2
+  cat "$log" >&2
+  kill_pid "$LAUNCHED_PID"
+  return 1
+}
+
+# start_server [SERVE ARGS...] (from setup_file): the file's shared server.
+# Exports SERVER_PID SERVER_PORT SERVER_DIR SERVER_LOG, the CLM_* settings that reach
+# it, and TEST_CLM_* copies that setup_common re-exports in every test.
+start_server() {
+  use_build_path
+  clean_clm_env
+  export SERVER_DIR="$BATS_FILE_TMPDIR/server"
+  launch_server "$SERVER_DIR" "$@" || return 1
+  export SERVER_PID=$LAUNCHED_PID SERVER_PORT=$LAUNCHED_PORT SERVER_LOG=$LAUNCHED_LOG
+  export CLM_HOST=127.0.0.1 CLM_PORT=$SERVER_PORT CLM_CACERT="$SERVER_DIR/tls/ca.pem"
+  export CLM_LICENSE_KEY_FILE="$SERVER_DIR/license.key"
+  export TEST_CLM_HOST=$CLM_HOST TEST_CLM_PORT=$CLM_PORT TEST_CLM_CACERT=$CLM_CACERT
+  export TEST_CLM_LICENSE_KEY_FILE=$CLM_LICENSE_KEY_FILE
+}
+
+# stop_server (from teardown_file).
+stop_server() {
+  if [[ -n ${SERVER_PID:-} ]]; then
+    kill_pid "$SERVER_PID"
+  fi
+}
+
+# start_extra_server NAME [--conf TEXT] [SERVE ARGS...] (from a test): a server of its
+# own for destructive tests, initialized with an EC key (fast), stopped in teardown.
+# With --conf, `clm-server init` runs first and TEXT becomes DIR/clm-server.conf.
+# Sets EXTRA_DIR EXTRA_PORT EXTRA_PID EXTRA_LOG EXTRA_LICENSE.
+start_extra_server() {
+  local name=$1 conf=
+  shift
+  if [[ ${1:-} == --conf ]]; then
+    conf=$2
+    shift 2
+  fi
+  EXTRA_DIR="$BATS_TEST_TMPDIR/$name"
+  if [[ -n $conf ]]; then
+    t clm-server init --data-dir "$EXTRA_DIR" --key-type ec-p256 2>/dev/null || return 1
+    printf '%s\n' "$conf" >"$EXTRA_DIR/clm-server.conf"
+  fi
+  launch_server "$EXTRA_DIR" --key-type ec-p256 "$@" || return 1
+  register_pid "$LAUNCHED_PID"
+  EXTRA_PID=$LAUNCHED_PID EXTRA_PORT=$LAUNCHED_PORT EXTRA_LOG=$LAUNCHED_LOG
+  EXTRA_LICENSE=$(<"$EXTRA_DIR/license.key")
+}
+
+# silent_server: something on loopback that accepts connections and never answers.
+# Sets SILENT_PORT, SILENT_PID and SILENT_CONNS (a file that gets one line per accepted
+# connection). Stopped in teardown.
+silent_server() {
+  local dir
+  dir=$(mktemp -d "$BATS_TEST_TMPDIR/silent.XXXXXX")
+  python3 - "$dir" </dev/null >/dev/null 2>"$dir/err" 3>&- <<'EOF' &
+import os, signal, socket, sys
+d = sys.argv[1]
+signal.alarm(300)  # never outlive a forgotten teardown for long
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("127.0.0.1", 0))
+s.listen(64)
+with open(d + "/port.tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.rename(d + "/port.tmp", d + "/port")
+held = []
+while True:
+    c, _ = s.accept()
+    held.append(c)
+    with open(d + "/conns", "a") as f:
+        f.write("accepted\n")
+EOF
+  SILENT_PID=$!
+  register_pid "$SILENT_PID"
+  SILENT_CONNS="$dir/conns"
+  wait_until 20 test -s "$dir/port" || {
+    cat "$dir/err" >&2
+    return 1
+  }
+  SILENT_PORT=$(<"$dir/port")
+}
+
+# ---------------------------------------------------------------------------------
+# Talking to a server with curl
+
+# api_request METHOD PATH [BODY]
+# One HTTPS request with curl, verified against the CA of the server in API_DIR
+# (default SERVER_DIR) on API_PORT (default SERVER_PORT). Authenticates with
+# API_LICENSE (default: API_DIR/license.key); API_LICENSE=none sends no credentials.
+# A BODY of @FILE sends FILE's bytes unchanged.
+# Sets API_STATUS, API_BODY and API_HEADERS (a file).
+api_request() {
+  local method=$1 path=$2 body=${3-}
+  local dir=${API_DIR:-$SERVER_DIR} port=${API_PORT:-$SERVER_PORT}
+  local license=${API_LICENSE:-}
+  [[ -n $license ]] || license=$(<"$dir/license.key")
+  local args=(-sS --noproxy '*' --max-time 20 --cacert "$dir/tls/ca.pem" -X "$method"
+    -o "$BATS_TEST_TMPDIR/api.body" -D "$BATS_TEST_TMPDIR/api.headers" -w '%{http_code}')
+  if [[ $license != none ]]; then
+    args+=(-u "$LICENSE_USER:$license")
+  fi
+  if [[ $# -ge 3 ]]; then
+    args+=(-H 'Content-Type: application/json' --data-binary "$body")
+  fi
+  API_STATUS=$(curl "${args[@]}" "https://127.0.0.1:$port$path") || return 1
+  API_BODY=$(<"$BATS_TEST_TMPDIR/api.body")
+  API_HEADERS="$BATS_TEST_TMPDIR/api.headers"
+}
+
+# Print the number of request lines ("... errorcode=...") in a server log.
+request_lines() {
+  grep -c 'errorcode=' "$1" || true
+}
+
+# log_has_at_least LOG N: the log holds at least N request lines.
+log_has_at_least() {
+  (($(request_lines "$1") >= $2))
+}
+
+# log_mark: remember how many request lines the shared server's log holds now. A settle
+# request goes first, so that the lines of earlier requests are all written.
+log_mark() {
+  local n
+  n=$(request_lines "$SERVER_LOG")
+  API_LICENSE=none api_request GET /SWCLM/SystemStatus
+  wait_until 10 log_has_at_least "$SERVER_LOG" $((n + 1))
+  LOG_MARK=$(request_lines "$SERVER_LOG")
+}
+
+# assert_no_requests_since_mark: the shared server got no request since log_mark.
+# Sends a marker request and waits for its line, so that any earlier request is logged.
+assert_no_requests_since_mark() {
+  API_LICENSE=none api_request GET /SWCLM/SystemStatus
+  wait_until 10 log_has_at_least "$SERVER_LOG" $((LOG_MARK + 1))
+  local now
+  now=$(request_lines "$SERVER_LOG")
+  if ((now != LOG_MARK + 1)); then
+    printf 'expected no request since the mark, but the server logged:\n' >&2
+    grep 'errorcode=' "$SERVER_LOG" | tail -n $((now - LOG_MARK)) >&2
+    return 1
+  fi
+}

@@ -79,10 +79,19 @@ std::optional<IdCredential> StateDir::load_id() const
     return std::nullopt;
   }
   const auto j = parse_json(read_file(id_file()));
-  if (!j || !j->is_object() || !(*j)["keyid"].is_string() || !(*j)["key"].is_string()) {
+  const auto string_field = [&](const char* name) -> const json* {
+    if (!j || !j->is_object()) {
+      return nullptr;
+    }
+    const auto it = j->find(name);
+    return it != j->end() && it->is_string() ? &*it : nullptr;
+  };
+  const json* keyid = string_field("keyid");
+  const json* key = string_field("key");
+  if (!keyid || !key) {
     throw Error(ExitCode::bad_file_format, id_file().string() + ": not a stored ID/password (want keyid and key)");
   }
-  return IdCredential{(*j)["keyid"].get<std::string>(), (*j)["key"].get<std::string>()};
+  return IdCredential{keyid->get<std::string>(), key->get<std::string>()};
 }
 
 IdCredential StateDir::require_id() const

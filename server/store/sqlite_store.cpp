@@ -163,10 +163,21 @@ SqliteStore::SqliteStore(std::filesystem::path path) : m_path(std::move(path))
     m_db = nullptr;
     throw StoreError(1601, m_path.string() + ": " + msg);
   }
-  sqlite3_busy_timeout(m_db, 5000);
-  // WAL lets readers proceed during a write; FULL keeps an issued credential across power loss.
-  exec(m_db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
-  exec(m_db, k_schema);
+  try {
+    sqlite3_busy_timeout(m_db, 5000);
+    // WAL lets readers proceed during a write; FULL keeps an issued credential across power loss.
+    exec(m_db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+    exec(m_db, k_schema);
+  } catch (...) {
+    sqlite3_close(m_db);  // the destructor does not run for a throwing constructor
+    m_db = nullptr;
+    throw;
+  }
+  struct stat st {};
+  if (::stat(m_path.c_str(), &st) == 0) {
+    m_device = st.st_dev;
+    m_inode = st.st_ino;
+  }
 }
 
 SqliteStore::~SqliteStore()
@@ -258,11 +269,14 @@ void SqliteStore::set_id_status(std::int64_t keyid, Status status)
 void SqliteStore::check_health()
 {
   std::lock_guard lock(m_mutex);
-  // A database file removed or replaced under a running server is unreachable for
-  // every other process: report it instead of writing into an unlinked file.
+  // A database file removed or replaced under a running server means this process
+  // writes where nobody will read: report it instead of carrying on.
   struct stat st_path {};
   if (::stat(m_path.c_str(), &st_path) != 0) {
     throw StoreError(1601, m_path.string() + ": database file is missing");
+  }
+  if (st_path.st_dev != m_device || st_path.st_ino != m_inode) {
+    throw StoreError(1601, m_path.string() + ": database file was replaced; restart the server to use it");
   }
   Statement st(m_db, "SELECT COUNT(*) FROM meta");
   st.step();

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <mutex>
+#include <sys/types.h>
 
 struct sqlite3;
 
@@ -30,6 +31,8 @@ public:
 private:
   std::filesystem::path m_path;
   sqlite3* m_db = nullptr;
+  dev_t m_device = 0;  // identity of the file opened, to notice it being replaced
+  ino_t m_inode = 0;
   std::mutex m_mutex;  // one connection, used by one request at a time
 };
 

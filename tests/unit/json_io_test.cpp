@@ -1,0 +1,319 @@
+// Tests of JSON input and output: values from flags or one JSON object on stdin,
+// never hanging on a terminal, and output that survives invalid UTF-8.
+#include <clm/error.hpp>
+#include <clm/json_io.hpp>
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <sstream>
+#include <string>
+
+namespace {
+
+using clm::ExitCode;
+using clm::Inputs;
+using clm::json;
+
+// Return the clm::Error f throws, or nullopt when it throws nothing (other exceptions propagate).
+template <typename F>
+std::optional<clm::Error> error_of(F&& f)
+{
+  try {
+    f();
+  } catch (const clm::Error& e) {
+    return e;
+  }
+  return std::nullopt;
+}
+
+const std::optional<std::string> k_no_flag{};
+
+// A stream buffer that counts how often it is asked for more input.
+class CountingBuf : public std::stringbuf {
+public:
+  explicit CountingBuf(const std::string& s) : std::stringbuf(s, std::ios::in) {}
+  int underflows() const { return m_underflows; }
+
+protected:
+  int_type underflow() override
+  {
+    ++m_underflows;
+    return std::stringbuf::underflow();
+  }
+
+private:
+  int m_underflows = 0;
+};
+
+// ---- Inputs: where values come from ----------------------------------------
+
+TEST(Inputs, flag_wins_over_stdin)
+{
+  std::istringstream in(R"({"keyid":"0000000002"})");
+  Inputs inputs(in, false);
+  EXPECT_EQ(inputs.require(std::string("0000000001"), "keyid", "--keyid"), "0000000001");
+}
+
+TEST(Inputs, flag_given_leaves_stdin_unread)
+{
+  std::istringstream in(R"({"keyid":"0000000002"})");
+  Inputs inputs(in, false);
+  EXPECT_EQ(inputs.optional(std::string("0000000001"), "keyid"), "0000000001");
+  EXPECT_EQ(in.peek(), '{') << "stdin was consumed although the flag was given";
+}
+
+TEST(Inputs, stdin_field_used_when_flag_missing)
+{
+  std::istringstream in(R"({"keyid":"0000000002","key":"pw"})");
+  Inputs inputs(in, false);
+  EXPECT_EQ(inputs.require(k_no_flag, "keyid", "--keyid"), "0000000002");
+}
+
+TEST(Inputs, integer_field_is_accepted_as_string)
+{
+  std::istringstream in(R"({"keyid":42,"neg":-3,"zero":0})");
+  Inputs inputs(in, false);
+  EXPECT_EQ(inputs.optional(k_no_flag, "keyid"), "42");
+  EXPECT_EQ(inputs.optional(k_no_flag, "neg"), "-3");
+  EXPECT_EQ(inputs.optional(k_no_flag, "zero"), "0");
+}
+
+TEST(Inputs, large_unsigned_field_keeps_its_value)
+{
+  std::istringstream in(R"({"big":18446744073709551615,"max_signed":9223372036854775807})");
+  Inputs inputs(in, false);
+  EXPECT_EQ(inputs.optional(k_no_flag, "max_signed"), "9223372036854775807");
+  EXPECT_EQ(inputs.optional(k_no_flag, "big"), "18446744073709551615");
+}
+
+TEST(Inputs, missing_field_is_nullopt)
+{
+  std::istringstream in(R"({"other":"x"})");
+  Inputs inputs(in, false);
+  EXPECT_EQ(inputs.optional(k_no_flag, "keyid"), std::nullopt);
+}
+
+TEST(Inputs, null_field_counts_as_missing)
+{
+  std::istringstream in(R"({"keyid":null})");
+  Inputs inputs(in, false);
+  EXPECT_EQ(inputs.optional(k_no_flag, "keyid"), std::nullopt);
+  EXPECT_TRUE(error_of([&] { inputs.require(k_no_flag, "keyid", "--keyid"); }).has_value());
+}
+
+TEST(Inputs, non_string_field_is_bad_parameter)
+{
+  for (const char* text : {R"({"keyid":true})", R"({"keyid":{"a":1}})", R"({"keyid":["1"]})"}) {
+    std::istringstream in(text);
+    Inputs inputs(in, false);
+    const auto err = error_of([&] { inputs.optional(k_no_flag, "keyid"); });
+    ASSERT_TRUE(err.has_value()) << text;
+    EXPECT_EQ(err->code(), ExitCode::bad_parameter) << text;
+  }
+}
+
+TEST(Inputs, missing_everywhere_is_missing_parameter_naming_option_and_field)
+{
+  std::istringstream in(R"({"other":"x"})");
+  Inputs inputs(in, false);
+  const auto err = error_of([&] { inputs.require(k_no_flag, "keyid", "--keyid"); });
+  ASSERT_TRUE(err.has_value());
+  EXPECT_EQ(err->code(), ExitCode::missing_parameter);
+  const std::string msg = err->what();
+  EXPECT_NE(msg.find("--keyid"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("\"keyid\""), std::string::npos) << msg;
+}
+
+// ---- Inputs: when stdin is read --------------------------------------------
+
+TEST(Inputs, terminal_is_never_read)
+{
+  std::istringstream in(R"({"keyid":"0000000002"})");
+  Inputs inputs(in, true);
+  EXPECT_EQ(inputs.optional(k_no_flag, "keyid"), std::nullopt);
+  EXPECT_FALSE(inputs.stdin_object().has_value());
+  EXPECT_EQ(in.peek(), '{') << "the terminal was read";
+}
+
+TEST(Inputs, require_on_terminal_is_missing_parameter)
+{
+  std::istringstream in(R"({"keyid":"0000000002"})");
+  Inputs inputs(in, true);
+  const auto err = error_of([&] { inputs.require(k_no_flag, "keyid", "--keyid"); });
+  ASSERT_TRUE(err.has_value());
+  EXPECT_EQ(err->code(), ExitCode::missing_parameter);
+  EXPECT_NE(std::string(err->what()).find("--keyid"), std::string::npos) << err->what();
+}
+
+TEST(Inputs, terminal_still_takes_flags)
+{
+  std::istringstream in("");
+  Inputs inputs(in, true);
+  EXPECT_EQ(inputs.require(std::string("v"), "field", "--flag"), "v");
+}
+
+TEST(Inputs, empty_stdin_is_missing_parameter)
+{
+  std::istringstream in("");
+  Inputs inputs(in, false);
+  const auto err = error_of([&] { inputs.require(k_no_flag, "keyid", "--keyid"); });
+  ASSERT_TRUE(err.has_value());
+  EXPECT_EQ(err->code(), ExitCode::missing_parameter);
+}
+
+TEST(Inputs, blank_stdin_means_no_object)
+{
+  std::istringstream in(" \n\t\r\n");
+  Inputs inputs(in, false);
+  EXPECT_FALSE(inputs.stdin_object().has_value());
+  EXPECT_EQ(inputs.optional(k_no_flag, "keyid"), std::nullopt);
+}
+
+TEST(Inputs, invalid_json_is_bad_parameter)
+{
+  for (const char* text : {"{", "not json", R"({"keyid":})", "{}{}", R"({"a":1} x)"}) {
+    std::istringstream in(text);
+    Inputs inputs(in, false);
+    const auto err = error_of([&] { inputs.optional(k_no_flag, "keyid"); });
+    ASSERT_TRUE(err.has_value()) << "'" << text << "'";
+    EXPECT_EQ(err->code(), ExitCode::bad_parameter) << "'" << text << "'";
+  }
+}
+
+TEST(Inputs, json_that_is_not_an_object_is_bad_parameter)
+{
+  for (const char* text : {R"(["0000000001"])", R"("0000000001")", "1", "null", "true"}) {
+    std::istringstream in(text);
+    Inputs inputs(in, false);
+    const auto err = error_of([&] { inputs.optional(k_no_flag, "keyid"); });
+    ASSERT_TRUE(err.has_value()) << "'" << text << "'";
+    EXPECT_EQ(err->code(), ExitCode::bad_parameter) << "'" << text << "'";
+  }
+}
+
+TEST(Inputs, stdin_is_read_once_for_several_fields)
+{
+  CountingBuf buf(R"({"keyid":"0000000001","key":"pw","alias":"a"})");
+  std::istream in(&buf);
+  Inputs inputs(in, false);
+  EXPECT_EQ(inputs.require(k_no_flag, "keyid", "--keyid"), "0000000001");
+  const int after_first = buf.underflows();
+  EXPECT_EQ(inputs.require(k_no_flag, "key", "--key"), "pw");
+  EXPECT_EQ(inputs.optional(k_no_flag, "alias"), "a");
+  EXPECT_EQ(inputs.optional(k_no_flag, "missing"), std::nullopt);
+  EXPECT_EQ(buf.underflows(), after_first) << "stdin was read again";
+}
+
+TEST(Inputs, stdin_object_returns_the_parsed_object)
+{
+  std::istringstream in(R"({"a":"1","b":[1,2]})");
+  Inputs inputs(in, false);
+  const auto& obj = inputs.stdin_object();
+  ASSERT_TRUE(obj.has_value());
+  EXPECT_EQ(*obj, json::parse(R"({"a":"1","b":[1,2]})"));
+  EXPECT_EQ(&inputs.stdin_object(), &obj);
+}
+
+// ---- Inputs::extra: optional values that never read stdin themselves --------
+
+TEST(InputsExtra, flag_is_returned)
+{
+  std::istringstream in(R"({"alias":"from-stdin"})");
+  Inputs inputs(in, false);
+  EXPECT_EQ(inputs.extra(std::string("from-flag"), "alias"), "from-flag");
+  EXPECT_EQ(in.peek(), '{') << "stdin was read for a value given as a flag";
+}
+
+TEST(InputsExtra, does_not_read_stdin_by_itself)
+{
+  std::istringstream in(R"({"alias":"from-stdin"})");
+  Inputs inputs(in, false);
+  EXPECT_EQ(inputs.extra(k_no_flag, "alias"), std::nullopt);
+  EXPECT_EQ(in.peek(), '{') << "an optional value swallowed stdin";
+}
+
+TEST(InputsExtra, uses_stdin_already_read_for_another_value)
+{
+  std::istringstream in(R"({"keyid":"0000000001","alias":"from-stdin"})");
+  Inputs inputs(in, false);
+  EXPECT_EQ(inputs.require(k_no_flag, "keyid", "--keyid"), "0000000001");
+  EXPECT_EQ(inputs.extra(k_no_flag, "alias"), "from-stdin");
+  EXPECT_EQ(inputs.extra(k_no_flag, "missing"), std::nullopt);
+}
+
+TEST(InputsExtra, read_stdin_still_leaves_a_flag_winning)
+{
+  std::istringstream in(R"({"keyid":"0000000001","alias":"from-stdin"})");
+  Inputs inputs(in, false);
+  inputs.require(k_no_flag, "keyid", "--keyid");
+  EXPECT_EQ(inputs.extra(std::string("from-flag"), "alias"), "from-flag");
+}
+
+TEST(InputsExtra, terminal_gives_nullopt)
+{
+  std::istringstream in(R"({"alias":"from-stdin"})");
+  Inputs inputs(in, true);
+  EXPECT_EQ(inputs.extra(k_no_flag, "alias"), std::nullopt);
+}
+
+// ---- parse_json, dump_json, write_json -------------------------------------
+
+TEST(ParseJson, valid_text_parses)
+{
+  const auto j = clm::parse_json(R"({"a":[1,"two",null]})");
+  ASSERT_TRUE(j.has_value());
+  EXPECT_EQ((*j)["a"][1], "two");
+}
+
+TEST(ParseJson, invalid_text_is_nullopt)
+{
+  EXPECT_EQ(clm::parse_json(""), std::nullopt);
+  EXPECT_EQ(clm::parse_json("{"), std::nullopt);
+  EXPECT_EQ(clm::parse_json("[1,]"), std::nullopt);
+  EXPECT_EQ(clm::parse_json("\"\xff\""), std::nullopt);
+}
+
+TEST(DumpJson, compact_output_is_one_line)
+{
+  const json j{{"errorcode", 0}, {"keyid", "0000000001"}};
+  const std::string s = clm::dump_json(j);
+  EXPECT_EQ(s.find('\n'), std::string::npos);
+  EXPECT_EQ(clm::parse_json(s), j);
+}
+
+TEST(DumpJson, pretty_output_is_indented_and_equivalent)
+{
+  const json j{{"errorcode", 0}, {"keyinfo", json::array({json{{"keyid", "1"}}})}};
+  const std::string s = clm::dump_json(j, clm::Pretty::yes);
+  EXPECT_NE(s.find("\n  "), std::string::npos) << s;
+  EXPECT_EQ(clm::parse_json(s), j);
+}
+
+TEST(DumpJson, invalid_utf8_does_not_throw)
+{
+  const json j{{"alias", std::string("bad\xff\xfe utf8 \xc3")}};
+  std::string s;
+  EXPECT_NO_THROW(s = clm::dump_json(j));
+  EXPECT_NO_THROW(s = clm::dump_json(j, clm::Pretty::yes));
+  // The output is itself valid JSON (the bad bytes are replaced).
+  const auto back = clm::parse_json(s);
+  ASSERT_TRUE(back.has_value()) << s;
+  EXPECT_EQ((*back)["alias"].get<std::string>().substr(0, 3), "bad");
+}
+
+TEST(WriteJson, writes_one_line_and_a_newline)
+{
+  std::ostringstream out;
+  clm::write_json(out, json{{"a", 1}}, clm::Pretty::no);
+  EXPECT_EQ(out.str(), "{\"a\":1}\n");
+}
+
+TEST(WriteJson, invalid_utf8_does_not_throw)
+{
+  std::ostringstream out;
+  EXPECT_NO_THROW(clm::write_json(out, json{{"a", std::string("\x80")}}, clm::Pretty::no));
+  EXPECT_EQ(out.str().back(), '\n');
+}
+
+}  // namespace

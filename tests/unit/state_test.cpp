@@ -1,0 +1,318 @@
+// Tests of the state directory: its lock, its modes, and the stored ID/password.
+#include <clm/error.hpp>
+#include <clm/state.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+using clm::ExitCode;
+using clm::IdCredential;
+using clm::StateDir;
+
+// Return the clm::Error f throws, or nullopt when it throws nothing (other exceptions propagate).
+template <typename F>
+std::optional<clm::Error> error_of(F&& f)
+{
+  try {
+    f();
+  } catch (const clm::Error& e) {
+    return e;
+  }
+  return std::nullopt;
+}
+
+mode_t mode_of(const fs::path& p)
+{
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) {
+    ADD_FAILURE() << "stat " << p << ": " << std::strerror(errno);
+    return 0;
+  }
+  return st.st_mode & 07777;
+}
+
+void write_plain(const fs::path& p, const std::string& data)
+{
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << data;
+  ASSERT_TRUE(out) << "cannot write " << p;
+}
+
+class StateDirTest : public ::testing::Test {
+protected:
+  void SetUp() override
+  {
+    std::string tmpl = (fs::path(::testing::TempDir()) / "clm-state-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr) << std::strerror(errno);
+    m_root = tmpl;
+  }
+  void TearDown() override
+  {
+    std::error_code ec;
+    if (!m_root.empty()) {
+      fs::remove_all(m_root, ec);
+    }
+  }
+  const fs::path& root() const { return m_root; }
+  // A state directory that does not exist yet.
+  fs::path state_path() const { return m_root / "var" / "clm"; }
+
+  // Return the code of the clm::Error load_id throws for an id.json holding text.
+  std::optional<ExitCode> load_error_for(const std::string& text)
+  {
+    fs::create_directories(state_path());
+    write_plain(state_path() / "id.json", text);
+    const StateDir state(state_path());
+    const auto err = error_of([&] { state.load_id(); });
+    if (!err) {
+      return std::nullopt;
+    }
+    return err->code();
+  }
+
+private:
+  fs::path m_root;
+};
+
+const IdCredential k_cred{"0000000001", "Abcdefgh12345678"};
+
+// ---- lock ------------------------------------------------------------------
+
+TEST_F(StateDirTest, constructor_touches_nothing)
+{
+  const StateDir state(state_path());
+  EXPECT_EQ(state.path(), state_path());
+  EXPECT_FALSE(fs::exists(state_path()));
+  EXPECT_FALSE(fs::exists(root() / "var"));
+}
+
+TEST_F(StateDirTest, lock_creates_the_directory_0700)
+{
+  StateDir state(state_path());
+  state.lock();
+  ASSERT_TRUE(fs::is_directory(state_path()));
+  EXPECT_EQ(mode_of(state_path()), 0700u);
+}
+
+TEST_F(StateDirTest, lock_uses_an_existing_directory)
+{
+  fs::create_directories(state_path());
+  StateDir state(state_path());
+  EXPECT_NO_THROW(state.lock());
+}
+
+TEST_F(StateDirTest, second_lock_on_the_same_directory_is_already_running)
+{
+  StateDir first(state_path());
+  first.lock();
+  StateDir second(state_path());
+  const auto err = error_of([&] { second.lock(); });
+  ASSERT_TRUE(err.has_value()) << "the second lock succeeded";
+  EXPECT_EQ(err->code(), ExitCode::already_running) << err->what();
+}
+
+TEST_F(StateDirTest, lock_is_released_when_the_holder_is_destroyed)
+{
+  {
+    StateDir first(state_path());
+    first.lock();
+  }
+  StateDir second(state_path());
+  EXPECT_NO_THROW(second.lock());
+}
+
+TEST_F(StateDirTest, lock_in_an_uncreatable_place_is_file_write)
+{
+  write_plain(root() / "plain-file", "x");
+  StateDir state(root() / "plain-file" / "clm");
+  const auto err = error_of([&] { state.lock(); });
+  ASSERT_TRUE(err.has_value());
+  EXPECT_EQ(err->code(), ExitCode::file_write) << err->what();
+}
+
+// ---- stored ID/password ----------------------------------------------------
+
+TEST_F(StateDirTest, id_file_is_id_json_in_the_directory)
+{
+  const StateDir state(state_path());
+  EXPECT_EQ(state.id_file(), state_path() / "id.json");
+}
+
+TEST_F(StateDirTest, load_without_stored_id_is_nullopt)
+{
+  const StateDir state(state_path());
+  EXPECT_FALSE(state.load_id().has_value());
+}
+
+TEST_F(StateDirTest, require_without_stored_id_is_not_verified)
+{
+  const StateDir state(state_path());
+  const auto err = error_of([&] { state.require_id(); });
+  ASSERT_TRUE(err.has_value());
+  EXPECT_EQ(err->code(), ExitCode::not_verified) << err->what();
+}
+
+TEST_F(StateDirTest, save_then_load_round_trips)
+{
+  StateDir state(state_path());
+  ASSERT_TRUE(state.save_id(k_cred));
+  const auto loaded = state.load_id();
+  ASSERT_TRUE(loaded.has_value());
+  EXPECT_EQ(loaded->keyid, k_cred.keyid);
+  EXPECT_EQ(loaded->key, k_cred.key);
+  const IdCredential required = state.require_id();
+  EXPECT_EQ(required.keyid, k_cred.keyid);
+  EXPECT_EQ(required.key, k_cred.key);
+}
+
+TEST_F(StateDirTest, saved_id_is_seen_by_another_state_dir_object)
+{
+  {
+    StateDir writer(state_path());
+    writer.save_id(k_cred);
+  }
+  const StateDir reader(state_path());
+  EXPECT_EQ(reader.require_id().key, k_cred.key);
+}
+
+TEST_F(StateDirTest, save_reports_change_then_no_change)
+{
+  StateDir state(state_path());
+  EXPECT_TRUE(state.save_id(k_cred));
+  EXPECT_FALSE(state.save_id(k_cred));
+}
+
+TEST_F(StateDirTest, save_of_a_different_key_or_keyid_is_a_change)
+{
+  StateDir state(state_path());
+  state.save_id(k_cred);
+  EXPECT_TRUE(state.save_id(IdCredential{k_cred.keyid, "Other1234password"}));
+  EXPECT_TRUE(state.save_id(IdCredential{"0000000002", "Other1234password"}));
+  EXPECT_EQ(state.require_id().keyid, "0000000002");
+}
+
+TEST_F(StateDirTest, saved_file_is_0600_in_a_0700_directory)
+{
+  StateDir state(state_path());
+  state.save_id(k_cred);
+  EXPECT_EQ(mode_of(state.id_file()), 0600u);
+  EXPECT_EQ(mode_of(state_path()), 0700u);
+}
+
+TEST_F(StateDirTest, save_leaves_no_temporary_file)
+{
+  StateDir state(state_path());
+  state.save_id(k_cred);
+  state.save_id(IdCredential{"0000000002", "x"});
+  for (const auto& e : fs::directory_iterator(state_path())) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
+  }
+}
+
+TEST_F(StateDirTest, forget_with_matching_keyid_removes_the_id)
+{
+  StateDir state(state_path());
+  state.save_id(k_cred);
+  EXPECT_TRUE(state.forget_id(k_cred.keyid));
+  EXPECT_FALSE(fs::exists(state.id_file()));
+  EXPECT_FALSE(state.load_id().has_value());
+}
+
+TEST_F(StateDirTest, forget_with_other_keyid_keeps_the_id)
+{
+  StateDir state(state_path());
+  state.save_id(k_cred);
+  EXPECT_FALSE(state.forget_id("0000000002"));
+  ASSERT_TRUE(state.load_id().has_value());
+  EXPECT_EQ(state.load_id()->keyid, k_cred.keyid);
+}
+
+TEST_F(StateDirTest, forget_without_stored_id_is_false)
+{
+  StateDir state(state_path());
+  EXPECT_FALSE(state.forget_id(k_cred.keyid));
+}
+
+// ---- corrupted id.json -----------------------------------------------------
+
+TEST_F(StateDirTest, id_file_that_is_not_json_is_bad_file_format)
+{
+  EXPECT_EQ(load_error_for("this is not json\n"), ExitCode::bad_file_format);
+}
+
+TEST_F(StateDirTest, truncated_id_file_is_bad_file_format)
+{
+  EXPECT_EQ(load_error_for(R"({"keyid":"0000000001","ke)"), ExitCode::bad_file_format);
+}
+
+TEST_F(StateDirTest, id_file_holding_an_array_is_bad_file_format)
+{
+  EXPECT_EQ(load_error_for(R"(["0000000001","pw"])"), ExitCode::bad_file_format);
+}
+
+TEST_F(StateDirTest, id_file_with_non_string_fields_is_bad_file_format)
+{
+  EXPECT_EQ(load_error_for(R"({"keyid":1,"key":"pw"})"), ExitCode::bad_file_format);
+  EXPECT_EQ(load_error_for(R"({"keyid":"0000000001","key":null})"), ExitCode::bad_file_format);
+}
+
+TEST_F(StateDirTest, id_file_missing_the_key_is_bad_file_format)
+{
+  EXPECT_EQ(load_error_for(R"({"keyid":"0000000001"})"), ExitCode::bad_file_format);
+}
+
+TEST_F(StateDirTest, id_file_missing_the_keyid_is_bad_file_format)
+{
+  EXPECT_EQ(load_error_for(R"({"key":"pw"})"), ExitCode::bad_file_format);
+}
+
+TEST_F(StateDirTest, empty_id_file_is_bad_file_format)
+{
+  EXPECT_EQ(load_error_for(""), ExitCode::bad_file_format);
+}
+
+TEST_F(StateDirTest, require_with_corrupted_id_file_is_bad_file_format)
+{
+  fs::create_directories(state_path());
+  write_plain(state_path() / "id.json", "garbage");
+  const StateDir state(state_path());
+  const auto err = error_of([&] { state.require_id(); });
+  ASSERT_TRUE(err.has_value());
+  EXPECT_EQ(err->code(), ExitCode::bad_file_format) << err->what();
+  EXPECT_NE(std::string(err->what()).find("id.json"), std::string::npos) << err->what();
+}
+
+// ---- default path ----------------------------------------------------------
+
+TEST(StateDirDefault, root_uses_var_lib_clm_and_others_xdg_state_home)
+{
+  if (::geteuid() == 0) {
+    EXPECT_EQ(StateDir::default_path(), fs::path("/var/lib/clm"));
+    return;
+  }
+  const char* old = std::getenv("XDG_STATE_HOME");
+  const std::optional<std::string> saved = old ? std::optional<std::string>(old) : std::nullopt;
+  ::setenv("XDG_STATE_HOME", "/xdg/state", 1);
+  const fs::path p = StateDir::default_path();
+  if (saved) {
+    ::setenv("XDG_STATE_HOME", saved->c_str(), 1);
+  } else {
+    ::unsetenv("XDG_STATE_HOME");
+  }
+  EXPECT_EQ(p, fs::path("/xdg/state/clm"));
+}
+
+}  // namespace

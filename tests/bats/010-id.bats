@@ -319,6 +319,38 @@ create_pipe_verify() {
   assert_regex "$stderr" 'clm-id: error: .*refused'
 }
 
+@test "--proxy HOST:PORT tunnels the request through an HTTP CONNECT proxy" {
+  connect_proxy
+  run_clm clm-id create --alias via-proxy --proxy "127.0.0.1:$PROXY_PORT"
+  assert_success
+  assert_equal "$(jq -r .alias <<<"$output")" via-proxy
+  assert_file_contains "$PROXY_LOG" "^CONNECT 127.0.0.1:$CLM_PORT "
+}
+
+@test "--proxy-host and --proxy-port work together, and CLM_PROXY_HOST from the environment too" {
+  connect_proxy
+  run_clm clm-id create --alias via-proxy2 --proxy-host 127.0.0.1 --proxy-port "$PROXY_PORT"
+  assert_success
+  CLM_PROXY_HOST=127.0.0.1 CLM_PROXY_PORT=$PROXY_PORT run_clm clm-id create --alias via-proxy3
+  assert_success
+  assert_equal "$(grep -c '^CONNECT ' "$PROXY_LOG")" 2
+}
+
+@test "a proxy that refuses the connection exits 102 and the error names the proxy" {
+  local port
+  port=$(closed_port)
+  run_clm clm-id get --keyid 0000000001 --proxy "127.0.0.1:$port"
+  assert_equal "$status" 102
+  assert_regex "$stderr" "via proxy 127.0.0.1:$port"
+}
+
+@test "the https_proxy variable is ignored: only clm's own proxy settings apply" {
+  local port
+  port=$(closed_port)
+  https_proxy="http://127.0.0.1:$port" HTTPS_PROXY="http://127.0.0.1:$port" run_clm clm-id get --keyid 0000000001
+  assert_success
+}
+
 @test "a server that never answers: --timeout 2 exits 101" {
   silent_server
   TEST_CMD_TIMEOUT=15 run_clm clm-id get --keyid 0000000001 --port "$SILENT_PORT" --timeout 2

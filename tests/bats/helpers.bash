@@ -276,6 +276,72 @@ EOF
   SILENT_PORT=$(<"$dir/port")
 }
 
+# connect_proxy: a small HTTP CONNECT proxy on loopback that tunnels to 127.0.0.1 only.
+# Sets PROXY_PORT and PROXY_LOG (one request line per tunnel asked for). Stopped in teardown.
+connect_proxy() {
+  local dir
+  dir=$(mktemp -d "$BATS_TEST_TMPDIR/proxy.XXXXXX")
+  python3 - "$dir" </dev/null >/dev/null 2>"$dir/err" 3>&- <<'EOF' &
+import os, signal, socket, sys, threading
+d = sys.argv[1]
+signal.alarm(300)  # never outlive a forgotten teardown for long
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("127.0.0.1", 0))
+s.listen(64)
+with open(d + "/port.tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.rename(d + "/port.tmp", d + "/port")
+
+def pipe(a, b):
+    try:
+        while True:
+            data = a.recv(65536)
+            if not data:
+                break
+            b.sendall(data)
+    except OSError:
+        pass
+    for x in (a, b):
+        try:
+            x.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+def handle(c):
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = c.recv(4096)
+        if not chunk:
+            return
+        head += chunk
+    line = head.split(b"\r\n", 1)[0].decode()
+    with open(d + "/log", "a") as f:
+        f.write(line + "\n")
+    method, target = line.split(" ")[:2]
+    host, port = target.rsplit(":", 1)
+    if method != "CONNECT" or host not in ("127.0.0.1", "localhost"):
+        c.sendall(b"HTTP/1.1 403 Forbidden\r\n\r\n")
+        c.close()
+        return
+    u = socket.create_connection((host, int(port)))
+    c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+    threading.Thread(target=pipe, args=(c, u), daemon=True).start()
+    pipe(u, c)
+
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=handle, args=(c,), daemon=True).start()
+EOF
+  PROXY_PID=$!
+  register_pid "$PROXY_PID"
+  PROXY_LOG="$dir/log"
+  wait_until 20 test -s "$dir/port" || {
+    cat "$dir/err" >&2
+    return 1
+  }
+  PROXY_PORT=$(<"$dir/port")
+}
+
 # ---------------------------------------------------------------------------------
 # Talking to a server with curl
 

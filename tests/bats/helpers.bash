@@ -243,45 +243,9 @@ start_extra_server() {
   EXTRA_LICENSE=$(<"$EXTRA_DIR/license.key")
 }
 
-# silent_server: something on loopback that accepts connections and never answers.
-# Sets SILENT_PORT, SILENT_PID and SILENT_CONNS (a file that gets one line per accepted
-# connection). Stopped in teardown.
-silent_server() {
-  local dir
-  dir=$(mktemp -d "$BATS_TEST_TMPDIR/silent.XXXXXX")
-  python3 - "$dir" </dev/null >/dev/null 2>"$dir/err" 3>&- <<'EOF' &
-import os, signal, socket, sys
-d = sys.argv[1]
-signal.alarm(300)  # never outlive a forgotten teardown for long
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.bind(("127.0.0.1", 0))
-s.listen(64)
-with open(d + "/port.tmp", "w") as f:
-    f.write("%d\n" % s.getsockname()[1])
-os.rename(d + "/port.tmp", d + "/port")
-held = []
-while True:
-    c, _ = s.accept()
-    held.append(c)
-    with open(d + "/conns", "a") as f:
-        f.write("accepted\n")
-EOF
-  SILENT_PID=$!
-  register_pid "$SILENT_PID"
-  SILENT_CONNS="$dir/conns"
-  wait_until 20 test -s "$dir/port" || {
-    cat "$dir/err" >&2
-    return 1
-  }
-  SILENT_PORT=$(<"$dir/port")
-}
-
-# connect_proxy: a small HTTP CONNECT proxy on loopback that tunnels to 127.0.0.1 only.
-# Sets PROXY_PORT and PROXY_LOG (one request line per tunnel asked for). Stopped in teardown.
-connect_proxy() {
-  local dir
-  dir=$(mktemp -d "$BATS_TEST_TMPDIR/proxy.XXXXXX")
-  python3 - "$dir" </dev/null >/dev/null 2>"$dir/err" 3>&- <<'EOF' &
+# The start of every Python helper server: listen on 127.0.0.1:0 and publish the port
+# in DIR/port (argv[1] is DIR) by rename, so a reader never sees half of it.
+PY_LISTENER_PROLOGUE='
 import os, signal, socket, sys, threading
 d = sys.argv[1]
 signal.alarm(300)  # never outlive a forgotten teardown for long
@@ -291,7 +255,41 @@ s.listen(64)
 with open(d + "/port.tmp", "w") as f:
     f.write("%d\n" % s.getsockname()[1])
 os.rename(d + "/port.tmp", d + "/port")
+'
 
+# start_py_listener BODY: run PY_LISTENER_PROLOGUE + BODY in the background, stopped
+# in teardown. Sets PY_DIR (its directory), PY_PORT and PY_PID.
+start_py_listener() {
+  PY_DIR=$(mktemp -d "$BATS_TEST_TMPDIR/py.XXXXXX")
+  python3 -c "$PY_LISTENER_PROLOGUE$1" "$PY_DIR" </dev/null >/dev/null 2>"$PY_DIR/err" 3>&- &
+  PY_PID=$!
+  register_pid "$PY_PID"
+  wait_until 20 test -s "$PY_DIR/port" || {
+    cat "$PY_DIR/err" >&2
+    return 1
+  }
+  PY_PORT=$(<"$PY_DIR/port")
+}
+
+# silent_server: something on loopback that accepts connections and never answers.
+# Sets SILENT_PORT, SILENT_PID and SILENT_CONNS (a file that gets one line per accepted
+# connection). Stopped in teardown.
+silent_server() {
+  start_py_listener '
+held = []
+while True:
+    c, _ = s.accept()
+    held.append(c)
+    with open(d + "/conns", "a") as f:
+        f.write("accepted\n")
+' || return 1
+  SILENT_PORT=$PY_PORT SILENT_PID=$PY_PID SILENT_CONNS="$PY_DIR/conns"
+}
+
+# connect_proxy: a small HTTP CONNECT proxy on loopback that tunnels to 127.0.0.1 only.
+# Sets PROXY_PORT and PROXY_LOG (one request line per tunnel asked for). Stopped in teardown.
+connect_proxy() {
+  start_py_listener '
 def pipe(a, b):
     try:
         while True:
@@ -331,15 +329,8 @@ def handle(c):
 while True:
     c, _ = s.accept()
     threading.Thread(target=handle, args=(c,), daemon=True).start()
-EOF
-  PROXY_PID=$!
-  register_pid "$PROXY_PID"
-  PROXY_LOG="$dir/log"
-  wait_until 20 test -s "$dir/port" || {
-    cat "$dir/err" >&2
-    return 1
-  }
-  PROXY_PORT=$(<"$dir/port")
+' || return 1
+  PROXY_PORT=$PY_PORT PROXY_LOG="$PY_DIR/log"
 }
 
 # ---------------------------------------------------------------------------------

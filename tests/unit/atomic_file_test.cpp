@@ -3,16 +3,15 @@
 #include <clm/atomic_file.hpp>
 #include <clm/error.hpp>
 
+#include "test_support.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <optional>
 #include <string>
 #include <sys/resource.h>
@@ -24,41 +23,11 @@ namespace {
 namespace fs = std::filesystem;
 
 using clm::ExitCode;
-
-// Return the clm::Error f throws, or nullopt when it throws nothing (other exceptions propagate).
-template <typename F>
-std::optional<clm::Error> error_of(F&& f)
-{
-  try {
-    f();
-  } catch (const clm::Error& e) {
-    return e;
-  }
-  return std::nullopt;
-}
-
-mode_t mode_of(const fs::path& p)
-{
-  struct stat st {};
-  if (::stat(p.c_str(), &st) != 0) {
-    ADD_FAILURE() << "stat " << p << ": " << std::strerror(errno);
-    return 0;
-  }
-  return st.st_mode & 07777;
-}
-
-void write_plain(const fs::path& p, const std::string& data)
-{
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << data;
-  ASSERT_TRUE(out) << "cannot write " << p;
-}
-
-std::string read_plain(const fs::path& p)
-{
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using clm::test::error_of;
+using clm::test::mode_of;
+using clm::test::read_plain;
+using clm::test::TempDirTest;
+using clm::test::write_plain;
 
 // Return the names of the entries of dir.
 std::vector<std::string> entries(const fs::path& dir)
@@ -95,25 +64,9 @@ private:
   mode_t m_old;
 };
 
-class AtomicFileTest : public ::testing::Test {
+class AtomicFileTest : public TempDirTest {
 protected:
-  void SetUp() override
-  {
-    std::string tmpl = (fs::path(::testing::TempDir()) / "clm-atomic-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr) << std::strerror(errno);
-    m_dir = tmpl;
-  }
-  void TearDown() override
-  {
-    std::error_code ec;
-    if (!m_dir.empty()) {
-      fs::remove_all(m_dir, ec);
-    }
-  }
-  const fs::path& dir() const { return m_dir; }
-
-private:
-  fs::path m_dir;
+  AtomicFileTest() : TempDirTest("clm-atomic") {}
 };
 
 // ---- write_file_atomic -----------------------------------------------------

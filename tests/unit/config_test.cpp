@@ -7,13 +7,11 @@
 #include <clm/error.hpp>
 #include <clm/state.hpp>
 
+#include "test_support.hpp"
+
 #include <gtest/gtest.h>
 
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <string>
@@ -26,6 +24,9 @@ using clm::ConnectionFlags;
 using clm::ExitCode;
 using clm::resolve_settings;
 using clm::Settings;
+using clm::test::error_of;
+using clm::test::TempDirTest;
+using clm::test::write_plain;
 
 using EnvMap = std::map<std::string, std::string>;
 
@@ -40,43 +41,22 @@ clm::EnvLookup env_of(EnvMap vars)
   };
 }
 
-// Return the clm::Error f throws, or nullopt when it throws nothing (other exceptions propagate).
-template <typename F>
-std::optional<clm::Error> error_of(F&& f)
-{
-  try {
-    f();
-  } catch (const clm::Error& e) {
-    return e;
-  }
-  return std::nullopt;
-}
-
-class ConfigTest : public ::testing::Test {
+class ConfigTest : public TempDirTest {
 protected:
+  ConfigTest() : TempDirTest("clm-config") {}
+
   void SetUp() override
   {
-    std::string tmpl = (fs::path(::testing::TempDir()) / "clm-config-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr) << std::strerror(errno);
-    m_dir = tmpl;
+    ASSERT_NO_FATAL_FAILURE(TempDirTest::SetUp());
     // An empty config file by default, so nothing comes from /etc.
     m_flags.config = write("empty.conf", "").string();
-  }
-  void TearDown() override
-  {
-    std::error_code ec;
-    if (!m_dir.empty()) {
-      fs::remove_all(m_dir, ec);
-    }
   }
 
   // Write a file in the temporary directory and return its path.
   fs::path write(const std::string& name, const std::string& text)
   {
-    const fs::path p = m_dir / name;
-    std::ofstream out(p, std::ios::binary | std::ios::trunc);
-    out << text;
-    EXPECT_TRUE(out) << "cannot write " << p;
+    const fs::path p = dir() / name;
+    write_plain(p, text);
     return p;
   }
 
@@ -97,12 +77,10 @@ protected:
     return err->code();
   }
 
-  const fs::path& dir() const { return m_dir; }
   ConnectionFlags& flags() { return m_flags; }
   const std::string& last_message() const { return m_last_message; }
 
 private:
-  fs::path m_dir;
   ConnectionFlags m_flags;
   std::string m_last_message;
 };

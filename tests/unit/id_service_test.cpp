@@ -3,6 +3,7 @@
 // ID/passwords, over a real SQLite store and a fake clock.
 #include "id_service.hpp"
 #include "store/sqlite_store.hpp"
+#include "test_support.hpp"
 
 #include <clm/crypto.hpp>
 #include <clm/validate.hpp>
@@ -12,13 +13,9 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +33,8 @@ using clm::server::IdPolicy;
 using clm::server::IdService;
 using clm::server::SqliteStore;
 using clm::server::StoreError;
+using clm::test::read_plain;
+using clm::test::TempDirTest;
 
 using namespace std::chrono_literals;
 
@@ -48,12 +47,6 @@ constexpr std::string_view k_forbidden = ";&`()$<>*?{}[]!";
 bool has_any_of(const std::string& s, std::string_view chars)
 {
   return s.find_first_of(chars) != std::string::npos;
-}
-
-std::string read_bytes(const fs::path& p)
-{
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 std::int64_t lifetime_ms(const IdPolicy& policy)
@@ -71,13 +64,13 @@ json credential_request(const std::string& mode, const std::string& keyid, const
   return json{{"mode", mode}, {"keyid", keyid}, {"key", key}};
 }
 
-class IdServiceTest : public ::testing::Test {
+class IdServiceTest : public TempDirTest {
 protected:
+  IdServiceTest() : TempDirTest("clm-idsvc") {}
+
   void SetUp() override
   {
-    std::string tmpl = (fs::path(::testing::TempDir()) / "clm-idsvc-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr) << std::strerror(errno);
-    m_dir = tmpl;
+    ASSERT_NO_FATAL_FAILURE(TempDirTest::SetUp());
     m_store = std::make_unique<SqliteStore>(db_path());
     m_box = std::make_unique<SecretBox>(std::string(SecretBox::k_key_size, '\x5a'));
     use_policy(IdPolicy{});
@@ -86,10 +79,7 @@ protected:
   {
     m_service.reset();
     m_store.reset();
-    std::error_code ec;
-    if (!m_dir.empty()) {
-      fs::remove_all(m_dir, ec);
-    }
+    TempDirTest::TearDown();
   }
 
   // Rebuild the service with policy (the store and its contents stay).
@@ -101,7 +91,7 @@ protected:
 
   IdService& service() { return *m_service; }
   const IdPolicy& policy() const { return m_policy; }
-  fs::path db_path() const { return m_dir / "clm.db"; }
+  fs::path db_path() const { return dir() / "clm.db"; }
   std::int64_t now() const { return m_now; }
   void set_now(std::int64_t ms) { m_now = ms; }
 
@@ -132,7 +122,6 @@ protected:
   static std::string key_of(const ApiResponse& r) { return r.body.at("key").get<std::string>(); }
 
 private:
-  fs::path m_dir;
   std::unique_ptr<SqliteStore> m_store;
   std::unique_ptr<SecretBox> m_box;
   IdPolicy m_policy;
@@ -694,7 +683,7 @@ TEST_F(IdServiceTest, password_appears_in_no_database_file)
   for (const char* suffix : {"", "-wal", "-journal"}) {
     const fs::path p = db_path().string() + suffix;
     if (fs::exists(p)) {
-      EXPECT_EQ(read_bytes(p).find(key), std::string::npos) << "password found in " << p;
+      EXPECT_EQ(read_plain(p).find(key), std::string::npos) << "password found in " << p;
     }
   }
 }

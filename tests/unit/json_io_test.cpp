@@ -3,6 +3,8 @@
 #include <clm/error.hpp>
 #include <clm/json_io.hpp>
 
+#include "test_support.hpp"
+
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -14,20 +16,21 @@ namespace {
 using clm::ExitCode;
 using clm::Inputs;
 using clm::json;
-
-// Return the clm::Error f throws, or nullopt when it throws nothing (other exceptions propagate).
-template <typename F>
-std::optional<clm::Error> error_of(F&& f)
-{
-  try {
-    f();
-  } catch (const clm::Error& e) {
-    return e;
-  }
-  return std::nullopt;
-}
+using clm::test::error_of;
 
 const std::optional<std::string> k_no_flag{};
+
+// Return the code of the clm::Error thrown when "keyid" is looked up on a stdin holding text, or nullopt.
+std::optional<ExitCode> stdin_error_for(const char* text)
+{
+  std::istringstream in(text);
+  Inputs inputs(in, false);
+  const auto err = error_of([&] { inputs.optional(k_no_flag, "keyid"); });
+  if (!err) {
+    return std::nullopt;
+  }
+  return err->code();
+}
 
 // A stream buffer that counts how often it is asked for more input.
 class CountingBuf : public std::stringbuf {
@@ -105,11 +108,7 @@ TEST(Inputs, null_field_counts_as_missing)
 TEST(Inputs, non_string_field_is_bad_parameter)
 {
   for (const char* text : {R"({"keyid":true})", R"({"keyid":{"a":1}})", R"({"keyid":["1"]})"}) {
-    std::istringstream in(text);
-    Inputs inputs(in, false);
-    const auto err = error_of([&] { inputs.optional(k_no_flag, "keyid"); });
-    ASSERT_TRUE(err.has_value()) << text;
-    EXPECT_EQ(err->code(), ExitCode::bad_parameter) << text;
+    EXPECT_EQ(stdin_error_for(text), ExitCode::bad_parameter) << text;
   }
 }
 
@@ -173,22 +172,14 @@ TEST(Inputs, blank_stdin_means_no_object)
 TEST(Inputs, invalid_json_is_bad_parameter)
 {
   for (const char* text : {"{", "not json", R"({"keyid":})", "{}{}", R"({"a":1} x)"}) {
-    std::istringstream in(text);
-    Inputs inputs(in, false);
-    const auto err = error_of([&] { inputs.optional(k_no_flag, "keyid"); });
-    ASSERT_TRUE(err.has_value()) << "'" << text << "'";
-    EXPECT_EQ(err->code(), ExitCode::bad_parameter) << "'" << text << "'";
+    EXPECT_EQ(stdin_error_for(text), ExitCode::bad_parameter) << "'" << text << "'";
   }
 }
 
 TEST(Inputs, json_that_is_not_an_object_is_bad_parameter)
 {
   for (const char* text : {R"(["0000000001"])", R"("0000000001")", "1", "null", "true"}) {
-    std::istringstream in(text);
-    Inputs inputs(in, false);
-    const auto err = error_of([&] { inputs.optional(k_no_flag, "keyid"); });
-    ASSERT_TRUE(err.has_value()) << "'" << text << "'";
-    EXPECT_EQ(err->code(), ExitCode::bad_parameter) << "'" << text << "'";
+    EXPECT_EQ(stdin_error_for(text), ExitCode::bad_parameter) << "'" << text << "'";
   }
 }
 

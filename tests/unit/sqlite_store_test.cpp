@@ -1,20 +1,17 @@
 // Tests of the embedded SQLite store: file mode, initialization, key pairs,
 // IDs, and the errorcodes (1601/1602/1205) its failures carry.
 #include "store/sqlite_store.hpp"
+#include "test_support.hpp"
 
 #include <gtest/gtest.h>
 
 #include <sqlite3.h>
 
-#include <cerrno>
 #include <cstdint>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -27,6 +24,9 @@ using clm::server::SqliteStore;
 using clm::server::Status;
 using clm::server::StoredKeyPair;
 using clm::server::StoreError;
+using clm::test::mode_of;
+using clm::test::TempDirTest;
+using clm::test::write_plain;
 
 constexpr std::int64_t k_now = 1'700'000'000'000;
 constexpr std::int64_t k_day_ms = 86'400'000;
@@ -41,16 +41,6 @@ std::optional<int> store_errorcode_of(F&& f)
     return e.errorcode();
   }
   return std::nullopt;
-}
-
-mode_t mode_of(const fs::path& p)
-{
-  struct stat st {};
-  if (::stat(p.c_str(), &st) != 0) {
-    ADD_FAILURE() << "stat " << p << ": " << std::strerror(errno);
-    return 0;
-  }
-  return st.st_mode & 07777;
 }
 
 // Run sql on the database file through a separate connection, as another process would.
@@ -81,33 +71,17 @@ std::string seal_for(std::int64_t keyid)
   return "sealed-" + std::to_string(keyid);
 }
 
-class SqliteStoreTest : public ::testing::Test {
+class SqliteStoreTest : public TempDirTest {
 protected:
-  void SetUp() override
-  {
-    std::string tmpl = (fs::path(::testing::TempDir()) / "clm-store-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr) << std::strerror(errno);
-    m_dir = tmpl;
-  }
-  void TearDown() override
-  {
-    std::error_code ec;
-    if (!m_dir.empty()) {
-      fs::remove_all(m_dir, ec);
-    }
-  }
+  SqliteStoreTest() : TempDirTest("clm-store") {}
 
-  const fs::path& dir() const { return m_dir; }
-  fs::path db_path() const { return m_dir / "clm.db"; }
+  fs::path db_path() const { return dir() / "clm.db"; }
 
   // Create an ID that expires a day after k_now; return it.
   static IdRecord add(SqliteStore& store, const std::string& alias, std::int64_t expiration_ms = k_now + k_day_ms)
   {
     return store.create_id(id_fields(alias, expiration_ms), seal_for);
   }
-
-private:
-  fs::path m_dir;
 };
 
 // ---- file and initialization -----------------------------------------------
@@ -378,10 +352,7 @@ TEST_F(SqliteStoreTest, replaced_database_file_is_1601)
 
 TEST_F(SqliteStoreTest, file_that_is_not_a_database_is_refused)
 {
-  {
-    std::ofstream out(db_path(), std::ios::binary);
-    out << std::string(4096, 'x');
-  }
+  write_plain(db_path(), std::string(4096, 'x'));
   const auto code = store_errorcode_of([&] { SqliteStore store(db_path()); });
   ASSERT_TRUE(code.has_value()) << "opened a file that is not a database";
   EXPECT_TRUE(*code == 1601 || *code == 1602) << "errorcode " << *code;

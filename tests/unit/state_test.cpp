@@ -2,16 +2,14 @@
 #include <clm/error.hpp>
 #include <clm/state.hpp>
 
+#include "test_support.hpp"
+
 #include <gtest/gtest.h>
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <string>
-#include <sys/stat.h>
 #include <unistd.h>
 
 namespace {
@@ -21,54 +19,17 @@ namespace fs = std::filesystem;
 using clm::ExitCode;
 using clm::IdCredential;
 using clm::StateDir;
+using clm::test::error_of;
+using clm::test::mode_of;
+using clm::test::TempDirTest;
+using clm::test::write_plain;
 
-// Return the clm::Error f throws, or nullopt when it throws nothing (other exceptions propagate).
-template <typename F>
-std::optional<clm::Error> error_of(F&& f)
-{
-  try {
-    f();
-  } catch (const clm::Error& e) {
-    return e;
-  }
-  return std::nullopt;
-}
-
-mode_t mode_of(const fs::path& p)
-{
-  struct stat st {};
-  if (::stat(p.c_str(), &st) != 0) {
-    ADD_FAILURE() << "stat " << p << ": " << std::strerror(errno);
-    return 0;
-  }
-  return st.st_mode & 07777;
-}
-
-void write_plain(const fs::path& p, const std::string& data)
-{
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << data;
-  ASSERT_TRUE(out) << "cannot write " << p;
-}
-
-class StateDirTest : public ::testing::Test {
+class StateDirTest : public TempDirTest {
 protected:
-  void SetUp() override
-  {
-    std::string tmpl = (fs::path(::testing::TempDir()) / "clm-state-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr) << std::strerror(errno);
-    m_root = tmpl;
-  }
-  void TearDown() override
-  {
-    std::error_code ec;
-    if (!m_root.empty()) {
-      fs::remove_all(m_root, ec);
-    }
-  }
-  const fs::path& root() const { return m_root; }
+  StateDirTest() : TempDirTest("clm-state") {}
+
   // A state directory that does not exist yet.
-  fs::path state_path() const { return m_root / "var" / "clm"; }
+  fs::path state_path() const { return dir() / "var" / "clm"; }
 
   // Return the code of the clm::Error load_id throws for an id.json holding text.
   std::optional<ExitCode> load_error_for(const std::string& text)
@@ -82,9 +43,6 @@ protected:
     }
     return err->code();
   }
-
-private:
-  fs::path m_root;
 };
 
 const IdCredential k_cred{"0000000001", "Abcdefgh12345678"};
@@ -96,7 +54,7 @@ TEST_F(StateDirTest, constructor_touches_nothing)
   const StateDir state(state_path());
   EXPECT_EQ(state.path(), state_path());
   EXPECT_FALSE(fs::exists(state_path()));
-  EXPECT_FALSE(fs::exists(root() / "var"));
+  EXPECT_FALSE(fs::exists(dir() / "var"));
 }
 
 TEST_F(StateDirTest, lock_creates_the_directory_0700)
@@ -136,8 +94,8 @@ TEST_F(StateDirTest, lock_is_released_when_the_holder_is_destroyed)
 
 TEST_F(StateDirTest, lock_in_an_uncreatable_place_is_file_write)
 {
-  write_plain(root() / "plain-file", "x");
-  StateDir state(root() / "plain-file" / "clm");
+  write_plain(dir() / "plain-file", "x");
+  StateDir state(dir() / "plain-file" / "clm");
   const auto err = error_of([&] { state.lock(); });
   ASSERT_TRUE(err.has_value());
   EXPECT_EQ(err->code(), ExitCode::file_write) << err->what();

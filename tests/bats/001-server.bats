@@ -9,18 +9,6 @@ setup_file() {
   start_server --hostname clm.test.invalid
 }
 
-teardown_file() {
-  stop_server
-}
-
-setup() {
-  load_libs
-  setup_common
-}
-
-teardown() {
-  teardown_common
-}
 
 # Print "mode sha256 path" for every file under DIR.
 dir_fingerprint() {

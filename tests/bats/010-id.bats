@@ -10,18 +10,6 @@ setup_file() {
   start_server
 }
 
-teardown_file() {
-  stop_server
-}
-
-setup() {
-  load_libs
-  setup_common
-}
-
-teardown() {
-  teardown_common
-}
 
 # create_id ALIAS [ARGS...]: issue an ID with clm-id; sets CREATED_JSON, CREATED_KEYID, CREATED_KEY.
 create_id() {

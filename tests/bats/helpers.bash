@@ -7,9 +7,9 @@
 #
 #   load helpers
 #   setup_file()    { start_server; }
-#   teardown_file() { stop_server; }
-#   setup()         { load_libs; setup_common; }
-#   teardown()      { teardown_common; }
+#
+# and gets the setup, teardown and teardown_file defined at the end of this file
+# (a file may define its own after `load helpers`).
 
 # shellcheck disable=SC2034 # the globals set here (API_*, EXTRA_*, SILENT_*) are read by the tests
 bats_require_minimum_version 1.5.0
@@ -392,4 +392,20 @@ assert_no_requests_since_mark() {
     grep 'errorcode=' "$SERVER_LOG" | tail -n $((now - LOG_MARK)) >&2
     return 1
   fi
+}
+
+# ---------------------------------------------------------------------------------
+# Defaults for every test file; a file that loads this one may redefine them.
+
+setup() {
+  load_libs
+  setup_common
+}
+
+teardown() {
+  teardown_common
+}
+
+teardown_file() {
+  stop_server
 }

@@ -49,6 +49,11 @@ void handle(httplib::Response& res, F&& handler)
   } catch (const StoreError& e) {
     std::cerr << "clm-server: store: " << e.what() << '\n';
     send(res, error_response(e.errorcode()));
+  } catch (const Error& e) {
+    // A sealed secret that fails authentication is the spec's decryption error.
+    const int code = e.code() == ExitCode::tampered ? 2003 : 9901;
+    std::cerr << "clm-server: error " << code << ": " << e.what() << '\n';
+    send(res, error_response(code));
   } catch (const std::exception& e) {
     std::cerr << "clm-server: internal error: " << e.what() << '\n';
     send(res, error_response(9901));

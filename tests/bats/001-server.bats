@@ -270,6 +270,24 @@ dir_fingerprint() {
   refute_regex "$API_BODY" '"key"'
 }
 
+@test "a sealed password that fails authentication answers 500 errorcode 2003 through clm-id" {
+  start_extra_server tampered
+  local out
+  out=$(CLM_PORT=$EXTRA_PORT CLM_CACERT=$EXTRA_DIR/tls/ca.pem CLM_LICENSE_KEY_FILE=$EXTRA_DIR/license.key \
+    timeout 30 clm-id create --alias tampered)
+  # Change the last byte of the sealed password (the GCM tag) in the store.
+  run sqlite3 "$EXTRA_DIR/clm.db" \
+    "UPDATE ids SET sealed_key = substr(sealed_key, 1, length(sealed_key) - 1)
+       || CASE WHEN substr(sealed_key, -1) = x'00' THEN x'01' ELSE x'00' END"
+  assert_success
+  CLM_PORT=$EXTRA_PORT CLM_CACERT=$EXTRA_DIR/tls/ca.pem CLM_LICENSE_KEY_FILE=$EXTRA_DIR/license.key \
+    run_clm clm-id verify <<<"$out"
+  assert_equal "$status" 200
+  assert_equal "$(jq -c '[.errorcode, .http_status]' <<<"$output")" '[2003,500]'
+  assert_regex "$stderr" 'errorcode 2003'
+  assert_file_contains "$EXTRA_LOG" 'errorcode=2003'
+}
+
 @test "with the database file moved away, GET /SWCLM/SystemStatus answers 500 errorcode 1601" {
   start_extra_server moved
   API_DIR=$EXTRA_DIR API_PORT=$EXTRA_PORT API_LICENSE=none api_request GET /SWCLM/SystemStatus

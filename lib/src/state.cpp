@@ -115,6 +115,50 @@ bool StateDir::save_id(const IdCredential& cred)
   return true;
 }
 
+fs::path StateDir::devices_file() const
+{
+  return m_dir / "devices.json";
+}
+
+namespace {
+
+// Return the devices file as an object (empty when missing); Error(bad_file_format) when corrupt.
+json read_devices(const fs::path& path)
+{
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    return json::object();
+  }
+  auto j = parse_json(read_file(path));
+  if (!j || !j->is_object()) {
+    throw Error(ExitCode::bad_file_format, path.string() + ": not a JSON object of devices");
+  }
+  return std::move(*j);
+}
+
+}  // namespace
+
+std::optional<DeviceCredential> StateDir::load_device(const std::string& devicename) const
+{
+  const json devices = read_devices(devices_file());
+  const auto it = devices.find(devicename);
+  if (it == devices.end()) {
+    return std::nullopt;
+  }
+  if (!it->is_object() || !it->contains("deviceid") || !(*it)["deviceid"].is_string()) {
+    throw Error(ExitCode::bad_file_format, devices_file().string() + ": entry of " + devicename + " lacks deviceid");
+  }
+  return DeviceCredential{(*it)["deviceid"].get<std::string>(), it->value("devicekey", "")};
+}
+
+void StateDir::save_device(const std::string& devicename, const DeviceCredential& cred)
+{
+  json devices = read_devices(devices_file());
+  devices[devicename] = json{{"deviceid", cred.deviceid}, {"devicekey", cred.devicekey}};
+  ensure_dir();
+  write_file_atomic(devices_file(), dump_json(devices, Pretty::yes) + "\n", 0600);
+}
+
 bool StateDir::forget_id(const std::string& keyid)
 {
   const auto old = load_id();

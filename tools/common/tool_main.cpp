@@ -29,6 +29,18 @@ const std::string& tool_name()
   return g_tool_name;
 }
 
+std::optional<std::vector<std::string>> take_trailing_command(int& argc, char** argv, std::string_view flag)
+{
+  for (int i = 1; i < argc; ++i) {
+    if (argv[i] == flag) {
+      std::vector<std::string> command(argv + i + 1, argv + argc);
+      argc = i;
+      return command;
+    }
+  }
+  return std::nullopt;
+}
+
 int tool_main(const char* name, const char* description, int argc, char** argv,
               const std::function<void(CLI::App&)>& define)
 {

@@ -4,12 +4,20 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace clm {
 
 // Return the name of the running tool ("clm-id"), for messages.
 const std::string& tool_name();
+
+// Remove flag and every argument after it from argv (shrinking argc) and return those
+// arguments: a command to run, taken verbatim like find's -exec, so its own options
+// never reach the tool's parser. nullopt when flag is absent.
+std::optional<std::vector<std::string>> take_trailing_command(int& argc, char** argv, std::string_view flag);
 
 // Build the tool's CLI11 app with define (which adds options and subcommands whose
 // callbacks do the work), parse argv and run it. Print "NAME: error: ..." on stderr

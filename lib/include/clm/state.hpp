@@ -13,6 +13,12 @@ struct IdCredential {
   std::string key;  // the password
 };
 
+// What the server returned at a device's first issuance; later calls for the device send it.
+struct DeviceCredential {
+  std::string deviceid;
+  std::string devicekey;
+};
+
 class StateDir {
 public:
   // Use dir as the state directory; nothing is touched until a method needs it.
@@ -45,6 +51,15 @@ public:
 
   // Return the path of the stored ID/password file.
   std::filesystem::path id_file() const;
+
+  // Return the stored deviceid/devicekey of devicename, or nullopt.
+  std::optional<DeviceCredential> load_device(const std::string& devicename) const;
+
+  // Store the deviceid/devicekey of devicename (0600, atomically).
+  void save_device(const std::string& devicename, const DeviceCredential& cred);
+
+  // Return the path of the file holding every device's deviceid/devicekey.
+  std::filesystem::path devices_file() const;
 
 private:
   void ensure_dir() const;

@@ -1,0 +1,40 @@
+// Turning a CredInfo answer into files on the device, and into the JSON a tool prints.
+#pragma once
+
+#include <clm/http_client.hpp>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace clm {
+
+// Where each part of an answer goes; an empty name means "do not write that part".
+struct CertFiles {
+  std::filesystem::path dir;
+  std::string ca_name;
+  std::string ca_format = "pem";    // pem | der
+  std::string cert_name;
+  std::string cert_format = "pem";  // pem | der | p12
+  std::string key_name;             // private keys are always .pem
+};
+
+// Return dir/name.ext for a format (pem, der or p12).
+std::filesystem::path cert_file_path(const std::filesystem::path& dir, const std::string& name,
+                                     const std::string& format);
+
+// Throw Error(bad_parameter) naming option unless format is one of allowed ("pem|der").
+void check_format(const std::string& format, const std::string& allowed, const std::string& option);
+
+// Write cacert, clientcert and privatekey of an answer body (each when present and its
+// name is set): certificates 0644, private keys and PKCS#12 0600, each with a .sha256
+// sidecar. Return the paths written. Error(bad_file_format) when a field does not decode.
+std::vector<std::string> write_cert_answer(const json& body, const CertFiles& files);
+
+// Return what a tool prints for an answer: the server's fields without certificate and
+// key material (they are in files) and without devicekey (kept in the state dir), plus
+// devicename, keynumber/certserial of the certificate it is about, files and changed.
+json cert_output(const ApiResult& result, const std::string& devicename, const std::vector<std::string>& files);
+
+}  // namespace clm

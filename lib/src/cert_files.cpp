@@ -1,0 +1,99 @@
+#include <clm/cert_files.hpp>
+#include <clm/crypto.hpp>
+#include <clm/error.hpp>
+#include <clm/output_files.hpp>
+
+namespace clm {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Return the bytes of a certificate field: PEM text as is, DER and PKCS#12 base64-decoded.
+std::string field_bytes(const json& body, const char* field, const std::string& format)
+{
+  const auto it = body.find(field);
+  if (it == body.end() || !it->is_string()) {
+    throw Error(ExitCode::bad_file_format, std::string("server answer lacks ") + field);
+  }
+  const std::string text = it->get<std::string>();
+  if (format == "pem") {
+    if (text.find("-----BEGIN ") == std::string::npos) {
+      throw Error(ExitCode::bad_file_format, std::string("server answer: ") + field + " is not PEM");
+    }
+    return text.back() == '\n' ? text : text + "\n";
+  }
+  try {
+    return base64_decode(text);
+  } catch (const Error&) {
+    throw Error(ExitCode::bad_file_format, std::string("server answer: ") + field + " is not base64");
+  }
+}
+
+}  // namespace
+
+fs::path cert_file_path(const fs::path& dir, const std::string& name, const std::string& format)
+{
+  return dir / (name + "." + format);
+}
+
+void check_format(const std::string& format, const std::string& allowed, const std::string& option)
+{
+  const std::string padded = "|" + allowed + "|";
+  if (format.empty() || format.find('|') != std::string::npos
+      || padded.find("|" + format + "|") == std::string::npos) {
+    throw Error(ExitCode::bad_parameter, option + ": '" + format + "' is not one of " + allowed);
+  }
+}
+
+std::vector<std::string> write_cert_answer(const json& body, const CertFiles& f)
+{
+  std::vector<std::string> written;
+  auto add = [&](const std::vector<std::string>& paths) { written.insert(written.end(), paths.begin(), paths.end()); };
+  // Decode everything before writing anything, so a bad answer leaves no files behind.
+  std::optional<std::string> ca, cert, key;
+  if (!f.ca_name.empty() && body.contains("cacert")) {
+    ca = field_bytes(body, "cacert", f.ca_format);
+  }
+  if (!f.cert_name.empty() && body.contains("clientcert")) {
+    cert = field_bytes(body, "clientcert", f.cert_format);
+  }
+  if (!f.key_name.empty() && body.contains("privatekey")) {
+    key = field_bytes(body, "privatekey", "pem");
+  }
+  if (ca) {
+    add(write_with_sidecar(cert_file_path(f.dir, f.ca_name, f.ca_format), *ca, k_public_mode));
+  }
+  if (key) {
+    add(write_with_sidecar(cert_file_path(f.dir, f.key_name, "pem"), *key, k_secret_mode));
+  }
+  if (cert) {
+    // A PKCS#12 file holds the private key.
+    add(write_with_sidecar(cert_file_path(f.dir, f.cert_name, f.cert_format), *cert,
+                           f.cert_format == "p12" ? k_secret_mode : k_public_mode));
+  }
+  return written;
+}
+
+json cert_output(const ApiResult& result, const std::string& devicename, const std::vector<std::string>& files)
+{
+  json out = api_output(result);
+  for (const char* secret : {"cacert", "clientcert", "privatekey", "devicekey"}) {
+    out.erase(secret);
+  }
+  out["devicename"] = devicename;
+  // keynumber/certserial name the certificate the answer is about, so the next tool
+  // in a pipe (clm-cert revoke, get, update) finds it under the request field names.
+  if (out.contains("clientkeynumber")) {
+    out["keynumber"] = out["clientkeynumber"];
+    out["certserial"] = out.value("clientserial", "");
+  } else if (out.contains("cakeynumber")) {
+    out["keynumber"] = out["cakeynumber"];
+    out["certserial"] = out.value("caserial", "");
+  }
+  out["files"] = files;
+  out["changed"] = result.ok();
+  return out;
+}
+
+}  // namespace clm

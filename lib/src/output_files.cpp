@@ -1,0 +1,74 @@
+#include <clm/atomic_file.hpp>
+#include <clm/crypto.hpp>
+#include <clm/error.hpp>
+#include <clm/output_files.hpp>
+
+namespace clm {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view k_shell_specials = ";&`()$<>*?{}[]!";
+
+bool printable(std::string_view s)
+{
+  for (const char c : s) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x21 || b > 0x7e) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+void check_out_dir(const fs::path& dir, std::size_t name_bytes, const std::string& option)
+{
+  const std::string s = dir.string();
+  if (s.empty() || s.front() != '/') {
+    throw Error(ExitCode::bad_parameter, option + ": '" + s + "' is not an absolute path");
+  }
+  if (!printable(s) || s.find_first_of(k_shell_specials) != std::string::npos) {
+    throw Error(ExitCode::bad_parameter,
+                option + ": only printable ASCII without spaces and ; & ` ( ) $ < > * ? { } [ ] ! is allowed");
+  }
+  if (s.size() + name_bytes > k_max_out_dir_bytes) {
+    throw Error(ExitCode::bad_parameter, option + ": the directory and file name together exceed "
+                                           + std::to_string(k_max_out_dir_bytes) + " bytes");
+  }
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    throw Error(ExitCode::file_write, option + ": " + s + " is not an existing directory");
+  }
+}
+
+void check_file_name(const std::string& name, const std::string& option)
+{
+  if (name.empty() || name.size() > k_max_file_name_bytes) {
+    throw Error(ExitCode::bad_parameter,
+                option + ": a file name needs 1.." + std::to_string(k_max_file_name_bytes) + " bytes");
+  }
+  if (name.find('/') != std::string::npos || name == "." || name == "..") {
+    throw Error(ExitCode::bad_parameter, option + ": '" + name + "' is a path; give a file name without '/'");
+  }
+  if (!printable(name)) {
+    throw Error(ExitCode::bad_parameter, option + ": only printable ASCII without spaces is allowed");
+  }
+}
+
+std::string sidecar_line(std::string_view data, const std::string& name)
+{
+  return hex_encode(sha256(data)) + "  " + name + "\n";
+}
+
+std::vector<std::string> write_with_sidecar(const fs::path& path, std::string_view data, mode_t mode)
+{
+  write_file_atomic(path, data, mode);
+  const fs::path sidecar = path.string() + ".sha256";
+  write_file_atomic(sidecar, sidecar_line(data, path.filename().string()), mode);
+  return {path.string(), sidecar.string()};
+}
+
+}  // namespace clm

@@ -98,7 +98,7 @@ xref() {
 
 @test "man pages render with man -l and no groff warnings" {
   local name page
-  for name in clm-id.1 clm-server.8; do
+  for name in clm-id.1 clm-cert.1 clm-server.8; do
     page=$(built "man/$name")
     run --separate-stderr render "$page"
     assert_success
@@ -109,12 +109,14 @@ xref() {
 }
 
 @test "man pages have the sections every page needs" {
-  local page heading
-  page=$(built man/clm-id.1)
-  render "$page" >"$BATS_TEST_TMPDIR/clm-id.txt"
-  for heading in NAME SYNOPSIS DESCRIPTION SUBCOMMANDS OPTIONS "JSON INPUT" "JSON OUTPUT" \
-                 "EXIT STATUS" ENVIRONMENT FILES EXAMPLES "SEE ALSO"; do
-    grep -qx "$heading" "$BATS_TEST_TMPDIR/clm-id.txt" || fail "clm-id.1 has no $heading section"
+  local page heading tool
+  for tool in clm-id clm-cert; do
+    page=$(built "man/$tool.1")
+    render "$page" >"$BATS_TEST_TMPDIR/$tool.txt"
+    for heading in NAME SYNOPSIS DESCRIPTION SUBCOMMANDS OPTIONS "JSON INPUT" "JSON OUTPUT" \
+                   "EXIT STATUS" ENVIRONMENT FILES EXAMPLES "SEE ALSO"; do
+      grep -qx "$heading" "$BATS_TEST_TMPDIR/$tool.txt" || fail "$tool.1 has no $heading section"
+    done
   done
   page=$(built man/clm-server.8)
   render "$page" >"$BATS_TEST_TMPDIR/clm-server.txt"
@@ -126,6 +128,10 @@ xref() {
 
 @test "clm-id: --help options and the OPTIONS of clm-id(1) agree" {
   xref tools/clm-id man/clm-id.1
+}
+
+@test "clm-cert: --help options and the OPTIONS of clm-cert(1) agree" {
+  xref tools/clm-cert man/clm-cert.1
 }
 
 @test "clm-server: --help options and the OPTIONS of clm-server(8) agree" {

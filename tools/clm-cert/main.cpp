@@ -314,7 +314,14 @@ void run_update(const Options& o)
   }
 
   clm::CertUpdate req;
-  req.target = target_of(o, in);
+  if (!o.keynumber && !o.serial && current && !in.optional(std::nullopt, "keynumber")
+      && !in.extra(std::nullopt, "certserial")) {
+    // Name the certificate by the serial in its file: unlike a key number, which every
+    // renewal changes, this keeps a cron line valid across renewals.
+    req.target.certserial = clm::inspect_certificate(clm::read_file(*current), current->string(), passphrase).serial;
+  } else {
+    req.target = target_of(o, in);
+  }
   req.adopt = clm::CertSelector{o.new_keynumber, o.new_serial};
   clm::check_format(o.format, "pem|der|p12", "--format");
   req.certtype = o.format;
@@ -461,6 +468,7 @@ int main(int argc, char** argv)
     update->add_option("--jitter", o.jitter, "sleep up to SECONDS at random before calling the server")
       ->check(CLI::Range(0L, 86400L));
     // --exec PROGRAM [ARG...] is taken off the command line before parsing (see main).
+    update->footer("  --exec PROGRAM [ARG...]     last on the line: run PROGRAM with ARGs (no shell) after a renewal");
     update->callback([&] { run_update(o); });
 
     auto* revoke = app.add_subcommand("revoke", "revoke a certificate");

@@ -16,22 +16,39 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 
-# Start clm-server on 127.0.0.1:0 in BENCH_WORK and export the CLM_* client settings.
+# bench_start_server [NAME [SERVE ARGS...]]: stop the server started before (if any),
+# start clm-server on 127.0.0.1:0 with data dir BENCH_WORK/NAME, and export the CLM_*
+# client settings for it (state dir BENCH_WORK/NAME.state).
 bench_start_server() {
-  "$CLM_BUILD_DIR/server/clm-server" serve --data-dir "$BENCH_WORK/server" --listen 127.0.0.1:0 \
-    --port-file "$BENCH_WORK/port" 2>"$BENCH_WORK/server.log" &
+  local name=${1:-server}
+  shift || true
+  if [ -n "$BENCH_SERVER_PID" ]; then
+    kill -TERM "$BENCH_SERVER_PID" 2>/dev/null && wait "$BENCH_SERVER_PID" 2>/dev/null
+  fi
+  rm -f "$BENCH_WORK/port"
+  "$CLM_BUILD_DIR/server/clm-server" serve --data-dir "$BENCH_WORK/$name" --listen 127.0.0.1:0 \
+    --port-file "$BENCH_WORK/port" "$@" 2>"$BENCH_WORK/$name.log" &
   BENCH_SERVER_PID=$!
   for _ in $(seq 200); do
     [ -s "$BENCH_WORK/port" ] && break
     sleep 0.05
   done
-  [ -s "$BENCH_WORK/port" ] || { cat "$BENCH_WORK/server.log" >&2; exit 1; }
+  [ -s "$BENCH_WORK/port" ] || { cat "$BENCH_WORK/$name.log" >&2; exit 1; }
   export CLM_HOST=127.0.0.1 CLM_PORT
   CLM_PORT=$(cat "$BENCH_WORK/port")
-  export CLM_CACERT=$BENCH_WORK/server/tls/ca.pem
-  export CLM_LICENSE_KEY_FILE=$BENCH_WORK/server/license.key
-  export CLM_STATE_DIR=$BENCH_WORK/state
+  export CLM_CACERT=$BENCH_WORK/$name/tls/ca.pem
+  export CLM_LICENSE_KEY_FILE=$BENCH_WORK/$name/license.key
+  export CLM_STATE_DIR=$BENCH_WORK/$name.state
   export CLM_CONFIG=/dev/null
+}
+
+# Print the wall time in milliseconds of one run of a command.
+bench_wall_ms() {
+  local t0 t1
+  t0=$(date +%s%N)
+  "$@"
+  t1=$(date +%s%N)
+  echo $(((t1 - t0) / 1000000))
 }
 
 # Print the median wall time in milliseconds of RUNS runs of a command (output discarded).

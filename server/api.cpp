@@ -2,7 +2,17 @@
 
 #include <clm/api_error.hpp>
 
+#include <chrono>
+
 namespace clm::server {
+
+Clock system_clock_ms()
+{
+  return [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+  };
+}
 
 ApiResponse error_response(int errorcode)
 {

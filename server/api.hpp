@@ -4,6 +4,8 @@
 
 #include <clm/json_io.hpp>
 
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +23,12 @@ struct ApiResponse {
   int status;
   json body;
 };
+
+// Milliseconds since the epoch; replaceable in tests.
+using Clock = std::function<std::int64_t()>;
+
+// Return the system clock as a Clock.
+Clock system_clock_ms();
 
 // Return the response for err: the spec's HTTP status and {"errorcode": N}.
 ApiResponse error_response(int errorcode);

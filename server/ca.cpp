@@ -9,6 +9,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -22,6 +23,7 @@
 #include <ctime>
 #include <memory>
 #include <string_view>
+#include <utility>
 
 namespace clm::server {
 
@@ -78,6 +80,10 @@ void free_cert_stack(STACK_OF(X509) * s)
 }
 
 using CertStack = Ptr<STACK_OF(X509), free_cert_stack>;
+using Crl = Ptr<X509_CRL, X509_CRL_free>;
+using Revoked = Ptr<X509_REVOKED, X509_REVOKED_free>;
+using Asn1Time = Ptr<ASN1_TIME, ASN1_TIME_free>;
+using Pkcs12 = Ptr<PKCS12, PKCS12_free>;
 
 const unsigned char* bytes(std::string_view s)
 {
@@ -248,8 +254,10 @@ Name make_name(const std::string& common_name)
   return name;
 }
 
-// Return a version 3 certificate for key with subject and validity set, not yet signed.
-Cert new_cert(EVP_PKEY* key, const X509_NAME* subject, int days)
+// Return a version 3 certificate for key with subject, serial and validity set (notBefore
+// now minus the skew allowance, notAfter now plus lifetime_seconds), not yet signed.
+Cert new_cert(EVP_PKEY* key, const X509_NAME* subject, ASN1_INTEGER* serial, std::time_t now,
+              long long lifetime_seconds)
 {
   Cert cert(X509_new());
   if (!cert) {
@@ -258,25 +266,33 @@ Cert new_cert(EVP_PKEY* key, const X509_NAME* subject, int days)
   if (X509_set_version(cert.get(), X509_VERSION_3) != 1) {
     throw_openssl("X509_set_version");
   }
-  const Asn1Integer serial = random_serial();
-  if (X509_set_serialNumber(cert.get(), serial.get()) != 1) {
+  if (X509_set_serialNumber(cert.get(), serial) != 1) {
     throw_openssl("X509_set_serialNumber");
   }
   if (X509_set_subject_name(cert.get(), subject) != 1) {
     throw_openssl("X509_set_subject_name");
   }
-  std::time_t now = std::time(nullptr);
   // Start a little in the past so peers whose clocks lag still accept the certificate.
   if (X509_time_adj_ex(X509_getm_notBefore(cert.get()), 0, -k_skew_seconds, &now) == nullptr) {
     throw_openssl("X509_time_adj_ex notBefore");
   }
-  if (X509_time_adj_ex(X509_getm_notAfter(cert.get()), days, 0, &now) == nullptr) {
+  // Days and seconds apart, so that a long lifetime cannot overflow a 32-bit long.
+  const auto days = static_cast<int>(lifetime_seconds / 86400);
+  const auto seconds = static_cast<long>(lifetime_seconds % 86400);
+  if (X509_time_adj_ex(X509_getm_notAfter(cert.get()), days, seconds, &now) == nullptr) {
     throw_openssl("X509_time_adj_ex notAfter");
   }
   if (X509_set_pubkey(cert.get(), key) != 1) {
     throw_openssl("X509_set_pubkey");
   }
   return cert;
+}
+
+// Return a certificate valid for days days from now with a random 128-bit serial.
+Cert new_cert(EVP_PKEY* key, const X509_NAME* subject, int days)
+{
+  const Asn1Integer serial = random_serial();
+  return new_cert(key, subject, serial.get(), std::time(nullptr), static_cast<long long>(days) * 86400);
 }
 
 // Add the extension nid with OpenSSL config syntax value; issuer may be cert itself.
@@ -463,5 +479,294 @@ bool certificate_chains_to(const std::string& cert_pem, const std::string& chain
   ERR_clear_error();
   return rc == 1;
 }
+
+// ---- leaf certificates, CRLs and the encodings the certificate API returns ----
+
+namespace {
+
+Cert parse_der_cert(std::string_view der, const char* what)
+{
+  const unsigned char* p = bytes(der);
+  Cert cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (!cert || p != bytes(der) + der.size()) {
+    throw_openssl(std::string(what) + ": cannot parse DER certificate");
+  }
+  return cert;
+}
+
+std::string cert_der(X509* cert)
+{
+  unsigned char* out = nullptr;
+  const int n = i2d_X509(cert, &out);
+  if (n <= 0) {
+    throw_openssl("i2d_X509");
+  }
+  std::string der(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n));
+  OPENSSL_free(out);
+  return der;
+}
+
+// Return the serial of hex text as an ASN1 INTEGER.
+Asn1Integer serial_from_hex(const std::string& hex)
+{
+  BIGNUM* raw = nullptr;
+  if (hex.empty() || BN_hex2bn(&raw, hex.c_str()) != static_cast<int>(hex.size())) {
+    BN_free(raw);
+    throw_internal("serial '" + hex + "' is not hexadecimal");
+  }
+  const Bignum bn(raw);
+  Asn1Integer serial(BN_to_ASN1_INTEGER(bn.get(), nullptr));
+  if (!serial) {
+    throw_openssl("BN_to_ASN1_INTEGER");
+  }
+  return serial;
+}
+
+std::string serial_hex(const ASN1_INTEGER* serial)
+{
+  const Bignum bn(ASN1_INTEGER_to_BN(serial, nullptr));
+  if (!bn) {
+    throw_openssl("ASN1_INTEGER_to_BN");
+  }
+  char* hex = BN_bn2hex(bn.get());
+  if (hex == nullptr) {
+    throw_openssl("BN_bn2hex");
+  }
+  std::string out(hex);
+  OPENSSL_free(hex);
+  return out;
+}
+
+Asn1Time asn1_time(std::chrono::system_clock::time_point t)
+{
+  Asn1Time out(ASN1_TIME_set(nullptr, std::chrono::system_clock::to_time_t(t)));
+  if (!out) {
+    throw_openssl("ASN1_TIME_set");
+  }
+  return out;
+}
+
+Name leaf_name(const std::vector<SubjectEntry>& subject)
+{
+  Name name(X509_NAME_new());
+  if (!name) {
+    throw_openssl("X509_NAME_new");
+  }
+  for (const SubjectEntry& e : subject) {
+    if (X509_NAME_add_entry_by_txt(name.get(), e.key.c_str(), MBSTRING_UTF8, bytes(e.value),
+                                   static_cast<int>(e.value.size()), -1, 0) != 1) {
+      throw_openssl("subject " + e.key);
+    }
+  }
+  return name;
+}
+
+const std::string* common_name(const std::vector<SubjectEntry>& subject)
+{
+  for (const SubjectEntry& e : subject) {
+    if (e.key == "CN") {
+      return &e.value;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+struct Issuer::Impl {
+  Cert cert;
+  Pkey key;
+};
+
+Issuer::Issuer(const KeyPair& ca) : m_impl(std::make_unique<Impl>())
+{
+  m_impl->cert = parse_cert(ca.cert_pem, "issuer certificate");
+  m_impl->key = parse_key(ca.key_pem, "issuer key");
+  if (X509_check_private_key(m_impl->cert.get(), m_impl->key.get()) != 1) {
+    throw_openssl("issuer key does not match issuer certificate");
+  }
+  // Fill OpenSSL's lazily computed extension cache now, while no other thread reads it.
+  X509_check_purpose(m_impl->cert.get(), -1, 0);
+}
+
+Issuer::~Issuer() = default;
+Issuer::Issuer(Issuer&&) noexcept = default;
+Issuer& Issuer::operator=(Issuer&&) noexcept = default;
+
+std::string Issuer::issue(const std::string& key_pem, const LeafSpec& spec) const
+{
+  const std::string* cn = common_name(spec.subject);
+  if (cn == nullptr) {
+    throw_internal("issue: the subject has no CN");
+  }
+  if (spec.lifetime.count() <= 0) {
+    throw_internal("issue: lifetime must be positive");
+  }
+  const Pkey key = parse_key(key_pem, "leaf key");
+  const Asn1Integer serial = serial_from_hex(spec.serial_hex);
+  X509* const ca = m_impl->cert.get();
+  const Cert cert = new_cert(key.get(), leaf_name(spec.subject).get(), serial.get(),
+                             std::chrono::system_clock::to_time_t(spec.now), spec.lifetime.count());
+  add_extension(cert.get(), ca, NID_basic_constraints, "critical,CA:FALSE");
+  // RFC 5480 3: keyEncipherment is for RSA key transport; an EC key only signs.
+  add_extension(cert.get(), ca, NID_key_usage,
+                EVP_PKEY_get_base_id(key.get()) == EVP_PKEY_RSA ? "critical,digitalSignature,keyEncipherment"
+                                                                : "critical,digitalSignature");
+  add_extension(cert.get(), ca, NID_ext_key_usage, spec.kind == LeafKind::server ? "serverAuth" : "clientAuth");
+  add_extension(cert.get(), ca, NID_subject_key_identifier, "hash");
+  add_extension(cert.get(), ca, NID_authority_key_identifier, "keyid:always");
+  if (spec.kind == LeafKind::server) {
+    const GeneralNames sans = subject_alt_names({*cn});
+    if (X509_add1_ext_i2d(cert.get(), NID_subject_alt_name, sans.get(), 0, X509V3_ADD_DEFAULT) != 1) {
+      throw_openssl("X509_add1_ext_i2d subjectAltName");
+    }
+  }
+  sign(cert.get(), ca, m_impl->key.get());
+  return cert_der(cert.get());
+}
+
+std::string Issuer::crl(const std::vector<RevokedSerial>& revoked, std::chrono::system_clock::time_point this_update,
+                        std::chrono::system_clock::time_point next_update, std::int64_t number) const
+{
+  X509* const ca = m_impl->cert.get();
+  const Crl crl(X509_CRL_new());
+  if (!crl) {
+    throw_openssl("X509_CRL_new");
+  }
+  if (X509_CRL_set_version(crl.get(), X509_CRL_VERSION_2) != 1) {
+    throw_openssl("X509_CRL_set_version");
+  }
+  if (X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(ca)) != 1) {
+    throw_openssl("X509_CRL_set_issuer_name");
+  }
+  if (X509_CRL_set1_lastUpdate(crl.get(), asn1_time(this_update).get()) != 1
+      || X509_CRL_set1_nextUpdate(crl.get(), asn1_time(next_update).get()) != 1) {
+    throw_openssl("X509_CRL_set1_lastUpdate/nextUpdate");
+  }
+  for (const RevokedSerial& r : revoked) {
+    Revoked entry(X509_REVOKED_new());
+    if (!entry) {
+      throw_openssl("X509_REVOKED_new");
+    }
+    if (X509_REVOKED_set_serialNumber(entry.get(), serial_from_hex(r.serial_hex).get()) != 1
+        || X509_REVOKED_set_revocationDate(entry.get(), asn1_time(r.revoked_at).get()) != 1) {
+      throw_openssl("X509_REVOKED_set");
+    }
+    if (X509_CRL_add0_revoked(crl.get(), entry.get()) != 1) {
+      throw_openssl("X509_CRL_add0_revoked");
+    }
+    static_cast<void>(entry.release());  // the CRL owns it now
+  }
+  if (X509_CRL_sort(crl.get()) != 1) {
+    throw_openssl("X509_CRL_sort");
+  }
+  const Asn1Integer crl_number(ASN1_INTEGER_new());
+  if (!crl_number || ASN1_INTEGER_set_int64(crl_number.get(), number) != 1
+      || X509_CRL_add1_ext_i2d(crl.get(), NID_crl_number, crl_number.get(), 0, X509V3_ADD_DEFAULT) != 1) {
+    throw_openssl("CRL number");
+  }
+  X509V3_CTX ctx{};
+  X509V3_set_ctx(&ctx, ca, nullptr, nullptr, crl.get(), 0);
+  const Extension aki(X509V3_EXT_nconf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
+  if (!aki || X509_CRL_add_ext(crl.get(), aki.get(), -1) != 1) {
+    throw_openssl("CRL authorityKeyIdentifier");
+  }
+  if (X509_CRL_sign(crl.get(), m_impl->key.get(), EVP_sha256()) <= 0) {
+    throw_openssl("X509_CRL_sign");
+  }
+  const Bio bio = write_bio();
+  if (PEM_write_bio_X509_CRL(bio.get(), crl.get()) != 1) {
+    throw_openssl("PEM_write_bio_X509_CRL");
+  }
+  return bio_text(bio.get());
+}
+
+std::string generate_private_key(KeyType type)
+{
+  return key_pem(generate_key(type).get());
+}
+
+KeyType key_type_of(const std::string& key_pem)
+{
+  const Pkey key = parse_key(key_pem, "key_type_of");
+  switch (EVP_PKEY_get_base_id(key.get())) {
+  case EVP_PKEY_RSA:
+    return KeyType::rsa2048;
+  case EVP_PKEY_EC:
+    return KeyType::ec_p256;
+  default:
+    throw_internal("key_type_of: neither an RSA nor an EC key");
+  }
+}
+
+std::string random_leaf_serial()
+{
+  for (;;) {
+    const std::string hex = hex_encode(random_bytes(8));
+    // A zero first digit would print shorter than 16 digits; draw again (1 in 16).
+    if (hex.front() != '0') {
+      std::string out;
+      for (const char c : hex) {
+        out.push_back(c >= 'a' && c <= 'f' ? static_cast<char>(c - 'a' + 'A') : c);
+      }
+      return out;
+    }
+  }
+}
+
+CertificateFacts certificate_facts(const std::string& cert_pem)
+{
+  const Cert cert = parse_cert(cert_pem, "certificate_facts");
+  CertificateFacts facts;
+  facts.der = cert_der(cert.get());
+  facts.serial_hex = serial_hex(X509_get0_serialNumber(cert.get()));
+  char* name = X509_NAME_oneline(X509_get_subject_name(cert.get()), nullptr, 0);
+  if (name == nullptr) {
+    throw_openssl("X509_NAME_oneline");
+  }
+  facts.subject = name;
+  OPENSSL_free(name);
+  facts.not_after = certificate_not_after(cert_pem);
+  return facts;
+}
+
+std::string der_to_pem(const std::string& der)
+{
+  return cert_pem(parse_der_cert(der, "der_to_pem").get());
+}
+
+std::string encrypt_private_key(const std::string& key_pem, const std::string& passphrase)
+{
+  const Pkey key = parse_key(key_pem, "encrypt_private_key");
+  const Bio bio = write_bio();
+  // PKCS#8 with PBES2: PBKDF2 (HMAC-SHA256) and AES-256-CBC, "BEGIN ENCRYPTED PRIVATE KEY".
+  if (PEM_write_bio_PKCS8PrivateKey(bio.get(), key.get(), EVP_aes_256_cbc(), passphrase.data(),
+                                    static_cast<int>(passphrase.size()), nullptr, nullptr) != 1) {
+    throw_openssl("PEM_write_bio_PKCS8PrivateKey");
+  }
+  return bio_text(bio.get());
+}
+
+std::string make_pkcs12(const std::string& cert_der, const std::string& key_pem, const std::string& passphrase,
+                        const std::string& friendly_name)
+{
+  const Cert cert = parse_der_cert(cert_der, "make_pkcs12");
+  const Pkey key = parse_key(key_pem, "make_pkcs12");
+  // OpenSSL 3 defaults: AES-256-CBC with PBKDF2 for key and certificate, SHA-256 MAC.
+  const Pkcs12 p12(PKCS12_create(passphrase.c_str(), friendly_name.empty() ? nullptr : friendly_name.c_str(),
+                                 key.get(), cert.get(), nullptr, 0, 0, 0, 0, 0));
+  if (!p12) {
+    throw_openssl("PKCS12_create");
+  }
+  unsigned char* out = nullptr;
+  const int n = i2d_PKCS12(p12.get(), &out);
+  if (n <= 0) {
+    throw_openssl("i2d_PKCS12");
+  }
+  std::string der(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n));
+  OPENSSL_free(out);
+  return der;
+}
+
 
 }  // namespace clm::server

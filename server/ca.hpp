@@ -2,7 +2,11 @@
 // issuing CA "ca1") and the TLS server certificates it issues.
 #pragma once
 
+#include <clm/validate.hpp>
+
 #include <chrono>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -40,5 +44,82 @@ std::chrono::system_clock::time_point certificate_not_after(const std::string& c
 // Return whether cert_pem verifies against the root certificate root_pem, with any
 // intermediate certificates in chain_pem (concatenated PEM, may be empty) — X509_verify_cert.
 bool certificate_chains_to(const std::string& cert_pem, const std::string& chain_pem, const std::string& root_pem);
+
+// ---- leaf certificates and CRLs of the certificate API ----
+
+enum class LeafKind { client, server };
+
+// What a leaf certificate says: subject, purpose, serial and validity.
+struct LeafSpec {
+  std::vector<SubjectEntry> subject;  // in order; CN required
+  LeafKind kind = LeafKind::client;
+  std::string serial_hex;             // positive, e.g. from random_leaf_serial()
+  std::chrono::system_clock::time_point now;
+  std::chrono::seconds lifetime{0};
+};
+
+// A revoked certificate as a CRL lists it.
+struct RevokedSerial {
+  std::string serial_hex;
+  std::chrono::system_clock::time_point revoked_at;
+};
+
+// A CA certificate and its key, parsed once, signing leaf certificates and CRLs.
+// Its const members may be called from several threads at once.
+class Issuer {
+public:
+  // Parse ca; throw Error(internal) when it does not parse or the key does not match.
+  explicit Issuer(const KeyPair& ca);
+  ~Issuer();
+  Issuer(Issuer&&) noexcept;
+  Issuer& operator=(Issuer&&) noexcept;
+
+  // Return the DER certificate of the public half of key_pem (PEM private key): subject
+  // and serial from spec, notBefore now - 5 minutes, notAfter now + lifetime, SHA-256,
+  // basicConstraints critical CA:FALSE, keyUsage critical digitalSignature
+  // (+keyEncipherment for RSA), extendedKeyUsage clientAuth or serverAuth, SKI/AKI, and
+  // for a server certificate subjectAltName DNS:<CN> (IP:<CN> when CN is an address).
+  std::string issue(const std::string& key_pem, const LeafSpec& spec) const;
+
+  // Return a PEM version 2 CRL listing revoked, with thisUpdate, nextUpdate, the CRL
+  // number extension and an authorityKeyIdentifier, signed with SHA-256.
+  std::string crl(const std::vector<RevokedSerial>& revoked, std::chrono::system_clock::time_point this_update,
+                  std::chrono::system_clock::time_point next_update, std::int64_t number) const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+// Return a new private key of type as unencrypted PKCS#8 PEM.
+std::string generate_private_key(KeyType type);
+
+// Return the key type of a PEM private key (any RSA key is rsa2048, any EC key ec_p256).
+KeyType key_type_of(const std::string& key_pem);
+
+// Return a random positive 64-bit serial as 16 upper-case hex digits, the first not zero.
+std::string random_leaf_serial();
+
+// What the store keeps of a certificate.
+struct CertificateFacts {
+  std::string der;
+  std::string serial_hex;  // upper case, as OpenSSL prints it
+  std::string subject;     // /O=clm/CN=ca1 form
+  std::chrono::system_clock::time_point not_after;
+};
+
+// Return the facts of a PEM certificate.
+CertificateFacts certificate_facts(const std::string& cert_pem);
+
+// Return the PEM form of a DER certificate.
+std::string der_to_pem(const std::string& der);
+
+// Return key_pem as encrypted PKCS#8 PEM (PBKDF2, AES-256-CBC) under passphrase.
+std::string encrypt_private_key(const std::string& key_pem, const std::string& passphrase);
+
+// Return the DER of a PKCS#12 file holding the certificate and its key, without chain,
+// protected by passphrase with OpenSSL 3's defaults (AES-256-CBC, PBKDF2, SHA-256 MAC).
+std::string make_pkcs12(const std::string& cert_der, const std::string& key_pem, const std::string& passphrase,
+                        const std::string& friendly_name);
 
 }  // namespace clm::server

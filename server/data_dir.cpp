@@ -24,15 +24,12 @@ password_length = 16
 password_symbols = no
 # How long an issued ID/password stays valid: a number with s, m, h or d.
 id_lifetime = 3650d
+# How long an issued client or server certificate stays valid (same form).
+cert_lifetime = 365d
 )";
 
 fs::path db_path(const fs::path& dir) { return dir / "clm.db"; }
 fs::path master_key_path(const fs::path& dir) { return dir / "master.key"; }
-
-std::string associated_data(const std::string& pair_name)
-{
-  return "key_pairs/" + pair_name;
-}
 
 void make_dir(const fs::path& dir, mode_t mode)
 {
@@ -143,7 +140,7 @@ InitReport init_data_dir(const InitOptions& opts)
 
   const SecretBox box(master);
   auto stored = [&](const std::string& name, const KeyPair& kp) {
-    return std::pair{name, StoredKeyPair{kp.cert_pem, box.seal(kp.key_pem, associated_data(name))}};
+    return std::pair{name, StoredKeyPair{kp.cert_pem, box.seal(kp.key_pem, key_pair_associated_data(name))}};
   };
   make_dir(dir / "tls", 0755);
   write_file_atomic(dir / "tls" / "ca.pem", ca.root.cert_pem, 0644);
@@ -152,6 +149,7 @@ InitReport init_data_dir(const InitOptions& opts)
   // point leaves a directory that the next init simply redoes.
   SqliteStore store(db_path(dir));
   store.initialize({stored("CA", ca.root), stored("ca1", ca.issuing), stored("tls", tls)});
+  register_ca_certificates(store, system_clock_ms()());
   return report;
 }
 
@@ -179,6 +177,8 @@ ServerSettings read_server_settings(const fs::path& dir)
       s.id_policy.password_symbols = value == "yes";
     } else if (key == "id_lifetime") {
       s.id_policy.lifetime = parse_duration(value, origin);
+    } else if (key == "cert_lifetime") {
+      s.cert_policy.lifetime = parse_duration(value, origin);
     } else {
       throw Error(ExitCode::bad_config, origin + ": unknown setting");
     }
@@ -197,8 +197,12 @@ OpenDataDir open_data_dir(const fs::path& dir)
   if (!tls || !issuing) {
     throw Error(ExitCode::bad_file_format, db_path(dir).string() + ": TLS or CA key pair missing; re-run init");
   }
-  d.tls = KeyPair{tls->cert_pem, d.box->open(tls->sealed_key, associated_data("tls"))};
+  d.tls = KeyPair{tls->cert_pem, d.box->open(tls->sealed_key, key_pair_associated_data("tls"))};
   d.tls_chain_pem = issuing->cert_pem;
+  // Leaves get the key type chosen for the CA at init (--key-type).
+  d.settings.cert_policy.key_type = key_type_of(d.box->open(issuing->sealed_key, key_pair_associated_data("ca1")));
+  // Data directories made before the certificate API get key numbers for their CA certificates.
+  register_ca_certificates(*d.store, system_clock_ms()());
   return d;
 }
 

@@ -4,12 +4,13 @@
 //   DIR/clm.db         0600  SQLite store (secrets inside are sealed with the master key)
 //   DIR/master.key     0600  AES-256-GCM master key, hex
 //   DIR/license.key    0600  license key clients send as the Basic auth password
-//   DIR/clm-server.conf      settings (password policy, ID lifetime)
+//   DIR/clm-server.conf      settings (password policy, ID lifetime, certificate lifetime)
 //   DIR/tls/ca.pem           the root certificate clients trust (--cacert)
 //   DIR/tls/server.pem       the server's certificate chain (public)
 #pragma once
 
 #include "ca.hpp"
+#include "cred_service.hpp"
 #include "id_service.hpp"
 #include "store.hpp"
 
@@ -44,6 +45,7 @@ InitReport init_data_dir(const InitOptions& opts);
 // Settings read from DIR/clm-server.conf; Error(bad_config) names a bad line.
 struct ServerSettings {
   IdPolicy id_policy;
+  CertPolicy cert_policy;  // key_type is set by open_data_dir from the issuing CA's key
 };
 ServerSettings read_server_settings(const std::filesystem::path& dir);
 

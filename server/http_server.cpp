@@ -1,5 +1,6 @@
 #include "http_server.hpp"
 
+#include "cred_service.hpp"
 #include "id_service.hpp"
 
 #include <clm/atomic_file.hpp>
@@ -37,12 +38,12 @@ void send(httplib::Response& res, const ApiResponse& r)
   res.set_content(dump_json(r.body), k_json);
 }
 
-// Run a handler, turning every failure into the spec's errorcode response.
+// Run body, which fills res, turning every failure into the spec's errorcode response.
 template <typename F>
-void handle(httplib::Response& res, F&& handler)
+void guarded(httplib::Response& res, F&& body)
 {
   try {
-    send(res, handler());
+    body();
   } catch (const ApiError& e) {
     send(res, error_response(e.errorcode));
     t_request_detail = e.detail;
@@ -58,6 +59,13 @@ void handle(httplib::Response& res, F&& handler)
     std::cerr << "clm-server: internal error: " << e.what() << '\n';
     send(res, error_response(9901));
   }
+}
+
+// Run a handler returning an ApiResponse, as guarded.
+template <typename F>
+void handle(httplib::Response& res, F&& handler)
+{
+  guarded(res, [&] { send(res, handler()); });
 }
 
 bool license_ok(const httplib::Request& req, const std::string& license)
@@ -175,6 +183,7 @@ void serve(const ServeOptions& opts, OpenDataDir& data)
   server.set_payload_max_length(1 << 20);
 
   IdService ids(*data.store, *data.box, data.settings.id_policy, system_clock_ms());
+  CredService creds(*data.store, *data.box, ids, data.settings.cert_policy, system_clock_ms());
   const std::string license = opts.license_key;
 
   server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
@@ -209,6 +218,21 @@ void serve(const ServeOptions& opts, OpenDataDir& data)
       return ids.get(keyid);
     });
   }));
+  server.Post("/SWCLM/CredInfo", licensed([&](const httplib::Request& req, httplib::Response& res) {
+    handle(res, [&] { return creds.post(req.body); });
+  }));
+  // Our extension: the CRL of ca1. No license, like SystemStatus: a CRL is public by
+  // design, and relying parties that check certificates hold no license key.
+  server.Get("/SWCLM/CRL", [&](const httplib::Request& req, httplib::Response& res) {
+    guarded(res, [&] {
+      std::optional<std::string> catype;
+      if (req.has_param("catype")) {
+        catype = req.get_param_value("catype");
+      }
+      res.status = 200;
+      res.set_content(creds.crl(catype), "application/x-pem-file");
+    });
+  });
   // SystemStatus is the health check of load balancers: no license (chapter 1 lists none).
   server.Get("/SWCLM/SystemStatus", [&](const httplib::Request&, httplib::Response& res) {
     handle(res, [&] {

@@ -27,14 +27,6 @@ std::int64_t parse_keyid(const std::string& text)
 
 }  // namespace
 
-Clock system_clock_ms()
-{
-  return [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-  };
-}
-
 IdService::IdService(Store& store, const SecretBox& box, IdPolicy policy, Clock clock)
   : m_store(store), m_box(box), m_policy(policy), m_clock(std::move(clock))
 {
@@ -104,10 +96,8 @@ ApiResponse IdService::create(const json& req)
                     {"expiration", std::to_string(r.expiration_ms)}}};
 }
 
-ApiResponse IdService::auth_or_delete(const json& req, bool remove)
+std::int64_t IdService::authenticate(const std::string& keyid_text, const std::string& key) const
 {
-  const std::string keyid_text = required_string(req, "keyid");
-  const std::string key = required_string(req, "key");
   const std::int64_t keyid = parse_keyid(keyid_text);
   check_value(password_problem(key), "key");
 
@@ -125,6 +115,19 @@ ApiResponse IdService::auth_or_delete(const json& req, bool remove)
   if (r->expiration_ms <= m_clock()) {
     throw ApiError{1203, "keyid " + keyid_text + " has expired"};
   }
+  return keyid;
+}
+
+std::int64_t IdService::authenticate(const json& req) const
+{
+  const std::string keyid_text = required_string(req, "keyid");
+  const std::string key = required_string(req, "key");
+  return authenticate(keyid_text, key);
+}
+
+ApiResponse IdService::auth_or_delete(const json& req, bool remove)
+{
+  const std::int64_t keyid = authenticate(req);
   if (remove) {
     m_store.set_id_status(keyid, Status::deleted);
   }

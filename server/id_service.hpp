@@ -19,12 +19,6 @@ struct IdPolicy {
   std::chrono::seconds lifetime{std::chrono::hours(24 * 3650)};
 };
 
-// Milliseconds since the epoch; replaceable in tests.
-using Clock = std::function<std::int64_t()>;
-
-// Return the system clock as a Clock.
-Clock system_clock_ms();
-
 class IdService {
 public:
   IdService(Store& store, const SecretBox& box, IdPolicy policy, Clock clock);
@@ -37,6 +31,14 @@ public:
 
   // Return a password following the policy: every character class it uses appears.
   std::string generate_password() const;
+
+  // Check an ID/password as every API that needs one does; return the ID's number.
+  // Throw ApiError 1104 (malformed keyid or key), 1204 (unknown ID), 1201 (wrong
+  // password), 1202 (deleted) or 1203 (expired), in that order of checking.
+  std::int64_t authenticate(const std::string& keyid, const std::string& key) const;
+
+  // Read keyid and key of req (1102 when missing, 1103 when not strings) and authenticate them.
+  std::int64_t authenticate(const json& req) const;
 
 private:
   ApiResponse create(const json& req);

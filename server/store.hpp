@@ -38,6 +38,57 @@ struct StoredKeyPair {
   std::string sealed_key;
 };
 
+// Return the associated data the sealed key of the key pair name is bound to.
+inline std::string key_pair_associated_data(const std::string& name)
+{
+  return "key_pairs/" + name;
+}
+
+// A device credentials were issued to, registered at its first issuance.
+struct DeviceRecord {
+  std::string deviceid;    // server-assigned, ten digits
+  std::string devicename;  // unique
+  std::string sealed_key;  // the devicekey, sealed with the master key
+  std::string ipaddress;   // empty when never reported
+  std::string macaddress;  // aa:bb:cc:dd:ee:ff, empty when never reported
+  std::string ext_data = "{}";  // JSON object text
+  Status status = Status::valid;
+  std::int64_t created_ms = 0;
+};
+
+enum class CertKind { ca, client, server };
+enum class CertStatus { valid, revoked, updated };
+
+// A certificate the server issued (or one of its own CA certificates) under a key number.
+struct CertRecord {
+  std::int64_t keynumber = 0;
+  std::string serial;                  // upper-case hex, as OpenSSL prints it
+  std::string catype;                  // the CA that signed it: "CA" (CA certificates) or "ca1" (leaves)
+  std::optional<std::string> ca_name;  // for CA certificates: their key pair ("CA", "ca1")
+  std::optional<std::string> deviceid; // for leaves: the device it is bound to
+  CertKind kind = CertKind::client;
+  std::string subject;                 // /C=../CN=.. as requested
+  std::string cert_der;
+  std::string sealed_key;              // leaf private key (PKCS#8 PEM) sealed; empty for CA certificates
+  CertStatus status = CertStatus::valid;
+  std::int64_t not_after_ms = 0;
+  std::string filepath;                // where the device last said it keeps the certificate
+  std::optional<std::int64_t> replaced_by;
+  std::optional<std::int64_t> revoked_at_ms;
+  std::int64_t created_ms = 0;
+};
+
+// One successful API call against a device (the audit trail).
+struct EventRecord {
+  std::int64_t id = 0;  // assigned by the store
+  std::string deviceid;
+  std::string api;      // "CredInfo", "KeyInfo"
+  std::string mode;     // "create", "get", ...
+  std::optional<std::int64_t> keynumber;
+  std::string filepath;
+  std::int64_t at_ms = 0;
+};
+
 class Store {
 public:
   virtual ~Store() = default;
@@ -66,6 +117,54 @@ public:
 
   // Check that the database is reachable and answers; throw StoreError otherwise.
   virtual void check_health() = 0;
+
+  // Run body as one transaction: the store calls it makes commit together, or not at
+  // all when it throws (the exception propagates). Transactions nest.
+  virtual void transaction(const std::function<void()>& body) = 0;
+
+  // Return the next value of the named counter (1 for its first use).
+  virtual std::int64_t next_sequence(const std::string& name) = 0;
+
+  // Allocate a key number from the one sequence shared by everything the server issues.
+  virtual std::int64_t allocate_keynumber(const std::string& kind) = 0;
+
+  // Insert a new device; the store assigns its deviceid, and seal(deviceid) gives the
+  // sealed devicekey bound to it. Return the stored record.
+  virtual DeviceRecord create_device(const DeviceRecord& fields,
+                                     const std::function<std::string(const std::string&)>& seal) = 0;
+
+  // Return the device with this name, or nullopt.
+  virtual std::optional<DeviceRecord> find_device_by_name(const std::string& devicename) = 0;
+
+  // Save the ipaddress, macaddress and ext_data of the device r.deviceid.
+  virtual void update_device_info(const DeviceRecord& r) = 0;
+
+  // Return whether a certificate with this serial exists.
+  virtual bool serial_exists(const std::string& serial) = 0;
+
+  // Insert a certificate under a key number allocate_keynumber returned.
+  virtual void insert_certificate(const CertRecord& r) = 0;
+
+  // Return the certificate with this key number, or nullopt.
+  virtual std::optional<CertRecord> find_certificate(std::int64_t keynumber) = 0;
+
+  // Return the certificate with this serial (normalized upper-case hex), or nullopt.
+  virtual std::optional<CertRecord> find_certificate_by_serial(const std::string& serial) = 0;
+
+  // Return the CA certificate of the key pair name ("CA", "ca1"), or nullopt.
+  virtual std::optional<CertRecord> find_ca_certificate(const std::string& ca_name) = 0;
+
+  // Save the status, filepath, replaced_by and revoked_at_ms of certificate r.keynumber.
+  virtual void update_certificate(const CertRecord& r) = 0;
+
+  // Return every revoked certificate signed by catype, oldest revocation first.
+  virtual std::vector<CertRecord> revoked_certificates(const std::string& catype) = 0;
+
+  // Append an event to the audit trail.
+  virtual void record_event(const EventRecord& e) = 0;
+
+  // Return the events of a device, oldest first.
+  virtual std::vector<EventRecord> device_events(const std::string& deviceid) = 0;
 };
 
 }  // namespace clm::server

@@ -29,6 +29,54 @@ CREATE TABLE IF NOT EXISTS ids (
   status     TEXT NOT NULL,
   expiration INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sequences (
+  name  TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+-- One key number sequence for everything issued: certificates now, symmetric keys later.
+CREATE TABLE IF NOT EXISTS keynumbers (
+  keynumber INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind      TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS devices (
+  deviceid   TEXT PRIMARY KEY,
+  devicename TEXT NOT NULL UNIQUE,
+  sealed_key BLOB NOT NULL,
+  ipaddress  TEXT NOT NULL DEFAULT '',
+  macaddress TEXT NOT NULL DEFAULT '',
+  ext_data   TEXT NOT NULL DEFAULT '{}',
+  status     TEXT NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS certs (
+  keynumber     INTEGER PRIMARY KEY REFERENCES keynumbers (keynumber),
+  serial        TEXT NOT NULL UNIQUE,
+  catype        TEXT NOT NULL,
+  ca_name       TEXT UNIQUE,
+  deviceid      TEXT REFERENCES devices (deviceid),
+  kind          TEXT NOT NULL,
+  subject       TEXT NOT NULL,
+  cert_der      BLOB NOT NULL,
+  sealed_key    BLOB NOT NULL,
+  status        TEXT NOT NULL,
+  not_after_ms  INTEGER NOT NULL,
+  filepath      TEXT NOT NULL DEFAULT '',
+  replaced_by   INTEGER REFERENCES certs (keynumber),
+  revoked_at_ms INTEGER,
+  created_ms    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS certs_by_device ON certs (deviceid);
+CREATE INDEX IF NOT EXISTS certs_by_status ON certs (catype, status);
+CREATE TABLE IF NOT EXISTS events (
+  id        INTEGER PRIMARY KEY AUTOINCREMENT,
+  deviceid  TEXT NOT NULL REFERENCES devices (deviceid),
+  api       TEXT NOT NULL,
+  mode      TEXT NOT NULL,
+  keynumber INTEGER REFERENCES keynumbers (keynumber),
+  filepath  TEXT NOT NULL DEFAULT '',
+  at_ms     INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_device ON events (deviceid, id);
 )sql";
 
 [[noreturn]] void fail(sqlite3* db, const std::string& what)
@@ -64,6 +112,16 @@ public:
     check(sqlite3_bind_blob(m_stmt, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
     return *this;
   }
+  // Bind v, or NULL when it is absent.
+  template <typename T>
+  Statement& bind(int i, const std::optional<T>& v)
+  {
+    if (v) {
+      return bind(i, *v);
+    }
+    check(sqlite3_bind_null(m_stmt, i));
+    return *this;
+  }
 
   // Step once; return true when a row is available.
   bool step()
@@ -79,6 +137,15 @@ public:
   }
 
   std::int64_t int64(int col) { return sqlite3_column_int64(m_stmt, col); }
+  bool is_null(int col) { return sqlite3_column_type(m_stmt, col) == SQLITE_NULL; }
+  std::optional<std::int64_t> optional_int64(int col)
+  {
+    return is_null(col) ? std::nullopt : std::optional<std::int64_t>(int64(col));
+  }
+  std::optional<std::string> optional_text(int col)
+  {
+    return is_null(col) ? std::nullopt : std::optional<std::string>(text(col));
+  }
   std::string text(int col)
   {
     const auto* p = static_cast<const char*>(sqlite3_column_blob(m_stmt, col));
@@ -108,25 +175,39 @@ void exec(sqlite3* db, const char* sql)
 }
 
 // BEGIN IMMEDIATE ... COMMIT, rolled back when the scope is left by an exception.
+// Inside another transaction it is a SAVEPOINT, so a failed inner part rolls back alone.
+// depth counts the open levels of the connection; the caller holds its mutex.
 class Transaction {
 public:
-  explicit Transaction(sqlite3* db) : m_db(db) { exec(db, "BEGIN IMMEDIATE"); }
+  Transaction(sqlite3* db, int& depth) : m_db(db), m_depth(depth), m_outer(depth == 0)
+  {
+    exec(db, m_outer ? "BEGIN IMMEDIATE" : "SAVEPOINT nested");
+    ++m_depth;
+  }
   ~Transaction()
   {
     if (!m_done) {
-      sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+      if (m_outer) {
+        sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+      } else {
+        sqlite3_exec(m_db, "ROLLBACK TO nested; RELEASE nested", nullptr, nullptr, nullptr);
+      }
+      --m_depth;
     }
   }
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
   void commit()
   {
-    exec(m_db, "COMMIT");
+    exec(m_db, m_outer ? "COMMIT" : "RELEASE nested");
     m_done = true;
+    --m_depth;
   }
 
 private:
   sqlite3* m_db;
+  int& m_depth;
+  bool m_outer;
   bool m_done = false;
 };
 
@@ -148,6 +229,89 @@ IdRecord id_from(Statement& st)
 }
 
 constexpr const char* k_id_columns = "keyid, tenantid, alias, sealed_key, status, expiration";
+
+const char* kind_name(CertKind k)
+{
+  switch (k) {
+  case CertKind::ca:
+    return "ca";
+  case CertKind::server:
+    return "server";
+  case CertKind::client:
+    break;
+  }
+  return "client";
+}
+
+CertKind kind_from(const std::string& s)
+{
+  return s == "ca" ? CertKind::ca : s == "server" ? CertKind::server : CertKind::client;
+}
+
+const char* cert_status_name(CertStatus st)
+{
+  switch (st) {
+  case CertStatus::revoked:
+    return "revoked";
+  case CertStatus::updated:
+    return "updated";
+  case CertStatus::valid:
+    break;
+  }
+  return "valid";
+}
+
+CertStatus cert_status_from(const std::string& s)
+{
+  return s == "revoked" ? CertStatus::revoked : s == "updated" ? CertStatus::updated : CertStatus::valid;
+}
+
+constexpr const char* k_device_columns =
+  "deviceid, devicename, sealed_key, ipaddress, macaddress, ext_data, status, created_ms";
+
+DeviceRecord device_from(Statement& st)
+{
+  DeviceRecord r;
+  r.deviceid = st.text(0);
+  r.devicename = st.text(1);
+  r.sealed_key = st.text(2);
+  r.ipaddress = st.text(3);
+  r.macaddress = st.text(4);
+  r.ext_data = st.text(5);
+  r.status = st.text(6) == "valid" ? Status::valid : Status::deleted;
+  r.created_ms = st.int64(7);
+  return r;
+}
+
+constexpr const char* k_cert_columns =
+  "keynumber, serial, catype, ca_name, deviceid, kind, subject, cert_der, sealed_key, status, not_after_ms, "
+  "filepath, replaced_by, revoked_at_ms, created_ms";
+
+CertRecord cert_from(Statement& st)
+{
+  CertRecord r;
+  r.keynumber = st.int64(0);
+  r.serial = st.text(1);
+  r.catype = st.text(2);
+  r.ca_name = st.optional_text(3);
+  r.deviceid = st.optional_text(4);
+  r.kind = kind_from(st.text(5));
+  r.subject = st.text(6);
+  r.cert_der = st.text(7);
+  r.sealed_key = st.text(8);
+  r.status = cert_status_from(st.text(9));
+  r.not_after_ms = st.int64(10);
+  r.filepath = st.text(11);
+  r.replaced_by = st.optional_int64(12);
+  r.revoked_at_ms = st.optional_int64(13);
+  r.created_ms = st.int64(14);
+  return r;
+}
+
+std::string select_certs(const char* where)
+{
+  return std::string("SELECT ") + k_cert_columns + " FROM certs " + where;
+}
 
 }  // namespace
 
@@ -195,7 +359,7 @@ bool SqliteStore::initialized()
 void SqliteStore::initialize(const std::vector<std::pair<std::string, StoredKeyPair>>& pairs)
 {
   std::lock_guard lock(m_mutex);
-  Transaction tx(m_db);
+  Transaction tx(m_db, m_depth);
   for (const auto& [name, pair] : pairs) {
     Statement st(m_db, "INSERT OR REPLACE INTO key_pairs (name, cert_pem, sealed_key) VALUES (?, ?, ?)");
     st.bind(1, name).bind(2, pair.cert_pem).bind_blob(3, pair.sealed_key).step();
@@ -219,7 +383,7 @@ std::optional<StoredKeyPair> SqliteStore::key_pair(const std::string& name)
 IdRecord SqliteStore::create_id(const IdRecord& fields, const std::function<std::string(std::int64_t)>& seal)
 {
   std::lock_guard lock(m_mutex);
-  Transaction tx(m_db);
+  Transaction tx(m_db, m_depth);
   Statement next(m_db, "SELECT COALESCE(MAX(keyid), 0) + 1 FROM ids");
   next.step();
   IdRecord r = fields;
@@ -281,5 +445,185 @@ void SqliteStore::check_health()
   Statement st(m_db, "SELECT COUNT(*) FROM meta");
   st.step();
 }
+
+void SqliteStore::transaction(const std::function<void()>& body)
+{
+  std::lock_guard lock(m_mutex);
+  Transaction tx(m_db, m_depth);
+  body();
+  tx.commit();
+}
+
+std::int64_t SqliteStore::next_sequence(const std::string& name)
+{
+  std::lock_guard lock(m_mutex);
+  Transaction tx(m_db, m_depth);
+  Statement up(m_db, "INSERT INTO sequences (name, value) VALUES (?, 1) "
+                     "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value");
+  up.bind(1, name);
+  if (!up.step()) {
+    fail(m_db, "next_sequence");
+  }
+  const std::int64_t value = up.int64(0);
+  while (up.step()) {
+  }
+  tx.commit();
+  return value;
+}
+
+std::int64_t SqliteStore::allocate_keynumber(const std::string& kind)
+{
+  std::lock_guard lock(m_mutex);
+  Statement st(m_db, "INSERT INTO keynumbers (kind) VALUES (?)");
+  st.bind(1, kind).step();
+  return sqlite3_last_insert_rowid(m_db);
+}
+
+DeviceRecord SqliteStore::create_device(const DeviceRecord& fields,
+                                        const std::function<std::string(const std::string&)>& seal)
+{
+  std::lock_guard lock(m_mutex);
+  Transaction tx(m_db, m_depth);
+  const std::int64_t number = next_sequence("deviceid");
+  if (number > 9'999'999'999) {
+    throw StoreError(1602, "deviceid numbers exhausted");
+  }
+  DeviceRecord r = fields;
+  r.deviceid = format_keyid(number);
+  r.sealed_key = seal(r.deviceid);
+  Statement ins(m_db, "INSERT INTO devices (deviceid, devicename, sealed_key, ipaddress, macaddress, ext_data, "
+                      "status, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  ins.bind(1, r.deviceid).bind(2, r.devicename).bind_blob(3, r.sealed_key).bind(4, r.ipaddress);
+  ins.bind(5, r.macaddress).bind(6, r.ext_data).bind(7, std::string(status_name(r.status))).bind(8, r.created_ms);
+  ins.step();
+  tx.commit();
+  return r;
+}
+
+std::optional<DeviceRecord> SqliteStore::find_device_by_name(const std::string& devicename)
+{
+  std::lock_guard lock(m_mutex);
+  Statement st(m_db, (std::string("SELECT ") + k_device_columns + " FROM devices WHERE devicename = ?").c_str());
+  st.bind(1, devicename);
+  if (!st.step()) {
+    return std::nullopt;
+  }
+  return device_from(st);
+}
+
+void SqliteStore::update_device_info(const DeviceRecord& r)
+{
+  std::lock_guard lock(m_mutex);
+  Statement st(m_db, "UPDATE devices SET ipaddress = ?, macaddress = ?, ext_data = ? WHERE deviceid = ?");
+  st.bind(1, r.ipaddress).bind(2, r.macaddress).bind(3, r.ext_data).bind(4, r.deviceid).step();
+}
+
+bool SqliteStore::serial_exists(const std::string& serial)
+{
+  std::lock_guard lock(m_mutex);
+  Statement st(m_db, "SELECT 1 FROM certs WHERE serial = ?");
+  st.bind(1, serial);
+  return st.step();
+}
+
+void SqliteStore::insert_certificate(const CertRecord& r)
+{
+  std::lock_guard lock(m_mutex);
+  Statement st(m_db, "INSERT INTO certs (keynumber, serial, catype, ca_name, deviceid, kind, subject, cert_der, "
+                     "sealed_key, status, not_after_ms, filepath, replaced_by, revoked_at_ms, created_ms) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  st.bind(1, r.keynumber).bind(2, r.serial).bind(3, r.catype).bind(4, r.ca_name).bind(5, r.deviceid);
+  st.bind(6, std::string(kind_name(r.kind))).bind(7, r.subject).bind_blob(8, r.cert_der).bind_blob(9, r.sealed_key);
+  st.bind(10, std::string(cert_status_name(r.status))).bind(11, r.not_after_ms).bind(12, r.filepath);
+  st.bind(13, r.replaced_by).bind(14, r.revoked_at_ms).bind(15, r.created_ms);
+  st.step();
+}
+
+std::optional<CertRecord> SqliteStore::find_certificate(std::int64_t keynumber)
+{
+  std::lock_guard lock(m_mutex);
+  Statement st(m_db, select_certs("WHERE keynumber = ?").c_str());
+  st.bind(1, keynumber);
+  if (!st.step()) {
+    return std::nullopt;
+  }
+  return cert_from(st);
+}
+
+std::optional<CertRecord> SqliteStore::find_certificate_by_serial(const std::string& serial)
+{
+  std::lock_guard lock(m_mutex);
+  Statement st(m_db, select_certs("WHERE serial = ?").c_str());
+  st.bind(1, serial);
+  if (!st.step()) {
+    return std::nullopt;
+  }
+  return cert_from(st);
+}
+
+std::optional<CertRecord> SqliteStore::find_ca_certificate(const std::string& ca_name)
+{
+  std::lock_guard lock(m_mutex);
+  Statement st(m_db, select_certs("WHERE ca_name = ?").c_str());
+  st.bind(1, ca_name);
+  if (!st.step()) {
+    return std::nullopt;
+  }
+  return cert_from(st);
+}
+
+void SqliteStore::update_certificate(const CertRecord& r)
+{
+  std::lock_guard lock(m_mutex);
+  Statement st(m_db, "UPDATE certs SET status = ?, filepath = ?, replaced_by = ?, revoked_at_ms = ? "
+                     "WHERE keynumber = ?");
+  st.bind(1, std::string(cert_status_name(r.status))).bind(2, r.filepath).bind(3, r.replaced_by);
+  st.bind(4, r.revoked_at_ms).bind(5, r.keynumber).step();
+  if (sqlite3_changes(m_db) != 1) {
+    throw StoreError(1602, "update_certificate: no certificate " + std::to_string(r.keynumber));
+  }
+}
+
+std::vector<CertRecord> SqliteStore::revoked_certificates(const std::string& catype)
+{
+  std::lock_guard lock(m_mutex);
+  Statement st(m_db, select_certs("WHERE catype = ? AND status = 'revoked' ORDER BY revoked_at_ms, keynumber").c_str());
+  st.bind(1, catype);
+  std::vector<CertRecord> out;
+  while (st.step()) {
+    out.push_back(cert_from(st));
+  }
+  return out;
+}
+
+void SqliteStore::record_event(const EventRecord& e)
+{
+  std::lock_guard lock(m_mutex);
+  Statement st(m_db, "INSERT INTO events (deviceid, api, mode, keynumber, filepath, at_ms) VALUES (?, ?, ?, ?, ?, ?)");
+  st.bind(1, e.deviceid).bind(2, e.api).bind(3, e.mode).bind(4, e.keynumber).bind(5, e.filepath).bind(6, e.at_ms);
+  st.step();
+}
+
+std::vector<EventRecord> SqliteStore::device_events(const std::string& deviceid)
+{
+  std::lock_guard lock(m_mutex);
+  Statement st(m_db, "SELECT id, deviceid, api, mode, keynumber, filepath, at_ms FROM events "
+                     "WHERE deviceid = ? ORDER BY id");
+  st.bind(1, deviceid);
+  std::vector<EventRecord> out;
+  while (st.step()) {
+    EventRecord e;
+    e.id = st.int64(0);
+    e.deviceid = st.text(1);
+    e.api = st.text(2);
+    e.mode = st.text(3);
+    e.keynumber = st.optional_int64(4);
+    e.filepath = st.text(5);
+    e.at_ms = st.int64(6);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 
 }  // namespace clm::server

@@ -27,13 +27,32 @@ public:
   std::vector<IdRecord> valid_ids(std::int64_t now_ms) override;
   void set_id_status(std::int64_t keyid, Status status) override;
   void check_health() override;
+  void transaction(const std::function<void()>& body) override;
+  std::int64_t next_sequence(const std::string& name) override;
+  std::int64_t allocate_keynumber(const std::string& kind) override;
+  DeviceRecord create_device(const DeviceRecord& fields,
+                             const std::function<std::string(const std::string&)>& seal) override;
+  std::optional<DeviceRecord> find_device_by_name(const std::string& devicename) override;
+  void update_device_info(const DeviceRecord& r) override;
+  bool serial_exists(const std::string& serial) override;
+  void insert_certificate(const CertRecord& r) override;
+  std::optional<CertRecord> find_certificate(std::int64_t keynumber) override;
+  std::optional<CertRecord> find_certificate_by_serial(const std::string& serial) override;
+  std::optional<CertRecord> find_ca_certificate(const std::string& ca_name) override;
+  void update_certificate(const CertRecord& r) override;
+  std::vector<CertRecord> revoked_certificates(const std::string& catype) override;
+  void record_event(const EventRecord& e) override;
+  std::vector<EventRecord> device_events(const std::string& deviceid) override;
 
 private:
   std::filesystem::path m_path;
   sqlite3* m_db = nullptr;
   dev_t m_device = 0;  // identity of the file opened, to notice it being replaced
   ino_t m_inode = 0;
-  std::mutex m_mutex;  // one connection, used by one request at a time
+  // One connection, used by one request at a time; recursive so that the store calls
+  // a transaction body makes can take it again.
+  std::recursive_mutex m_mutex;
+  int m_depth = 0;  // open transaction levels (guarded by m_mutex)
 };
 
 }  // namespace clm::server

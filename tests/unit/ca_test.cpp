@@ -2,6 +2,7 @@
 // certificates and chain verification, checked with OpenSSL's own parsers.
 #include "ca.hpp"
 
+#include <clm/crypto.hpp>
 #include <clm/error.hpp>
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -17,6 +19,7 @@
 
 #include <chrono>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,8 +31,12 @@ using clm::server::certificate_chains_to;
 using clm::server::certificate_not_after;
 using clm::server::create_ca;
 using clm::server::issue_tls_certificate;
+using clm::server::Issuer;
 using clm::server::KeyPair;
 using clm::server::KeyType;
+using clm::server::LeafKind;
+using clm::server::LeafSpec;
+using clm::server::RevokedSerial;
 
 using namespace std::chrono_literals;
 
@@ -397,6 +404,277 @@ TEST(Ca, ErrorsThrowInternalWithOpenSslReason)
   const std::string truncated = ca.issuing.cert_pem.substr(0, ca.issuing.cert_pem.size() / 2);
   expect_internal_error([&] { certificate_chains_to(ca.issuing.cert_pem, truncated, ca.root.cert_pem); },
                         "chain");
+}
+
+// ---- leaf certificates and CRLs (certificate API) ------------------------------
+
+Cert der_cert(const std::string& der)
+{
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  return Cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+}
+
+std::string serial_hex(X509* cert)
+{
+  BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr);
+  char* hex = BN_bn2hex(bn);
+  std::string out = hex;
+  OPENSSL_free(hex);
+  BN_free(bn);
+  return out;
+}
+
+std::string one_line_subject(X509* cert)
+{
+  char* s = X509_NAME_oneline(X509_get_subject_name(cert), nullptr, 0);
+  std::string out = s;
+  OPENSSL_free(s);
+  return out;
+}
+
+LeafSpec leaf_spec(LeafKind kind, const std::string& cn = "dev.example")
+{
+  LeafSpec spec;
+  spec.subject = {{"C", "JP"}, {"O", "NEC"}, {"CN", cn}};
+  spec.kind = kind;
+  spec.serial_hex = clm::server::random_leaf_serial();
+  spec.now = std::chrono::system_clock::now();
+  spec.lifetime = std::chrono::hours(24 * 30);
+  return spec;
+}
+
+std::int64_t validity_seconds(X509* cert)
+{
+  int days = 0;
+  int secs = 0;
+  EXPECT_EQ(ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(cert), X509_get0_notAfter(cert)), 1);
+  return static_cast<std::int64_t>(days) * 86400 + secs;
+}
+
+TEST(Leaf, ClientCertificateHasTheClientProfile)
+{
+  const CaHierarchy& ca = shared_ca(KeyType::ec_p256);
+  const Issuer issuer(ca.issuing);
+  const std::string key_pem = clm::server::generate_private_key(KeyType::ec_p256);
+  const LeafSpec spec = leaf_spec(LeafKind::client);
+  const Cert cert = der_cert(issuer.issue(key_pem, spec));
+  ASSERT_TRUE(cert);
+  EXPECT_EQ(one_line_subject(cert.get()), "/C=JP/O=NEC/CN=dev.example");
+  EXPECT_EQ(serial_hex(cert.get()), spec.serial_hex);
+  EXPECT_EQ(validity_seconds(cert.get()), 30 * 86400 + 300);
+  EXPECT_EQ(X509_check_ca(cert.get()), 0);
+  EXPECT_TRUE(is_critical(cert.get(), NID_basic_constraints));
+  EXPECT_TRUE(is_critical(cert.get(), NID_key_usage));
+  EXPECT_EQ(X509_get_key_usage(cert.get()), static_cast<std::uint32_t>(KU_DIGITAL_SIGNATURE));
+  EXPECT_EQ(X509_get_extended_key_usage(cert.get()), static_cast<std::uint32_t>(XKU_SSL_CLIENT));
+  EXPECT_TRUE(subject_alt_names(cert.get()).empty());
+  const Cert ca1 = parse_cert(ca.issuing.cert_pem);
+  EXPECT_EQ(ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(cert.get()), X509_get0_subject_key_id(ca1.get())), 0);
+  EXPECT_EQ(X509_check_private_key(cert.get(), parse_key(key_pem).get()), 1);
+  expect_signature(cert.get(), KeyType::ec_p256);
+  EXPECT_TRUE(certificate_chains_to(clm::server::der_to_pem(issuer.issue(key_pem, leaf_spec(LeafKind::client))),
+                                    ca.issuing.cert_pem, ca.root.cert_pem));
+}
+
+TEST(Leaf, ServerCertificateNamesItsCommonName)
+{
+  const Issuer issuer(shared_ca(KeyType::ec_p256).issuing);
+  const std::string key_pem = clm::server::generate_private_key(KeyType::ec_p256);
+  const Cert dns = der_cert(issuer.issue(key_pem, leaf_spec(LeafKind::server, "gw.example")));
+  EXPECT_EQ(X509_get_extended_key_usage(dns.get()), static_cast<std::uint32_t>(XKU_SSL_SERVER));
+  EXPECT_EQ(subject_alt_names(dns.get()), (std::vector<std::pair<std::string, std::string>>{{"DNS", "gw.example"}}));
+  const Cert ip = der_cert(issuer.issue(key_pem, leaf_spec(LeafKind::server, "2001:db8::7")));
+  EXPECT_EQ(subject_alt_names(ip.get()), (std::vector<std::pair<std::string, std::string>>{{"IP", "2001:db8::7"}}));
+}
+
+TEST(Leaf, RsaLeafOfAnRsaCaAllowsKeyEncipherment)
+{
+  const Issuer issuer(shared_ca(KeyType::rsa2048).issuing);
+  const std::string key_pem = clm::server::generate_private_key(KeyType::rsa2048);
+  const Cert cert = der_cert(issuer.issue(key_pem, leaf_spec(LeafKind::client)));
+  EXPECT_EQ(X509_get_key_usage(cert.get()), static_cast<std::uint32_t>(KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT));
+  expect_signature(cert.get(), KeyType::rsa2048);
+  expect_key_type(cert.get(), key_pem, KeyType::rsa2048);
+}
+
+TEST(Leaf, ValidityStartsFromTheGivenTime)
+{
+  const Issuer issuer(shared_ca(KeyType::ec_p256).issuing);
+  LeafSpec spec = leaf_spec(LeafKind::client);
+  spec.now = std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000));
+  spec.lifetime = std::chrono::seconds(90 * 60);
+  const Cert cert = der_cert(issuer.issue(clm::server::generate_private_key(KeyType::ec_p256), spec));
+  EXPECT_EQ(ASN1_TIME_cmp_time_t(X509_get0_notBefore(cert.get()), 1'700'000'000 - 300), 0);
+  EXPECT_EQ(ASN1_TIME_cmp_time_t(X509_get0_notAfter(cert.get()), 1'700'000'000 + 5400), 0);
+}
+
+TEST(Leaf, LongLifetimeDoesNotOverflow)
+{
+  const Issuer issuer(shared_ca(KeyType::ec_p256).issuing);
+  LeafSpec spec = leaf_spec(LeafKind::client);
+  spec.lifetime = std::chrono::hours(24LL * 365 * 1000);
+  const Cert cert = der_cert(issuer.issue(clm::server::generate_private_key(KeyType::ec_p256), spec));
+  ASSERT_TRUE(cert);
+  EXPECT_GT(validity_seconds(cert.get()), 999LL * 365 * 86400);
+}
+
+TEST(Leaf, IssueRefusesBadInput)
+{
+  const CaHierarchy& ca = shared_ca(KeyType::ec_p256);
+  const Issuer issuer(ca.issuing);
+  const std::string key_pem = clm::server::generate_private_key(KeyType::ec_p256);
+  LeafSpec no_cn = leaf_spec(LeafKind::client);
+  no_cn.subject = {{"O", "NEC"}};
+  expect_internal_error([&] { issuer.issue(key_pem, no_cn); }, "no CN");
+  LeafSpec no_time = leaf_spec(LeafKind::client);
+  no_time.lifetime = std::chrono::seconds(0);
+  expect_internal_error([&] { issuer.issue(key_pem, no_time); }, "lifetime");
+  LeafSpec bad_serial = leaf_spec(LeafKind::client);
+  bad_serial.serial_hex = "XYZ";
+  expect_internal_error([&] { issuer.issue(key_pem, bad_serial); }, "serial");
+  expect_internal_error([&] { issuer.issue("not a key", leaf_spec(LeafKind::client)); }, "leaf key");
+  const KeyPair mismatched{.cert_pem = ca.issuing.cert_pem, .key_pem = ca.root.key_pem};
+  expect_internal_error([&] { Issuer bad(mismatched); }, "does not match");
+}
+
+TEST(Leaf, RandomSerialsAre16HexDigitsAndDiffer)
+{
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string s = clm::server::random_leaf_serial();
+    ASSERT_EQ(s.size(), 16u) << s;
+    ASSERT_EQ(s.find_first_not_of("0123456789ABCDEF"), std::string::npos) << s;
+    ASSERT_NE(s.front(), '0') << s;
+    seen.insert(s);
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(Leaf, CertificateFactsDescribeTheCertificate)
+{
+  const CaHierarchy& ca = shared_ca(KeyType::ec_p256);
+  const auto facts = clm::server::certificate_facts(ca.issuing.cert_pem);
+  const Cert cert = parse_cert(ca.issuing.cert_pem);
+  EXPECT_EQ(facts.serial_hex, serial_hex(cert.get()));
+  EXPECT_EQ(facts.subject, "/O=clm/CN=ca1");
+  EXPECT_EQ(facts.not_after, certificate_not_after(ca.issuing.cert_pem));
+  EXPECT_EQ(clm::server::der_to_pem(facts.der), ca.issuing.cert_pem);
+}
+
+TEST(Leaf, KeyTypeOfReadsTheAlgorithm)
+{
+  EXPECT_EQ(clm::server::key_type_of(shared_ca(KeyType::ec_p256).root.key_pem), KeyType::ec_p256);
+  EXPECT_EQ(clm::server::key_type_of(shared_ca(KeyType::rsa2048).root.key_pem), KeyType::rsa2048);
+}
+
+TEST(Leaf, EncryptedKeyOpensOnlyWithThePassphrase)
+{
+  const std::string key_pem = clm::server::generate_private_key(KeyType::ec_p256);
+  const std::string encrypted = clm::server::encrypt_private_key(key_pem, "pass-phrase");
+  EXPECT_EQ(encrypted.rfind("-----BEGIN ENCRYPTED PRIVATE KEY-----\n", 0), 0u);
+  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(encrypted.data(), static_cast<int>(encrypted.size())));
+  Pkey key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, const_cast<char*>("pass-phrase")));
+  ASSERT_TRUE(key);
+  EXPECT_EQ(EVP_PKEY_eq(key.get(), parse_key(key_pem).get()), 1);
+  EXPECT_FALSE(parse_key(encrypted)) << "opened without the passphrase";
+  ERR_clear_error();
+}
+
+TEST(Leaf, Pkcs12HoldsKeyAndCertificateWithAes256)
+{
+  const Issuer issuer(shared_ca(KeyType::ec_p256).issuing);
+  const std::string key_pem = clm::server::generate_private_key(KeyType::ec_p256);
+  const std::string der = issuer.issue(key_pem, leaf_spec(LeafKind::client));
+  const std::string p12_der = clm::server::make_pkcs12(der, key_pem, "p12-pass", "dev.example");
+  const auto* p = reinterpret_cast<const unsigned char*>(p12_der.data());
+  std::unique_ptr<PKCS12, decltype(&PKCS12_free)> p12(d2i_PKCS12(nullptr, &p, static_cast<long>(p12_der.size())),
+                                                      &PKCS12_free);
+  ASSERT_TRUE(p12);
+  EXPECT_EQ(PKCS12_verify_mac(p12.get(), "p12-pass", -1), 1);
+  EXPECT_EQ(PKCS12_verify_mac(p12.get(), "wrong", -1), 0);
+  // The key bag is shrouded with PBES2 + AES-256-CBC (OpenSSL 3's default).
+  STACK_OF(PKCS7)* safes = PKCS12_unpack_authsafes(p12.get());
+  ASSERT_NE(safes, nullptr);
+  bool found_key_bag = false;
+  for (int i = 0; i < sk_PKCS7_num(safes); ++i) {
+    PKCS7* safe = sk_PKCS7_value(safes, i);
+    if (OBJ_obj2nid(safe->type) != NID_pkcs7_data) {
+      continue;
+    }
+    STACK_OF(PKCS12_SAFEBAG)* bags = PKCS12_unpack_p7data(safe);
+    for (int j = 0; bags && j < sk_PKCS12_SAFEBAG_num(bags); ++j) {
+      const PKCS12_SAFEBAG* bag = sk_PKCS12_SAFEBAG_value(bags, j);
+      if (PKCS12_SAFEBAG_get_nid(bag) == NID_pkcs8ShroudedKeyBag) {
+        const X509_SIG* sig = PKCS12_SAFEBAG_get0_pkcs8(bag);
+        const X509_ALGOR* alg = nullptr;
+        X509_SIG_get0(sig, &alg, nullptr);
+        const ASN1_OBJECT* oid = nullptr;
+        X509_ALGOR_get0(&oid, nullptr, nullptr, alg);
+        EXPECT_EQ(OBJ_obj2nid(oid), NID_pbes2);
+        found_key_bag = true;
+      }
+    }
+    sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+  }
+  sk_PKCS7_pop_free(safes, PKCS7_free);
+  EXPECT_TRUE(found_key_bag);
+  EVP_PKEY* key = nullptr;
+  X509* cert = nullptr;
+  ASSERT_EQ(PKCS12_parse(p12.get(), "p12-pass", &key, &cert, nullptr), 1);
+  const Pkey key_owner(key);
+  const Cert cert_owner(cert);
+  EXPECT_EQ(X509_check_private_key(cert, key), 1);
+}
+
+struct CrlFree {
+  void operator()(X509_CRL* p) const { X509_CRL_free(p); }
+};
+
+TEST(Crl, ListsTheRevokedSerialsWithTheirDates)
+{
+  const CaHierarchy& ca = shared_ca(KeyType::ec_p256);
+  const Issuer issuer(ca.issuing);
+  const auto at = std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000));
+  const std::string pem = issuer.crl({{"0A1B2C3D4E5F6071", at}, {"7F00000000000001", at + std::chrono::hours(1)}},
+                                     at + std::chrono::hours(2), at + std::chrono::hours(2 + 24 * 7), 42);
+  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  std::unique_ptr<X509_CRL, CrlFree> crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
+  ASSERT_TRUE(crl);
+  EXPECT_EQ(X509_CRL_get_version(crl.get()), X509_CRL_VERSION_2);
+  const Cert ca1 = parse_cert(ca.issuing.cert_pem);
+  EXPECT_EQ(X509_CRL_verify(crl.get(), X509_get0_pubkey(ca1.get())), 1);
+  EXPECT_EQ(ASN1_TIME_cmp_time_t(X509_CRL_get0_lastUpdate(crl.get()), 1'700'000'000 + 7200), 0);
+  EXPECT_EQ(ASN1_TIME_cmp_time_t(X509_CRL_get0_nextUpdate(crl.get()), 1'700'000'000 + 7200 + 7 * 86400), 0);
+  std::unique_ptr<ASN1_INTEGER, decltype(&ASN1_INTEGER_free)> number(
+    static_cast<ASN1_INTEGER*>(X509_CRL_get_ext_d2i(crl.get(), NID_crl_number, nullptr, nullptr)), &ASN1_INTEGER_free);
+  ASSERT_TRUE(number);
+  EXPECT_EQ(ASN1_INTEGER_get(number.get()), 42);
+  STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl.get());
+  ASSERT_EQ(sk_X509_REVOKED_num(revoked), 2);
+  std::set<std::pair<long long, time_t>> entries;
+  for (int i = 0; i < 2; ++i) {
+    const X509_REVOKED* r = sk_X509_REVOKED_value(revoked, i);
+    std::int64_t serial = 0;
+    ASSERT_EQ(ASN1_INTEGER_get_int64(&serial, X509_REVOKED_get0_serialNumber(r)), 1);
+    std::tm tm{};
+    ASSERT_EQ(ASN1_TIME_to_tm(X509_REVOKED_get0_revocationDate(r), &tm), 1);
+    entries.emplace(serial, timegm(&tm));
+  }
+  EXPECT_EQ(entries, (std::set<std::pair<long long, time_t>>{{0x0A1B2C3D4E5F6071LL, 1'700'000'000},
+                                                              {0x7F00000000000001LL, 1'700'000'000 + 3600}}));
+}
+
+TEST(Crl, EmptyCrlIsValid)
+{
+  const Issuer issuer(shared_ca(KeyType::rsa2048).issuing);
+  const auto now = std::chrono::system_clock::now();
+  const std::string pem = issuer.crl({}, now, now + std::chrono::hours(1), 1);
+  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  std::unique_ptr<X509_CRL, CrlFree> crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
+  ASSERT_TRUE(crl);
+  // No revokedCertificates field at all (sk_num of null is -1): RFC 5280 omits it when empty.
+  EXPECT_LE(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl.get())), 0);
+  EXPECT_EQ(X509_CRL_get_signature_nid(crl.get()), NID_sha256WithRSAEncryption);
 }
 
 }  // namespace

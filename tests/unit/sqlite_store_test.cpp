@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -19,6 +20,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
+using clm::server::CertKind;
+using clm::server::CertRecord;
+using clm::server::CertStatus;
+using clm::server::DeviceRecord;
+using clm::server::EventRecord;
 using clm::server::IdRecord;
 using clm::server::SqliteStore;
 using clm::server::Status;
@@ -389,6 +395,349 @@ TEST_F(SqliteStoreTest, store_error_is_a_runtime_error_with_a_message)
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()), "");
   }
+}
+
+// ---- transactions -----------------------------------------------------------
+
+TEST_F(SqliteStoreTest, transaction_commits_every_call_inside_it)
+{
+  SqliteStore store(db_path());
+  store.transaction([&] {
+    add(store, "a");
+    add(store, "b");
+  });
+  EXPECT_TRUE(store.find_id(2).has_value());
+}
+
+TEST_F(SqliteStoreTest, throwing_transaction_rolls_everything_back)
+{
+  SqliteStore store(db_path());
+  EXPECT_THROW(store.transaction([&] {
+    add(store, "a");
+    store.allocate_keynumber("certificate");
+    throw std::runtime_error("refused");
+  }),
+               std::runtime_error);
+  EXPECT_FALSE(store.find_id(1).has_value());
+  EXPECT_EQ(store.allocate_keynumber("certificate"), 1);
+}
+
+TEST_F(SqliteStoreTest, failed_inner_transaction_rolls_back_alone)
+{
+  SqliteStore store(db_path());
+  store.transaction([&] {
+    add(store, "outer");
+    EXPECT_THROW(store.transaction([&] {
+      add(store, "inner");
+      throw std::runtime_error("inner refused");
+    }),
+                 std::runtime_error);
+    add(store, "after");
+  });
+  ASSERT_TRUE(store.find_id(1).has_value());
+  EXPECT_EQ(store.find_id(1)->alias, "outer");
+  ASSERT_TRUE(store.find_id(2).has_value());
+  EXPECT_EQ(store.find_id(2)->alias, "after");
+  EXPECT_FALSE(store.find_id(3).has_value());
+}
+
+TEST_F(SqliteStoreTest, store_is_usable_after_a_failed_transaction)
+{
+  SqliteStore store(db_path());
+  EXPECT_THROW(store.transaction([] { throw std::runtime_error("x"); }), std::runtime_error);
+  store.transaction([&] { add(store, "a"); });
+  EXPECT_TRUE(store.find_id(1).has_value());
+}
+
+// ---- sequences and key numbers ------------------------------------------------
+
+TEST_F(SqliteStoreTest, sequences_count_from_1_independently)
+{
+  SqliteStore store(db_path());
+  EXPECT_EQ(store.next_sequence("a"), 1);
+  EXPECT_EQ(store.next_sequence("a"), 2);
+  EXPECT_EQ(store.next_sequence("b"), 1);
+  EXPECT_EQ(store.next_sequence("a"), 3);
+}
+
+TEST_F(SqliteStoreTest, key_numbers_are_one_sequence_for_every_kind_and_survive_reopening)
+{
+  {
+    SqliteStore store(db_path());
+    EXPECT_EQ(store.allocate_keynumber("certificate"), 1);
+    EXPECT_EQ(store.allocate_keynumber("symmetric"), 2);
+  }
+  SqliteStore reopened(db_path());
+  EXPECT_EQ(reopened.allocate_keynumber("certificate"), 3);
+}
+
+// ---- devices -------------------------------------------------------------------
+
+DeviceRecord device_fields(const std::string& name)
+{
+  DeviceRecord d;
+  d.devicename = name;
+  d.ipaddress = "192.0.2.1";
+  d.macaddress = "aa:bb:cc:dd:ee:ff";
+  d.ext_data = R"({"osname":"Debian"})";
+  d.created_ms = k_now;
+  return d;
+}
+
+TEST_F(SqliteStoreTest, create_device_assigns_ten_digit_ids_and_seals_with_them)
+{
+  SqliteStore store(db_path());
+  std::vector<std::string> sealed_for;
+  auto seal = [&](const std::string& id) {
+    sealed_for.push_back(id);
+    return "sealed-" + id;
+  };
+  const DeviceRecord a = store.create_device(device_fields("a"), seal);
+  const DeviceRecord b = store.create_device(device_fields("b"), seal);
+  EXPECT_EQ(a.deviceid, "0000000001");
+  EXPECT_EQ(b.deviceid, "0000000002");
+  EXPECT_EQ(sealed_for, (std::vector<std::string>{"0000000001", "0000000002"}));
+  EXPECT_EQ(a.sealed_key, "sealed-0000000001");
+}
+
+TEST_F(SqliteStoreTest, find_device_by_name_returns_what_was_stored)
+{
+  SqliteStore store(db_path());
+  store.create_device(device_fields("gw-01"), [](const std::string&) { return std::string("\x00\xff", 2); });
+  const auto d = store.find_device_by_name("gw-01");
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->deviceid, "0000000001");
+  EXPECT_EQ(d->devicename, "gw-01");
+  EXPECT_EQ(d->sealed_key, std::string("\x00\xff", 2));
+  EXPECT_EQ(d->ipaddress, "192.0.2.1");
+  EXPECT_EQ(d->macaddress, "aa:bb:cc:dd:ee:ff");
+  EXPECT_EQ(d->ext_data, R"({"osname":"Debian"})");
+  EXPECT_EQ(d->status, Status::valid);
+  EXPECT_EQ(d->created_ms, k_now);
+  EXPECT_FALSE(store.find_device_by_name("gw-02").has_value());
+}
+
+TEST_F(SqliteStoreTest, duplicate_devicename_is_refused)
+{
+  SqliteStore store(db_path());
+  store.create_device(device_fields("a"), [](const std::string&) { return std::string("k"); });
+  EXPECT_EQ(store_errorcode_of([&] {
+    store.create_device(device_fields("a"), [](const std::string&) { return std::string("k"); });
+  }),
+            1602);
+  // The failed insert does not use up a deviceid.
+  EXPECT_EQ(store.create_device(device_fields("b"), [](const std::string&) { return std::string("k"); }).deviceid,
+            "0000000002");
+}
+
+TEST_F(SqliteStoreTest, update_device_info_replaces_address_and_ext_data)
+{
+  SqliteStore store(db_path());
+  DeviceRecord d = store.create_device(device_fields("a"), [](const std::string&) { return std::string("k"); });
+  d.ipaddress = "10.0.0.1";
+  d.macaddress = "";
+  d.ext_data = "{}";
+  d.devicename = "ignored";
+  store.update_device_info(d);
+  const auto back = store.find_device_by_name("a");
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->ipaddress, "10.0.0.1");
+  EXPECT_EQ(back->macaddress, "");
+  EXPECT_EQ(back->ext_data, "{}");
+}
+
+// ---- certificates ------------------------------------------------------------------
+
+class SqliteCertTest : public SqliteStoreTest {
+protected:
+  void SetUp() override
+  {
+    ASSERT_NO_FATAL_FAILURE(SqliteStoreTest::SetUp());
+    m_store = std::make_unique<SqliteStore>(db_path());
+    m_device = m_store->create_device(device_fields("dev"), [](const std::string&) { return std::string("k"); });
+  }
+  void TearDown() override
+  {
+    m_store.reset();
+    SqliteStoreTest::TearDown();
+  }
+
+  // Insert a leaf of the device with serial; return it.
+  CertRecord leaf(const std::string& serial)
+  {
+    CertRecord r;
+    r.keynumber = m_store->allocate_keynumber("certificate");
+    r.serial = serial;
+    r.catype = "ca1";
+    r.deviceid = m_device.deviceid;
+    r.kind = CertKind::server;
+    r.subject = "/CN=gw";
+    r.cert_der = std::string("\x30\x82\x00\x01", 4);
+    r.sealed_key = std::string("\x00sealed", 7);
+    r.not_after_ms = k_now + k_day_ms;
+    r.filepath = "/etc/cert.pem";
+    r.created_ms = k_now;
+    m_store->insert_certificate(r);
+    return r;
+  }
+
+  SqliteStore& store() { return *m_store; }
+
+private:
+  std::unique_ptr<SqliteStore> m_store;
+  DeviceRecord m_device;
+};
+
+TEST_F(SqliteCertTest, certificate_round_trips_by_keynumber_and_serial)
+{
+  const CertRecord r = leaf("0123456789ABCDEF");
+  for (const auto& found : {store().find_certificate(r.keynumber), store().find_certificate_by_serial(r.serial)}) {
+    ASSERT_TRUE(found.has_value());
+    EXPECT_EQ(found->keynumber, r.keynumber);
+    EXPECT_EQ(found->serial, r.serial);
+    EXPECT_EQ(found->catype, "ca1");
+    EXPECT_FALSE(found->ca_name.has_value());
+    EXPECT_EQ(found->deviceid, "0000000001");
+    EXPECT_EQ(found->kind, CertKind::server);
+    EXPECT_EQ(found->subject, "/CN=gw");
+    EXPECT_EQ(found->cert_der, r.cert_der);
+    EXPECT_EQ(found->sealed_key, r.sealed_key);
+    EXPECT_EQ(found->status, CertStatus::valid);
+    EXPECT_EQ(found->not_after_ms, k_now + k_day_ms);
+    EXPECT_EQ(found->filepath, "/etc/cert.pem");
+    EXPECT_FALSE(found->replaced_by.has_value());
+    EXPECT_FALSE(found->revoked_at_ms.has_value());
+    EXPECT_EQ(found->created_ms, k_now);
+  }
+  EXPECT_FALSE(store().find_certificate(r.keynumber + 1).has_value());
+  EXPECT_FALSE(store().find_certificate_by_serial("0123456789ABCDEE").has_value());
+  EXPECT_TRUE(store().serial_exists("0123456789ABCDEF"));
+  EXPECT_FALSE(store().serial_exists("0123456789abcdef"));
+}
+
+TEST_F(SqliteCertTest, duplicate_serial_is_refused)
+{
+  leaf("AA");
+  EXPECT_EQ(store_errorcode_of([&] { leaf("AA"); }), 1602);
+}
+
+TEST_F(SqliteCertTest, certificate_needs_an_allocated_keynumber_and_a_known_device)
+{
+  CertRecord r = leaf("01");
+  r.keynumber = 99;
+  r.serial = "02";
+  EXPECT_EQ(store_errorcode_of([&] { store().insert_certificate(r); }), 1602);
+  r.keynumber = store().allocate_keynumber("certificate");
+  r.deviceid = "0000000077";
+  EXPECT_EQ(store_errorcode_of([&] { store().insert_certificate(r); }), 1602);
+}
+
+TEST_F(SqliteCertTest, ca_certificate_is_found_by_name)
+{
+  CertRecord r;
+  r.keynumber = store().allocate_keynumber("certificate");
+  r.serial = "0A";
+  r.catype = "CA";
+  r.ca_name = "ca1";
+  r.kind = CertKind::ca;
+  r.subject = "/O=clm/CN=ca1";
+  r.cert_der = "der";
+  store().insert_certificate(r);
+  const auto found = store().find_ca_certificate("ca1");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->keynumber, r.keynumber);
+  EXPECT_EQ(found->kind, CertKind::ca);
+  EXPECT_FALSE(found->deviceid.has_value());
+  EXPECT_FALSE(store().find_ca_certificate("CA").has_value());
+}
+
+TEST_F(SqliteCertTest, update_certificate_saves_status_links_and_filepath)
+{
+  const CertRecord old_cert = leaf("01");
+  CertRecord r = leaf("02");
+  r.status = CertStatus::revoked;
+  r.revoked_at_ms = k_now + 5;
+  r.filepath = "/new.pem";
+  r.replaced_by = old_cert.keynumber;
+  r.subject = "/CN=not-saved";
+  store().update_certificate(r);
+  const auto back = store().find_certificate(r.keynumber);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->status, CertStatus::revoked);
+  EXPECT_EQ(back->revoked_at_ms, k_now + 5);
+  EXPECT_EQ(back->filepath, "/new.pem");
+  EXPECT_EQ(back->replaced_by, old_cert.keynumber);
+  EXPECT_EQ(back->subject, "/CN=gw");
+  EXPECT_EQ(store().find_certificate(old_cert.keynumber)->status, CertStatus::valid);
+}
+
+TEST_F(SqliteCertTest, update_of_unknown_certificate_is_1602)
+{
+  CertRecord r;
+  r.keynumber = 42;
+  EXPECT_EQ(store_errorcode_of([&] { store().update_certificate(r); }), 1602);
+}
+
+TEST_F(SqliteCertTest, revoked_certificates_lists_revoked_of_that_ca_oldest_first)
+{
+  CertRecord late = leaf("01");
+  CertRecord updated = leaf("02");
+  CertRecord early = leaf("03");
+  leaf("04");
+  late.status = CertStatus::revoked;
+  late.revoked_at_ms = k_now + 20;
+  early.status = CertStatus::revoked;
+  early.revoked_at_ms = k_now + 10;
+  updated.status = CertStatus::updated;
+  store().update_certificate(late);
+  store().update_certificate(early);
+  store().update_certificate(updated);
+  const auto revoked = store().revoked_certificates("ca1");
+  ASSERT_EQ(revoked.size(), 2u);
+  EXPECT_EQ(revoked[0].serial, "03");
+  EXPECT_EQ(revoked[1].serial, "01");
+  EXPECT_TRUE(store().revoked_certificates("CA").empty());
+}
+
+TEST_F(SqliteCertTest, events_are_listed_per_device_in_order)
+{
+  const CertRecord r = leaf("01");
+  for (const char* mode : {"create", "get", "revoke"}) {
+    EventRecord e;
+    e.deviceid = "0000000001";
+    e.api = "CredInfo";
+    e.mode = mode;
+    e.keynumber = r.keynumber;
+    e.filepath = "/f";
+    e.at_ms = k_now;
+    store().record_event(e);
+  }
+  const auto events = store().device_events("0000000001");
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].mode, "create");
+  EXPECT_EQ(events[2].mode, "revoke");
+  EXPECT_LT(events[0].id, events[1].id);
+  EXPECT_EQ(events[1].keynumber, r.keynumber);
+  EXPECT_EQ(events[1].filepath, "/f");
+  EXPECT_EQ(events[1].api, "CredInfo");
+  EXPECT_TRUE(store().device_events("0000000002").empty());
+}
+
+TEST_F(SqliteStoreTest, database_from_before_the_certificate_tables_gains_them)
+{
+  // The schema of the first release: meta, key_pairs and ids only.
+  exec_sql(db_path(), "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                      "CREATE TABLE key_pairs (name TEXT PRIMARY KEY, cert_pem TEXT NOT NULL, sealed_key BLOB NOT NULL);"
+                      "CREATE TABLE ids (keyid INTEGER PRIMARY KEY, tenantid TEXT NOT NULL, alias TEXT NOT NULL, "
+                      "sealed_key BLOB NOT NULL, status TEXT NOT NULL, expiration INTEGER NOT NULL);"
+                      "INSERT INTO meta VALUES ('initialized', '1');"
+                      "INSERT INTO ids VALUES (1, 'T', 'old', x'00', 'valid', 1);");
+  SqliteStore store(db_path());
+  EXPECT_TRUE(store.initialized());
+  EXPECT_EQ(store.find_id(1)->alias, "old");
+  EXPECT_EQ(store.allocate_keynumber("certificate"), 1);
+  EXPECT_EQ(store.create_device(device_fields("a"), [](const std::string&) { return std::string("k"); }).deviceid,
+            "0000000001");
 }
 
 }  // namespace

@@ -1,0 +1,563 @@
+#include "cred_service.hpp"
+
+#include <clm/error.hpp>
+#include <clm/validate.hpp>
+
+#include <initializer_list>
+#include <string_view>
+
+namespace clm::server {
+
+namespace {
+
+constexpr const char* k_api = "CredInfo";
+constexpr const char* k_root_name = "CA";
+constexpr const char* k_issuing_name = "ca1";
+constexpr std::int64_t k_day_ms = 86'400'000;
+constexpr std::int64_t k_crl_validity_ms = 7 * k_day_ms;
+constexpr std::int64_t k_crl_refresh_ms = k_day_ms;
+constexpr int k_serial_attempts = 16;
+
+std::string associated_data(std::int64_t keynumber)
+{
+  return "certs/" + std::to_string(keynumber);
+}
+
+std::chrono::system_clock::time_point time_point_of(std::int64_t ms)
+{
+  return std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
+}
+
+// Run an OpenSSL step of issuance; its failure is the spec's 1401, not a system error.
+template <typename F>
+auto openssl_step(const char* what, F&& f) -> decltype(f())
+{
+  try {
+    return f();
+  } catch (const Error& e) {
+    if (e.code() != ExitCode::internal) {
+      throw;
+    }
+    throw ApiError{1401, std::string(what) + ": " + e.what()};
+  }
+}
+
+// Return field when it is one of allowed (or fallback when absent); 1103 otherwise.
+std::string one_of(const json& req, const char* field, std::initializer_list<std::string_view> allowed,
+                   const char* fallback)
+{
+  std::string value = optional_string(req, field).value_or(fallback);
+  for (const std::string_view a : allowed) {
+    if (value == a) {
+      return value;
+    }
+  }
+  throw ApiError{1103, std::string(field) + " '" + value.substr(0, 32) + "' is not an accepted value"};
+}
+
+// Read catype: 1102 when missing, 1302 when no CA has that name, 1103 when the CA is not expected.
+std::string read_catype(const json& req, std::string_view expected)
+{
+  std::string catype = required_string(req, "catype");
+  if (catype != k_root_name && catype != k_issuing_name) {
+    throw ApiError{1302, "catype '" + catype.substr(0, 32) + "' is not CA or ca1"};
+  }
+  if (!expected.empty() && catype != expected) {
+    throw ApiError{1103, "catype must be " + std::string(expected) + " here"};
+  }
+  return catype;
+}
+
+std::optional<std::string> optional_path(const json& req, const char* field)
+{
+  auto path = optional_string(req, field);
+  if (path) {
+    check_value(filepath_problem(*path), field);
+  }
+  return path;
+}
+
+std::string required_path(const json& req, const char* field)
+{
+  std::string path = required_string(req, field);
+  check_value(filepath_problem(path), field);
+  return path;
+}
+
+std::optional<std::string> read_passphrase(const json& req)
+{
+  auto passphrase = optional_string(req, "passphrase");
+  if (passphrase) {
+    check_value(passphrase_problem(*passphrase), "passphrase");
+  }
+  return passphrase;
+}
+
+// A certificate named by key number or serial.
+struct Selector {
+  std::optional<std::int64_t> keynumber;
+  std::optional<std::string> serial;  // normalized
+  bool given() const { return keynumber || serial; }
+};
+
+// Read keynumber_field or serial_field (the key number wins when both are given).
+Selector read_selector(const json& req, const char* keynumber_field, const char* serial_field)
+{
+  Selector s;
+  if (const auto k = optional_string(req, keynumber_field)) {
+    check_value(keynumber_problem(*k), keynumber_field);
+    s.keynumber = std::stoll(*k);
+  }
+  if (const auto serial = optional_string(req, serial_field)) {
+    check_value(certserial_problem(*serial), serial_field);
+    if (!s.keynumber) {
+      s.serial = normalize_certserial(*serial);
+    }
+  }
+  return s;
+}
+
+Selector required_selector(const json& req)
+{
+  Selector s = read_selector(req, "keynumber", "certserial");
+  if (!s.given()) {
+    throw ApiError{1102, "keynumber or certserial is missing"};
+  }
+  return s;
+}
+
+std::optional<CertRecord> find(Store& store, const Selector& s)
+{
+  return s.keynumber ? store.find_certificate(*s.keynumber) : store.find_certificate_by_serial(*s.serial);
+}
+
+std::string describe(const Selector& s)
+{
+  return s.keynumber ? "keynumber " + std::to_string(*s.keynumber) : "certserial " + *s.serial;
+}
+
+// Return the ca1 certificate s names, bound to deviceid: 1301 when there is none, 1303
+// when it belongs to another device.
+CertRecord find_leaf(Store& store, const Selector& s, const std::string& deviceid)
+{
+  auto cert = find(store, s);
+  if (!cert || cert->kind == CertKind::ca || cert->catype != k_issuing_name) {
+    throw ApiError{1301, "no ca1 certificate with " + describe(s)};
+  }
+  if (cert->deviceid != deviceid) {
+    throw ApiError{1303, "certificate " + std::to_string(cert->keynumber) + " is not bound to device " + deviceid};
+  }
+  return std::move(*cert);
+}
+
+std::string cert_pem_of(const CertRecord& cert)
+{
+  return openssl_step("PEM encoding", [&] { return der_to_pem(cert.cert_der); });
+}
+
+KeyPair key_pair_of(Store& store, const SecretBox& box, const char* name)
+{
+  const auto pair = store.key_pair(name);
+  if (!pair) {
+    throw Error(ExitCode::bad_file_format, std::string("CA key pair '") + name + "' is missing; re-run init");
+  }
+  return KeyPair{pair->cert_pem, box.open(pair->sealed_key, key_pair_associated_data(name))};
+}
+
+}  // namespace
+
+void register_ca_certificates(Store& store, std::int64_t now_ms)
+{
+  store.transaction([&] {
+    for (const char* name : {k_root_name, k_issuing_name}) {
+      if (store.find_ca_certificate(name)) {
+        continue;
+      }
+      const auto pair = store.key_pair(name);
+      if (!pair) {
+        throw Error(ExitCode::bad_file_format, std::string("CA key pair '") + name + "' is missing; re-run init");
+      }
+      const CertificateFacts facts = certificate_facts(pair->cert_pem);
+      CertRecord r;
+      r.keynumber = store.allocate_keynumber("certificate");
+      r.serial = facts.serial_hex;
+      r.catype = k_root_name;  // both are signed by the root
+      r.ca_name = name;
+      r.kind = CertKind::ca;
+      r.subject = facts.subject;
+      r.cert_der = facts.der;
+      r.not_after_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(facts.not_after.time_since_epoch()).count();
+      r.created_ms = now_ms;
+      store.insert_certificate(r);
+    }
+  });
+}
+
+CredService::CredService(Store& store, const SecretBox& box, const IdService& ids, CertPolicy policy, Clock clock)
+  : m_store(store),
+    m_box(box),
+    m_ids(ids),
+    m_policy(policy),
+    m_clock(std::move(clock)),
+    m_devices(store, box),
+    m_issuer(key_pair_of(store, box, k_issuing_name))
+{
+  register_ca_certificates(m_store, m_clock());
+  m_root = *m_store.find_ca_certificate(k_root_name);
+  m_ca1 = *m_store.find_ca_certificate(k_issuing_name);
+}
+
+ApiResponse CredService::post(std::string_view body)
+{
+  const json req = parse_request(body);
+  const std::string mode = required_string(req, "mode");
+  if (mode != "create" && mode != "get" && mode != "update" && mode != "revoke") {
+    throw ApiError{1103, "mode '" + mode.substr(0, 32) + "' is not create, get, update or revoke"};
+  }
+  m_ids.authenticate(req);
+  if (mode == "create") {
+    return create(req);
+  }
+  if (mode == "get") {
+    return get(req);
+  }
+  if (mode == "update") {
+    return update(req);
+  }
+  return revoke(req);
+}
+
+CertRecord CredService::issue_leaf(const std::string& deviceid, const std::vector<SubjectEntry>& subject,
+                                   CertKind kind, const std::string& key_pem, const std::string& filepath,
+                                   std::int64_t now_ms)
+{
+  CertRecord r;
+  r.keynumber = m_store.allocate_keynumber("certificate");
+  // 64 random bits make a collision all but impossible; the check makes it impossible.
+  for (int attempt = 0; r.serial.empty() || m_store.serial_exists(r.serial); ++attempt) {
+    if (attempt == k_serial_attempts) {
+      throw ApiError{1401, "no unused serial number found"};
+    }
+    r.serial = random_leaf_serial();
+  }
+  // Whole seconds, as the certificate states them.
+  const std::int64_t now_s = now_ms / 1000;
+  LeafSpec spec;
+  spec.subject = subject;
+  spec.kind = kind == CertKind::server ? LeafKind::server : LeafKind::client;
+  spec.serial_hex = r.serial;
+  spec.now = time_point_of(now_s * 1000);
+  spec.lifetime = m_policy.lifetime;
+  r.cert_der = openssl_step("issuing a certificate", [&] { return m_issuer.issue(key_pem, spec); });
+  r.catype = k_issuing_name;
+  r.deviceid = deviceid;
+  r.kind = kind;
+  r.subject = format_subject(subject);
+  r.sealed_key = m_box.seal(key_pem, associated_data(r.keynumber));
+  r.status = CertStatus::valid;
+  r.not_after_ms = (now_s + m_policy.lifetime.count()) * 1000;
+  r.filepath = filepath;
+  r.created_ms = now_ms;
+  m_store.insert_certificate(r);
+  return r;
+}
+
+std::string CredService::private_key_of(const CertRecord& cert) const
+{
+  return m_box.open(cert.sealed_key, associated_data(cert.keynumber));
+}
+
+void CredService::put_client(json& body, const CertRecord& cert, const std::string& certtype,
+                             const std::optional<std::string>& passphrase) const
+{
+  const std::string key_pem = private_key_of(cert);
+  if (certtype == "p12") {
+    const auto subject = parse_subject(cert.subject);
+    std::string name;
+    for (const SubjectEntry& e : subject) {
+      if (e.key == "CN") {
+        name = e.value;
+      }
+    }
+    body["clientcert"] = base64_encode(
+      openssl_step("PKCS#12 encoding", [&] { return make_pkcs12(cert.cert_der, key_pem, *passphrase, name); }));
+  } else if (certtype == "der") {
+    body["clientcert"] = base64_encode(cert.cert_der);
+  } else {
+    body["clientcert"] = cert_pem_of(cert);
+  }
+  body["clientcerttype"] = certtype;
+  body["clientkeynumber"] = std::to_string(cert.keynumber);
+  body["clientserial"] = cert.serial;
+  // The PKCS#12 file holds the key; otherwise it travels as PKCS#8 PEM.
+  if (certtype != "p12") {
+    body["privatekey"] = passphrase ? openssl_step("encrypting the private key",
+                                                   [&] { return encrypt_private_key(key_pem, *passphrase); })
+                                    : key_pem;
+  }
+}
+
+void CredService::record(const std::string& deviceid, const char* mode, std::int64_t keynumber,
+                         const std::string& filepath, std::int64_t now_ms)
+{
+  EventRecord e;
+  e.deviceid = deviceid;
+  e.api = k_api;
+  e.mode = mode;
+  e.keynumber = keynumber;
+  e.filepath = filepath;
+  e.at_ms = now_ms;
+  m_store.record_event(e);
+}
+
+ApiResponse CredService::create(const json& req)
+{
+  // Fields in the order of the reference's table 4.1.
+  const DeviceClaim claim = read_device_claim(req, DeviceIdRule::optional);
+  const std::string certmode = required_string(req, "certmode");
+  if (certmode != "caonly" && certmode != "client" && certmode != "server") {
+    throw ApiError{1103, "certmode '" + certmode.substr(0, 32) + "' is not caonly, client or server"};
+  }
+  const bool ca_only = certmode == "caonly";
+  read_catype(req, ca_only ? k_root_name : k_issuing_name);
+  const std::string cacerttype = one_of(req, "cacerttype", {"pem", "der"}, "pem");
+  const std::string clientcerttype = one_of(req, "clientcerttype", {"pem", "der", "p12"}, "pem");
+
+  const auto subject_text = optional_string(req, "clientsubject");
+  std::vector<SubjectEntry> subject;
+  if (subject_text) {
+    check_value(subject_problem(*subject_text), "clientsubject");
+    subject = parse_subject(*subject_text);
+  } else if (!ca_only) {
+    throw ApiError{1102, "clientsubject is missing"};
+  }
+  if (certmode == "server") {
+    for (const SubjectEntry& e : subject) {
+      if (e.key == "CN") {
+        check_value(hostname_problem(e.value), "clientsubject CN of a server certificate");
+      }
+    }
+  }
+  const auto passphrase = read_passphrase(req);
+  if (!ca_only && clientcerttype == "p12" && !passphrase) {
+    throw ApiError{1102, "passphrase is missing (required for clientcerttype p12)"};
+  }
+  required_path(req, "keyfilepath");
+  const auto cafilepath = optional_path(req, "cafilepath");
+  if (!cafilepath && (ca_only || clientcerttype == "pem")) {
+    throw ApiError{1102, "cafilepath is missing"};
+  }
+  const auto clientfilepath = optional_path(req, "clientfilepath");
+  if (!clientfilepath && !ca_only) {
+    throw ApiError{1102, "clientfilepath is missing"};
+  }
+  const DeviceInfo info = read_device_info(req);
+
+  // Key generation is the slow part; it happens before the transaction holds the store.
+  std::string key_pem;
+  if (!ca_only) {
+    key_pem = openssl_step("generating a key", [&] { return generate_private_key(m_policy.key_type); });
+  }
+  const std::int64_t now = m_clock();
+  DeviceAccess access;
+  std::optional<CertRecord> leaf;
+  m_store.transaction([&] {
+    access = m_devices.resolve_for_issue(claim, info, now);
+    if (ca_only) {
+      record(access.device.deviceid, "create", m_root.keynumber, *cafilepath, now);
+    } else {
+      leaf = issue_leaf(access.device.deviceid, subject, certmode == "server" ? CertKind::server : CertKind::client,
+                        key_pem, *clientfilepath, now);
+      record(access.device.deviceid, "create", leaf->keynumber, *clientfilepath, now);
+    }
+  });
+
+  json body{{"errorcode", 0}, {"deviceid", access.device.deviceid}};
+  if (access.devicekey) {
+    body["devicekey"] = *access.devicekey;
+  }
+  // caonly returns the root; a leaf comes with its issuing CA first, then the root.
+  const CertRecord& ca = ca_only ? m_root : m_ca1;
+  if (cacerttype == "der") {
+    body["cacert"] = base64_encode(ca.cert_der);
+  } else {
+    body["cacert"] = ca_only ? cert_pem_of(m_root) : cert_pem_of(m_ca1) + cert_pem_of(m_root);
+  }
+  body["cacerttype"] = cacerttype;
+  body["cakeynumber"] = std::to_string(ca.keynumber);
+  body["caserial"] = ca.serial;
+  if (leaf) {
+    put_client(body, *leaf, clientcerttype, passphrase);
+  }
+  return {201, std::move(body)};
+}
+
+ApiResponse CredService::get(const json& req)
+{
+  const DeviceClaim claim = read_device_claim(req, DeviceIdRule::required);
+  const Selector target = required_selector(req);
+  const std::string catype = read_catype(req, "");
+  const bool ca = catype == k_root_name;
+  const std::string certtype =
+    ca ? one_of(req, "certtype", {"pem", "der"}, "pem") : one_of(req, "certtype", {"pem", "der", "p12"}, "pem");
+  const auto passphrase = read_passphrase(req);
+  if (certtype == "p12" && !passphrase) {
+    throw ApiError{1102, "passphrase is missing (required for certtype p12)"};
+  }
+  const std::string filepath = required_path(req, "filepath");
+
+  const std::int64_t now = m_clock();
+  DeviceRecord device;
+  CertRecord cert;
+  m_store.transaction([&] {
+    device = m_devices.verify(claim);
+    if (ca) {
+      auto found = find(m_store, target);
+      if (!found || found->kind != CertKind::ca) {
+        throw ApiError{1301, "no CA certificate with " + describe(target)};
+      }
+      cert = std::move(*found);
+    } else {
+      cert = find_leaf(m_store, target, device.deviceid);
+      if (cert.status != CertStatus::valid) {
+        throw ApiError{1304, "certificate " + std::to_string(cert.keynumber) + " is revoked or updated"};
+      }
+      if (cert.not_after_ms <= now) {
+        throw ApiError{1305, "certificate " + std::to_string(cert.keynumber) + " has expired"};
+      }
+      cert.filepath = filepath;
+      m_store.update_certificate(cert);
+    }
+    record(device.deviceid, "get", cert.keynumber, filepath, now);
+  });
+
+  json body{{"errorcode", 0}, {"deviceid", device.deviceid}};
+  if (ca) {
+    body["cacert"] = certtype == "der" ? base64_encode(cert.cert_der) : cert_pem_of(cert);
+    body["cacerttype"] = certtype;
+    body["cakeynumber"] = std::to_string(cert.keynumber);
+    body["caserial"] = cert.serial;
+  } else {
+    put_client(body, cert, certtype, passphrase);
+  }
+  return {200, std::move(body)};
+}
+
+ApiResponse CredService::update(const json& req)
+{
+  const DeviceClaim claim = read_device_claim(req, DeviceIdRule::required);
+  const Selector target = required_selector(req);
+  const Selector adopt = read_selector(req, "newkeynumber", "newcertserial");
+  read_catype(req, k_issuing_name);
+  const std::string certtype = one_of(req, "certtype", {"pem", "der", "p12"}, "pem");
+  // The reference also asks for a passphrase whenever a new certificate is made; we
+  // need one only where it is used (p12), and encrypt the private key when one is given.
+  const auto passphrase = read_passphrase(req);
+  if (certtype == "p12" && !passphrase) {
+    throw ApiError{1102, "passphrase is missing (required for certtype p12)"};
+  }
+  const std::string filepath = required_path(req, "filepath");
+  const std::string newfilepath = optional_path(req, "newfilepath").value_or(filepath);
+
+  std::string key_pem;
+  if (!adopt.given()) {
+    key_pem = openssl_step("generating a key", [&] { return generate_private_key(m_policy.key_type); });
+  }
+  const std::int64_t now = m_clock();
+  DeviceRecord device;
+  CertRecord renewed;
+  m_store.transaction([&] {
+    device = m_devices.verify(claim);
+    CertRecord old = find_leaf(m_store, target, device.deviceid);
+    if (old.status != CertStatus::valid) {
+      throw ApiError{1306, "certificate " + std::to_string(old.keynumber) + " is already revoked or updated"};
+    }
+    if (old.not_after_ms <= now) {
+      throw ApiError{1305, "certificate " + std::to_string(old.keynumber) + " has expired"};
+    }
+    if (adopt.given()) {
+      renewed = find_leaf(m_store, adopt, device.deviceid);
+      if (renewed.keynumber == old.keynumber) {
+        throw ApiError{1103, "the new certificate is the one being updated"};
+      }
+      if (renewed.status != CertStatus::valid) {
+        throw ApiError{1307, "new certificate " + std::to_string(renewed.keynumber) + " is not valid"};
+      }
+      if (renewed.not_after_ms <= now) {
+        throw ApiError{1308, "new certificate " + std::to_string(renewed.keynumber) + " has expired"};
+      }
+      renewed.filepath = newfilepath;
+      m_store.update_certificate(renewed);
+    } else {
+      renewed = issue_leaf(device.deviceid, parse_subject(old.subject), old.kind, key_pem, newfilepath, now);
+    }
+    old.status = CertStatus::updated;
+    old.replaced_by = renewed.keynumber;
+    m_store.update_certificate(old);
+    record(device.deviceid, "update", renewed.keynumber, newfilepath, now);
+  });
+
+  json body{{"errorcode", 0}, {"deviceid", device.deviceid}};
+  put_client(body, renewed, certtype, passphrase);
+  return {200, std::move(body)};
+}
+
+ApiResponse CredService::revoke(const json& req)
+{
+  const DeviceClaim claim = read_device_claim(req, DeviceIdRule::required);
+  const Selector target = required_selector(req);
+  read_catype(req, k_issuing_name);
+  const auto filepath = optional_path(req, "filepath");
+
+  const std::int64_t now = m_clock();
+  DeviceRecord device;
+  CertRecord cert;
+  m_store.transaction([&] {
+    device = m_devices.verify(claim);
+    cert = find_leaf(m_store, target, device.deviceid);
+    if (cert.status != CertStatus::valid) {
+      throw ApiError{1306, "certificate " + std::to_string(cert.keynumber) + " is already revoked or updated"};
+    }
+    cert.status = CertStatus::revoked;
+    cert.revoked_at_ms = now;
+    m_store.update_certificate(cert);
+    record(device.deviceid, "revoke", cert.keynumber, filepath.value_or(cert.filepath), now);
+  });
+  return {200, json{{"errorcode", 0},
+                    {"deviceid", device.deviceid},
+                    {"clientkeynumber", std::to_string(cert.keynumber)},
+                    {"clientserial", cert.serial}}};
+}
+
+std::string CredService::crl(const std::optional<std::string>& catype)
+{
+  if (catype && *catype != k_issuing_name) {
+    throw ApiError{1302, "there is a CRL for catype ca1 only"};
+  }
+  std::vector<std::pair<std::string, std::int64_t>> revoked;
+  for (const CertRecord& r : m_store.revoked_certificates(k_issuing_name)) {
+    revoked.emplace_back(r.serial, r.revoked_at_ms.value_or(r.created_ms));
+  }
+  const std::int64_t now = m_clock();
+  std::lock_guard lock(m_crl_mutex);
+  if (m_crl && m_crl->revoked == revoked && now >= m_crl->made_ms && now - m_crl->made_ms < k_crl_refresh_ms) {
+    return m_crl->pem;
+  }
+  // Every CRL signed gets the next number, shared by all servers on this store.
+  const std::int64_t number = m_store.next_sequence("crl_number/ca1");
+  std::vector<RevokedSerial> entries;
+  entries.reserve(revoked.size());
+  for (const auto& [serial, at_ms] : revoked) {
+    entries.push_back(RevokedSerial{serial, time_point_of(at_ms)});
+  }
+  const std::int64_t this_update_ms = now / 1000 * 1000;
+  std::string pem = openssl_step("signing the CRL", [&] {
+    return m_issuer.crl(entries, time_point_of(this_update_ms), time_point_of(this_update_ms + k_crl_validity_ms),
+                        number);
+  });
+  m_crl = CachedCrl{std::move(revoked), now, pem};
+  return pem;
+}
+
+}  // namespace clm::server

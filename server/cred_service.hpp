@@ -1,0 +1,78 @@
+// /SWCLM/CredInfo: issue, fetch, renew and revoke certificates (WebAPI reference
+// chapter 4), and the CRL of the issuing CA (our extension, GET /SWCLM/CRL).
+#pragma once
+
+#include "api.hpp"
+#include "ca.hpp"
+#include "device_registry.hpp"
+#include "id_service.hpp"
+#include "store.hpp"
+
+#include <clm/crypto.hpp>
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace clm::server {
+
+// How issued certificates look (clm-server.conf cert_lifetime; the key type follows the CA's).
+struct CertPolicy {
+  std::chrono::seconds lifetime{std::chrono::hours(24 * 365)};
+  KeyType key_type = KeyType::rsa2048;
+};
+
+// Give the CA certificates "CA" and "ca1" (in that order) key numbers and rows in the
+// certificate table when they have none yet; data directories made before the
+// certificate API get them on their next start. Error(bad_file_format) when a pair is missing.
+void register_ca_certificates(Store& store, std::int64_t now_ms);
+
+class CredService {
+public:
+  // Register the CA certificates if needed and load the issuing CA "ca1" from store.
+  CredService(Store& store, const SecretBox& box, const IdService& ids, CertPolicy policy, Clock clock);
+
+  // Handle POST: mode create (201), get, update or revoke (200), or throw ApiError.
+  ApiResponse post(std::string_view body);
+
+  // Return the CRL of catype (default and only "ca1") as PEM; throw ApiError 1302 for
+  // another catype. A CRL is re-signed when the revoked set changed or a day passed.
+  std::string crl(const std::optional<std::string>& catype);
+
+private:
+  ApiResponse create(const json& req);
+  ApiResponse get(const json& req);
+  ApiResponse update(const json& req);
+  ApiResponse revoke(const json& req);
+
+  // Insert a new leaf for device signed by ca1 over key_pem; call inside a transaction.
+  CertRecord issue_leaf(const std::string& deviceid, const std::vector<SubjectEntry>& subject, CertKind kind,
+                        const std::string& key_pem, const std::string& filepath, std::int64_t now_ms);
+  std::string private_key_of(const CertRecord& cert) const;
+  void put_client(json& body, const CertRecord& cert, const std::string& certtype,
+                  const std::optional<std::string>& passphrase) const;
+  void record(const std::string& deviceid, const char* mode, std::int64_t keynumber, const std::string& filepath,
+              std::int64_t now_ms);
+
+  struct CachedCrl {
+    std::vector<std::pair<std::string, std::int64_t>> revoked;  // serial, revoked_at_ms
+    std::int64_t made_ms = 0;
+    std::string pem;
+  };
+
+  Store& m_store;
+  const SecretBox& m_box;
+  const IdService& m_ids;
+  CertPolicy m_policy;
+  Clock m_clock;
+  DeviceRegistry m_devices;
+  CertRecord m_root;  // "CA"
+  CertRecord m_ca1;   // "ca1", the issuer of every leaf
+  Issuer m_issuer;
+  std::mutex m_crl_mutex;
+  std::optional<CachedCrl> m_crl;  // guarded by m_crl_mutex
+};
+
+}  // namespace clm::server

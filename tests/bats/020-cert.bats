@@ -967,6 +967,65 @@ EOF
   assert_empty_dir "$d"
 }
 
+@test "create with --deviceid for a device name the server never registered exits 200: errorcode 1706, http_status 404" {
+  local d
+  d=$(outdir out)
+  run_clm clm-cert create --mode caonly --device "$(dev never)" --deviceid "no-such-deviceid-0000" --out "$d"
+  assert_server_error 1706 404
+  assert_empty_dir "$d"
+}
+
+@test "a devicekey in STATE/devices.json that does not match exits 200: errorcode 1703, http_status 403" {
+  local d device
+  d=$(outdir out)
+  device=$(dev gw)
+  issue client "$device" "$d"
+  local keynumber=$ISSUED_KEYNUMBER
+  jq --arg d "$device" '.[$d].devicekey = "not-the-device-key"' "$CLM_STATE_DIR/devices.json" >"$BATS_TEST_TMPDIR/devices.json"
+  cat "$BATS_TEST_TMPDIR/devices.json" >"$CLM_STATE_DIR/devices.json"
+  local g
+  g=$(outdir get)
+  run_clm clm-cert get --device "$device" --keynumber "$keynumber" --out "$g"
+  assert_server_error 1703 403
+  assert_empty_dir "$g"
+  run_clm clm-cert create --mode client --device "$device" --subject "/CN=$device" --out "$g"
+  assert_server_error 1703 403
+  assert_empty_dir "$g"
+}
+
+@test "expired certificates: get and update exit 200/1305, adopting one 200/1308; revoke still works" {
+  # A server whose certificates live four seconds.
+  start_extra_server short --conf 'cert_lifetime = 4s'
+  export CLM_PORT=$EXTRA_PORT CLM_CACERT="$EXTRA_DIR/tls/ca.pem" CLM_LICENSE_KEY_FILE="$EXTRA_DIR/license.key"
+  export CLM_STATE_DIR="$BATS_TEST_TMPDIR/state-short"
+  verified_id
+  local d device
+  d=$(outdir old)
+  device=$(dev gw)
+  issue client "$device" "$d"
+  local old=$ISSUED_KEYNUMBER
+  assert_equal "$(t clm-cert inspect "$d/clcert.pem" | jq -r .days_left)" 0
+  # Wait until the server sees it expired (not_after is whole seconds).
+  wait_until 10 bash -c '! clm-cert get --device "$1" --keynumber "$2" --out "$3" >/dev/null 2>&1' _ \
+    "$device" "$old" "$(outdir probe)"
+  local g
+  g=$(outdir get)
+  run_clm clm-cert get --device "$device" --keynumber "$old" --out "$g"
+  assert_server_error 1305 403
+  run_clm clm-cert update --device "$device" --keynumber "$old" --out "$g"
+  assert_server_error 1305 403
+  assert_empty_dir "$g"
+  # A fresh certificate may not adopt the expired one.
+  local n
+  n=$(outdir new)
+  issue client "$device" "$n"
+  run_clm clm-cert update --device "$device" --keynumber "$ISSUED_KEYNUMBER" --new-keynumber "$old" --out "$g"
+  assert_server_error 1308 403
+  assert_empty_dir "$g"
+  # Revoking an expired certificate is allowed: the CRL may still list it.
+  run_clm -0 clm-cert revoke --device "$device" --keynumber "$old"
+}
+
 @test "create --catype of an unknown CA exits 200: errorcode 1302, http_status 404" {
   local d
   d=$(outdir out)

@@ -18,6 +18,8 @@ CLM_BATS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CLM_REPO_DIR="$(cd "$CLM_BATS_DIR/../.." && pwd)"
 # Captured under a non-CLM_ name: setup_common unsets every CLM_* variable.
 export TEST_BUILD_DIR="${TEST_BUILD_DIR:-${CLM_BUILD_DIR:-$CLM_REPO_DIR/build}}"
+# Absolute, so tests that change directory still find the binaries.
+[[ $TEST_BUILD_DIR == /* ]] || TEST_BUILD_DIR="$PWD/$TEST_BUILD_DIR"
 # Seconds any single run of a product binary may take before it counts as a hang.
 export TEST_CMD_TIMEOUT="${TEST_CMD_TIMEOUT:-30}"
 export LICENSE_USER=secureware-clm

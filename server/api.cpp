@@ -1,6 +1,7 @@
 #include "api.hpp"
 
 #include <clm/api_error.hpp>
+#include <clm/validate.hpp>
 
 #include <chrono>
 
@@ -54,6 +55,45 @@ void check_value(const std::optional<std::string>& problem, const char* field)
   if (problem) {
     throw ApiError{1104, std::string(field) + " " + *problem};
   }
+}
+
+std::optional<std::string> optional_path(const json& req, const char* field)
+{
+  auto path = optional_string(req, field);
+  if (path) {
+    check_value(filepath_problem(*path), field);
+  }
+  return path;
+}
+
+std::string required_path(const json& req, const char* field)
+{
+  std::string path = required_string(req, field);
+  check_value(filepath_problem(path), field);
+  return path;
+}
+
+std::optional<std::int64_t> optional_keynumber(const json& req, const char* field)
+{
+  const auto text = optional_string(req, field);
+  if (!text) {
+    return std::nullopt;
+  }
+  check_value(keynumber_problem(*text), field);
+  return std::stoll(*text);
+}
+
+void record_call(Store& store, const char* api, const std::string& deviceid, const char* mode,
+                 std::optional<std::int64_t> keynumber, const std::string& filepath, std::int64_t now_ms)
+{
+  EventRecord e;
+  e.deviceid = deviceid;
+  e.api = api;
+  e.mode = mode;
+  e.keynumber = keynumber;
+  e.filepath = filepath;
+  e.at_ms = now_ms;
+  store.record_event(e);
 }
 
 }  // namespace clm::server

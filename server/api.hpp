@@ -2,6 +2,8 @@
 // and field readers that turn a bad request into the spec's errorcodes.
 #pragma once
 
+#include "store.hpp"
+
 #include <clm/json_io.hpp>
 
 #include <cstdint>
@@ -44,5 +46,20 @@ std::optional<std::string> optional_string(const json& req, const char* field);
 
 // Throw ApiError 1104 naming field when problem is set (a value out of range).
 void check_value(const std::optional<std::string>& problem, const char* field);
+
+// Return the file path field or nullopt when missing or null; 1103 when not a string,
+// 1104 when not a path the API records.
+std::optional<std::string> optional_path(const json& req, const char* field);
+
+// Return the file path field; 1102 when missing, otherwise as optional_path.
+std::string required_path(const json& req, const char* field);
+
+// Return the key number field (a string of 1..10 digits) or nullopt when missing or null;
+// 1103 when not a string, 1104 when not digits.
+std::optional<std::int64_t> optional_keynumber(const json& req, const char* field);
+
+// Append a successful call of api (mode, key number, file path) for deviceid to the audit trail.
+void record_call(Store& store, const char* api, const std::string& deviceid, const char* mode,
+                 std::optional<std::int64_t> keynumber, const std::string& filepath, std::int64_t now_ms);
 
 }  // namespace clm::server

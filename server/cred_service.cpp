@@ -68,22 +68,6 @@ std::string read_catype(const json& req, std::string_view expected)
   return catype;
 }
 
-std::optional<std::string> optional_path(const json& req, const char* field)
-{
-  auto path = optional_string(req, field);
-  if (path) {
-    check_value(filepath_problem(*path), field);
-  }
-  return path;
-}
-
-std::string required_path(const json& req, const char* field)
-{
-  std::string path = required_string(req, field);
-  check_value(filepath_problem(path), field);
-  return path;
-}
-
 std::optional<std::string> read_passphrase(const json& req)
 {
   auto passphrase = optional_string(req, "passphrase");
@@ -104,10 +88,7 @@ struct Selector {
 Selector read_selector(const json& req, const char* keynumber_field, const char* serial_field)
 {
   Selector s;
-  if (const auto k = optional_string(req, keynumber_field)) {
-    check_value(keynumber_problem(*k), keynumber_field);
-    s.keynumber = std::stoll(*k);
-  }
+  s.keynumber = optional_keynumber(req, keynumber_field);
   if (const auto serial = optional_string(req, serial_field)) {
     check_value(certserial_problem(*serial), serial_field);
     if (!s.keynumber) {
@@ -301,14 +282,7 @@ void CredService::put_client(json& body, const CertRecord& cert, const std::stri
 void CredService::record(const std::string& deviceid, const char* mode, std::int64_t keynumber,
                          const std::string& filepath, std::int64_t now_ms)
 {
-  EventRecord e;
-  e.deviceid = deviceid;
-  e.api = k_api;
-  e.mode = mode;
-  e.keynumber = keynumber;
-  e.filepath = filepath;
-  e.at_ms = now_ms;
-  m_store.record_event(e);
+  record_call(m_store, k_api, deviceid, mode, keynumber, filepath, now_ms);
 }
 
 ApiResponse CredService::create(const json& req)

@@ -26,6 +26,8 @@ password_symbols = no
 id_lifetime = 3650d
 # How long an issued client or server certificate stays valid (same form).
 cert_lifetime = 365d
+# How long an issued common key (AES, TWINE) stays valid (same form).
+key_lifetime = 365d
 )";
 
 fs::path db_path(const fs::path& dir) { return dir / "clm.db"; }
@@ -179,6 +181,8 @@ ServerSettings read_server_settings(const fs::path& dir)
       s.id_policy.lifetime = parse_duration(value, origin);
     } else if (key == "cert_lifetime") {
       s.cert_policy.lifetime = parse_duration(value, origin);
+    } else if (key == "key_lifetime") {
+      s.key_policy.lifetime = parse_duration(value, origin);
     } else {
       throw Error(ExitCode::bad_config, origin + ": unknown setting");
     }

@@ -4,7 +4,7 @@
 //   DIR/clm.db         0600  SQLite store (secrets inside are sealed with the master key)
 //   DIR/master.key     0600  AES-256-GCM master key, hex
 //   DIR/license.key    0600  license key clients send as the Basic auth password
-//   DIR/clm-server.conf      settings (password policy, ID lifetime, certificate lifetime)
+//   DIR/clm-server.conf      settings (password policy, ID, certificate and key lifetimes)
 //   DIR/tls/ca.pem           the root certificate clients trust (--cacert)
 //   DIR/tls/server.pem       the server's certificate chain (public)
 #pragma once
@@ -12,6 +12,7 @@
 #include "ca.hpp"
 #include "cred_service.hpp"
 #include "id_service.hpp"
+#include "key_service.hpp"
 #include "store.hpp"
 
 #include <clm/crypto.hpp>
@@ -46,6 +47,7 @@ InitReport init_data_dir(const InitOptions& opts);
 struct ServerSettings {
   IdPolicy id_policy;
   CertPolicy cert_policy;  // key_type is set by open_data_dir from the issuing CA's key
+  KeyPolicy key_policy;
 };
 ServerSettings read_server_settings(const std::filesystem::path& dir);
 

@@ -2,6 +2,7 @@
 
 #include "cred_service.hpp"
 #include "id_service.hpp"
+#include "key_service.hpp"
 
 #include <clm/atomic_file.hpp>
 #include <clm/config.hpp>
@@ -184,6 +185,7 @@ void serve(const ServeOptions& opts, OpenDataDir& data)
 
   IdService ids(*data.store, *data.box, data.settings.id_policy, system_clock_ms());
   CredService creds(*data.store, *data.box, ids, data.settings.cert_policy, system_clock_ms());
+  KeyService keys(*data.store, *data.box, ids, data.settings.key_policy, system_clock_ms());
   const std::string license = opts.license_key;
 
   server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
@@ -220,6 +222,9 @@ void serve(const ServeOptions& opts, OpenDataDir& data)
   }));
   server.Post("/SWCLM/CredInfo", licensed([&](const httplib::Request& req, httplib::Response& res) {
     handle(res, [&] { return creds.post(req.body); });
+  }));
+  server.Post("/SWCLM/KeyInfo", licensed([&](const httplib::Request& req, httplib::Response& res) {
+    handle(res, [&] { return keys.post(req.body); });
   }));
   // Our extension: the CRL of ca1. No license, like SystemStatus: a CRL is public by
   // design, and relying parties that check certificates hold no license key.

@@ -78,6 +78,25 @@ struct CertRecord {
   std::int64_t created_ms = 0;
 };
 
+enum class KeyStatus { valid, updated, deleted };
+
+// A symmetric ("common") key the server issued, under a key number from the shared sequence.
+struct KeyRecord {
+  std::int64_t keynumber = 0;
+  std::string keytype;                      // "AES" or "TWINE"
+  int keylength = 0;                        // bits: 128/256 (AES), 80/128 (TWINE)
+  std::string alias;
+  std::string sealed_key;                   // the key, sealed with the master key; empty once deleted
+  KeyStatus status = KeyStatus::valid;
+  std::int64_t expiration_ms = 0;
+  std::optional<std::int64_t> replaced_by;  // the key an update put in its place
+  std::string deviceid;                     // the device that created it
+  std::int64_t created_ms = 0;
+};
+
+// Whether an alias lookup may return keys whose expiration has passed.
+enum class IncludeExpired { yes, no };
+
 // One successful API call against a device (the audit trail).
 struct EventRecord {
   std::int64_t id = 0;  // assigned by the store
@@ -159,6 +178,28 @@ public:
 
   // Return every revoked certificate signed by catype, oldest revocation first.
   virtual std::vector<CertRecord> revoked_certificates(const std::string& catype) = 0;
+
+  // Insert a key under a key number allocate_keynumber returned.
+  virtual void insert_key(const KeyRecord& r) = 0;
+
+  // Return the key with this key number, or nullopt.
+  virtual std::optional<KeyRecord> find_key(std::int64_t keynumber) = 0;
+
+  // Return the key with the largest key number among those with status valid carrying
+  // alias, bound to deviceid when one is given, and expiring after now_ms unless
+  // expired is yes; or nullopt.
+  virtual std::optional<KeyRecord> find_latest_key_by_alias(const std::string& alias,
+                                                            const std::optional<std::string>& deviceid,
+                                                            std::int64_t now_ms, IncludeExpired expired) = 0;
+
+  // Save the status, alias, replaced_by and sealed_key of key r.keynumber.
+  virtual void update_key(const KeyRecord& r) = 0;
+
+  // Record that device deviceid keeps key keynumber in filepath (replacing its earlier path).
+  virtual void bind_key(std::int64_t keynumber, const std::string& deviceid, const std::string& filepath) = 0;
+
+  // Return the file path device deviceid keeps key keynumber in, or nullopt when it is not bound.
+  virtual std::optional<std::string> find_binding(std::int64_t keynumber, const std::string& deviceid) = 0;
 
   // Append an event to the audit trail.
   virtual void record_event(const EventRecord& e) = 0;

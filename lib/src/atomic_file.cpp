@@ -38,7 +38,9 @@ private:
   std::string m_path;
 };
 
-void fsync_dir(const fs::path& dir)
+}  // namespace
+
+void sync_directory(const fs::path& dir)
 {
   const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
@@ -51,8 +53,6 @@ void fsync_dir(const fs::path& dir)
     throw_write(dir, "fsync directory", err);
   }
 }
-
-}  // namespace
 
 void write_file_atomic(const fs::path& path, std::string_view data, mode_t mode)
 {
@@ -89,7 +89,33 @@ void write_file_atomic(const fs::path& path, std::string_view data, mode_t mode)
     throw_write(path, "rename", errno);
   }
   guard.release();
-  fsync_dir(dir);
+  sync_directory(dir);
+}
+
+void install_file(const fs::path& written, const fs::path& path, mode_t mode)
+{
+  const int fd = ::open(written.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    throw_write(written, "open", errno);
+  }
+  if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    throw_write(written, "fsync", err);
+  }
+  ::close(fd);
+  if (::rename(written.c_str(), path.c_str()) != 0) {
+    throw_write(path, "rename", errno);
+  }
+  sync_directory(path.parent_path());
+}
+
+void remove_file_durable(const fs::path& path)
+{
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    throw_write(path, "remove", errno);
+  }
+  sync_directory(path.parent_path());
 }
 
 std::string read_file(const fs::path& path)

@@ -135,6 +135,31 @@ std::string hex_encode(std::string_view data)
   return out;
 }
 
+std::string hex_decode(std::string_view text)
+{
+  if (text.size() % 2 != 0) {
+    throw Error(ExitCode::bad_file_format, "not hexadecimal: odd number of digits");
+  }
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') {
+      return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+      return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+      return c - 'A' + 10;
+    }
+    throw Error(ExitCode::bad_file_format, "not hexadecimal");
+  };
+  std::string out;
+  out.reserve(text.size() / 2);
+  for (std::size_t i = 0; i < text.size(); i += 2) {
+    out.push_back(static_cast<char>(digit(text[i]) << 4 | digit(text[i + 1])));
+  }
+  return out;
+}
+
 std::string sha256(std::string_view data)
 {
   std::string out(32, '\0');

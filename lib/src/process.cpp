@@ -11,10 +11,11 @@ extern char** environ;
 
 namespace clm {
 
-void run_program(const std::vector<std::string>& argv, const std::map<std::string, std::string>& extra_env)
+void run_program(const std::vector<std::string>& argv, const std::map<std::string, std::string>& extra_env,
+                 const std::string& option)
 {
   if (argv.empty()) {
-    throw Error(ExitCode::bad_parameter, "--exec: no program given");
+    throw Error(ExitCode::bad_parameter, option + ": no program given");
   }
   std::vector<std::string> env_strings;
   for (char** e = environ; *e; ++e) {
@@ -47,21 +48,21 @@ void run_program(const std::vector<std::string>& argv, const std::map<std::strin
   const int rc = posix_spawnp(&pid, argp[0], &actions, nullptr, argp.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
-    throw Error(ExitCode::external_command, "--exec " + argv[0] + ": cannot start: " + std::strerror(rc));
+    throw Error(ExitCode::external_command, option + " " + argv[0] + ": cannot start: " + std::strerror(rc));
   }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) {
-      throw Error(ExitCode::external_command, "--exec " + argv[0] + ": waitpid: " + std::strerror(errno));
+      throw Error(ExitCode::external_command, option + " " + argv[0] + ": waitpid: " + std::strerror(errno));
     }
   }
   if (WIFSIGNALED(status)) {
     throw Error(ExitCode::external_command,
-                "--exec " + argv[0] + ": killed by signal " + std::to_string(WTERMSIG(status)));
+                option + " " + argv[0] + ": killed by signal " + std::to_string(WTERMSIG(status)));
   }
   if (WEXITSTATUS(status) != 0) {
     throw Error(ExitCode::external_command,
-                "--exec " + argv[0] + ": exited with status " + std::to_string(WEXITSTATUS(status)));
+                option + " " + argv[0] + ": exited with status " + std::to_string(WEXITSTATUS(status)));
   }
 }
 

@@ -478,3 +478,26 @@ std::string format_subject(const std::vector<SubjectEntry>& entries)
 }
 
 }  // namespace clm
+
+namespace clm {
+
+std::optional<std::string> keytype_problem(std::string_view s)
+{
+  if (s != "AES" && s != "TWINE") {
+    return "is not AES or TWINE";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> keylength_problem(std::string_view keytype, std::string_view length)
+{
+  if (keytype == "AES" && (length == "128" || length == "256")) {
+    return std::nullopt;
+  }
+  if (keytype == "TWINE" && (length == "80" || length == "128")) {
+    return std::nullopt;
+  }
+  return "is not a key length of " + std::string(keytype) + " (AES: 128 or 256; TWINE: 80 or 128)";
+}
+
+}  // namespace clm

@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS sequences (
   name  TEXT PRIMARY KEY,
   value INTEGER NOT NULL
 );
--- One key number sequence for everything issued: certificates now, symmetric keys later.
+-- One key number sequence for everything issued: certificates and symmetric keys.
 CREATE TABLE IF NOT EXISTS keynumbers (
   keynumber INTEGER PRIMARY KEY AUTOINCREMENT,
   kind      TEXT NOT NULL
@@ -67,6 +67,29 @@ CREATE TABLE IF NOT EXISTS certs (
 );
 CREATE INDEX IF NOT EXISTS certs_by_device ON certs (deviceid);
 CREATE INDEX IF NOT EXISTS certs_by_status ON certs (catype, status);
+-- Symmetric keys; rows are kept after deletion so that a number is never reused.
+CREATE TABLE IF NOT EXISTS keys (
+  keynumber     INTEGER PRIMARY KEY REFERENCES keynumbers (keynumber),
+  keytype       TEXT NOT NULL,
+  keylength     INTEGER NOT NULL,
+  alias         TEXT NOT NULL,
+  sealed_key    BLOB NOT NULL,
+  status        TEXT NOT NULL,
+  expiration_ms INTEGER NOT NULL,
+  replaced_by   INTEGER REFERENCES keys (keynumber),
+  deviceid      TEXT NOT NULL REFERENCES devices (deviceid),
+  created_ms    INTEGER NOT NULL
+);
+-- Alias lookups want the largest valid number: one index walk, newest first.
+CREATE INDEX IF NOT EXISTS keys_by_alias ON keys (alias, status, keynumber);
+-- Which device keeps which key in which file: one row per key and device.
+CREATE TABLE IF NOT EXISTS key_bindings (
+  keynumber INTEGER NOT NULL REFERENCES keys (keynumber),
+  deviceid  TEXT NOT NULL REFERENCES devices (deviceid),
+  filepath  TEXT NOT NULL,
+  PRIMARY KEY (keynumber, deviceid)
+);
+CREATE INDEX IF NOT EXISTS key_bindings_by_device ON key_bindings (deviceid, keynumber);
 CREATE TABLE IF NOT EXISTS events (
   id        INTEGER PRIMARY KEY AUTOINCREMENT,
   deviceid  TEXT NOT NULL REFERENCES devices (deviceid),
@@ -311,6 +334,48 @@ CertRecord cert_from(Statement& st)
 std::string select_certs(const char* where)
 {
   return std::string("SELECT ") + k_cert_columns + " FROM certs " + where;
+}
+
+const char* key_status_name(KeyStatus st)
+{
+  switch (st) {
+  case KeyStatus::updated:
+    return "updated";
+  case KeyStatus::deleted:
+    return "deleted";
+  case KeyStatus::valid:
+    break;
+  }
+  return "valid";
+}
+
+KeyStatus key_status_from(const std::string& s)
+{
+  return s == "updated" ? KeyStatus::updated : s == "deleted" ? KeyStatus::deleted : KeyStatus::valid;
+}
+
+constexpr const char* k_key_columns =
+  "keynumber, keytype, keylength, alias, sealed_key, status, expiration_ms, replaced_by, deviceid, created_ms";
+
+KeyRecord key_from(Statement& st)
+{
+  KeyRecord r;
+  r.keynumber = st.int64(0);
+  r.keytype = st.text(1);
+  r.keylength = static_cast<int>(st.int64(2));
+  r.alias = st.text(3);
+  r.sealed_key = st.text(4);
+  r.status = key_status_from(st.text(5));
+  r.expiration_ms = st.int64(6);
+  r.replaced_by = st.optional_int64(7);
+  r.deviceid = st.text(8);
+  r.created_ms = st.int64(9);
+  return r;
+}
+
+std::string select_keys(const char* where)
+{
+  return std::string("SELECT ") + k_key_columns + " FROM keys " + where;
 }
 
 }  // namespace
@@ -594,6 +659,77 @@ std::vector<CertRecord> SqliteStore::revoked_certificates(const std::string& cat
     out.push_back(cert_from(st));
   }
   return out;
+}
+
+void SqliteStore::insert_key(const KeyRecord& r)
+{
+  std::lock_guard lock(m_mutex);
+  Statement st(m_db, "INSERT INTO keys (keynumber, keytype, keylength, alias, sealed_key, status, expiration_ms, "
+                     "replaced_by, deviceid, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  st.bind(1, r.keynumber).bind(2, r.keytype).bind(3, std::int64_t{r.keylength}).bind(4, r.alias);
+  st.bind_blob(5, r.sealed_key).bind(6, std::string(key_status_name(r.status))).bind(7, r.expiration_ms);
+  st.bind(8, r.replaced_by).bind(9, r.deviceid).bind(10, r.created_ms);
+  st.step();
+}
+
+std::optional<KeyRecord> SqliteStore::find_key(std::int64_t keynumber)
+{
+  std::lock_guard lock(m_mutex);
+  Statement st(m_db, select_keys("WHERE keynumber = ?").c_str());
+  st.bind(1, keynumber);
+  if (!st.step()) {
+    return std::nullopt;
+  }
+  return key_from(st);
+}
+
+std::optional<KeyRecord> SqliteStore::find_latest_key_by_alias(const std::string& alias,
+                                                               const std::optional<std::string>& deviceid,
+                                                               std::int64_t now_ms, IncludeExpired expired)
+{
+  std::lock_guard lock(m_mutex);
+  // keys_by_alias gives the candidates newest first; the first that passes is the answer.
+  Statement st(m_db, select_keys("WHERE alias = ? AND status = 'valid' AND (? OR expiration_ms > ?) "
+                                 "AND (? IS NULL OR EXISTS (SELECT 1 FROM key_bindings b "
+                                 "WHERE b.keynumber = keys.keynumber AND b.deviceid = ?)) "
+                                 "ORDER BY keynumber DESC LIMIT 1")
+                       .c_str());
+  st.bind(1, alias).bind(2, std::int64_t{expired == IncludeExpired::yes ? 1 : 0}).bind(3, now_ms);
+  st.bind(4, deviceid).bind(5, deviceid);
+  if (!st.step()) {
+    return std::nullopt;
+  }
+  return key_from(st);
+}
+
+void SqliteStore::update_key(const KeyRecord& r)
+{
+  std::lock_guard lock(m_mutex);
+  Statement st(m_db, "UPDATE keys SET status = ?, alias = ?, replaced_by = ?, sealed_key = ? WHERE keynumber = ?");
+  st.bind(1, std::string(key_status_name(r.status))).bind(2, r.alias).bind(3, r.replaced_by);
+  st.bind_blob(4, r.sealed_key).bind(5, r.keynumber).step();
+  if (sqlite3_changes(m_db) != 1) {
+    throw StoreError(1602, "update_key: no key " + std::to_string(r.keynumber));
+  }
+}
+
+void SqliteStore::bind_key(std::int64_t keynumber, const std::string& deviceid, const std::string& filepath)
+{
+  std::lock_guard lock(m_mutex);
+  Statement st(m_db, "INSERT INTO key_bindings (keynumber, deviceid, filepath) VALUES (?, ?, ?) "
+                     "ON CONFLICT (keynumber, deviceid) DO UPDATE SET filepath = excluded.filepath");
+  st.bind(1, keynumber).bind(2, deviceid).bind(3, filepath).step();
+}
+
+std::optional<std::string> SqliteStore::find_binding(std::int64_t keynumber, const std::string& deviceid)
+{
+  std::lock_guard lock(m_mutex);
+  Statement st(m_db, "SELECT filepath FROM key_bindings WHERE keynumber = ? AND deviceid = ?");
+  st.bind(1, keynumber).bind(2, deviceid);
+  if (!st.step()) {
+    return std::nullopt;
+  }
+  return st.text(0);
 }
 
 void SqliteStore::record_event(const EventRecord& e)

@@ -41,6 +41,14 @@ public:
   std::optional<CertRecord> find_ca_certificate(const std::string& ca_name) override;
   void update_certificate(const CertRecord& r) override;
   std::vector<CertRecord> revoked_certificates(const std::string& catype) override;
+  void insert_key(const KeyRecord& r) override;
+  std::optional<KeyRecord> find_key(std::int64_t keynumber) override;
+  std::optional<KeyRecord> find_latest_key_by_alias(const std::string& alias,
+                                                    const std::optional<std::string>& deviceid, std::int64_t now_ms,
+                                                    IncludeExpired expired) override;
+  void update_key(const KeyRecord& r) override;
+  void bind_key(std::int64_t keynumber, const std::string& deviceid, const std::string& filepath) override;
+  std::optional<std::string> find_binding(std::int64_t keynumber, const std::string& deviceid) override;
   void record_event(const EventRecord& e) override;
   std::vector<EventRecord> device_events(const std::string& deviceid) override;
 

@@ -98,7 +98,7 @@ xref() {
 
 @test "man pages render with man -l and no groff warnings" {
   local name page
-  for name in clm-id.1 clm-cert.1 clm-server.8; do
+  for name in clm-id.1 clm-cert.1 clm-key.1 clm-server.8; do
     page=$(built "man/$name")
     run --separate-stderr render "$page"
     assert_success
@@ -110,7 +110,7 @@ xref() {
 
 @test "man pages have the sections every page needs" {
   local page heading tool
-  for tool in clm-id clm-cert; do
+  for tool in clm-id clm-cert clm-key; do
     page=$(built "man/$tool.1")
     render "$page" >"$BATS_TEST_TMPDIR/$tool.txt"
     for heading in NAME SYNOPSIS DESCRIPTION SUBCOMMANDS OPTIONS "JSON INPUT" "JSON OUTPUT" \
@@ -132,6 +132,10 @@ xref() {
 
 @test "clm-cert: --help options and the OPTIONS of clm-cert(1) agree" {
   xref tools/clm-cert man/clm-cert.1
+}
+
+@test "clm-key: --help options and the OPTIONS of clm-key(1) agree" {
+  xref tools/clm-key man/clm-key.1
 }
 
 @test "clm-server: --help options and the OPTIONS of clm-server(8) agree" {

@@ -1,11 +1,11 @@
 // clm-cert: issue, fetch, renew, revoke and inspect certificates (/SWCLM/CredInfo).
 #include "common_options.hpp"
+#include "device_session.hpp"
 #include "tool_main.hpp"
 
 #include <clm/atomic_file.hpp>
 #include <clm/cert_api.hpp>
 #include <clm/cert_files.hpp>
-#include <clm/crypto.hpp>
 #include <clm/error.hpp>
 #include <clm/output_files.hpp>
 #include <clm/process.hpp>
@@ -15,7 +15,6 @@
 
 #include <chrono>
 #include <iostream>
-#include <thread>
 
 namespace {
 
@@ -52,28 +51,14 @@ struct Options {
   std::vector<std::string> inspect_files;
 };
 
-void check(const std::optional<std::string>& problem, const std::string& option)
-{
-  if (problem) {
-    throw clm::Error(clm::ExitCode::bad_parameter, option + ": " + *problem);
-  }
-}
-
 std::optional<std::string> read_passphrase(const Options& o)
 {
   if (!o.passphrase_file) {
     return std::nullopt;
   }
   std::string p = clm::read_secret_file(*o.passphrase_file);
-  check(clm::password_problem(p), "--passphrase-file");
+  clm::check_option(clm::password_problem(p), "--passphrase-file");
   return p;
-}
-
-std::string device_name(const Options& o, clm::Inputs& in)
-{
-  std::string name = in.require(o.device, "devicename", "--device");
-  check(clm::alias_problem(name), "--device");
-  return name;
 }
 
 // Return --keynumber/--serial, else keynumber/certserial from stdin; exit 4 when neither.
@@ -92,59 +77,10 @@ clm::CertSelector target_of(const Options& o, clm::Inputs& in)
   return s;
 }
 
-// The state, ID and device a network subcommand works with, under the state lock.
-struct Session {
-  clm::Settings settings;
-  clm::StateDir state;
-  clm::CertCaller caller;
-
-  Session(const Options& o, clm::Inputs& in, const std::string& devicename)
-    : settings(clm::tool_settings(o.conn)), state(settings.state_dir)
-  {
-    state.lock();
-    caller.id = state.require_id();
-    caller.devicename = devicename;
-    caller.device = state.load_device(devicename);
-    if (!caller.device) {
-      if (auto id = in.extra(o.deviceid, "deviceid")) {
-        caller.device = clm::DeviceCredential{*id, ""};
-      }
-    }
-  }
-
-  // Return the caller with a deviceid, which get/update/revoke need; exit 4 without one.
-  const clm::CertCaller& registered() const
-  {
-    if (!caller.device) {
-      throw clm::Error(clm::ExitCode::missing_parameter,
-                       "no deviceid known for device " + caller.devicename + " in " + state.path().string()
-                         + ": issue a certificate for it with clm-cert create first, or give --deviceid");
-    }
-    return caller;
-  }
-
-  // Keep the deviceid/devicekey of a first issuance for later calls.
-  void remember_device(const clm::ApiResult& r)
-  {
-    const std::string deviceid = r.body.value("deviceid", "");
-    const std::string devicekey = r.body.value("devicekey", "");
-    if (!deviceid.empty() && (!devicekey.empty() || !caller.device)) {
-      state.save_device(caller.devicename, clm::DeviceCredential{deviceid, devicekey});
-    }
-  }
-};
-
 void report(const clm::ApiResult& r, const Options& o, const std::string& devicename,
             const std::vector<std::string>& files, const std::string& what)
 {
   clm::report_api_result(r, clm::cert_output(r, devicename, files), o.out, what);
-}
-
-std::string name_or(const std::optional<std::string>& name, const std::string& fallback, const std::string& option)
-{
-  const std::string n = name.value_or(fallback);
-  clm::check_file_name(n, option);
-  return n;
 }
 
 void run_create(const Options& o)
@@ -155,7 +91,7 @@ void run_create(const Options& o)
     throw clm::Error(clm::ExitCode::bad_parameter, "--mode: '" + mode + "' is not caonly, client or server");
   }
   const bool leaf = mode != "caonly";
-  const std::string devicename = device_name(o, in);
+  const std::string devicename = clm::device_name(o.device, in);
   clm::CertCreate req;
   req.certmode = mode;
   req.catype = o.catype.value_or(leaf ? "ca1" : "CA");
@@ -163,13 +99,13 @@ void run_create(const Options& o)
   req.cacerttype = o.ca_format;
   clm::CertFiles files;
   files.dir = o.out_dir.value_or("");
-  files.ca_name = name_or(o.ca_name, "cacert", "--ca-name");
+  files.ca_name = clm::file_name_or(o.ca_name, "cacert", "--ca-name");
   files.ca_format = o.ca_format;
   if (leaf) {
     clm::check_format(o.format, "pem|der|p12", "--format");
     req.clientcerttype = files.cert_format = o.format;
-    files.cert_name = name_or(o.cert_name, mode == "client" ? "clcert" : "svcert", "--cert-name");
-    files.key_name = o.format == "p12" ? "" : name_or(o.key_name, mode == "client" ? "clkey" : "svkey", "--key-name");
+    files.cert_name = clm::file_name_or(o.cert_name, mode == "client" ? "clcert" : "svcert", "--cert-name");
+    files.key_name = o.format == "p12" ? "" : clm::file_name_or(o.key_name, mode == "client" ? "clkey" : "svkey", "--key-name");
     if (!o.subject) {
       throw clm::Error(clm::ExitCode::missing_parameter, "missing --subject (such as /O=Example/CN=gw01)");
     }
@@ -193,16 +129,9 @@ void run_create(const Options& o)
   }
   req.ipaddress = o.ip;
   req.macaddress = o.mac;
-  for (const auto& kv : o.ext) {
-    const auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0 || eq > 128 || kv.size() - eq - 1 > 256) {
-      throw clm::Error(clm::ExitCode::bad_parameter,
-                       "--ext: '" + kv + "' is not KEY=VALUE (key 1..128 bytes, value up to 256)");
-    }
-    req.ext_data[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
+  req.ext_data = clm::parse_ext_data(o.ext);
 
-  Session s(o, in, devicename);
+  clm::DeviceSession s(o.conn, in, devicename, o.deviceid);
   const auto r = clm::cert_create(s.settings.connection, s.caller, req);
   std::vector<std::string> written;
   if (r.ok()) {
@@ -215,7 +144,7 @@ void run_create(const Options& o)
 void run_get(const Options& o)
 {
   clm::Inputs in(std::cin, clm::stdin_is_terminal());
-  const std::string devicename = device_name(o, in);
+  const std::string devicename = clm::device_name(o.device, in);
   clm::CertGet req;
   req.target = target_of(o, in);
   req.catype = o.catype.value_or("ca1");
@@ -234,19 +163,19 @@ void run_get(const Options& o)
   }
   clm::CertFiles files;
   files.dir = *o.out_dir;
-  const std::string cert_name = name_or(o.cert_name, "cert", "--cert-name");
+  const std::string cert_name = clm::file_name_or(o.cert_name, "cert", "--cert-name");
   if (ca) {
     files.ca_name = cert_name;
     files.ca_format = o.format;
   } else {
     files.cert_name = cert_name;
     files.cert_format = o.format;
-    files.key_name = o.format == "p12" ? "" : name_or(o.key_name, "certkey", "--key-name");
+    files.key_name = o.format == "p12" ? "" : clm::file_name_or(o.key_name, "certkey", "--key-name");
   }
   clm::check_out_dir(files.dir, clm::k_max_file_name_bytes + 4, "--out");
   req.filepath = clm::cert_file_path(files.dir, cert_name, o.format).string();
 
-  Session s(o, in, devicename);
+  clm::DeviceSession s(o.conn, in, devicename, o.deviceid);
   const auto r = clm::cert_get(s.settings.connection, s.registered(), req);
   std::vector<std::string> written;
   if (r.ok()) {
@@ -286,12 +215,12 @@ std::string default_key_name(const std::string& cert_name)
 void run_update(const Options& o)
 {
   clm::Inputs in(std::cin, clm::stdin_is_terminal());
-  const std::string devicename = device_name(o, in);
+  const std::string devicename = clm::device_name(o.device, in);
   if (!o.out_dir) {
     throw clm::Error(clm::ExitCode::missing_parameter, "missing --out DIR (where the current certificate is)");
   }
   const fs::path out_dir = *o.out_dir;
-  const std::string cert_name = name_or(o.cert_name, "cert", "--cert-name");
+  const std::string cert_name = clm::file_name_or(o.cert_name, "cert", "--cert-name");
   clm::check_out_dir(out_dir, clm::k_max_file_name_bytes + 4, "--out");
   const auto current = existing_cert(out_dir, cert_name);
   const auto passphrase = read_passphrase(o);
@@ -331,23 +260,15 @@ void run_update(const Options& o)
   }
   clm::CertFiles files;
   files.dir = o.new_path.value_or(out_dir.string());
-  files.cert_name = name_or(o.new_name, cert_name, "--new-name");
+  files.cert_name = clm::file_name_or(o.new_name, cert_name, "--new-name");
   files.cert_format = o.format;
-  files.key_name = o.format == "p12" ? "" : name_or(o.key_name, default_key_name(files.cert_name), "--key-name");
+  files.key_name = o.format == "p12" ? "" : clm::file_name_or(o.key_name, default_key_name(files.cert_name), "--key-name");
   clm::check_out_dir(files.dir, clm::k_max_file_name_bytes + 4, "--new-path");
   req.filepath = current ? current->string() : clm::cert_file_path(out_dir, cert_name, "pem").string();
   req.newfilepath = clm::cert_file_path(files.dir, files.cert_name, files.cert_format).string();
 
-  Session s(o, in, devicename);
-  if (o.jitter && *o.jitter > 0) {
-    // Spread a fleet's cron renewals over time; only runs that will call the server wait.
-    const auto bytes = clm::random_bytes(4);
-    std::uint32_t r = 0;
-    for (const char c : bytes) {
-      r = (r << 8) | static_cast<unsigned char>(c);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(r % (static_cast<std::uint64_t>(*o.jitter) * 1000)));
-  }
+  clm::DeviceSession s(o.conn, in, devicename, o.deviceid);
+  clm::sleep_jitter(o.jitter.value_or(0));
   const auto r = clm::cert_update(s.settings.connection, s.registered(), req);
   std::vector<std::string> written;
   if (r.ok()) {
@@ -371,7 +292,7 @@ void run_update(const Options& o)
 void run_revoke(const Options& o)
 {
   clm::Inputs in(std::cin, clm::stdin_is_terminal());
-  const std::string devicename = device_name(o, in);
+  const std::string devicename = clm::device_name(o.device, in);
   clm::CertRevoke req;
   req.target = target_of(o, in);
   if (o.in_dir || o.cert_name) {
@@ -383,7 +304,7 @@ void run_revoke(const Options& o)
     const auto current = existing_cert(*o.in_dir, *o.cert_name);
     req.filepath = (current ? *current : clm::cert_file_path(*o.in_dir, *o.cert_name, "pem")).string();
   }
-  Session s(o, in, devicename);
+  clm::DeviceSession s(o.conn, in, devicename, o.deviceid);
   const auto r = clm::cert_revoke(s.settings.connection, s.registered(), req);
   report(r, o, devicename, {}, "revoke certificate of " + devicename);
 }

@@ -13,6 +13,16 @@ namespace clm {
 // file is removed, path is untouched, and Error(file_write) names the path.
 void write_file_atomic(const std::filesystem::path& path, std::string_view data, mode_t mode);
 
+// Make written (a file another program just wrote, in path's directory) mode, fsync
+// it, rename it over path and fsync the directory. Error(file_write) on failure.
+void install_file(const std::filesystem::path& written, const std::filesystem::path& path, mode_t mode);
+
+// Remove path (a missing file is not an error) and fsync its directory.
+void remove_file_durable(const std::filesystem::path& path);
+
+// fsync the directory dir, so renames and removals in it survive a crash.
+void sync_directory(const std::filesystem::path& dir);
+
 // Return the whole contents of path; throw Error(file_read) naming it on failure.
 std::string read_file(const std::filesystem::path& path);
 

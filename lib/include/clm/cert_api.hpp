@@ -3,6 +3,7 @@
 #pragma once
 
 #include <clm/config.hpp>
+#include <clm/device_api.hpp>
 #include <clm/http_client.hpp>
 #include <clm/state.hpp>
 
@@ -13,13 +14,6 @@
 namespace clm {
 
 inline constexpr const char* k_credinfo_path = "/SWCLM/CredInfo";
-
-// Who asks, for which device: every CredInfo request starts with these.
-struct CertCaller {
-  IdCredential id;
-  std::string devicename;
-  std::optional<DeviceCredential> device;  // absent before the device's first issuance
-};
 
 // A certificate named by key number or serial (one of them).
 struct CertSelector {
@@ -64,15 +58,15 @@ struct CertRevoke {
 };
 
 // Issue a certificate (mode create).
-ApiResult cert_create(const Connection& conn, const CertCaller& caller, const CertCreate& req);
+ApiResult cert_create(const Connection& conn, const DeviceCaller& caller, const CertCreate& req);
 
 // Fetch an issued certificate (mode get).
-ApiResult cert_get(const Connection& conn, const CertCaller& caller, const CertGet& req);
+ApiResult cert_get(const Connection& conn, const DeviceCaller& caller, const CertGet& req);
 
 // Renew a certificate (mode update).
-ApiResult cert_update(const Connection& conn, const CertCaller& caller, const CertUpdate& req);
+ApiResult cert_update(const Connection& conn, const DeviceCaller& caller, const CertUpdate& req);
 
 // Revoke a certificate (mode revoke).
-ApiResult cert_revoke(const Connection& conn, const CertCaller& caller, const CertRevoke& req);
+ApiResult cert_revoke(const Connection& conn, const DeviceCaller& caller, const CertRevoke& req);
 
 }  // namespace clm

@@ -27,6 +27,10 @@ std::string base64_decode(std::string_view text);
 // Return the lower-case hexadecimal encoding of data.
 std::string hex_encode(std::string_view data);
 
+// Return the bytes hexadecimal text (either case) encodes; throw Error(bad_file_format)
+// when it is not an even number of hex digits.
+std::string hex_decode(std::string_view text);
+
 // Return the SHA-256 digest of data (32 raw bytes).
 std::string sha256(std::string_view data);
 

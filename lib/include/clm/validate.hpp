@@ -106,3 +106,16 @@ std::vector<SubjectEntry> parse_subject(std::string_view s);
 std::string format_subject(const std::vector<SubjectEntry>& entries);
 
 }  // namespace clm
+
+// ---- common key API (/SWCLM/KeyInfo) values, shared by clm-server and clm-key ----
+
+namespace clm {
+
+// Return why s is not a key type ("AES" or "TWINE"), or nullopt.
+std::optional<std::string> keytype_problem(std::string_view s);
+
+// Return why length (bits, decimal) is not a key length for keytype (AES: 128 or 256;
+// TWINE: 80 or 128), or nullopt.
+std::optional<std::string> keylength_problem(std::string_view keytype, std::string_view length);
+
+}  // namespace clm

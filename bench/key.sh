@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Benchmark: common keys issued per second against a local clm-server (one
+# `clm-key create` process per key; one client, then four at once), the median wall
+# time of one `clm-key get`, each beside curl sending the same request (the cost of
+# HTTPS and the server alone); then TWINE-128 beside AES-128 (bench/cipher-speed.sh).
+# Prints figures and ratios; asserts nothing.
+#
+#   bench/key.sh [KEYS]     (default 200; build first with scripts/build)
+set -euo pipefail
+. "$(dirname "$0")/../scripts/lib.sh"
+. "$(dirname "$0")/lib.sh"
+
+n=${1:-200}
+key=$CLM_BUILD_DIR/tools/clm-key
+bench_start_server keys --key-type ec-p256
+"$CLM_BUILD_DIR/tools/clm-id" create --alias bench | "$CLM_BUILD_DIR/tools/clm-id" verify >/dev/null
+out=$BENCH_WORK/out
+mkdir -p "$out"
+first=$("$key" create --device bench --alias bench --type AES --out "$out")
+keynumber=$(jq -r .keynumber <<<"$first")
+deviceid=$(jq -r .deviceid <<<"$first")
+
+# create_many DIR COUNT: COUNT AES-128 keys for device bench into DIR.
+create_many() {
+  local dir=$1 count=$2 i
+  mkdir -p "$dir"
+  for ((i = 0; i < count; i++)); do
+    "$key" create --device bench --alias "bench$i" --type AES --out "$dir" --name "k$i" >/dev/null
+  done
+}
+
+# The same requests for curl: license in a config file, ID and deviceid in the bodies.
+printf 'user = "secureware-clm:%s"\n' "$(cat "$CLM_LICENSE_KEY_FILE")" >"$BENCH_WORK/curl.conf"
+chmod 600 "$BENCH_WORK/curl.conf"
+id=$(cat "$CLM_STATE_DIR/id.json")
+devicekey=$(jq -r .bench.devicekey "$CLM_STATE_DIR/devices.json")
+body() {
+  jq -c -n --argjson id "$id" --arg d "$deviceid" --arg k "$devicekey" --arg kn "$keynumber" --arg mode "$1" '
+    {mode: $mode, keyid: $id.keyid, key: $id.key, deviceid: $d, devicekey: $k, devicename: "bench",
+     alias: "curl", keytype: "AES", keylength: "128", keyfilepath: "/tmp/key",
+     commonkeyfilepath: "/tmp/curl", keynumber: $kn, filepath: "/tmp/curl"}'
+}
+body create >"$BENCH_WORK/create.json"
+body get >"$BENCH_WORK/get.json"
+url="https://$CLM_HOST:$CLM_PORT/SWCLM/KeyInfo"
+curl_post() {
+  curl -sf -K "$BENCH_WORK/curl.conf" --cacert "$CLM_CACERT" -H 'Content-Type: application/json' \
+    --data-binary "@$1" "$url" >/dev/null
+}
+curl_many() {
+  local count=$1 i
+  for ((i = 0; i < count; i++)); do
+    curl_post "$BENCH_WORK/create.json"
+  done
+}
+
+ms=$(bench_wall_ms create_many "$out/seq" "$n")
+seq_rate=$(awk -v n="$n" -v ms="$ms" 'BEGIN { printf "%.1f", n * 1000 / ms }')
+ms=$(bench_wall_ms curl_many "$n")
+curl_rate=$(awk -v n="$n" -v ms="$ms" 'BEGIN { printf "%.1f", n * 1000 / ms }')
+
+# Four clients at once, each with a state directory of its own (the state lock
+# serializes runs on one directory).
+for w in 1 2 3 4; do
+  cp -r "$CLM_STATE_DIR" "$CLM_STATE_DIR.$w"
+done
+t0=$(date +%s%N)
+for w in 1 2 3 4; do
+  CLM_STATE_DIR=$CLM_STATE_DIR.$w create_many "$out/par$w" $((n / 4)) &
+done
+wait
+t1=$(date +%s%N)
+par_rate=$(awk -v n=$((n / 4 * 4)) -v ns=$((t1 - t0)) 'BEGIN { printf "%.1f", n * 1e9 / ns }')
+
+get_ms=$(bench_median_ms 50 "$key" get --device bench --keynumber "$keynumber" --out "$out" --name again)
+curl_get_ms=$(bench_median_ms 50 curl_post "$BENCH_WORK/get.json")
+client_rss=$(bench_peak_rss_kb "$key" get --device bench --keynumber "$keynumber" --out "$out" --name again)
+server_rss=$(bench_server_rss_kb)
+
+printf '\nclm-key against a local clm-server (%d keys per row; 2 cores shared by client and server)\n' "$n"
+printf '%-34s %14s %14s %10s\n' "" "clm-key" "curl" "ratio"
+printf '%-34s %14s %14s %10s\n' "AES-128 keys issued/s, 1 client" "$seq_rate" "$curl_rate" \
+  "$(awk -v a="$seq_rate" -v b="$curl_rate" 'BEGIN { printf "%.2fx", a / b }')"
+printf '%-34s %14s\n' "AES-128 keys issued/s, 4 clients" "$par_rate"
+printf '%-34s %14s %14s %10s\n' "get, median ms" "$get_ms" "$curl_get_ms" \
+  "$(awk -v a="$get_ms" -v b="$curl_get_ms" 'BEGIN { printf "%.2fx", a / b }')"
+printf '%-34s %14s\n' "clm-key get peak RSS KiB" "$client_rss"
+printf '%-34s %14s\n' "clm-server RSS KiB (now/peak)" "$server_rss"
+
+"$(dirname "$0")/cipher-speed.sh"

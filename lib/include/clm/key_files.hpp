@@ -1,0 +1,54 @@
+// Common keys on the device: key files in raw, hex or base64 form with their sidecars,
+// files made by the external lightcipher command, and the JSON clm-key prints.
+#pragma once
+
+#include <clm/http_client.hpp>
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace clm {
+
+enum class KeyEncoding { raw, hex, base64 };
+
+// Return the encoding named raw, hex or base64; throw Error(bad_parameter) naming option.
+KeyEncoding parse_key_encoding(const std::string& name, const std::string& option);
+
+// Return key as a key file holds it: the bytes (raw), or hex/base64 text and a newline.
+std::string encode_key(std::string_view key, KeyEncoding encoding);
+
+// Return the key bytes of a key file's contents (hex and base64 may end in a newline);
+// throw Error(bad_file_format) naming path when the text is not in that encoding.
+std::string decode_key(std::string_view contents, KeyEncoding encoding, const std::filesystem::path& path);
+
+// Return the key held in path; Error(file_read) when it cannot be read.
+std::string read_key_file(const std::filesystem::path& path, KeyEncoding encoding);
+
+// Write key to path (0600, atomically) with its .sha256 sidecar; return both paths.
+std::vector<std::string> write_key_file(const std::filesystem::path& path, std::string_view key,
+                                        KeyEncoding encoding);
+
+// Return the lightcipher command of the command reference: the first of
+// /opt/nec/twine-otr/bin/lightcipher64 and /data/twine-otr/bin/lightcipher that exists
+// (the first when neither does, so the error names it).
+std::filesystem::path default_lightcipher();
+
+// Have lightcipher write its key file for key ("lightcipher -create_key_file <hex key>
+// <file>") into a private temporary directory beside path, then move it to path (0600)
+// and write its .sha256 sidecar; return both paths. Error(external_command) naming
+// option when the command fails or writes no file; nothing is left behind then.
+std::vector<std::string> write_key_file_with_lightcipher(const std::filesystem::path& lightcipher,
+                                                         const std::filesystem::path& path, std::string_view key,
+                                                         const std::string& option);
+
+// Remove path and path.sha256, durably; return the paths that existed.
+std::vector<std::string> remove_key_file(const std::filesystem::path& path);
+
+// Return what clm-key prints for an answer: the server's fields without the key and the
+// devicekey, plus devicename, file (the key file, when there is one), files and changed.
+json key_output(const ApiResult& result, const std::string& devicename, const std::string& file,
+                const std::vector<std::string>& files);
+
+}  // namespace clm

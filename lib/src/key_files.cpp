@@ -1,0 +1,149 @@
+#include <clm/atomic_file.hpp>
+#include <clm/crypto.hpp>
+#include <clm/error.hpp>
+#include <clm/key_files.hpp>
+#include <clm/output_files.hpp>
+#include <clm/process.hpp>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace clm {
+
+namespace fs = std::filesystem;
+
+KeyEncoding parse_key_encoding(const std::string& name, const std::string& option)
+{
+  if (name == "raw") {
+    return KeyEncoding::raw;
+  }
+  if (name == "hex") {
+    return KeyEncoding::hex;
+  }
+  if (name == "base64") {
+    return KeyEncoding::base64;
+  }
+  throw Error(ExitCode::bad_parameter, option + ": '" + name + "' is not raw, hex or base64");
+}
+
+std::string encode_key(std::string_view key, KeyEncoding encoding)
+{
+  switch (encoding) {
+  case KeyEncoding::raw:
+    return std::string(key);
+  case KeyEncoding::hex:
+    return hex_encode(key) + "\n";
+  case KeyEncoding::base64:
+    return base64_encode(key) + "\n";
+  }
+  return {};
+}
+
+std::string decode_key(std::string_view contents, KeyEncoding encoding, const fs::path& path)
+{
+  if (encoding == KeyEncoding::raw) {
+    if (contents.empty()) {
+      throw Error(ExitCode::bad_file_format, path.string() + ": the key file is empty");
+    }
+    return std::string(contents);
+  }
+  std::string_view text = contents;
+  if (!text.empty() && text.back() == '\n') {
+    text.remove_suffix(1);
+  }
+  if (!text.empty() && text.back() == '\r') {
+    text.remove_suffix(1);
+  }
+  try {
+    std::string key = encoding == KeyEncoding::hex ? hex_decode(text) : base64_decode(text);
+    if (key.empty()) {
+      throw Error(ExitCode::bad_file_format, "no key");
+    }
+    return key;
+  } catch (const Error& e) {
+    const char* name = encoding == KeyEncoding::hex ? "hex" : "base64";
+    throw Error(ExitCode::bad_file_format,
+                path.string() + ": not a key in " + name + " (" + e.what() + "); see --encoding");
+  }
+}
+
+std::string read_key_file(const fs::path& path, KeyEncoding encoding)
+{
+  return decode_key(read_file(path), encoding, path);
+}
+
+std::vector<std::string> write_key_file(const fs::path& path, std::string_view key, KeyEncoding encoding)
+{
+  return write_with_sidecar(path, encode_key(key, encoding), k_secret_mode);
+}
+
+fs::path default_lightcipher()
+{
+  const fs::path first = "/opt/nec/twine-otr/bin/lightcipher64";
+  const fs::path second = "/data/twine-otr/bin/lightcipher";
+  std::error_code ec;
+  if (!fs::exists(first, ec) && fs::exists(second, ec)) {
+    return second;
+  }
+  return first;
+}
+
+std::vector<std::string> write_key_file_with_lightcipher(const fs::path& lightcipher, const fs::path& path,
+                                                         std::string_view key, const std::string& option)
+{
+  std::string tmpl = (path.parent_path() / ("." + path.filename().string() + ".lightcipher.XXXXXX")).string();
+  if (::mkdtemp(tmpl.data()) == nullptr) {  // 0700: the key file is private while it is made
+    throw Error(ExitCode::file_write, path.string() + ": create temporary directory: " + std::strerror(errno));
+  }
+  const fs::path tmpdir = tmpl;
+  try {
+    const fs::path made = tmpdir / path.filename();
+    run_program({lightcipher.string(), "-create_key_file", hex_encode(key), made.string()}, {}, option);
+    std::error_code ec;
+    if (!fs::is_regular_file(made, ec)) {
+      throw Error(ExitCode::external_command,
+                  option + " " + lightcipher.string() + ": succeeded but wrote no key file");
+    }
+    const std::string contents = read_file(made);
+    install_file(made, path, k_secret_mode);
+    fs::remove(tmpdir, ec);
+    const fs::path sidecar = path.string() + ".sha256";
+    write_file_atomic(sidecar, sidecar_line(contents, path.filename().string()), k_secret_mode);
+    return {path.string(), sidecar.string()};
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(tmpdir, ec);
+    throw;
+  }
+}
+
+std::vector<std::string> remove_key_file(const fs::path& path)
+{
+  std::vector<std::string> removed;
+  for (const fs::path& p : {path, fs::path(path.string() + ".sha256")}) {
+    std::error_code ec;
+    if (fs::exists(fs::symlink_status(p, ec))) {
+      remove_file_durable(p);
+      removed.push_back(p.string());
+    }
+  }
+  return removed;
+}
+
+json key_output(const ApiResult& result, const std::string& devicename, const std::string& file,
+                const std::vector<std::string>& files)
+{
+  json out = api_output(result);
+  out.erase("commonkey");
+  out.erase("devicekey");
+  out["devicename"] = devicename;
+  if (!file.empty()) {
+    out["file"] = file;
+  }
+  out["files"] = files;
+  out["changed"] = result.ok();
+  return out;
+}
+
+}  // namespace clm

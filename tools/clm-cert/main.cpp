@@ -133,12 +133,12 @@ void run_create(const Options& o)
 
   clm::DeviceSession s(o.conn, in, devicename, o.deviceid);
   const auto r = clm::cert_create(s.settings.connection, s.caller, req);
-  std::vector<std::string> written;
   if (r.ok()) {
     s.remember_device(r);
-    written = clm::write_cert_answer(r.body, files);
   }
-  report(r, o, devicename, written, "create " + mode + " certificate for " + devicename);
+  const auto written = clm::write_answer_files(r, [&] { return clm::write_cert_answer(r.body, files); });
+  report(r, o, devicename, written.written, "create " + mode + " certificate for " + devicename);
+  written.rethrow();
 }
 
 void run_get(const Options& o)
@@ -177,11 +177,9 @@ void run_get(const Options& o)
 
   clm::DeviceSession s(o.conn, in, devicename, o.deviceid);
   const auto r = clm::cert_get(s.settings.connection, s.registered(), req);
-  std::vector<std::string> written;
-  if (r.ok()) {
-    written = clm::write_cert_answer(r.body, files);
-  }
-  report(r, o, devicename, written, "get certificate of " + devicename);
+  const auto written = clm::write_answer_files(r, [&] { return clm::write_cert_answer(r.body, files); });
+  report(r, o, devicename, written.written, "get certificate of " + devicename);
+  written.rethrow();
 }
 
 // Return the existing certificate file dir/name.{pem,der,p12}, or nullopt.
@@ -270,11 +268,9 @@ void run_update(const Options& o)
   clm::DeviceSession s(o.conn, in, devicename, o.deviceid);
   clm::sleep_jitter(o.jitter.value_or(0));
   const auto r = clm::cert_update(s.settings.connection, s.registered(), req);
-  std::vector<std::string> written;
-  if (r.ok()) {
-    written = clm::write_cert_answer(r.body, files);
-  }
-  report(r, o, devicename, written, "update certificate of " + devicename);
+  const auto written = clm::write_answer_files(r, [&] { return clm::write_cert_answer(r.body, files); });
+  report(r, o, devicename, written.written, "update certificate of " + devicename);
+  written.rethrow();
   if (o.exec) {
     std::map<std::string, std::string> env{
       {"CLM_DEVICE", devicename},

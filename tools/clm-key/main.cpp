@@ -138,12 +138,12 @@ void run_create(const Options& o)
 
   clm::DeviceSession s(o.conn, in, devicename, o.deviceid);
   const auto r = clm::key_create(s.settings.connection, s.caller, req);
-  std::vector<std::string> written;
   if (r.ok()) {
     s.remember_device(r);
-    written = writer.write(r, path);
   }
-  report(r, o, devicename, path.string(), written, "create " + req.keytype + " key for " + devicename);
+  const auto files = clm::write_answer_files(r, [&] { return writer.write(r, path); });
+  report(r, o, devicename, path.string(), files.written, "create " + req.keytype + " key for " + devicename);
+  files.rethrow();
 }
 
 void run_get(const Options& o)
@@ -166,11 +166,9 @@ void run_get(const Options& o)
 
   clm::DeviceSession s(o.conn, in, devicename, o.deviceid);
   const auto r = clm::key_get(s.settings.connection, s.registered(), req);
-  std::vector<std::string> written;
-  if (r.ok()) {
-    written = writer.write(r, path);
-  }
-  report(r, o, devicename, path.string(), written, "get key of " + devicename);
+  const auto files = clm::write_answer_files(r, [&] { return writer.write(r, path); });
+  report(r, o, devicename, path.string(), files.written, "get key of " + devicename);
+  files.rethrow();
 }
 
 void run_update(const Options& o)
@@ -199,6 +197,9 @@ void run_update(const Options& o)
   req.filepath = old_path.string();
   req.newfilepath = new_path.string();
   if (o.length) {
+    if (writer.lightcipher && *o.length != "128") {
+      throw clm::Error(clm::ExitCode::bad_parameter, "--lightcipher: only for 128-bit keys, not --length " + *o.length);
+    }
     req.keylength = o.length;
   } else if (!req.newkeynumber && !req.newalias && !writer.lightcipher) {
     // A new key keeps the length of the current one (the server's default is 128 bits).
@@ -210,12 +211,10 @@ void run_update(const Options& o)
 
   clm::DeviceSession s(o.conn, in, devicename, o.deviceid);
   const auto r = clm::key_update(s.settings.connection, s.registered(), req);
-  std::vector<std::string> written;
-  if (r.ok()) {
-    // The new file replaces the old one atomically, or sits beside it.
-    written = writer.write(r, new_path);
-  }
-  report(r, o, devicename, new_path.string(), written, "update key of " + devicename);
+  // The new file replaces the old one atomically, or sits beside it.
+  const auto files = clm::write_answer_files(r, [&] { return writer.write(r, new_path); });
+  report(r, o, devicename, new_path.string(), files.written, "update key of " + devicename);
+  files.rethrow();
 }
 
 // The key file delete and verify work on: --in/--name, else file from stdin.

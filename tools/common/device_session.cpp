@@ -58,6 +58,26 @@ void sleep_jitter(long seconds)
   std::this_thread::sleep_for(std::chrono::milliseconds(r % (static_cast<std::uint64_t>(seconds) * 1000)));
 }
 
+void AnswerFiles::rethrow() const
+{
+  if (failure) {
+    throw *failure;
+  }
+}
+
+AnswerFiles write_answer_files(const ApiResult& r, const std::function<std::vector<std::string>()>& write)
+{
+  AnswerFiles files;
+  if (r.ok()) {
+    try {
+      files.written = write();
+    } catch (const Error& e) {
+      files.failure = e;
+    }
+  }
+  return files;
+}
+
 DeviceSession::DeviceSession(const ConnectionFlags& flags, Inputs& in, const std::string& devicename,
                              const std::optional<std::string>& deviceid_flag)
   : settings(tool_settings(flags)), state(settings.state_dir)

@@ -5,8 +5,10 @@
 #include "common_options.hpp"
 
 #include <clm/device_api.hpp>
+#include <clm/error.hpp>
 #include <clm/state.hpp>
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -29,6 +31,20 @@ std::map<std::string, std::string> parse_ext_data(const std::vector<std::string>
 
 // Sleep a random time of up to seconds (0: none), so a fleet's cron runs spread out.
 void sleep_jitter(long seconds);
+
+// Files written from a successful answer, or the reason they could not be: the server
+// has changed something by then (a new key number, say), so the tool prints what it
+// did before failing with the reason.
+struct AnswerFiles {
+  std::vector<std::string> written;
+  std::optional<Error> failure;
+
+  // Throw the failure, if there was one (after the output was printed).
+  void rethrow() const;
+};
+
+// Run write when r succeeded, catching its Error into the result.
+AnswerFiles write_answer_files(const ApiResult& r, const std::function<std::vector<std::string>()>& write);
 
 // The state, ID and device a network subcommand works with, under the state lock.
 struct DeviceSession {

@@ -65,10 +65,12 @@ for w in 1 2 3 4; do
   cp -r "$CLM_STATE_DIR" "$CLM_STATE_DIR.$w"
 done
 t0=$(date +%s%N)
+pids=()
 for w in 1 2 3 4; do
   CLM_STATE_DIR=$CLM_STATE_DIR.$w create_many "$out/par$w" $((n / 4)) &
+  pids+=($!)
 done
-wait
+wait "${pids[@]}" # not the server, which runs in the background too
 t1=$(date +%s%N)
 par_rate=$(awk -v n=$((n / 4 * 4)) -v ns=$((t1 - t0)) 'BEGIN { printf "%.1f", n * 1e9 / ns }')
 

@@ -29,13 +29,7 @@ key_file() {
 # The server-error shape: exit 200, stdout JSON with errorcode and http_status, and one
 # "clm-id: error:" line on stderr.
 assert_server_error() {
-  local errorcode=$1 http_status=$2
-  assert_equal "$status" 200
-  assert_equal "${#lines[@]}" 1
-  assert_equal "$(jq_of "$output" .errorcode)" "$errorcode"
-  assert_equal "$(jq_of "$output" .http_status)" "$http_status"
-  assert_equal "${#stderr_lines[@]}" 1
-  assert_regex "${stderr_lines[0]}" '^clm-id: error: '
+  assert_api_error clm-id "$1" "$2"
 }
 
 create_pipe_verify() {

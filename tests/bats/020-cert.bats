@@ -14,37 +14,8 @@ setup_file() {
 setup() {
   load_libs
   setup_common
-  use_cert_path
+  use_tool_path clm-cert
   verified_id
-}
-
-# Put the directory holding clm-cert first on PATH (tools/ or tools/clm-cert/).
-use_cert_path() {
-  local d
-  for d in "$TEST_BUILD_DIR/tools/clm-cert" "$TEST_BUILD_DIR/tools"; do
-    if [[ -f $d/clm-cert && -x $d/clm-cert ]]; then
-      export PATH="$d:$PATH"
-      return 0
-    fi
-  done
-  printf 'clm-cert not found under %s/tools\n' "$TEST_BUILD_DIR" >&2
-  return 1
-}
-
-# verified_id: a fresh ID, verified and stored in CLM_STATE_DIR (what every network call needs).
-verified_id() {
-  t clm-id create --alias t | t clm-id verify >/dev/null
-}
-
-# dev NAME: a device name unique to this test (names are registered server-wide).
-dev() {
-  printf 'd%s-%s\n' "$BATS_TEST_NUMBER" "$1"
-}
-
-# outdir NAME: make the (absolute) directory BATS_TEST_TMPDIR/NAME and print it.
-outdir() {
-  mkdir -p "$BATS_TEST_TMPDIR/$1"
-  printf '%s\n' "$BATS_TEST_TMPDIR/$1"
 }
 
 # passfile [TEXT]: write a passphrase file and print its path.
@@ -70,25 +41,8 @@ issue() {
 # The server-error shape: exit 200, one stdout JSON line with errorcode and http_status,
 # and one "clm-cert: error:" line on stderr.
 assert_server_error() {
-  local errorcode=$1 http_status=$2
-  assert_equal "$status" 200
-  assert_equal "${#lines[@]}" 1
-  assert_equal "$(jq_of "$output" .errorcode)" "$errorcode"
-  assert_equal "$(jq_of "$output" .http_status)" "$http_status"
+  assert_api_error clm-cert "$1" "$2"
   assert_equal "$(jq_of "$output" .changed)" false
-  assert_equal "${#stderr_lines[@]}" 1
-  assert_regex "${stderr_lines[0]}" '^clm-cert: error: '
-}
-
-# assert_empty_dir DIR: DIR exists and holds nothing.
-assert_empty_dir() {
-  assert_dir_exists "$1"
-  local left
-  left=$(ls -A "$1")
-  if [[ -n $left ]]; then
-    printf 'expected %s to be empty, it holds:\n%s\n' "$1" "$left" >&2
-    return 1
-  fi
 }
 
 # assert_files_json JSON PATH...: .files of JSON is exactly these paths (any order).

@@ -21,36 +21,9 @@ setup() {
   STANDIN="$BATS_TEST_DIRNAME/fixtures/lightcipher-standin"
 }
 
-# use_tool_path NAME: put the directory holding NAME first on PATH (tools/ or tools/NAME/).
-use_tool_path() {
-  local d
-  for d in "$TEST_BUILD_DIR/tools/$1" "$TEST_BUILD_DIR/tools"; do
-    if [[ -f $d/$1 && -x $d/$1 ]]; then
-      export PATH="$d:$PATH"
-      return 0
-    fi
-  done
-  printf '%s not found under %s/tools\n' "$1" "$TEST_BUILD_DIR" >&2
-  return 1
-}
-
-# verified_id: a fresh ID, verified and stored in CLM_STATE_DIR (what every network call needs).
-verified_id() {
-  t clm-id create --alias t | t clm-id verify >/dev/null
-}
-
-# dev NAME / al NAME: a device name / key alias unique to this test (both are server-wide).
-dev() {
-  printf 'd%s-%s\n' "$BATS_TEST_NUMBER" "$1"
-}
+# al NAME: a key alias unique to this test (aliases are server-wide).
 al() {
   printf 'k%s-%s\n' "$BATS_TEST_NUMBER" "$1"
-}
-
-# outdir NAME: make the (absolute) directory BATS_TEST_TMPDIR/NAME and print it.
-outdir() {
-  mkdir -p "$BATS_TEST_TMPDIR/$1"
-  printf '%s\n' "$BATS_TEST_TMPDIR/$1"
 }
 
 # mkkey DEVICE DIR TYPE LENGTH [ARGS...]: clm-key create with alias $ALIAS (default al k);
@@ -66,26 +39,10 @@ mkkey() {
 # The server-error shape: exit 200, one stdout JSON line with errorcode, http_status and
 # changed false, and one "clm-key: error:" line on stderr.
 assert_server_error() {
-  local errorcode=$1 http_status=$2
-  assert_equal "$status" 200
-  assert_equal "${#lines[@]}" 1
-  assert_equal "$(jq_of "$output" .errorcode)" "$errorcode"
-  assert_equal "$(jq_of "$output" .http_status)" "$http_status"
+  assert_api_error clm-key "$1" "$2"
   assert_equal "$(jq_of "$output" .changed)" false
   assert_equal "$(jq -c .files <<<"$output")" '[]'
-  assert_equal "${#stderr_lines[@]}" 1
-  assert_regex "${stderr_lines[0]}" "^clm-key: error: .*errorcode $errorcode"
-}
-
-# assert_empty_dir DIR: DIR exists and holds nothing.
-assert_empty_dir() {
-  assert_dir_exists "$1"
-  local left
-  left=$(ls -A "$1")
-  if [[ -n $left ]]; then
-    printf 'expected %s to be empty, it holds:\n%s\n' "$1" "$left" >&2
-    return 1
-  fi
+  assert_regex "${stderr_lines[0]}" "^clm-key: error: .*errorcode $1"
 }
 
 # assert_dir_holds DIR NAME...: DIR holds exactly these names (hidden ones included).

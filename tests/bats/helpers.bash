@@ -133,6 +133,59 @@ run_clm() {
   run "${flags[@]}" --separate-stderr -- timeout "$TEST_CMD_TIMEOUT" "$@"
 }
 
+# use_tool_path NAME: put the directory holding NAME first on PATH (tools/ or tools/NAME/).
+use_tool_path() {
+  local d
+  for d in "$TEST_BUILD_DIR/tools/$1" "$TEST_BUILD_DIR/tools"; do
+    if [[ -f $d/$1 && -x $d/$1 ]]; then
+      export PATH="$d:$PATH"
+      return 0
+    fi
+  done
+  printf '%s not found under %s/tools\n' "$1" "$TEST_BUILD_DIR" >&2
+  return 1
+}
+
+# verified_id: a fresh ID, verified and stored in CLM_STATE_DIR (what every network call needs).
+verified_id() {
+  t clm-id create --alias t | t clm-id verify >/dev/null
+}
+
+# dev NAME: a device name unique to this test (names are registered server-wide).
+dev() {
+  printf 'd%s-%s\n' "$BATS_TEST_NUMBER" "$1"
+}
+
+# outdir NAME: make the (absolute) directory BATS_TEST_TMPDIR/NAME and print it.
+outdir() {
+  mkdir -p "$BATS_TEST_TMPDIR/$1"
+  printf '%s\n' "$BATS_TEST_TMPDIR/$1"
+}
+
+# assert_empty_dir DIR: DIR exists and holds nothing.
+assert_empty_dir() {
+  assert_dir_exists "$1"
+  local left
+  left=$(ls -A "$1")
+  if [[ -n $left ]]; then
+    printf 'expected %s to be empty, it holds:\n%s\n' "$1" "$left" >&2
+    return 1
+  fi
+}
+
+# assert_api_error TOOL ERRORCODE HTTP_STATUS: the server-error shape of a run_clm:
+# exit 200, one stdout JSON line with errorcode and http_status, and one
+# "TOOL: error:" line on stderr.
+assert_api_error() {
+  local tool=$1 errorcode=$2 http_status=$3
+  assert_equal "$status" 200
+  assert_equal "${#lines[@]}" 1
+  assert_equal "$(jq_of "$output" .errorcode)" "$errorcode"
+  assert_equal "$(jq_of "$output" .http_status)" "$http_status"
+  assert_equal "${#stderr_lines[@]}" 1
+  assert_regex "${stderr_lines[0]}" "^$tool: error: "
+}
+
 # t COMMAND [ARGS...]: run under the per-command timeout (for pipelines in functions).
 t() {
   timeout "$TEST_CMD_TIMEOUT" "$@"

@@ -12,6 +12,8 @@
 #include <clm/validate.hpp>
 
 #include <iostream>
+#include <tuple>
+#include <utility>
 
 namespace {
 
@@ -61,6 +63,20 @@ std::optional<std::string> checked_keynumber(const std::optional<std::string>& n
     clm::check_option(clm::keynumber_problem(*n), option);
   }
   return n;
+}
+
+// Return --keynumber and --alias (else keynumber from stdin); exit 4 when neither is given.
+std::pair<std::optional<std::string>, std::optional<std::string>> key_target(const Options& o, clm::Inputs& in)
+{
+  auto keynumber = checked_keynumber(o.keynumber, "--keynumber");
+  auto alias = checked_alias(o.alias, "--alias");
+  if (!keynumber && !alias) {
+    keynumber = checked_keynumber(in.optional(std::nullopt, "keynumber"), "keynumber (stdin)");
+  }
+  if (!keynumber && !alias) {
+    throw clm::Error(clm::ExitCode::missing_parameter, "missing --keynumber or --alias (or keynumber on stdin)");
+  }
+  return {keynumber, alias};
 }
 
 // Where a key goes: an absolute directory (checked) and a file name.
@@ -151,14 +167,7 @@ void run_get(const Options& o)
   clm::Inputs in(std::cin, clm::stdin_is_terminal());
   const std::string devicename = clm::device_name(o.device, in);
   clm::KeyGet req;
-  req.keynumber = checked_keynumber(o.keynumber, "--keynumber");
-  req.alias = checked_alias(o.alias, "--alias");
-  if (!req.keynumber && !req.alias) {
-    req.keynumber = checked_keynumber(in.optional(std::nullopt, "keynumber"), "keynumber (stdin)");
-  }
-  if (!req.keynumber && !req.alias) {
-    throw clm::Error(clm::ExitCode::missing_parameter, "missing --keynumber or --alias (or keynumber on stdin)");
-  }
+  std::tie(req.keynumber, req.alias) = key_target(o, in);
   req.expiredkey = o.expired;
   const KeyWriter writer(o);
   const fs::path path = key_path(o.out_dir, "--out", o.name, "--name");
@@ -176,14 +185,7 @@ void run_update(const Options& o)
   clm::Inputs in(std::cin, clm::stdin_is_terminal());
   const std::string devicename = clm::device_name(o.device, in);
   clm::KeyUpdate req;
-  req.keynumber = checked_keynumber(o.keynumber, "--keynumber");
-  req.oldalias = checked_alias(o.alias, "--alias");
-  if (!req.keynumber && !req.oldalias) {
-    req.keynumber = checked_keynumber(in.optional(std::nullopt, "keynumber"), "keynumber (stdin)");
-  }
-  if (!req.keynumber && !req.oldalias) {
-    throw clm::Error(clm::ExitCode::missing_parameter, "missing --keynumber or --alias (or keynumber on stdin)");
-  }
+  std::tie(req.keynumber, req.oldalias) = key_target(o, in);
   req.newkeynumber = checked_keynumber(o.new_keynumber, "--new-keynumber");
   req.newalias = checked_alias(o.new_alias, "--new-alias");
   if (req.newkeynumber && req.newalias) {

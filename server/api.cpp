@@ -83,6 +83,29 @@ std::optional<std::int64_t> optional_keynumber(const json& req, const char* fiel
   return std::stoll(*text);
 }
 
+const json& required_object_array(const json& req, const char* field)
+{
+  const auto it = req.find(field);
+  if (it == req.end() || it->is_null()) {
+    throw ApiError{1102, std::string(field) + " is missing"};
+  }
+  if (!it->is_array()) {
+    throw ApiError{1103, std::string(field) + " is not an array"};
+  }
+  for (const json& item : *it) {
+    if (!item.is_object()) {
+      throw ApiError{1103, std::string(field) + " holds an item that is not a JSON object"};
+    }
+  }
+  return *it;
+}
+
+std::string echoed_string(const json& entry, const char* field)
+{
+  const auto it = entry.find(field);
+  return it != entry.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 void record_call(Store& store, const char* api, const std::string& deviceid, const char* mode,
                  std::optional<std::int64_t> keynumber, const std::string& filepath, std::int64_t now_ms)
 {

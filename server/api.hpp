@@ -58,6 +58,14 @@ std::string required_path(const json& req, const char* field);
 // 1103 when not a string, 1104 when not digits.
 std::optional<std::int64_t> optional_keynumber(const json& req, const char* field);
 
+// Return the array field of a batch request; throw 1102 when it is missing or null, 1103
+// when it is not an array of JSON objects.
+const json& required_object_array(const json& req, const char* field);
+
+// Return the string field, or "" when it is missing or not a string (for echoing a
+// request's fields in the answer of a batch entry that failed).
+std::string echoed_string(const json& entry, const char* field);
+
 // Append a successful call of api (mode, key number, file path) for deviceid to the audit trail.
 void record_call(Store& store, const char* api, const std::string& deviceid, const char* mode,
                  std::optional<std::int64_t> keynumber, const std::string& filepath, std::int64_t now_ms);

@@ -1,9 +1,17 @@
 #include "commands.hpp"
 
+#include "seed.hpp"
+
 #include <clm/atomic_file.hpp>
 #include <clm/error.hpp>
 
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fcntl.h>
 #include <iostream>
+#include <sys/file.h>
+#include <unistd.h>
 
 namespace clm::server {
 
@@ -45,6 +53,35 @@ void ensure_initialized(const CommandOptions& opts, bool say_if_present)
   std::cerr << "clm-server: clients trust the server with --cacert " << (dir / "tls" / "ca.pem").string() << "\n";
 }
 
+// An exclusive lock on DIR/server.lock, held while serve or seed runs: seed holds one long
+// write transaction, so a server using the same store would answer errors meanwhile.
+class DataDirLock {
+public:
+  explicit DataDirLock(const std::filesystem::path& dir)
+  {
+    const std::filesystem::path path = dir / "server.lock";
+    m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (m_fd < 0) {
+      throw Error(ExitCode::file_write, path.string() + ": " + std::strerror(errno));
+    }
+    if (::flock(m_fd, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      ::close(m_fd);
+      if (err == EWOULDBLOCK) {
+        throw Error(ExitCode::already_running,
+                    dir.string() + " is in use by another clm-server serve or seed (" + path.string() + " is locked)");
+      }
+      throw Error(ExitCode::file_write, path.string() + ": " + std::strerror(err));
+    }
+  }
+  ~DataDirLock() { ::close(m_fd); }
+  DataDirLock(const DataDirLock&) = delete;
+  DataDirLock& operator=(const DataDirLock&) = delete;
+
+private:
+  int m_fd = -1;
+};
+
 }  // namespace
 
 void init_command(const CommandOptions& opts)
@@ -63,8 +100,55 @@ void serve_command(const CommandOptions& opts)
   const std::filesystem::path dir = opts.data_dir;
   serve_opts.license_key = read_secret_file(opts.license_key_file ? std::filesystem::path(*opts.license_key_file)
                                                                   : dir / "license.key");
+  const DataDirLock lock(dir);
   OpenDataDir data = open_data_dir(dir);
   serve(serve_opts, data);
+}
+
+void seed_command(const CommandOptions& opts)
+{
+  SeedOptions seed;
+  seed.devices = opts.devices;
+  seed.keys = opts.keys;
+  seed.prefix = opts.prefix;
+  seed.keytype = opts.keytype;
+  seed.keylength = opts.keylength;
+  check_seed_options(seed);
+  const std::filesystem::path dir = opts.data_dir;
+  if (!is_initialized(dir)) {
+    throw Error(ExitCode::file_read, dir.string() + " is not an initialized data directory; run clm-server init first");
+  }
+  const DataDirLock lock(dir);
+  OpenDataDir data = open_data_dir(dir);
+  IdService ids(*data.store, *data.box, data.settings.id_policy, system_clock_ms());
+  KeyService keys(*data.store, *data.box, ids, data.settings.key_policy, system_clock_ms());
+
+  const bool show_progress = ::isatty(STDERR_FILENO) == 1;
+  const auto start = std::chrono::steady_clock::now();
+  const SeedResult result = seed_store(*data.store, ids, keys, seed, [&](std::int64_t done) {
+    if (show_progress && (done % 1000 == 0 || done == seed.devices)) {
+      std::cerr << "\rclm-server: seeded " << done << "/" << seed.devices << " devices" << std::flush;
+    }
+  });
+  if (show_progress) {
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::cerr << " in " << s << " s\n";
+  }
+  if (opts.list_file) {
+    std::string list;
+    list.reserve(result.devicenames.size() * (seed.prefix.size() + 8));
+    for (const std::string& name : result.devicenames) {
+      list += name;
+      list += '\n';
+    }
+    write_file_atomic(*opts.list_file, list, 0644);
+  }
+  std::cout << dump_json(json{{"keyid", result.keyid},
+                              {"key", result.key},
+                              {"devices", seed.devices},
+                              {"keys", seed.devices * seed.keys}})
+            << '\n'
+            << std::flush;
 }
 
 }  // namespace clm::server

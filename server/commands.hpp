@@ -4,6 +4,7 @@
 #include "data_dir.hpp"
 #include "http_server.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,13 @@ struct CommandOptions {
   std::string key_type = "rsa2048";
   std::string listen = "127.0.0.1:8443";
   std::optional<std::string> port_file;
+  // seed
+  std::int64_t devices = 0;
+  std::int64_t keys = 1;
+  std::string prefix = "dev";
+  std::string keytype = "AES";
+  int keylength = 128;
+  std::optional<std::string> list_file;
 };
 
 // Initialize the data directory and say where the license key and CA certificate are.
@@ -24,5 +32,9 @@ void init_command(const CommandOptions& opts);
 
 // Initialize on first start, then serve until SIGTERM/SIGINT.
 void serve_command(const CommandOptions& opts);
+
+// Fill an initialized data directory that no server is using with devices and keys for
+// load tests; print the ID/password made for them as one JSON line on stdout.
+void seed_command(const CommandOptions& opts);
 
 }  // namespace clm::server

@@ -1,6 +1,7 @@
 #include "http_server.hpp"
 
 #include "cred_service.hpp"
+#include "device_service.hpp"
 #include "id_service.hpp"
 #include "key_service.hpp"
 
@@ -30,6 +31,7 @@ using SteadyClock = std::chrono::steady_clock;
 
 thread_local SteadyClock::time_point t_request_start;
 thread_local std::string t_request_detail;  // why a request was refused, for the log only
+thread_local std::optional<int> t_errorcode;  // of the JSON answer sent, for the log line
 
 constexpr const char* k_json = "application/json";
 
@@ -37,6 +39,10 @@ void send(httplib::Response& res, const ApiResponse& r)
 {
   res.status = r.status;
   res.set_content(dump_json(r.body), k_json);
+  // Kept here so the log line need not parse a batch answer of hundreds of kilobytes again.
+  if (const auto it = r.body.find("errorcode"); it != r.body.end() && it->is_number_integer()) {
+    t_errorcode = it->get<int>();
+  }
 }
 
 // Run body, which fills res, turning every failure into the spec's errorcode response.
@@ -103,10 +109,7 @@ std::string utc_now()
 void log_request(const httplib::Request& req, const httplib::Response& res)
 {
   const double ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - t_request_start).count();
-  std::string errorcode = "-";
-  if (auto j = parse_json(res.body); j && j->is_object() && j->contains("errorcode")) {
-    errorcode = (*j)["errorcode"].dump();
-  }
+  const std::string errorcode = t_errorcode ? std::to_string(*t_errorcode) : "-";
   char line[512];
   std::snprintf(line, sizeof line, "%s %s %s %s %d errorcode=%s %.1fms", utc_now().c_str(),
                 req.remote_addr.c_str(), req.method.c_str(), req.path.substr(0, 200).c_str(), res.status,
@@ -186,11 +189,13 @@ void serve(const ServeOptions& opts, OpenDataDir& data)
   IdService ids(*data.store, *data.box, data.settings.id_policy, system_clock_ms());
   CredService creds(*data.store, *data.box, ids, data.settings.cert_policy, system_clock_ms());
   KeyService keys(*data.store, *data.box, ids, data.settings.key_policy, system_clock_ms());
+  DeviceService devices(*data.store, ids, system_clock_ms());
   const std::string license = opts.license_key;
 
   server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
     t_request_start = SteadyClock::now();
     t_request_detail.clear();
+    t_errorcode.reset();
     return httplib::Server::HandlerResponse::Unhandled;
   });
   // The license is checked inside the route, after the body was read: refusing earlier
@@ -225,6 +230,10 @@ void serve(const ServeOptions& opts, OpenDataDir& data)
   }));
   server.Post("/SWCLM/KeyInfo", licensed([&](const httplib::Request& req, httplib::Response& res) {
     handle(res, [&] { return keys.post(req.body); });
+  }));
+  // Our extension: the keys each named device can fetch (mode getkeylist).
+  server.Post("/SWCLM/DeviceInfo", licensed([&](const httplib::Request& req, httplib::Response& res) {
+    handle(res, [&] { return devices.post(req.body); });
   }));
   // Our extension: the CRL of ca1. No license, like SystemStatus: a CRL is public by
   // design, and relying parties that check certificates hold no license key.

@@ -4,6 +4,9 @@
 #include <clm/otr.hpp>
 #include <clm/validate.hpp>
 
+#include <utility>
+#include <vector>
+
 namespace clm::server {
 
 namespace {
@@ -158,6 +161,49 @@ KeyRecord adopted_key(Store& store, const KeySelector& adopt, const KeyRecord& o
   return std::move(*found);
 }
 
+// Read the keynumber array of a getlist entry into texts (as sent) and numbers: 1102 when
+// missing, 1103 when not an array of strings, 1104 when an item is not a key number.
+void read_keynumbers(const json& entry, std::vector<std::string>& texts, std::vector<std::int64_t>& numbers)
+{
+  const auto it = entry.find("keynumber");
+  if (it == entry.end() || it->is_null()) {
+    throw ApiError{1102, "keynumber is missing"};
+  }
+  if (!it->is_array()) {
+    throw ApiError{1103, "keynumber is not an array"};
+  }
+  texts.reserve(it->size());
+  numbers.reserve(it->size());
+  for (const json& item : *it) {
+    if (!item.is_string()) {
+      throw ApiError{1103, "keynumber holds an item that is not a string"};
+    }
+    const auto& text = item.get_ref<const std::string&>();
+    check_value(keynumber_problem(text), "keynumber");
+    texts.push_back(text);
+    numbers.push_back(std::stoll(text));
+  }
+}
+
+// Return the getlist errorcode of a key a device asked for: 1501 none or deleted, 1503
+// not bound to the device, 1509 updated, 1510 expired; 0 when it may be handed out.
+int getlist_problem(const std::optional<DeviceKeyRecord>& found, std::int64_t now_ms)
+{
+  if (!found || found->key.status == KeyStatus::deleted) {
+    return 1501;
+  }
+  if (!found->bound) {
+    return 1503;
+  }
+  if (found->key.status != KeyStatus::valid) {
+    return 1509;
+  }
+  if (expired(found->key, now_ms)) {
+    return 1510;
+  }
+  return 0;
+}
+
 // Throw 1103 unless key is TWINE-128, 1508 unless encdata is the device name sealed with
 // TWINE-OTR under secret (the key's bytes).
 void check_encdata(const KeyRecord& key, const std::string& secret, const std::string& encdata,
@@ -191,25 +237,20 @@ KeyService::KeyService(Store& store, const SecretBox& box, const IdService& ids,
 
 ApiResponse KeyService::post(std::string_view body)
 {
+  using Handler = ApiResponse (KeyService::*)(const json&);
+  static constexpr std::pair<std::string_view, Handler> k_modes[] = {
+    {"create", &KeyService::create}, {"get", &KeyService::get},   {"update", &KeyService::update},
+    {"delete", &KeyService::remove}, {"auth", &KeyService::auth}, {"getlist", &KeyService::getlist},
+  };
   const json req = parse_request(body);
   const std::string mode = required_string(req, "mode");
-  if (mode != "create" && mode != "get" && mode != "update" && mode != "delete" && mode != "auth") {
-    throw ApiError{1103, "mode '" + mode.substr(0, 32) + "' is not create, get, update, delete or auth"};
+  for (const auto& [name, handler] : k_modes) {
+    if (mode == name) {
+      m_ids.authenticate(req);
+      return (this->*handler)(req);
+    }
   }
-  m_ids.authenticate(req);
-  if (mode == "create") {
-    return create(req);
-  }
-  if (mode == "get") {
-    return get(req);
-  }
-  if (mode == "update") {
-    return update(req);
-  }
-  if (mode == "delete") {
-    return remove(req);
-  }
-  return auth(req);
+  throw ApiError{1103, "mode '" + mode.substr(0, 32) + "' is not create, get, update, delete, auth or getlist"};
 }
 
 KeyRecord KeyService::issue_key(const std::string& deviceid, const std::string& keytype, int keylength,
@@ -437,6 +478,75 @@ ApiResponse KeyService::auth(const json& req)
     record(device.deviceid, "auth", key.keynumber, filepath, now);
   });
   return {200, json{{"errorcode", 0}, {"deviceid", device.deviceid}, {"keynumber", std::to_string(keynumber)}}};
+}
+
+}  // namespace clm::server
+
+namespace clm::server {
+
+ApiResponse KeyService::getlist(const json& req)
+{
+  const json& entries = required_object_array(req, "deviceinfo");
+  const std::int64_t now = m_clock();
+  json devices = json::array();
+  int last_error = 0;
+  // One transaction for the whole batch: one commit (one fsync) however many devices.
+  m_store.transaction([&] {
+    for (const json& entry : entries) {
+      json answer = getlist_device(entry, now);
+      if (const int code = answer["errorcode"].get<int>(); code != 0) {
+        last_error = code;
+      }
+      devices.push_back(std::move(answer));
+    }
+  });
+  return {200, json{{"errorcode", last_error}, {"deviceinfo", std::move(devices)}}};
+}
+
+json KeyService::getlist_device(const json& entry, std::int64_t now_ms)
+{
+  json answer{{"errorcode", 0},
+              {"deviceid", echoed_string(entry, "deviceid")},
+              {"devicename", echoed_string(entry, "devicename")},
+              {"keyinfo", json::array()},
+              {"errorkeylist", json::array()}};
+  try {
+    DeviceClaim claim = read_device_claim(entry, DeviceIdRule::required);
+    claim.devicekey.reset();  // getlist proves the ID/password, not the device
+    std::vector<std::string> texts;
+    std::vector<std::int64_t> numbers;
+    read_keynumbers(entry, texts, numbers);
+    const DeviceRecord device = m_devices.verify(claim);
+
+    const auto found = m_store.find_keys_for_device(device.deviceid, numbers);
+    json& keyinfo = answer["keyinfo"];
+    json& errorkeylist = answer["errorkeylist"];
+    int errorcode = 0;
+    for (std::size_t i = 0; i < found.size(); ++i) {
+      if (const int problem = getlist_problem(found[i], now_ms); problem != 0) {
+        errorcode = problem;
+        errorkeylist.push_back(std::move(texts[i]));
+        continue;
+      }
+      const KeyRecord& key = found[i]->key;
+      // keynumber is a JSON number here, as in the reference's example; the table names
+      // the alias keyalias and the example alias, so both are sent.
+      keyinfo.push_back(json{{"keynumber", key.keynumber},
+                             {"commonkey", base64_encode(key_of(key))},
+                             {"expiration", std::to_string(key.expiration_ms)},
+                             {"alias", key.alias},
+                             {"keyalias", key.alias}});
+    }
+    answer["errorcode"] = errorcode;
+    // No binding: the reference says getlist does not record who fetched the keys.
+    record_call(m_store, k_api, device.deviceid, "getlist", std::nullopt, "", now_ms);
+  } catch (const ApiError& e) {
+    // This device is skipped; the others go on (reference 5.6).
+    answer["errorcode"] = e.errorcode;
+    answer["keyinfo"] = json::array();
+    answer["errorkeylist"] = json::array();
+  }
+  return answer;
 }
 
 }  // namespace clm::server

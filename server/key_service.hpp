@@ -1,5 +1,5 @@
 // /SWCLM/KeyInfo: issue, fetch, replace, delete and check symmetric ("common") keys,
-// AES-128/256 and TWINE-80/128 (WebAPI reference 5.1-5.5).
+// AES-128/256 and TWINE-80/128, and fetch many devices' keys at once (WebAPI reference 5.1-5.6).
 #pragma once
 
 #include "api.hpp"
@@ -25,7 +25,7 @@ class KeyService {
 public:
   KeyService(Store& store, const SecretBox& box, const IdService& ids, KeyPolicy policy, Clock clock);
 
-  // Handle POST: mode create (201), get, update, delete or auth (200), or throw ApiError.
+  // Handle POST: mode create (201), get, update, delete, auth or getlist (200), or throw ApiError.
   ApiResponse post(std::string_view body);
 
 private:
@@ -34,6 +34,9 @@ private:
   ApiResponse update(const json& req);
   ApiResponse remove(const json& req);
   ApiResponse auth(const json& req);
+  ApiResponse getlist(const json& req);
+  // Return the getlist answer for one deviceinfo entry; call inside a transaction.
+  json getlist_device(const json& entry, std::int64_t now_ms);
 
   // Insert a new random key for deviceid; call inside a transaction.
   KeyRecord issue_key(const std::string& deviceid, const std::string& keytype, int keylength,

@@ -23,5 +23,15 @@ int main(int argc, char** argv)
     serve->add_option("--listen", o.listen, "address to listen on, HOST:PORT (default 127.0.0.1:8443; port 0 = any)");
     serve->add_option("--port-file", o.port_file, "write the port to FILE once listening");
     serve->callback([&] { clm::server::serve_command(o); });
+
+    auto* seed = app.add_subcommand("seed", "create many devices and keys for load tests (server stopped)");
+    seed->add_option("--data-dir", o.data_dir, "data directory (initialized, no server running on it)")->required();
+    seed->add_option("--devices", o.devices, "number of devices to create")->required();
+    seed->add_option("--keys", o.keys, "keys per device")->required();
+    seed->add_option("--prefix", o.prefix, "device name prefix (default dev: dev000001, dev000002, ...)");
+    seed->add_option("--type", o.keytype, "key type: AES (default) or TWINE");
+    seed->add_option("--length", o.keylength, "key length in bits (default 128)");
+    seed->add_option("--list", o.list_file, "write the device names to FILE, one a line");
+    seed->callback([&] { clm::server::seed_command(o); });
   });
 }

@@ -94,6 +94,12 @@ struct KeyRecord {
   std::int64_t created_ms = 0;
 };
 
+// A key a device asked for by number, and whether that device is bound to it.
+struct DeviceKeyRecord {
+  KeyRecord key;
+  bool bound = false;
+};
+
 // Whether an alias lookup may return keys whose expiration has passed.
 enum class IncludeExpired { yes, no };
 
@@ -200,6 +206,15 @@ public:
 
   // Return the file path device deviceid keeps key keynumber in, or nullopt when it is not bound.
   virtual std::optional<std::string> find_binding(std::int64_t keynumber, const std::string& deviceid) = 0;
+
+  // Return, for each number of keynumbers in order, the key with that number (deleted
+  // ones included) and whether deviceid is bound to it; nullopt where there is no key.
+  virtual std::vector<std::optional<DeviceKeyRecord>> find_keys_for_device(
+    const std::string& deviceid, const std::vector<std::int64_t>& keynumbers) = 0;
+
+  // Return, in increasing order, the numbers of the keys bound to deviceid whose status is
+  // valid and whose expiration is after now_ms.
+  virtual std::vector<std::int64_t> valid_keynumbers_of_device(const std::string& deviceid, std::int64_t now_ms) = 0;
 
   // Append an event to the audit trail.
   virtual void record_event(const EventRecord& e) = 0;

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <unordered_map>
+
 namespace clm::server {
 
 namespace {
@@ -107,16 +109,63 @@ CREATE INDEX IF NOT EXISTS events_by_device ON events (deviceid, id);
   throw StoreError(1602, what + ": " + (db ? sqlite3_errmsg(db) : "no database"));
 }
 
-// A prepared statement, finalized on scope exit.
-class Statement {
-public:
-  Statement(sqlite3* db, const char* sql) : m_db(db)
+}  // namespace
+
+// Prepared statements kept for the life of the connection, by SQL text: preparing costs
+// more than running most of our statements, and a batch request runs them thousands of times.
+struct SqliteStatementCache {
+  struct Entry {
+    sqlite3_stmt* stmt = nullptr;
+    bool busy = false;  // borrowed by a live Statement
+  };
+
+  explicit SqliteStatementCache(sqlite3* connection) : db(connection) {}
+  ~SqliteStatementCache()
   {
-    if (sqlite3_prepare_v2(db, sql, -1, &m_stmt, nullptr) != SQLITE_OK) {
-      fail(db, "prepare");
+    for (auto& [sql, entry] : entries) {
+      sqlite3_finalize(entry.stmt);
     }
   }
-  ~Statement() { sqlite3_finalize(m_stmt); }
+  SqliteStatementCache(const SqliteStatementCache&) = delete;
+  SqliteStatementCache& operator=(const SqliteStatementCache&) = delete;
+
+  sqlite3* db;
+  std::unordered_map<std::string, Entry> entries;
+};
+
+namespace {
+
+// A prepared statement borrowed from the cache and reset on scope exit; one prepared
+// for this use alone (finalized on scope exit) when the cached one is in use already.
+class Statement {
+public:
+  Statement(SqliteStatementCache& cache, const std::string& sql) : m_db(cache.db)
+  {
+    auto [it, added] = cache.entries.try_emplace(sql);
+    if (!it->second.busy) {
+      if (added && sqlite3_prepare_v3(m_db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &it->second.stmt, nullptr) != SQLITE_OK) {
+        cache.entries.erase(it);
+        fail(m_db, "prepare");
+      }
+      m_entry = &it->second;
+      m_entry->busy = true;
+      m_stmt = m_entry->stmt;
+      return;
+    }
+    if (sqlite3_prepare_v2(m_db, sql.c_str(), -1, &m_stmt, nullptr) != SQLITE_OK) {
+      fail(m_db, "prepare");
+    }
+  }
+  ~Statement()
+  {
+    if (m_entry) {
+      sqlite3_reset(m_stmt);
+      sqlite3_clear_bindings(m_stmt);
+      m_entry->busy = false;
+    } else {
+      sqlite3_finalize(m_stmt);
+    }
+  }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
@@ -145,6 +194,9 @@ public:
     check(sqlite3_bind_null(m_stmt, i));
     return *this;
   }
+
+  // Reset to run again; the bindings stay.
+  void rewind() { sqlite3_reset(m_stmt); }
 
   // Step once; return true when a row is available.
   bool step()
@@ -185,6 +237,7 @@ private:
 
   sqlite3* m_db;
   sqlite3_stmt* m_stmt = nullptr;
+  SqliteStatementCache::Entry* m_entry = nullptr;  // set when borrowed from the cache
 };
 
 void exec(sqlite3* db, const char* sql)
@@ -402,6 +455,7 @@ SqliteStore::SqliteStore(std::filesystem::path path) : m_path(std::move(path))
     m_db = nullptr;
     throw;
   }
+  m_statements = std::make_unique<SqliteStatementCache>(m_db);
   struct stat st {};
   if (::stat(m_path.c_str(), &st) == 0) {
     m_device = st.st_dev;
@@ -411,13 +465,14 @@ SqliteStore::SqliteStore(std::filesystem::path path) : m_path(std::move(path))
 
 SqliteStore::~SqliteStore()
 {
+  m_statements.reset();  // a connection with unfinalized statements does not close
   sqlite3_close(m_db);
 }
 
 bool SqliteStore::initialized()
 {
   std::lock_guard lock(m_mutex);
-  Statement st(m_db, "SELECT value FROM meta WHERE key = 'initialized'");
+  Statement st(*m_statements, "SELECT value FROM meta WHERE key = 'initialized'");
   return st.step();
 }
 
@@ -426,18 +481,18 @@ void SqliteStore::initialize(const std::vector<std::pair<std::string, StoredKeyP
   std::lock_guard lock(m_mutex);
   Transaction tx(m_db, m_depth);
   for (const auto& [name, pair] : pairs) {
-    Statement st(m_db, "INSERT OR REPLACE INTO key_pairs (name, cert_pem, sealed_key) VALUES (?, ?, ?)");
+    Statement st(*m_statements, "INSERT OR REPLACE INTO key_pairs (name, cert_pem, sealed_key) VALUES (?, ?, ?)");
     st.bind(1, name).bind(2, pair.cert_pem).bind_blob(3, pair.sealed_key).step();
   }
-  Statement(m_db, "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '1')").step();
-  Statement(m_db, "INSERT OR REPLACE INTO meta (key, value) VALUES ('initialized', '1')").step();
+  Statement(*m_statements, "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '1')").step();
+  Statement(*m_statements, "INSERT OR REPLACE INTO meta (key, value) VALUES ('initialized', '1')").step();
   tx.commit();
 }
 
 std::optional<StoredKeyPair> SqliteStore::key_pair(const std::string& name)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(m_db, "SELECT cert_pem, sealed_key FROM key_pairs WHERE name = ?");
+  Statement st(*m_statements, "SELECT cert_pem, sealed_key FROM key_pairs WHERE name = ?");
   st.bind(1, name);
   if (!st.step()) {
     return std::nullopt;
@@ -449,7 +504,7 @@ IdRecord SqliteStore::create_id(const IdRecord& fields, const std::function<std:
 {
   std::lock_guard lock(m_mutex);
   Transaction tx(m_db, m_depth);
-  Statement next(m_db, "SELECT COALESCE(MAX(keyid), 0) + 1 FROM ids");
+  Statement next(*m_statements, "SELECT COALESCE(MAX(keyid), 0) + 1 FROM ids");
   next.step();
   IdRecord r = fields;
   r.keyid = next.int64(0);
@@ -457,7 +512,7 @@ IdRecord SqliteStore::create_id(const IdRecord& fields, const std::function<std:
     throw StoreError(1205, "keyid numbers exhausted");
   }
   r.sealed_key = seal(r.keyid);
-  Statement ins(m_db, "INSERT INTO ids (keyid, tenantid, alias, sealed_key, status, expiration) VALUES (?, ?, ?, ?, ?, ?)");
+  Statement ins(*m_statements, "INSERT INTO ids (keyid, tenantid, alias, sealed_key, status, expiration) VALUES (?, ?, ?, ?, ?, ?)");
   ins.bind(1, r.keyid).bind(2, r.tenantid).bind(3, r.alias).bind_blob(4, r.sealed_key);
   ins.bind(5, std::string(status_name(r.status))).bind(6, r.expiration_ms).step();
   tx.commit();
@@ -467,7 +522,7 @@ IdRecord SqliteStore::create_id(const IdRecord& fields, const std::function<std:
 std::optional<IdRecord> SqliteStore::find_id(std::int64_t keyid)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(m_db, (std::string("SELECT ") + k_id_columns + " FROM ids WHERE keyid = ?").c_str());
+  Statement st(*m_statements, (std::string("SELECT ") + k_id_columns + " FROM ids WHERE keyid = ?").c_str());
   st.bind(1, keyid);
   if (!st.step()) {
     return std::nullopt;
@@ -478,7 +533,7 @@ std::optional<IdRecord> SqliteStore::find_id(std::int64_t keyid)
 std::vector<IdRecord> SqliteStore::valid_ids(std::int64_t now_ms)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(m_db, (std::string("SELECT ") + k_id_columns
+  Statement st(*m_statements, (std::string("SELECT ") + k_id_columns
                       + " FROM ids WHERE status = 'valid' AND expiration > ? ORDER BY keyid").c_str());
   st.bind(1, now_ms);
   std::vector<IdRecord> out;
@@ -491,7 +546,7 @@ std::vector<IdRecord> SqliteStore::valid_ids(std::int64_t now_ms)
 void SqliteStore::set_id_status(std::int64_t keyid, Status status)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(m_db, "UPDATE ids SET status = ? WHERE keyid = ?");
+  Statement st(*m_statements, "UPDATE ids SET status = ? WHERE keyid = ?");
   st.bind(1, std::string(status_name(status))).bind(2, keyid).step();
 }
 
@@ -507,7 +562,7 @@ void SqliteStore::check_health()
   if (st_path.st_dev != m_device || st_path.st_ino != m_inode) {
     throw StoreError(1601, m_path.string() + ": database file was replaced; restart the server to use it");
   }
-  Statement st(m_db, "SELECT COUNT(*) FROM meta");
+  Statement st(*m_statements, "SELECT COUNT(*) FROM meta");
   st.step();
 }
 
@@ -523,7 +578,7 @@ std::int64_t SqliteStore::next_sequence(const std::string& name)
 {
   std::lock_guard lock(m_mutex);
   Transaction tx(m_db, m_depth);
-  Statement up(m_db, "INSERT INTO sequences (name, value) VALUES (?, 1) "
+  Statement up(*m_statements, "INSERT INTO sequences (name, value) VALUES (?, 1) "
                      "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value");
   up.bind(1, name);
   if (!up.step()) {
@@ -539,7 +594,7 @@ std::int64_t SqliteStore::next_sequence(const std::string& name)
 std::int64_t SqliteStore::allocate_keynumber(const std::string& kind)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(m_db, "INSERT INTO keynumbers (kind) VALUES (?)");
+  Statement st(*m_statements, "INSERT INTO keynumbers (kind) VALUES (?)");
   st.bind(1, kind).step();
   return sqlite3_last_insert_rowid(m_db);
 }
@@ -556,7 +611,7 @@ DeviceRecord SqliteStore::create_device(const DeviceRecord& fields,
   DeviceRecord r = fields;
   r.deviceid = format_keyid(number);
   r.sealed_key = seal(r.deviceid);
-  Statement ins(m_db, "INSERT INTO devices (deviceid, devicename, sealed_key, ipaddress, macaddress, ext_data, "
+  Statement ins(*m_statements, "INSERT INTO devices (deviceid, devicename, sealed_key, ipaddress, macaddress, ext_data, "
                       "status, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   ins.bind(1, r.deviceid).bind(2, r.devicename).bind_blob(3, r.sealed_key).bind(4, r.ipaddress);
   ins.bind(5, r.macaddress).bind(6, r.ext_data).bind(7, std::string(status_name(r.status))).bind(8, r.created_ms);
@@ -568,7 +623,7 @@ DeviceRecord SqliteStore::create_device(const DeviceRecord& fields,
 std::optional<DeviceRecord> SqliteStore::find_device_by_name(const std::string& devicename)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(m_db, (std::string("SELECT ") + k_device_columns + " FROM devices WHERE devicename = ?").c_str());
+  Statement st(*m_statements, (std::string("SELECT ") + k_device_columns + " FROM devices WHERE devicename = ?").c_str());
   st.bind(1, devicename);
   if (!st.step()) {
     return std::nullopt;
@@ -579,14 +634,14 @@ std::optional<DeviceRecord> SqliteStore::find_device_by_name(const std::string& 
 void SqliteStore::update_device_info(const DeviceRecord& r)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(m_db, "UPDATE devices SET ipaddress = ?, macaddress = ?, ext_data = ? WHERE deviceid = ?");
+  Statement st(*m_statements, "UPDATE devices SET ipaddress = ?, macaddress = ?, ext_data = ? WHERE deviceid = ?");
   st.bind(1, r.ipaddress).bind(2, r.macaddress).bind(3, r.ext_data).bind(4, r.deviceid).step();
 }
 
 bool SqliteStore::serial_exists(const std::string& serial)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(m_db, "SELECT 1 FROM certs WHERE serial = ?");
+  Statement st(*m_statements, "SELECT 1 FROM certs WHERE serial = ?");
   st.bind(1, serial);
   return st.step();
 }
@@ -594,7 +649,7 @@ bool SqliteStore::serial_exists(const std::string& serial)
 void SqliteStore::insert_certificate(const CertRecord& r)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(m_db, "INSERT INTO certs (keynumber, serial, catype, ca_name, deviceid, kind, subject, cert_der, "
+  Statement st(*m_statements, "INSERT INTO certs (keynumber, serial, catype, ca_name, deviceid, kind, subject, cert_der, "
                      "sealed_key, status, not_after_ms, filepath, replaced_by, revoked_at_ms, created_ms) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   st.bind(1, r.keynumber).bind(2, r.serial).bind(3, r.catype).bind(4, r.ca_name).bind(5, r.deviceid);
@@ -607,7 +662,7 @@ void SqliteStore::insert_certificate(const CertRecord& r)
 std::optional<CertRecord> SqliteStore::find_certificate(std::int64_t keynumber)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(m_db, select_certs("WHERE keynumber = ?").c_str());
+  Statement st(*m_statements, select_certs("WHERE keynumber = ?").c_str());
   st.bind(1, keynumber);
   if (!st.step()) {
     return std::nullopt;
@@ -618,7 +673,7 @@ std::optional<CertRecord> SqliteStore::find_certificate(std::int64_t keynumber)
 std::optional<CertRecord> SqliteStore::find_certificate_by_serial(const std::string& serial)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(m_db, select_certs("WHERE serial = ?").c_str());
+  Statement st(*m_statements, select_certs("WHERE serial = ?").c_str());
   st.bind(1, serial);
   if (!st.step()) {
     return std::nullopt;
@@ -629,7 +684,7 @@ std::optional<CertRecord> SqliteStore::find_certificate_by_serial(const std::str
 std::optional<CertRecord> SqliteStore::find_ca_certificate(const std::string& ca_name)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(m_db, select_certs("WHERE ca_name = ?").c_str());
+  Statement st(*m_statements, select_certs("WHERE ca_name = ?").c_str());
   st.bind(1, ca_name);
   if (!st.step()) {
     return std::nullopt;
@@ -640,7 +695,7 @@ std::optional<CertRecord> SqliteStore::find_ca_certificate(const std::string& ca
 void SqliteStore::update_certificate(const CertRecord& r)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(m_db, "UPDATE certs SET status = ?, filepath = ?, replaced_by = ?, revoked_at_ms = ? "
+  Statement st(*m_statements, "UPDATE certs SET status = ?, filepath = ?, replaced_by = ?, revoked_at_ms = ? "
                      "WHERE keynumber = ?");
   st.bind(1, std::string(cert_status_name(r.status))).bind(2, r.filepath).bind(3, r.replaced_by);
   st.bind(4, r.revoked_at_ms).bind(5, r.keynumber).step();
@@ -652,7 +707,7 @@ void SqliteStore::update_certificate(const CertRecord& r)
 std::vector<CertRecord> SqliteStore::revoked_certificates(const std::string& catype)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(m_db, select_certs("WHERE catype = ? AND status = 'revoked' ORDER BY revoked_at_ms, keynumber").c_str());
+  Statement st(*m_statements, select_certs("WHERE catype = ? AND status = 'revoked' ORDER BY revoked_at_ms, keynumber").c_str());
   st.bind(1, catype);
   std::vector<CertRecord> out;
   while (st.step()) {
@@ -664,7 +719,7 @@ std::vector<CertRecord> SqliteStore::revoked_certificates(const std::string& cat
 void SqliteStore::insert_key(const KeyRecord& r)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(m_db, "INSERT INTO keys (keynumber, keytype, keylength, alias, sealed_key, status, expiration_ms, "
+  Statement st(*m_statements, "INSERT INTO keys (keynumber, keytype, keylength, alias, sealed_key, status, expiration_ms, "
                      "replaced_by, deviceid, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   st.bind(1, r.keynumber).bind(2, r.keytype).bind(3, std::int64_t{r.keylength}).bind(4, r.alias);
   st.bind_blob(5, r.sealed_key).bind(6, std::string(key_status_name(r.status))).bind(7, r.expiration_ms);
@@ -675,7 +730,7 @@ void SqliteStore::insert_key(const KeyRecord& r)
 std::optional<KeyRecord> SqliteStore::find_key(std::int64_t keynumber)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(m_db, select_keys("WHERE keynumber = ?").c_str());
+  Statement st(*m_statements, select_keys("WHERE keynumber = ?").c_str());
   st.bind(1, keynumber);
   if (!st.step()) {
     return std::nullopt;
@@ -689,7 +744,7 @@ std::optional<KeyRecord> SqliteStore::find_latest_key_by_alias(const std::string
 {
   std::lock_guard lock(m_mutex);
   // keys_by_alias gives the candidates newest first; the first that passes is the answer.
-  Statement st(m_db, select_keys("WHERE alias = ? AND status = 'valid' AND (? OR expiration_ms > ?) "
+  Statement st(*m_statements, select_keys("WHERE alias = ? AND status = 'valid' AND (? OR expiration_ms > ?) "
                                  "AND (? IS NULL OR EXISTS (SELECT 1 FROM key_bindings b "
                                  "WHERE b.keynumber = keys.keynumber AND b.deviceid = ?)) "
                                  "ORDER BY keynumber DESC LIMIT 1")
@@ -705,7 +760,7 @@ std::optional<KeyRecord> SqliteStore::find_latest_key_by_alias(const std::string
 void SqliteStore::update_key(const KeyRecord& r)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(m_db, "UPDATE keys SET status = ?, alias = ?, replaced_by = ?, sealed_key = ? WHERE keynumber = ?");
+  Statement st(*m_statements, "UPDATE keys SET status = ?, alias = ?, replaced_by = ?, sealed_key = ? WHERE keynumber = ?");
   st.bind(1, std::string(key_status_name(r.status))).bind(2, r.alias).bind(3, r.replaced_by);
   st.bind_blob(4, r.sealed_key).bind(5, r.keynumber).step();
   if (sqlite3_changes(m_db) != 1) {
@@ -716,7 +771,7 @@ void SqliteStore::update_key(const KeyRecord& r)
 void SqliteStore::bind_key(std::int64_t keynumber, const std::string& deviceid, const std::string& filepath)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(m_db, "INSERT INTO key_bindings (keynumber, deviceid, filepath) VALUES (?, ?, ?) "
+  Statement st(*m_statements, "INSERT INTO key_bindings (keynumber, deviceid, filepath) VALUES (?, ?, ?) "
                      "ON CONFLICT (keynumber, deviceid) DO UPDATE SET filepath = excluded.filepath");
   st.bind(1, keynumber).bind(2, deviceid).bind(3, filepath).step();
 }
@@ -724,7 +779,7 @@ void SqliteStore::bind_key(std::int64_t keynumber, const std::string& deviceid, 
 std::optional<std::string> SqliteStore::find_binding(std::int64_t keynumber, const std::string& deviceid)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(m_db, "SELECT filepath FROM key_bindings WHERE keynumber = ? AND deviceid = ?");
+  Statement st(*m_statements, "SELECT filepath FROM key_bindings WHERE keynumber = ? AND deviceid = ?");
   st.bind(1, keynumber).bind(2, deviceid);
   if (!st.step()) {
     return std::nullopt;
@@ -732,10 +787,48 @@ std::optional<std::string> SqliteStore::find_binding(std::int64_t keynumber, con
   return st.text(0);
 }
 
+std::vector<std::optional<DeviceKeyRecord>> SqliteStore::find_keys_for_device(
+  const std::string& deviceid, const std::vector<std::int64_t>& keynumbers)
+{
+  std::lock_guard lock(m_mutex);
+  // One primary-key lookup per number, the binding checked in the same step.
+  Statement st(*m_statements, std::string("SELECT ") + k_key_columns
+                                + ", EXISTS (SELECT 1 FROM key_bindings b WHERE b.keynumber = keys.keynumber "
+                                  "AND b.deviceid = ?1) FROM keys WHERE keynumber = ?2");
+  st.bind(1, deviceid);
+  std::vector<std::optional<DeviceKeyRecord>> out;
+  out.reserve(keynumbers.size());
+  for (const std::int64_t keynumber : keynumbers) {
+    st.rewind();
+    st.bind(2, keynumber);
+    if (!st.step()) {
+      out.emplace_back();
+      continue;
+    }
+    out.emplace_back(DeviceKeyRecord{key_from(st), st.int64(10) != 0});
+  }
+  return out;
+}
+
+std::vector<std::int64_t> SqliteStore::valid_keynumbers_of_device(const std::string& deviceid, std::int64_t now_ms)
+{
+  std::lock_guard lock(m_mutex);
+  // key_bindings_by_device gives the device's numbers in order; each key is one lookup.
+  Statement st(*m_statements, "SELECT b.keynumber FROM key_bindings b JOIN keys k ON k.keynumber = b.keynumber "
+                              "WHERE b.deviceid = ? AND k.status = 'valid' AND k.expiration_ms > ? "
+                              "ORDER BY b.keynumber");
+  st.bind(1, deviceid).bind(2, now_ms);
+  std::vector<std::int64_t> out;
+  while (st.step()) {
+    out.push_back(st.int64(0));
+  }
+  return out;
+}
+
 void SqliteStore::record_event(const EventRecord& e)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(m_db, "INSERT INTO events (deviceid, api, mode, keynumber, filepath, at_ms) VALUES (?, ?, ?, ?, ?, ?)");
+  Statement st(*m_statements, "INSERT INTO events (deviceid, api, mode, keynumber, filepath, at_ms) VALUES (?, ?, ?, ?, ?, ?)");
   st.bind(1, e.deviceid).bind(2, e.api).bind(3, e.mode).bind(4, e.keynumber).bind(5, e.filepath).bind(6, e.at_ms);
   st.step();
 }
@@ -743,7 +836,7 @@ void SqliteStore::record_event(const EventRecord& e)
 std::vector<EventRecord> SqliteStore::device_events(const std::string& deviceid)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(m_db, "SELECT id, deviceid, api, mode, keynumber, filepath, at_ms FROM events "
+  Statement st(*m_statements, "SELECT id, deviceid, api, mode, keynumber, filepath, at_ms FROM events "
                      "WHERE deviceid = ? ORDER BY id");
   st.bind(1, deviceid);
   std::vector<EventRecord> out;

@@ -4,12 +4,15 @@
 #include "store.hpp"
 
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <sys/types.h>
 
 struct sqlite3;
 
 namespace clm::server {
+
+struct SqliteStatementCache;
 
 class SqliteStore final : public Store {
 public:
@@ -49,12 +52,16 @@ public:
   void update_key(const KeyRecord& r) override;
   void bind_key(std::int64_t keynumber, const std::string& deviceid, const std::string& filepath) override;
   std::optional<std::string> find_binding(std::int64_t keynumber, const std::string& deviceid) override;
+  std::vector<std::optional<DeviceKeyRecord>> find_keys_for_device(
+    const std::string& deviceid, const std::vector<std::int64_t>& keynumbers) override;
+  std::vector<std::int64_t> valid_keynumbers_of_device(const std::string& deviceid, std::int64_t now_ms) override;
   void record_event(const EventRecord& e) override;
   std::vector<EventRecord> device_events(const std::string& deviceid) override;
 
 private:
   std::filesystem::path m_path;
   sqlite3* m_db = nullptr;
+  std::unique_ptr<SqliteStatementCache> m_statements;  // of m_db; guarded by m_mutex
   dev_t m_device = 0;  // identity of the file opened, to notice it being replaced
   ino_t m_inode = 0;
   // One connection, used by one request at a time; recursive so that the store calls

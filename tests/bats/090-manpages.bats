@@ -98,7 +98,7 @@ xref() {
 
 @test "man pages render with man -l and no groff warnings" {
   local name page
-  for name in clm-id.1 clm-cert.1 clm-key.1 clm-server.8; do
+  for name in clm-id.1 clm-cert.1 clm-key.1 clm-keyget.1 clm-verify.1 clm-server.8; do
     page=$(built "man/$name")
     run --separate-stderr render "$page"
     assert_success
@@ -115,6 +115,14 @@ xref() {
     render "$page" >"$BATS_TEST_TMPDIR/$tool.txt"
     for heading in NAME SYNOPSIS DESCRIPTION SUBCOMMANDS OPTIONS "JSON INPUT" "JSON OUTPUT" \
                    "EXIT STATUS" ENVIRONMENT FILES EXAMPLES "SEE ALSO"; do
+      grep -qx "$heading" "$BATS_TEST_TMPDIR/$tool.txt" || fail "$tool.1 has no $heading section"
+    done
+  done
+  # clm-verify and clm-keyget have no subcommands.
+  for tool in clm-verify clm-keyget; do
+    page=$(built "man/$tool.1")
+    render "$page" >"$BATS_TEST_TMPDIR/$tool.txt"
+    for heading in NAME SYNOPSIS DESCRIPTION OPTIONS "EXIT STATUS" ENVIRONMENT FILES EXAMPLES "SEE ALSO"; do
       grep -qx "$heading" "$BATS_TEST_TMPDIR/$tool.txt" || fail "$tool.1 has no $heading section"
     done
   done
@@ -136,6 +144,14 @@ xref() {
 
 @test "clm-key: --help options and the OPTIONS of clm-key(1) agree" {
   xref tools/clm-key man/clm-key.1
+}
+
+@test "clm-keyget: --help options and the OPTIONS of clm-keyget(1) agree" {
+  xref tools/clm-keyget man/clm-keyget.1
+}
+
+@test "clm-verify: --help options and the OPTIONS of clm-verify(1) agree" {
+  xref tools/clm-verify man/clm-verify.1
 }
 
 @test "clm-server: --help options and the OPTIONS of clm-server(8) agree" {

@@ -1,10 +1,11 @@
-// Tests of /SWCLM/KeyInfo modes create, get, update, delete and auth (WebAPI reference
-// 5.1-5.5) at the service level: field validation, key types and lengths, key numbers
-// shared with certificates, keys sealed at rest, alias lookups, expiry, bindings of
+// Tests of /SWCLM/KeyInfo modes create, get, update, delete, auth and getlist (WebAPI
+// reference 5.1-5.6) and of /SWCLM/DeviceInfo mode getkeylist (our extension) at the
+// service level: field validation, key types and lengths, key numbers shared with certificates, keys sealed at rest, alias lookups, expiry, bindings of
 // devices to keys, every errorcode 1501-1510 and 1513, TWINE-OTR proofs, the audit
 // trail and the key_lifetime setting — over a real SQLite store and a fake clock.
 #include "cred_service.hpp"
 #include "data_dir.hpp"
+#include "device_service.hpp"
 #include "id_service.hpp"
 #include "key_service.hpp"
 #include "store/sqlite_store.hpp"
@@ -253,7 +254,7 @@ TEST_F(KeyServiceTest, bad_body_mode_or_id_is_refused)
   EXPECT_EQ(errorcode(json::array()), 1101);
   EXPECT_EQ(errorcode(with(create_request({"", "dev01"}), "mode", nullptr)), 1102);
   EXPECT_EQ(errorcode(with(create_request({"", "dev01"}), "mode", "revoke")), 1103);
-  EXPECT_EQ(errorcode(with(create_request({"", "dev01"}), "mode", "getlist")), 1103);
+  EXPECT_EQ(errorcode(with(create_request({"", "dev01"}), "mode", "list")), 1103);
   EXPECT_EQ(errorcode(with(create_request({"", "dev01"}), "keyid", nullptr)), 1102);
   EXPECT_EQ(errorcode(with(create_request({"", "dev01"}), "key", "WrongPassword1")), 1201);
   EXPECT_EQ(errorcode(with(create_request({"", "dev01"}), "keyid", "0000000099")), 1204);
@@ -942,6 +943,292 @@ TEST_F(KeyServiceTest, every_successful_call_is_recorded)
     EXPECT_EQ(events[i].filepath, std::get<2>(expected[i])) << i;
     EXPECT_EQ(events[i].at_ms, m_now) << i;
   }
+}
+
+// ---- getlist (5.6) -------------------------------------------------------------------
+
+// Return a getlist deviceinfo entry of device asking for keynumbers.
+json getlist_entry(const Device& device, const std::vector<std::string>& keynumbers)
+{
+  return json{{"deviceid", device.deviceid}, {"devicename", device.devicename}, {"keynumber", keynumbers}};
+}
+
+TEST_F(KeyServiceTest, getlist_answers_the_keys_of_every_device)
+{
+  const Key a1 = create("dev01", "AES", "a-one");
+  const Key a2 = create("dev01", "TWINE", "a-two", "80");
+  const Key b1 = create("dev02", "AES", "b-one", "256");
+  json req = base("getlist");
+  req["deviceinfo"] = json::array({getlist_entry(a1.device, {a1.keynumber, a2.keynumber}),
+                                   getlist_entry(b1.device, {b1.keynumber})});
+  const ApiResponse r = post(req);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body.at("errorcode"), 0);
+  const json& devices = r.body.at("deviceinfo");
+  ASSERT_EQ(devices.size(), 2u) << r.body;
+  const std::vector<std::pair<Device, std::vector<Key>>> expected{{a1.device, {a1, a2}}, {b1.device, {b1}}};
+  for (std::size_t d = 0; d < expected.size(); ++d) {
+    const json& dev = devices[d];
+    EXPECT_EQ(dev.at("errorcode"), 0) << d;
+    EXPECT_EQ(dev.at("deviceid"), expected[d].first.deviceid) << d;
+    EXPECT_EQ(dev.at("devicename"), expected[d].first.devicename) << d;
+    EXPECT_EQ(dev.at("errorkeylist"), json::array()) << d;
+    ASSERT_EQ(dev.at("keyinfo").size(), expected[d].second.size()) << d;
+    for (std::size_t k = 0; k < expected[d].second.size(); ++k) {
+      const json& info = dev.at("keyinfo")[k];
+      const Key& key = expected[d].second[k];
+      EXPECT_TRUE(info.at("keynumber").is_number_integer()) << "a JSON number, as the reference's example";
+      EXPECT_EQ(info.at("keynumber").get<std::int64_t>(), std::stoll(key.keynumber));
+      EXPECT_EQ(clm::base64_decode(info.at("commonkey").get<std::string>()), key.commonkey);
+      EXPECT_EQ(info.at("expiration"), std::to_string(m_now + lifetime_ms()));
+      EXPECT_EQ(info.at("alias"), key.alias) << "the reference's example";
+      EXPECT_EQ(info.at("keyalias"), key.alias) << "the reference's table";
+    }
+  }
+}
+
+TEST_F(KeyServiceTest, getlist_answers_a_repeated_keynumber_as_often_as_asked)
+{
+  const Key k = create();
+  json req = base("getlist");
+  req["deviceinfo"] = json::array({getlist_entry(k.device, {k.keynumber, k.keynumber, k.keynumber})});
+  const json dev = post(req).body.at("deviceinfo").at(0);
+  ASSERT_EQ(dev.at("keyinfo").size(), 3u) << dev;
+  for (const json& info : dev.at("keyinfo")) {
+    EXPECT_EQ(info.at("keynumber").get<std::int64_t>(), std::stoll(k.keynumber));
+  }
+}
+
+TEST_F(KeyServiceTest, getlist_puts_every_unusable_key_in_errorkeylist)
+{
+  const Key valid = create("dev01", "AES", "v");
+  const Key updated = create("dev01", "AES", "u");
+  ASSERT_EQ(post(request("update", updated.device, updated.keynumber)).status, 200);
+  const Key deleted = create("dev01", "AES", "d");
+  ASSERT_EQ(post(proof("delete", deleted)).status, 200);
+  const Key others = create("dev02", "AES", "o");
+  m_policy.lifetime = 10s;
+  rebuild();
+  const Key short_lived = create("dev01", "AES", "s");
+  m_now += 10'000;  // short_lived expires now; the others live on
+
+  json req = base("getlist");
+  req["deviceinfo"] = json::array({getlist_entry(
+    valid.device, {"999999", valid.keynumber, others.keynumber, updated.keynumber, deleted.keynumber,
+                   short_lived.keynumber, valid.keynumber})});
+  const ApiResponse r = post(req);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json& dev = r.body.at("deviceinfo").at(0);
+  EXPECT_EQ(dev.at("errorkeylist"), (json{"999999", others.keynumber, updated.keynumber, deleted.keynumber,
+                                          short_lived.keynumber}));
+  ASSERT_EQ(dev.at("keyinfo").size(), 2u) << dev;
+  EXPECT_EQ(dev.at("errorcode"), 1510) << "the last error of the device";
+  EXPECT_EQ(r.body.at("errorcode"), 1510);
+
+  // Each error alone, to see its code.
+  const std::vector<std::pair<std::string, int>> cases{{"999999", 1501},
+                                                       {deleted.keynumber, 1501},
+                                                       {others.keynumber, 1503},
+                                                       {updated.keynumber, 1509},
+                                                       {short_lived.keynumber, 1510}};
+  for (const auto& [keynumber, code] : cases) {
+    req["deviceinfo"] = json::array({getlist_entry(valid.device, {keynumber})});
+    const ApiResponse one = post(req);
+    EXPECT_EQ(one.body.at("errorcode"), code) << keynumber;
+    EXPECT_EQ(one.body.at("deviceinfo").at(0).at("errorcode"), code) << keynumber;
+    EXPECT_EQ(one.body.at("deviceinfo").at(0).at("errorkeylist"), json{keynumber});
+    EXPECT_EQ(one.body.at("deviceinfo").at(0).at("keyinfo"), json::array());
+  }
+}
+
+TEST_F(KeyServiceTest, getlist_skips_a_failing_device_and_goes_on)
+{
+  const Key a = create("dev01");
+  const Key b = create("dev02");
+  const Device unknown{"0000009999", "nobody"};
+  const Device wrong_id{"0000009999", "dev02"};
+  const std::vector<std::pair<json, int>> bad_entries{
+    {getlist_entry(unknown, {a.keynumber}), 1706},
+    {getlist_entry(wrong_id, {b.keynumber}), 1701},
+    {with(getlist_entry(a.device, {a.keynumber}), "devicename", nullptr), 1102},
+    {with(getlist_entry(a.device, {a.keynumber}), "deviceid", nullptr), 1102},
+    {with(getlist_entry(a.device, {a.keynumber}), "keynumber", nullptr), 1102},
+    {with(getlist_entry(a.device, {a.keynumber}), "deviceid", 1), 1103},
+    {with(getlist_entry(a.device, {a.keynumber}), "keynumber", a.keynumber), 1103},
+    {with(getlist_entry(a.device, {a.keynumber}), "keynumber", json::array({1})), 1103},
+    {with(getlist_entry(a.device, {a.keynumber}), "keynumber", json::array({"12x"})), 1104},
+    {with(getlist_entry(a.device, {a.keynumber}), "devicename", std::string(65, 'd')), 1104},
+  };
+  for (const auto& [entry, code] : bad_entries) {
+    json req = base("getlist");
+    req["deviceinfo"] = json::array({getlist_entry(a.device, {a.keynumber}), entry, getlist_entry(b.device, {b.keynumber})});
+    const ApiResponse r = post(req);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.body.at("errorcode"), code) << entry;
+    const json& devices = r.body.at("deviceinfo");
+    ASSERT_EQ(devices.size(), 3u);
+    EXPECT_EQ(devices[0].at("errorcode"), 0);
+    EXPECT_EQ(devices[0].at("keyinfo").size(), 1u);
+    EXPECT_EQ(devices[1].at("errorcode"), code) << entry;
+    EXPECT_EQ(devices[1].at("keyinfo"), json::array()) << entry;
+    EXPECT_EQ(devices[1].at("errorkeylist"), json::array()) << entry;
+    const auto name = entry.find("devicename");
+    EXPECT_EQ(devices[1].at("devicename"), name != entry.end() && name->is_string() ? *name : json("")) << entry;
+    EXPECT_EQ(devices[2].at("errorcode"), 0);
+    EXPECT_EQ(devices[2].at("keyinfo").size(), 1u);
+  }
+}
+
+TEST_F(KeyServiceTest, getlist_errorcode_is_the_last_error_of_all)
+{
+  const Key a = create("dev01");
+  const Key b = create("dev02");
+  json req = base("getlist");
+  req["deviceinfo"] = json::array({getlist_entry(a.device, {b.keynumber, a.keynumber}),  // 1503
+                                   getlist_entry({"0000009999", "nobody"}, {a.keynumber}),  // 1706
+                                   getlist_entry(b.device, {b.keynumber})});
+  ApiResponse r = post(req);
+  EXPECT_EQ(r.body.at("errorcode"), 1706);
+  EXPECT_EQ(r.body.at("deviceinfo")[0].at("errorcode"), 1503);
+  EXPECT_EQ(r.body.at("deviceinfo")[2].at("errorcode"), 0);
+
+  req["deviceinfo"] = json::array({getlist_entry({"0000009999", "nobody"}, {a.keynumber}),
+                                   getlist_entry(a.device, {b.keynumber, a.keynumber}),
+                                   getlist_entry(b.device, {b.keynumber})});
+  r = post(req);
+  EXPECT_EQ(r.body.at("errorcode"), 1503) << "a later success does not clear it";
+
+  req["deviceinfo"] = json::array({getlist_entry(a.device, {a.keynumber}), getlist_entry(b.device, {b.keynumber})});
+  EXPECT_EQ(post(req).body.at("errorcode"), 0);
+  req["deviceinfo"] = json::array();
+  EXPECT_EQ(post(req).body, (json{{"errorcode", 0}, {"deviceinfo", json::array()}}));
+}
+
+TEST_F(KeyServiceTest, getlist_request_errors_refuse_the_whole_request)
+{
+  const Key k = create();
+  json req = base("getlist");
+  req["deviceinfo"] = json::array({getlist_entry(k.device, {k.keynumber})});
+  ASSERT_EQ(errorcode(req), 0);
+  EXPECT_EQ(errorcode(with(req, "deviceinfo", nullptr)), 1102);
+  EXPECT_EQ(errorcode(with(req, "deviceinfo", getlist_entry(k.device, {k.keynumber}))), 1103);
+  EXPECT_EQ(errorcode(with(req, "deviceinfo", json::array({"dev01"}))), 1103);
+  EXPECT_EQ(errorcode(with(req, "deviceinfo", json::array({getlist_entry(k.device, {k.keynumber}), 5}))), 1103);
+  EXPECT_EQ(errorcode(with(req, "key", "WrongPassword1")), 1201);
+  EXPECT_EQ(errorcode(with(req, "keyid", nullptr)), 1102);
+}
+
+TEST_F(KeyServiceTest, getlist_binds_nothing_and_records_one_event_per_device)
+{
+  const Key a = create("dev01");
+  const Key b = create("dev02");
+  const std::int64_t bindings = count_rows(db_path(), "SELECT COUNT(*) FROM key_bindings");
+  json req = base("getlist");
+  req["deviceinfo"] = json::array({getlist_entry(a.device, {a.keynumber, b.keynumber, a.keynumber}),
+                                   getlist_entry(b.device, {a.keynumber}),
+                                   getlist_entry({"0000009999", "nobody"}, {a.keynumber})});
+  ASSERT_EQ(post(req).status, 200);
+  EXPECT_EQ(count_rows(db_path(), "SELECT COUNT(*) FROM key_bindings"), bindings);
+  EXPECT_FALSE(store().find_binding(std::stoll(a.keynumber), b.device.deviceid));
+  EXPECT_EQ(post(req).body.at("deviceinfo")[1].at("errorcode"), 1503) << "still not bound after asking";
+  for (const Device& d : {a.device, b.device}) {
+    const auto events = store().device_events(d.deviceid);
+    ASSERT_EQ(events.size(), 3u) << d.devicename;  // create, getlist, getlist
+    EXPECT_EQ(events[1].api, "KeyInfo");
+    EXPECT_EQ(events[1].mode, "getlist");
+    EXPECT_FALSE(events[1].keynumber.has_value());
+    EXPECT_EQ(events[1].at_ms, m_now);
+  }
+}
+
+// ---- DeviceInfo getkeylist (our extension) -----------------------------------------
+
+class DeviceServiceTest : public KeyServiceTest {
+protected:
+  void SetUp() override
+  {
+    ASSERT_NO_FATAL_FAILURE(KeyServiceTest::SetUp());
+    m_devices = std::make_unique<clm::server::DeviceService>(store(), ids(), [this] { return m_now; });
+  }
+  void TearDown() override
+  {
+    m_devices.reset();
+    KeyServiceTest::TearDown();
+  }
+
+  json getkeylist(const std::vector<json>& entries)
+  {
+    json req = base("getkeylist");
+    req["deviceinfo"] = entries;
+    return list_post(req).body;
+  }
+  ApiResponse list_post(const json& req) { return m_devices->post(clm::dump_json(req)); }
+  int list_errorcode(const json& req)
+  {
+    try {
+      return list_post(req).body.value("errorcode", -1);
+    } catch (const ApiError& e) {
+      return e.errorcode;
+    }
+  }
+
+private:
+  std::unique_ptr<clm::server::DeviceService> m_devices;
+};
+
+TEST_F(DeviceServiceTest, getkeylist_lists_the_bound_valid_unexpired_keys_in_order)
+{
+  const Key own = create("dev01", "AES", "own");
+  const Key fetched = create("dev02", "AES", "fetched");
+  get(own.device, fetched.keynumber);  // binds dev01 to it
+  const Key old = create("dev01", "AES", "old");
+  const Key renewed = key_of(post(request("update", old.device, old.keynumber)), 200, old.device);
+  const Key deleted = create("dev01", "AES", "deleted");
+  ASSERT_EQ(post(proof("delete", deleted)).status, 200);
+  m_policy.lifetime = 10s;
+  rebuild();
+  create("dev01", "AES", "short");
+  m_now += 10'000;
+
+  const json body = getkeylist({json{{"devicename", "dev01"}}, json{{"devicename", "dev02"}}});
+  EXPECT_EQ(body.at("errorcode"), 0);
+  ASSERT_EQ(body.at("deviceinfo").size(), 2u) << body;
+  EXPECT_EQ(body.at("deviceinfo")[0],
+            (json{{"errorcode", 0},
+                  {"devicename", "dev01"},
+                  {"deviceid", own.device.deviceid},
+                  {"keynumber", {own.keynumber, fetched.keynumber, renewed.keynumber}}}));
+  EXPECT_EQ(body.at("deviceinfo")[1].at("keynumber"), json{fetched.keynumber});
+  EXPECT_EQ(store().device_events(own.device.deviceid).back().mode, "getkeylist");
+  EXPECT_EQ(store().device_events(own.device.deviceid).back().api, "DeviceInfo");
+}
+
+TEST_F(DeviceServiceTest, getkeylist_answers_1706_for_an_unknown_device_and_goes_on)
+{
+  const Key k = create("dev01");
+  const json body = getkeylist({json{{"devicename", "nobody"}}, json{{"devicename", "dev01"}}, json::object(),
+                                json{{"devicename", 7}}});
+  EXPECT_EQ(body.at("errorcode"), 1103) << "the last error";
+  const json& devices = body.at("deviceinfo");
+  ASSERT_EQ(devices.size(), 4u);
+  EXPECT_EQ(devices[0], (json{{"errorcode", 1706}, {"devicename", "nobody"}, {"keynumber", json::array()}}));
+  EXPECT_EQ(devices[1].at("keynumber"), json{k.keynumber});
+  EXPECT_EQ(devices[2].at("errorcode"), 1102);
+  EXPECT_EQ(devices[3].at("errorcode"), 1103);
+  EXPECT_EQ(getkeylist({json{{"devicename", "nobody"}}}).at("errorcode"), 1706);
+}
+
+TEST_F(DeviceServiceTest, getkeylist_request_errors_refuse_the_whole_request)
+{
+  json req = base("getkeylist");
+  req["deviceinfo"] = json::array({json{{"devicename", "dev01"}}});
+  EXPECT_EQ(list_errorcode(req), 1706) << "answered 200, the device unknown";
+  EXPECT_EQ(list_errorcode(with(req, "mode", "getlist")), 1103);
+  EXPECT_EQ(list_errorcode(with(req, "mode", nullptr)), 1102);
+  EXPECT_EQ(list_errorcode(with(req, "deviceinfo", nullptr)), 1102);
+  EXPECT_EQ(list_errorcode(with(req, "deviceinfo", "dev01")), 1103);
+  EXPECT_EQ(list_errorcode(with(req, "deviceinfo", json::array({"dev01"}))), 1103);
+  EXPECT_EQ(list_errorcode(with(req, "key", "WrongPassword1")), 1201);
 }
 
 // ---- store -------------------------------------------------------------------------

@@ -54,7 +54,8 @@ int tool_main(const char* name, const char* description, int argc, char** argv,
   try {
     define(app);
     app.parse(argc, argv);
-    if (app.get_subcommands().empty()) {
+    const bool has_subcommands = !app.get_subcommands([](CLI::App*) { return true; }).empty();
+    if (has_subcommands && app.get_subcommands().empty()) {
       std::string names;
       for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; })) {
         names += (names.empty() ? "" : ", ") + sub->get_name();

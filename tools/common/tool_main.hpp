@@ -20,7 +20,8 @@ const std::string& tool_name();
 std::optional<std::vector<std::string>> take_trailing_command(int& argc, char** argv, std::string_view flag);
 
 // Build the tool's CLI11 app with define (which adds options and subcommands whose
-// callbacks do the work), parse argv and run it. Print "NAME: error: ..." on stderr
+// callbacks do the work, or an app callback for a tool without subcommands), parse
+// argv and run it; a tool that has subcommands needs one. Print "NAME: error: ..." on stderr
 // for any failure and return its exit code: CLI11 parse errors become 4 (missing),
 // 1 (bad value) or 5 (bad syntax); --help and --version return 0.
 int tool_main(const char* name, const char* description, int argc, char** argv,

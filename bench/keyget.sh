@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Benchmark: pull the keys of a whole fleet with clm-keyget, against the naive way (one
+# `clm-key get` process per device) on a sample, extrapolated; peak RSS of clm-keyget
+# and of the server. The fleet is made by `clm-server seed` (one key per device).
+# Prints figures and ratios; asserts nothing.
+#
+#   bench/keyget.sh [DEVICES [SAMPLE]]   (default 100000 and 1000; build first)
+set -euo pipefail
+. "$(dirname "$0")/../scripts/lib.sh"
+. "$(dirname "$0")/lib.sh"
+
+devices=${1:-100000}
+sample=${2:-1000}
+server=$CLM_BUILD_DIR/server/clm-server
+tools=$CLM_BUILD_DIR/tools
+
+"$server" init --data-dir "$BENCH_WORK/fleet" --key-type ec-p256 2>/dev/null
+t0=$(date +%s%N)
+"$server" seed --data-dir "$BENCH_WORK/fleet" --devices "$devices" --keys 1 --list "$BENCH_WORK/list" \
+  >"$BENCH_WORK/seed.json"
+seed_ms=$((($(date +%s%N) - t0) / 1000000))
+bench_start_server fleet
+"$tools/clm-id" verify <"$BENCH_WORK/seed.json" >/dev/null
+
+# clm-keyget: every device, default batches and jobs.
+mkdir -p "$BENCH_WORK/out"
+/usr/bin/time -f '%e %M' -o "$BENCH_WORK/keyget.time" \
+  "$tools/clm-keyget" -i "$BENCH_WORK/list" -o "$BENCH_WORK/out" -e "$BENCH_WORK/err.log" >"$BENCH_WORK/keyget.out"
+read -r keyget_s keyget_rss <"$BENCH_WORK/keyget.time"
+files=$(find "$BENCH_WORK/out" -type f ! -name '*.sha256' | wc -l)
+server_rss=$(bench_server_rss_kb)
+
+# The naive way: one clm-key get per device (it needs the device's deviceid, which
+# getkeylist tells; the key number is in the file name clm-keyget wrote).
+jq -r 'select(.ok) | "\(.devicename) \(.deviceid) \(.files[0] | sub(".*_"; ""))"' "$BENCH_WORK/keyget.out" |
+  sed -n "1,${sample}p" >"$BENCH_WORK/sample.ids"
+mkdir -p "$BENCH_WORK/naive"
+naive() {
+  local name id kn
+  while read -r name id kn; do
+    "$tools/clm-key" get --device "$name" --deviceid "$id" --keynumber "$kn" --out "$BENCH_WORK/naive" \
+      --name "$name" --encoding hex >/dev/null
+  done <"$BENCH_WORK/sample.ids"
+}
+naive_ms=$(bench_wall_ms naive)
+naive_n=$(wc -l <"$BENCH_WORK/sample.ids")
+naive_total_s=$(awk -v ms="$naive_ms" -v n="$naive_n" -v d="$devices" 'BEGIN { printf "%.1f", ms / n * d / 1000 }')
+
+printf '\nPulling the keys of %d devices from a local clm-server (2 cores shared by client and server)\n' "$devices"
+printf '%-44s %12s\n' "clm-server seed (devices + keys), s" "$(awk -v ms="$seed_ms" 'BEGIN { printf "%.1f", ms / 1000 }')"
+printf '%-44s %12s\n' "clm-keyget, all devices, wall s" "$keyget_s"
+printf '%-44s %12s\n' "key files written" "$files"
+printf '%-44s %12s\n' "clm-key get x $naive_n (naive), wall s" "$(awk -v ms="$naive_ms" 'BEGIN { printf "%.1f", ms / 1000 }')"
+printf '%-44s %12s\n' "naive, extrapolated to all devices, s" "$naive_total_s"
+printf '%-44s %12s\n' "ratio naive / clm-keyget" "$(awk -v a="$naive_total_s" -v b="$keyget_s" 'BEGIN { printf "%.0fx", a / b }')"
+printf '%-44s %12s\n' "clm-keyget peak RSS KiB" "$keyget_rss"
+printf '%-44s %12s\n' "clm-server RSS KiB (now/peak)" "$server_rss"

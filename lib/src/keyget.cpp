@@ -1,0 +1,298 @@
+#include <clm/api_error.hpp>
+#include <clm/atomic_file.hpp>
+#include <clm/batch_files.hpp>
+#include <clm/crypto.hpp>
+#include <clm/error.hpp>
+#include <clm/file_digest.hpp>
+#include <clm/keyget.hpp>
+#include <clm/keylist_api.hpp>
+#include <clm/output_files.hpp>
+
+#include <algorithm>
+#include <map>
+#include <sstream>
+
+namespace clm {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* k_lookup_error = "Error: devgetkeylist error";
+constexpr const char* k_fetch_error = "Error: cmkeybatget error";
+constexpr const char* k_no_key = "Warn : no commonkey";
+
+std::string trim(const std::string& s)
+{
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) {
+    return {};
+  }
+  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+// "Error: ... error (200): errorcode 1706 (device not found)"
+std::string server_message(const char* prefix, long http_status, int errorcode)
+{
+  std::string m = std::string(prefix) + " (" + std::to_string(static_cast<int>(ExitCode::http_error)) + "): HTTP "
+                  + std::to_string(http_status) + ", errorcode " + std::to_string(errorcode);
+  if (const auto info = find_api_error(errorcode)) {
+    m += " (" + std::string(info->text) + ")";
+  }
+  return m;
+}
+
+// "Error: ... error (102): 127.0.0.1:8443: connection refused: ..."
+std::string transport_message(const char* prefix, const Error& e)
+{
+  return std::string(prefix) + " (" + std::to_string(static_cast<int>(e.code())) + "): " + e.what();
+}
+
+std::string text_of(const json& v)
+{
+  if (v.is_string()) {
+    return v.get<std::string>();
+  }
+  if (v.is_number_integer()) {
+    return std::to_string(v.get<long long>());
+  }
+  return {};
+}
+
+// Whether a device name can be part of a file name in the output directory.
+bool safe_file_part(const std::string& name)
+{
+  return !name.empty() && name.find('/') == std::string::npos && name != "." && name != "..";
+}
+
+// Call getlist for deviceinfo and turn the answer into outcomes (keyed by devicename
+// into by_name, which holds the outcomes to fill); queue the key files into batch.
+void fetch_keys(const Connection& conn, const IdCredential& id, const json& deviceinfo, const KeyGetOptions& opts,
+                std::map<std::string, DeviceOutcome*>& by_name, BatchWriter& batch,
+                std::map<std::string, std::vector<std::string>>& pending_files)
+{
+  ApiResult r;
+  try {
+    r = key_getlist(conn, id, deviceinfo);
+  } catch (const Error& e) {
+    for (auto& [name, out] : by_name) {
+      out->messages.push_back(transport_message(k_fetch_error, e));
+      out->failure = KeyGetExit::key_fetch;
+    }
+    return;
+  }
+  const json* devices = r.body.contains("deviceinfo") && r.body["deviceinfo"].is_array() ? &r.body["deviceinfo"]
+                                                                                          : nullptr;
+  if (r.http_status != 200 || !devices) {
+    for (auto& [name, out] : by_name) {
+      out->errorcode = r.errorcode();
+      out->messages.push_back(server_message(k_fetch_error, r.http_status, r.errorcode()));
+      out->failure = KeyGetExit::key_fetch;
+    }
+    return;
+  }
+  for (const json& d : *devices) {
+    const std::string name = d.value("devicename", "");
+    const auto it = by_name.find(name);
+    if (it == by_name.end()) {
+      continue;
+    }
+    DeviceOutcome& out = *it->second;
+    out.errorcode = d.value("errorcode", 0);
+    if (const auto eit = d.find("errorkeylist"); eit != d.end() && eit->is_array()) {
+      for (const json& k : *eit) {
+        out.errorkeys.push_back(text_of(k));
+      }
+    }
+    if (out.errorcode != 0) {
+      std::string m = server_message(k_fetch_error, r.http_status, out.errorcode);
+      if (!out.errorkeys.empty()) {
+        m += "; keys not returned:";
+        for (const auto& k : out.errorkeys) {
+          m += " " + k;
+        }
+      }
+      out.messages.push_back(m);
+      out.failure = KeyGetExit::key_fetch;
+    }
+    if (!safe_file_part(name)) {
+      out.messages.push_back("Error: device name " + name + " cannot be part of a file name; skipped");
+      out.failure = KeyGetExit::key_fetch;
+      continue;
+    }
+    const auto kit = d.find("keyinfo");
+    if (kit == d.end() || !kit->is_array()) {
+      continue;
+    }
+    for (const json& k : *kit) {
+      const std::string keynumber = text_of(k.value("keynumber", json()));
+      const std::string key = base64_decode(k.value("commonkey", ""));
+      const std::string base = name + "_" + keynumber;
+      auto& files = pending_files[name];
+      const std::string hex = hex_encode(key) + "\n";
+      batch.add(base, hex, k_secret_mode);
+      batch.add(base + ".sha256", sidecar_line(hex, base), k_secret_mode);
+      files.push_back(base);
+      files.push_back(base + ".sha256");
+      if (opts.binary) {
+        batch.add(base + ".bin", key, k_secret_mode);
+        batch.add(base + ".bin.hmac", hmac_sidecar_line(key, opts.hmac_key, base + ".bin"), k_secret_mode);
+        files.push_back(base + ".bin");
+        files.push_back(base + ".bin.hmac");
+      }
+    }
+  }
+}
+
+// Commit the batch and put the final paths into each outcome.
+void commit_files(BatchWriter& batch, const KeyGetOptions& opts, std::vector<DeviceOutcome>& outcomes,
+                  const std::map<std::string, std::vector<std::string>>& pending_files)
+{
+  batch.commit();
+  for (auto& out : outcomes) {
+    const auto it = pending_files.find(out.devicename);
+    if (it == pending_files.end()) {
+      continue;
+    }
+    for (const auto& f : it->second) {
+      out.files.push_back((opts.out_dir / f).string());
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> read_device_list(const fs::path& path)
+{
+  std::istringstream in(read_file(path));
+  std::vector<std::string> names;
+  std::string line;
+  while (std::getline(in, line)) {
+    line = trim(line);
+    if (!line.empty()) {
+      names.push_back(line);
+    }
+  }
+  return names;
+}
+
+bool is_reserved_dir(const fs::path& dir)
+{
+  std::error_code ec;
+  fs::path p = fs::weakly_canonical(dir, ec);
+  if (ec) {
+    p = dir.lexically_normal();
+  }
+  std::string s = p.string();
+  while (s.size() > 1 && s.back() == '/') {
+    s.pop_back();
+  }
+  static const char* const reserved[] = {"/",      "/bin",  "/boot", "/dev", "/etc",  "/lib", "/lib32", "/lib64",
+                                         "/proc",  "/run",  "/sbin", "/sys", "/usr",  "/var", "/usr/bin",
+                                         "/usr/lib", "/usr/sbin", "/usr/local", "/var/lib"};
+  return std::find(std::begin(reserved), std::end(reserved), s) != std::end(reserved);
+}
+
+json DeviceOutcome::to_json() const
+{
+  json j{{"devicename", devicename}, {"errorcode", errorcode}, {"files", files}};
+  if (!deviceid.empty()) {
+    j["deviceid"] = deviceid;
+  }
+  if (!errorkeys.empty()) {
+    j["errorkeylist"] = errorkeys;
+  }
+  j["ok"] = !failure.has_value();
+  return j;
+}
+
+std::vector<DeviceOutcome> pull_batch(const Connection& conn, const IdCredential& id,
+                                      const std::vector<std::string>& devicenames, const KeyGetOptions& opts)
+{
+  std::vector<DeviceOutcome> outcomes(devicenames.size());
+  for (std::size_t i = 0; i < devicenames.size(); ++i) {
+    outcomes[i].devicename = devicenames[i];
+  }
+  ApiResult r;
+  try {
+    r = device_getkeylist(conn, id, devicenames);
+  } catch (const Error& e) {
+    for (auto& out : outcomes) {
+      out.messages.push_back(transport_message(k_lookup_error, e));
+      out.failure = KeyGetExit::device_lookup;
+    }
+    return outcomes;
+  }
+  const json* devices = r.body.contains("deviceinfo") && r.body["deviceinfo"].is_array() ? &r.body["deviceinfo"]
+                                                                                          : nullptr;
+  if (r.http_status != 200 || !devices) {
+    for (auto& out : outcomes) {
+      out.errorcode = r.errorcode();
+      out.messages.push_back(server_message(k_lookup_error, r.http_status, r.errorcode()));
+      out.failure = KeyGetExit::device_lookup;
+    }
+    return outcomes;
+  }
+  std::map<std::string, const json*> answers;
+  for (const json& d : *devices) {
+    answers.emplace(d.value("devicename", ""), &d);
+  }
+  json deviceinfo = json::array();
+  std::map<std::string, DeviceOutcome*> by_name;
+  for (auto& out : outcomes) {
+    const auto it = answers.find(out.devicename);
+    if (it == answers.end()) {
+      out.messages.push_back(std::string(k_lookup_error) + ": the server did not answer for this device");
+      out.failure = KeyGetExit::device_lookup;
+      continue;
+    }
+    const json& d = *it->second;
+    out.errorcode = d.value("errorcode", 0);
+    out.deviceid = d.value("deviceid", "");
+    if (out.errorcode != 0) {
+      out.messages.push_back(server_message(k_lookup_error, r.http_status, out.errorcode));
+      out.failure = KeyGetExit::device_lookup;
+      continue;
+    }
+    const auto kit = d.find("keynumber");
+    if (kit == d.end() || !kit->is_array() || kit->empty()) {
+      out.messages.push_back(k_no_key);
+      continue;
+    }
+    if (by_name.count(out.devicename)) {
+      continue;  // listed twice: fetched once
+    }
+    deviceinfo.push_back(json{{"deviceid", out.deviceid}, {"devicename", out.devicename}, {"keynumber", *kit}});
+    by_name[out.devicename] = &out;
+  }
+  BatchWriter batch(opts.out_dir);
+  std::map<std::string, std::vector<std::string>> pending_files;
+  if (!deviceinfo.empty()) {
+    fetch_keys(conn, id, deviceinfo, opts, by_name, batch, pending_files);
+  }
+  commit_files(batch, opts, outcomes, pending_files);
+  return outcomes;
+}
+
+std::vector<DeviceOutcome> pull_deviceinfo(const Connection& conn, const IdCredential& id, const json& deviceinfo,
+                                           const KeyGetOptions& opts)
+{
+  std::vector<DeviceOutcome> outcomes;
+  for (const json& d : deviceinfo) {
+    DeviceOutcome out;
+    out.devicename = d.is_object() ? d.value("devicename", "") : "";
+    out.deviceid = d.is_object() ? d.value("deviceid", "") : "";
+    outcomes.push_back(std::move(out));
+  }
+  std::map<std::string, DeviceOutcome*> by_name;
+  for (auto& out : outcomes) {
+    by_name[out.devicename] = &out;
+  }
+  BatchWriter batch(opts.out_dir);
+  std::map<std::string, std::vector<std::string>> pending_files;
+  fetch_keys(conn, id, deviceinfo, opts, by_name, batch, pending_files);
+  commit_files(batch, opts, outcomes, pending_files);
+  return outcomes;
+}
+
+}  // namespace clm

@@ -27,8 +27,25 @@ mkdir -p "$BENCH_WORK/out"
 /usr/bin/time -f '%e %M' -o "$BENCH_WORK/keyget.time" \
   "$tools/clm-keyget" -i "$BENCH_WORK/list" -o "$BENCH_WORK/out" -e "$BENCH_WORK/err.log" >"$BENCH_WORK/keyget.out"
 read -r keyget_s keyget_rss <"$BENCH_WORK/keyget.time"
-files=$(find "$BENCH_WORK/out" -type f ! -name '*.sha256' | wc -l)
+files=$(find "$BENCH_WORK/out" -type f | wc -l)
 server_rss=$(bench_server_rss_kb)
+
+# Baseline: the file system alone, creating as many small files (write, close, rename,
+# no sync) in a fresh directory beside the output. File creation speed varies a lot
+# between machines and with recent disk activity; this row says what it is right now.
+fs_s=$(python3 - "$BENCH_WORK/fs" "$files" <<'PY'
+import os, sys, time
+d, n = sys.argv[1], int(sys.argv[2])
+os.mkdir(d)
+t = time.time()
+for i in range(n):
+    fd = os.open(f"{d}/.f{i}.tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.write(fd, b"0" * 33)
+    os.close(fd)
+    os.rename(f"{d}/.f{i}.tmp", f"{d}/f{i}")
+print(f"{time.time() - t:.2f}")
+PY
+)
 
 # The naive way: one clm-key get per device (it needs the device's deviceid, which
 # getkeylist tells; the key number is in the file name clm-keyget wrote).
@@ -50,6 +67,8 @@ printf '\nPulling the keys of %d devices from a local clm-server (2 cores shared
 printf '%-44s %12s\n' "clm-server seed (devices + keys), s" "$(awk -v ms="$seed_ms" 'BEGIN { printf "%.1f", ms / 1000 }')"
 printf '%-44s %12s\n' "clm-keyget, all devices, wall s" "$keyget_s"
 printf '%-44s %12s\n' "key files written" "$files"
+printf '%-44s %12s\n' "baseline: create as many files (python), s" "$fs_s"
+printf '%-44s %12s\n' "clm-keyget / file-system baseline" "$(awk -v a="$keyget_s" -v b="$fs_s" 'BEGIN { printf "%.2fx", a / b }')"
 printf '%-44s %12s\n' "clm-key get x $naive_n (naive), wall s" "$(awk -v ms="$naive_ms" 'BEGIN { printf "%.1f", ms / 1000 }')"
 printf '%-44s %12s\n' "naive, extrapolated to all devices, s" "$naive_total_s"
 printf '%-44s %12s\n' "ratio naive / clm-keyget" "$(awk -v a="$naive_total_s" -v b="$keyget_s" 'BEGIN { printf "%.0fx", a / b }')"

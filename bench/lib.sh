@@ -6,7 +6,11 @@ for cmd in jq curl /usr/bin/time; do
 done
 [ -x "$CLM_BUILD_DIR/server/clm-server" ] || { echo "bench: build first (scripts/build)" >&2; exit 1; }
 
-BENCH_WORK=$(mktemp -d)
+# Work files live under the build directory unless BENCH_TMPDIR says otherwise: on some
+# machines /tmp is far slower at creating files than the disk it sits on, which would
+# measure /tmp instead of clm.
+mkdir -p "${BENCH_TMPDIR:=$CLM_BUILD_DIR/bench-work}"
+BENCH_WORK=$(mktemp -d "$BENCH_TMPDIR/run.XXXXXX")
 BENCH_SERVER_PID=
 bench_cleanup() {
   if [ -n "$BENCH_SERVER_PID" ]; then

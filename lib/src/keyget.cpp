@@ -131,9 +131,11 @@ void fetch_keys(const Connection& conn, const IdCredential& id, const json& devi
       auto& files = pending_files[name];
       const std::string hex = hex_encode(key) + "\n";
       batch.add(base, hex, k_secret_mode);
-      batch.add(base + ".sha256", sidecar_line(hex, base), k_secret_mode);
       files.push_back(base);
-      files.push_back(base + ".sha256");
+      if (opts.sha256) {
+        batch.add(base + ".sha256", sidecar_line(hex, base), k_secret_mode);
+        files.push_back(base + ".sha256");
+      }
       if (opts.binary) {
         batch.add(base + ".bin", key, k_secret_mode);
         batch.add(base + ".bin.hmac", hmac_sidecar_line(key, opts.hmac_key, base + ".bin"), k_secret_mode);

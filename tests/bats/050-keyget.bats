@@ -44,11 +44,20 @@ hexof() {
   printf '\n'
 }
 
-@test "a list of devices: one hex file per key, named DEVICE_KEYNUMBER, equal to clm-key get; NDJSON per device" {
-  fleet 3
+@test "without --sha256 only the hex files are written" {
+  fleet 2
   local out
   out=$(outdir out)
   run_clm -0 clm-keyget -i "$BATS_TEST_TMPDIR/list" -o "$out" -e "$BATS_TEST_TMPDIR/err.log"
+  assert_equal "$(ls -A "$out" | wc -l)" 3
+  assert_equal "$(ls -A "$out" | grep -c -v '^d[0-9]*-[12]_[0-9]*$')" 0
+}
+
+@test "a list of devices (--sha256): one hex file per key, named DEVICE_KEYNUMBER, equal to clm-key get; NDJSON per device" {
+  fleet 3
+  local out
+  out=$(outdir out)
+  run_clm -0 clm-keyget -i "$BATS_TEST_TMPDIR/list" -o "$out" -e "$BATS_TEST_TMPDIR/err.log" --sha256
   assert_equal "${#lines[@]}" 3
   assert_equal "$stderr" ''
   assert_equal "$(cat "$BATS_TEST_TMPDIR/err.log")" ''

@@ -32,6 +32,7 @@ bool is_reserved_dir(const std::filesystem::path& dir);
 struct KeyGetOptions {
   std::filesystem::path out_dir;
   bool binary = false;        // -b: also NAME.bin (raw) and NAME.bin.hmac
+  bool sha256 = false;        // --sha256: also NAME.sha256 for each hex file
   std::string hmac_key;       // with binary: the per-host HMAC key
 };
 

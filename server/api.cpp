@@ -119,4 +119,22 @@ void record_call(Store& store, const char* api, const std::string& deviceid, con
   store.record_event(e);
 }
 
+ApiResponse batch_answer(Store& store, const json& req,
+                         const std::function<json(const json& entry)>& answer_device)
+{
+  const json& entries = required_object_array(req, "deviceinfo");
+  json devices = json::array();
+  int last_error = 0;
+  store.transaction([&] {
+    for (const json& entry : entries) {
+      json answer = answer_device(entry);
+      if (const int code = answer["errorcode"].get<int>(); code != 0) {
+        last_error = code;
+      }
+      devices.push_back(std::move(answer));
+    }
+  });
+  return {200, json{{"errorcode", last_error}, {"deviceinfo", std::move(devices)}}};
+}
+
 }  // namespace clm::server

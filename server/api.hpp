@@ -66,6 +66,12 @@ const json& required_object_array(const json& req, const char* field);
 // request's fields in the answer of a batch entry that failed).
 std::string echoed_string(const json& entry, const char* field);
 
+// Answer a batch request (getlist, getkeylist): answer_device turns each object of the
+// array field deviceinfo into its answer, all in one store transaction (one commit
+// however many devices); the top-level errorcode is the last error any device had.
+ApiResponse batch_answer(Store& store, const json& req,
+                         const std::function<json(const json& entry)>& answer_device);
+
 // Append a successful call of api (mode, key number, file path) for deviceid to the audit trail.
 void record_call(Store& store, const char* api, const std::string& deviceid, const char* mode,
                  std::optional<std::int64_t> keynumber, const std::string& filepath, std::int64_t now_ms);

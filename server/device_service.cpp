@@ -31,21 +31,8 @@ ApiResponse DeviceService::post(std::string_view body)
 
 ApiResponse DeviceService::getkeylist(const json& req)
 {
-  const json& entries = required_object_array(req, "deviceinfo");
   const std::int64_t now = m_clock();
-  json devices = json::array();
-  int last_error = 0;
-  // One transaction for the whole batch, as KeyInfo getlist.
-  m_store.transaction([&] {
-    for (const json& entry : entries) {
-      json answer = getkeylist_device(entry, now);
-      if (const int code = answer["errorcode"].get<int>(); code != 0) {
-        last_error = code;
-      }
-      devices.push_back(std::move(answer));
-    }
-  });
-  return {200, json{{"errorcode", last_error}, {"deviceinfo", std::move(devices)}}};
+  return batch_answer(m_store, req, [&](const json& entry) { return getkeylist_device(entry, now); });
 }
 
 json DeviceService::getkeylist_device(const json& entry, std::int64_t now_ms)

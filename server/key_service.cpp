@@ -486,21 +486,8 @@ namespace clm::server {
 
 ApiResponse KeyService::getlist(const json& req)
 {
-  const json& entries = required_object_array(req, "deviceinfo");
   const std::int64_t now = m_clock();
-  json devices = json::array();
-  int last_error = 0;
-  // One transaction for the whole batch: one commit (one fsync) however many devices.
-  m_store.transaction([&] {
-    for (const json& entry : entries) {
-      json answer = getlist_device(entry, now);
-      if (const int code = answer["errorcode"].get<int>(); code != 0) {
-        last_error = code;
-      }
-      devices.push_back(std::move(answer));
-    }
-  });
-  return {200, json{{"errorcode", last_error}, {"deviceinfo", std::move(devices)}}};
+  return batch_answer(m_store, req, [&](const json& entry) { return getlist_device(entry, now); });
 }
 
 json KeyService::getlist_device(const json& entry, std::int64_t now_ms)

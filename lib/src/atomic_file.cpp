@@ -54,16 +54,8 @@ void sync_directory(const fs::path& dir)
   }
 }
 
-void write_file_atomic(const fs::path& path, std::string_view data, mode_t mode)
+void write_all_or_close(int fd, std::string_view data, const fs::path& path)
 {
-  const fs::path dir = path.parent_path();
-  std::string tmpl = (dir / ("." + path.filename().string() + ".tmp.XXXXXX")).string();
-  // mkstemp creates the file 0600, so a secret is never readable by others, even briefly.
-  const int fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
-  if (fd < 0) {
-    throw_write(path, "create temporary file", errno);
-  }
-  TempFileGuard guard(tmpl);
   std::size_t done = 0;
   while (done < data.size()) {
     const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
@@ -77,6 +69,19 @@ void write_file_atomic(const fs::path& path, std::string_view data, mode_t mode)
     }
     done += static_cast<std::size_t>(n);
   }
+}
+
+void write_file_atomic(const fs::path& path, std::string_view data, mode_t mode)
+{
+  const fs::path dir = path.parent_path();
+  std::string tmpl = (dir / ("." + path.filename().string() + ".tmp.XXXXXX")).string();
+  // mkstemp creates the file 0600, so a secret is never readable by others, even briefly.
+  const int fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
+  if (fd < 0) {
+    throw_write(path, "create temporary file", errno);
+  }
+  TempFileGuard guard(tmpl);
+  write_all_or_close(fd, data, path);
   if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0) {
     const int err = errno;
     ::close(fd);

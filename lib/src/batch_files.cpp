@@ -43,19 +43,7 @@ void BatchWriter::add(const std::string& name, std::string_view data, mode_t mod
   if (m_names.insert(name).second) {
     m_pending.emplace_back(tmp, final);  // a name added twice is written once more, renamed once
   }
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      const int err = errno;
-      ::close(fd);
-      throw_write(final, "write", err);
-    }
-    done += static_cast<std::size_t>(n);
-  }
+  write_all_or_close(fd, data, final);
   if (::fchmod(fd, mode) != 0 || ::close(fd) != 0) {
     throw_write(final, "close", errno);
   }

@@ -23,6 +23,10 @@ void remove_file_durable(const std::filesystem::path& path);
 // fsync the directory dir, so renames and removals in it survive a crash.
 void sync_directory(const std::filesystem::path& dir);
 
+// Write all of data to the open file fd (short writes and EINTR retried); on failure
+// close fd and throw Error(file_write) naming path.
+void write_all_or_close(int fd, std::string_view data, const std::filesystem::path& path);
+
 // Return the whole contents of path; throw Error(file_read) naming it on failure.
 std::string read_file(const std::filesystem::path& path);
 

@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <fstream>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,9 +16,24 @@ namespace fs = std::filesystem;
 
 namespace {
 
-[[noreturn]] void throw_write(const std::string& path, const char* step, int err)
+[[noreturn]] void throw_write(const fs::path& path, const char* step, int err)
 {
-  throw Error(ExitCode::file_write, path + ": " + step + ": " + std::strerror(err));
+  throw Error(ExitCode::file_write, path.string() + ": " + step + ": " + std::strerror(err));
+}
+
+// The process's umask, read without changing it (umask(2) can only set it, which would
+// race with other threads creating files). When it cannot be read, assume it strips
+// every bit, so modes are always set explicitly.
+mode_t process_umask()
+{
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("Umask:", 0) == 0) {
+      return static_cast<mode_t>(std::stoul(line.substr(6), nullptr, 8));
+    }
+  }
+  return 0777;
 }
 
 }  // namespace
@@ -25,26 +42,79 @@ BatchWriter::BatchWriter(fs::path dir) : m_dir(std::move(dir)) {}
 
 BatchWriter::~BatchWriter()
 {
-  for (const auto& [tmp, final] : m_pending) {
-    ::unlink(tmp.c_str());
+  close_staging();
+  if (m_dirfd >= 0) {
+    ::close(m_dirfd);
+  }
+}
+
+void BatchWriter::close_staging() noexcept
+{
+  if (m_stagefd < 0) {
+    return;
+  }
+  for (const auto& name : m_pending) {
+    ::unlinkat(m_stagefd, name.c_str(), 0);
+  }
+  ::close(m_stagefd);
+  m_stagefd = -1;
+  ::rmdir(m_stage.c_str());
+  m_pending.clear();
+  m_names.clear();
+}
+
+void BatchWriter::open_staging()
+{
+  if (m_dirfd < 0) {
+    m_dirfd = ::open(m_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (m_dirfd < 0) {
+      throw_write(m_dir, "open directory", errno);
+    }
+  }
+  m_umask = process_umask();
+  std::string tmpl = (m_dir / ".clm-batch.XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    throw_write(m_dir, "create staging directory", errno);
+  }
+  m_stage = tmpl;
+  m_stagefd = ::open(m_stage.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (m_stagefd < 0) {
+    const int err = errno;
+    ::rmdir(m_stage.c_str());
+    throw_write(m_stage, "open staging directory", err);
   }
 }
 
 void BatchWriter::add(const std::string& name, std::string_view data, mode_t mode)
 {
-  const std::string final = (m_dir / name).string();
-  const std::string tmp = (m_dir / ("." + name + ".tmp")).string();
-  // A leftover of an interrupted run is truncated (never followed: O_NOFOLLOW) and its
-  // mode set below; a new file is created with mode from the start.
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-  if (fd < 0) {
-    throw_write(final, "create temporary file", errno);
+  const fs::path final = m_dir / name;
+  if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
+    throw Error(ExitCode::file_write, final.string() + ": not a plain file name");
   }
-  if (m_names.insert(name).second) {
-    m_pending.emplace_back(tmp, final);  // a name added twice is written once more, renamed once
+  if (m_stagefd < 0) {
+    open_staging();
+  }
+  // The staging directory is private (0700, made by mkdtemp), so nothing else can have
+  // put a file or a symlink there. A new file gets mode from open unless the umask
+  // strips some of its bits; a name added again keeps the mode it was created with.
+  const bool fresh = m_names.insert(name).second;
+  const int fd = ::openat(m_stagefd, name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) {
+    if (fresh) {
+      m_names.erase(name);
+    }
+    throw_write(final, "create staged file", errno);
+  }
+  if (fresh) {
+    m_pending.push_back(name);
   }
   write_all_or_close(fd, data, final);
-  if (::fchmod(fd, mode) != 0 || ::close(fd) != 0) {
+  if ((!fresh || (mode & m_umask) != 0) && ::fchmod(fd, mode) != 0) {
+    const int err = errno;
+    ::close(fd);
+    throw_write(final, "chmod", err);
+  }
+  if (::close(fd) != 0) {
     throw_write(final, "close", errno);
   }
 }
@@ -55,27 +125,28 @@ std::vector<std::string> BatchWriter::commit()
   if (m_pending.empty()) {
     return written;
   }
-  const int dirfd = ::open(m_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dirfd < 0) {
-    throw_write(m_dir.string(), "open directory", errno);
-  }
   // One syncfs flushes every file of the batch (they share the directory's file system).
-  const int rc = ::syncfs(dirfd);
-  const int err = errno;
-  ::close(dirfd);
-  if (rc != 0) {
-    throw_write(m_dir.string(), "syncfs", err);
+  if (::syncfs(m_stagefd) != 0) {
+    throw_write(m_dir, "syncfs", errno);
   }
   written.reserve(m_pending.size());
-  for (const auto& [tmp, final] : m_pending) {
-    if (::rename(tmp.c_str(), final.c_str()) != 0) {
-      throw_write(final, "rename", errno);
+  std::size_t moved = 0;
+  for (; moved < m_pending.size(); ++moved) {
+    const std::string& name = m_pending[moved];
+    if (::renameat(m_stagefd, name.c_str(), m_dirfd, name.c_str()) != 0) {
+      const int err = errno;
+      const fs::path failed = m_dir / name;
+      // What was renamed is in place; the rest stays staged and is removed with it.
+      m_pending.erase(m_pending.begin(), m_pending.begin() + static_cast<std::ptrdiff_t>(moved));
+      throw_write(failed, "rename", err);
     }
-    written.push_back(final);
+    written.push_back((m_dir / name).string());
   }
   m_pending.clear();
-  m_names.clear();
-  sync_directory(m_dir);
+  close_staging();
+  if (::fsync(m_dirfd) != 0) {
+    throw_write(m_dir, "fsync directory", errno);
+  }
   return written;
 }
 

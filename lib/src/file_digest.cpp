@@ -11,8 +11,10 @@
 #include <cerrno>
 #include <cstring>
 #include <dirent.h>
+#include <exception>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 #include <unordered_set>
 
@@ -441,11 +443,109 @@ ExitCode VerifySummary::exit_code() const
 
 namespace {
 
+// Checks sidecars and collects the results in out; one per thread, each with its own
+// digesters and buffers.
+class SidecarChecker {
+public:
+  explicit SidecarChecker(const VerifyOptions& options) : m_options(options) {}
+
+  // Check every file sidecar names, appending one result per file to out. With
+  // for_file (the file X whose sidecar this is), a sidecar that does not name X is
+  // malformed: it may have been swapped for another.
+  void check(const std::string& sidecar, DigestKind kind, const std::string* for_file, std::vector<FileCheck>& out)
+  {
+    const std::string_view ext = kind == DigestKind::sha256 ? k_sha256_sidecar_ext : k_hmac_sidecar_ext;
+    const std::string beside = sidecar.substr(0, sidecar.size() - ext.size());
+    auto emit = [&](const std::string& file, CheckStatus status, std::string error) {
+      out.push_back(FileCheck{file, sidecar, kind, status, std::move(error)});
+    };
+    try {
+      struct stat st {};
+      const Fd fd(open_regular(sidecar.c_str(), st));
+      read_all(fd.get(), sidecar.c_str(), static_cast<std::size_t>(st.st_size), k_max_sidecar_bytes, m_text);
+    } catch (const Error& e) {
+      emit(beside, CheckStatus::unreadable, std::string("cannot read the sidecar: ") + e.what());
+      return;
+    }
+    if (m_text.empty()) {
+      emit(beside, CheckStatus::malformed, "the sidecar is empty");
+      return;
+    }
+    FileDigester* digester = digester_for(kind);
+    const std::string_view dir = dir_part(sidecar);
+    bool named = for_file == nullptr;
+    std::string_view rest = m_text;
+    for (std::size_t number = 1; !rest.empty(); ++number) {
+      const auto nl = rest.find('\n');
+      const std::string_view line = rest.substr(0, nl);
+      rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+      const auto parsed = parse_sidecar_line(line);
+      if (!parsed) {
+        emit(beside, CheckStatus::malformed,
+             "line " + std::to_string(number) + " of the sidecar is not '<64 hex digits>  <file name>'");
+        continue;
+      }
+      const std::string file = parsed->name.front() == '/' ? parsed->name : std::string(dir) + parsed->name;
+      if (for_file != nullptr && (file == *for_file || parsed->name == base_part(*for_file))) {
+        named = true;
+      }
+      if (digester == nullptr) {
+        emit(file, CheckStatus::unreadable, "no HMAC key: " + m_options.hmac_key_problem);
+        continue;
+      }
+      std::string actual;
+      try {
+        actual = digester->hex_of_file(file.c_str());
+      } catch (const Error& e) {
+        emit(file, CheckStatus::unreadable, e.what());
+        continue;
+      }
+      const bool same = kind == DigestKind::sha256 ? actual == parsed->hex : constant_time_equal(actual, parsed->hex);
+      if (same) {
+        emit(file, CheckStatus::ok, "");
+      } else {
+        emit(file, CheckStatus::mismatch, std::string(kind_word(kind)) + " of the file differs from the sidecar's");
+      }
+    }
+    if (!named) {
+      out.push_back(FileCheck{*for_file, sidecar, kind, CheckStatus::malformed,
+                              "the sidecar names no file " + std::string(base_part(*for_file))});
+    }
+  }
+
+private:
+  // Return the digester for kind, or nullptr for HMAC without a key.
+  FileDigester* digester_for(DigestKind kind)
+  {
+    if (kind == DigestKind::sha256) {
+      return &m_sha256;
+    }
+    if (!m_options.hmac_key) {
+      return nullptr;
+    }
+    if (!m_hmac) {
+      m_hmac = std::make_unique<FileDigester>(DigestKind::hmac_sha256, *m_options.hmac_key);
+    }
+    return m_hmac.get();
+  }
+
+  const VerifyOptions& m_options;
+  FileDigester m_sha256{DigestKind::sha256};
+  std::unique_ptr<FileDigester> m_hmac;
+  std::string m_text;  // the sidecar being read; its capacity is reused
+};
+
+DigestKind kind_of_sidecar(std::string_view name)
+{
+  return ends_with(name, k_sha256_sidecar_ext) ? DigestKind::sha256 : DigestKind::hmac_sha256;
+}
+
 class Verifier {
 public:
   Verifier(const VerifyOptions& options, const std::function<void(const FileCheck&)>& report)
     : m_options(options), m_report(report)
   {
+    m_checkers.push_back(std::make_unique<SidecarChecker>(options));
   }
 
   void check_path(const std::string& path)
@@ -453,15 +553,13 @@ public:
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
       const int err = errno;
-      emit(path, "", std::nullopt, CheckStatus::unreadable, "cannot read: " + system_reason(err));
+      emit(FileCheck{path, "", std::nullopt, CheckStatus::unreadable, "cannot read: " + system_reason(err)});
       return;
     }
     if (S_ISDIR(st.st_mode)) {
       check_dir(path);
-    } else if (ends_with(path, k_sha256_sidecar_ext)) {
-      check_sidecar(path, DigestKind::sha256, nullptr);
-    } else if (ends_with(path, k_hmac_sidecar_ext)) {
-      check_sidecar(path, DigestKind::hmac_sha256, nullptr);
+    } else if (ends_with(path, k_sha256_sidecar_ext) || ends_with(path, k_hmac_sidecar_ext)) {
+      check_sidecar(path, kind_of_sidecar(path), nullptr);
     } else {
       check_plain_file(path);
     }
@@ -470,21 +568,31 @@ public:
   const VerifySummary& summary() const { return m_summary; }
 
 private:
-  void emit(const std::string& file, const std::string& sidecar, std::optional<DigestKind> kind, CheckStatus status,
-            std::string error)
+  void emit(const FileCheck& check)
   {
     ++m_summary.checked;
-    if (status == CheckStatus::mismatch || status == CheckStatus::malformed) {
+    if (check.status == CheckStatus::mismatch || check.status == CheckStatus::malformed) {
       ++m_summary.tampered;
-    } else if (status == CheckStatus::unreadable) {
+    } else if (check.status == CheckStatus::unreadable) {
       ++m_summary.unreadable;
     }
-    m_check.file = file;
-    m_check.sidecar = sidecar;
-    m_check.kind = kind;
-    m_check.status = status;
-    m_check.error = std::move(error);
-    m_report(m_check);
+    m_report(check);
+  }
+
+  void emit_all(std::vector<FileCheck>& checks)
+  {
+    for (const auto& c : checks) {
+      emit(c);
+    }
+    checks.clear();
+  }
+
+  void check_sidecar(const std::string& sidecar, DigestKind kind, const std::string* for_file)
+  {
+    if (m_seen.insert(sidecar).second) {
+      m_checkers.front()->check(sidecar, kind, for_file, m_results);
+      emit_all(m_results);
+    }
   }
 
   // X (not a sidecar): its X.sha256 and X.hmac, of which at least one must exist.
@@ -500,8 +608,8 @@ private:
       }
     }
     if (!any) {
-      emit(path, "", std::nullopt, CheckStatus::unreadable,
-           "no sidecar: neither " + path + ".sha256 nor " + path + ".hmac exists");
+      emit(FileCheck{path, "", std::nullopt, CheckStatus::unreadable,
+                     "no sidecar: neither " + path + ".sha256 nor " + path + ".hmac exists"});
     }
   }
 
@@ -510,7 +618,8 @@ private:
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) {
       const int err = errno;
-      emit(dir, "", std::nullopt, CheckStatus::unreadable, dir + ": cannot read directory: " + system_reason(err));
+      emit(FileCheck{dir, "", std::nullopt, CheckStatus::unreadable,
+                     dir + ": cannot read directory: " + system_reason(err)});
       return;
     }
     std::vector<std::string> sidecars;
@@ -537,7 +646,10 @@ private:
         type = S_ISREG(st.st_mode) ? DT_REG : S_ISDIR(st.st_mode) ? DT_DIR : DT_UNKNOWN;
       }
       if (type == DT_REG && sidecar_name) {
-        sidecars.emplace_back(name);
+        std::string full = join(dir, name);
+        if (!m_seen.count(full)) {
+          sidecars.push_back(std::move(full));
+        }
       } else if (type == DT_DIR && want_dir) {
         subdirs.emplace_back(name);
       }
@@ -545,102 +657,67 @@ private:
     ::closedir(d);
     std::sort(sidecars.begin(), sidecars.end());
     std::sort(subdirs.begin(), subdirs.end());
-    for (const auto& name : sidecars) {
-      check_sidecar(join(dir, name), ends_with(name, k_sha256_sidecar_ext) ? DigestKind::sha256 : DigestKind::hmac_sha256,
-                    nullptr);
-    }
+    check_many(sidecars);
     for (const auto& name : subdirs) {
       check_dir(join(dir, name));
     }
   }
 
-  // Check every file sidecar names. With for_file (the file X whose sidecar this is),
-  // a sidecar that does not name X is malformed: it may have been swapped for another.
-  void check_sidecar(const std::string& sidecar, DigestKind kind, const std::string* for_file)
+  // Check the sidecars of a directory, in blocks spread over the cores (small files
+  // cost system calls, not hashing, and the kernel serves them on every core at once);
+  // results are reported in the order of sidecars.
+  void check_many(const std::vector<std::string>& sidecars)
   {
-    if (!m_seen.insert(sidecar).second) {
-      return;
+    for (const auto& s : sidecars) {
+      m_seen.insert(s);
     }
-    const std::string_view ext = kind == DigestKind::sha256 ? k_sha256_sidecar_ext : k_hmac_sidecar_ext;
-    const std::string beside = sidecar.substr(0, sidecar.size() - ext.size());
-    try {
-      struct stat st {};
-      const Fd fd(open_regular(sidecar.c_str(), st));
-      read_all(fd.get(), sidecar.c_str(), static_cast<std::size_t>(st.st_size), k_max_sidecar_bytes, m_text);
-    } catch (const Error& e) {
-      emit(beside, sidecar, kind, CheckStatus::unreadable, std::string("cannot read the sidecar: ") + e.what());
-      return;
+    const std::size_t threads = sidecars.size() < k_parallel_threshold ? 1 : m_max_threads;
+    while (m_checkers.size() < threads) {
+      m_checkers.push_back(std::make_unique<SidecarChecker>(m_options));
     }
-    if (m_text.empty()) {
-      emit(beside, sidecar, kind, CheckStatus::malformed, "the sidecar is empty");
-      return;
-    }
-    FileDigester* digester = digester_for(kind);
-    const std::string_view dir = dir_part(sidecar);
-    bool named = for_file == nullptr;
-    std::string_view rest = m_text;
-    for (std::size_t number = 1; !rest.empty(); ++number) {
-      const auto nl = rest.find('\n');
-      const std::string_view line = rest.substr(0, nl);
-      rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
-      const auto parsed = parse_sidecar_line(line);
-      if (!parsed) {
-        emit(beside, sidecar, kind, CheckStatus::malformed,
-             "line " + std::to_string(number) + " of the sidecar is not '<64 hex digits>  <file name>'");
-        continue;
+    std::vector<std::vector<FileCheck>> results(threads);
+    std::vector<std::exception_ptr> failures(threads);
+    for (std::size_t first = 0; first < sidecars.size(); first += k_block) {
+      const std::size_t last = std::min(sidecars.size(), first + k_block);
+      const std::size_t share = (last - first + threads - 1) / threads;
+      auto work = [&](std::size_t t) {
+        try {
+          const std::size_t b = std::min(last, first + t * share);
+          const std::size_t e = std::min(last, b + share);
+          for (std::size_t i = b; i < e; ++i) {
+            m_checkers[t]->check(sidecars[i], kind_of_sidecar(sidecars[i]), nullptr, results[t]);
+          }
+        } catch (...) {
+          failures[t] = std::current_exception();  // rethrown below, on the calling thread
+        }
+      };
+      std::vector<std::thread> pool;
+      for (std::size_t t = 1; t < threads; ++t) {
+        pool.emplace_back(work, t);
       }
-      const std::string file = parsed->name.front() == '/' ? parsed->name : std::string(dir) + parsed->name;
-      if (for_file != nullptr && (file == *for_file || parsed->name == base_part(*for_file))) {
-        named = true;
+      work(0);
+      for (auto& th : pool) {
+        th.join();
       }
-      if (digester == nullptr) {
-        emit(file, sidecar, kind, CheckStatus::unreadable, "no HMAC key: " + m_options.hmac_key_problem);
-        continue;
+      for (std::size_t t = 0; t < threads; ++t) {
+        if (failures[t]) {
+          std::rethrow_exception(failures[t]);
+        }
+        emit_all(results[t]);
       }
-      std::string actual;
-      try {
-        actual = digester->hex_of_file(file.c_str());
-      } catch (const Error& e) {
-        emit(file, sidecar, kind, CheckStatus::unreadable, e.what());
-        continue;
-      }
-      const bool same = kind == DigestKind::sha256 ? actual == parsed->hex : constant_time_equal(actual, parsed->hex);
-      if (same) {
-        emit(file, sidecar, kind, CheckStatus::ok, "");
-      } else {
-        emit(file, sidecar, kind, CheckStatus::mismatch,
-             std::string(kind_word(kind)) + " of the file differs from the sidecar's");
-      }
-    }
-    if (!named) {
-      emit(*for_file, sidecar, kind, CheckStatus::malformed,
-           "the sidecar names no file " + std::string(base_part(*for_file)));
     }
   }
 
-  // Return the digester for kind, or nullptr for HMAC without a key.
-  FileDigester* digester_for(DigestKind kind)
-  {
-    if (kind == DigestKind::sha256) {
-      return &m_sha256;
-    }
-    if (!m_options.hmac_key) {
-      return nullptr;
-    }
-    if (!m_hmac) {
-      m_hmac = std::make_unique<FileDigester>(DigestKind::hmac_sha256, *m_options.hmac_key);
-    }
-    return m_hmac.get();
-  }
+  static constexpr std::size_t k_parallel_threshold = 64;
+  static constexpr std::size_t k_block = 4096;
 
   const VerifyOptions& m_options;
   const std::function<void(const FileCheck&)>& m_report;
+  const std::size_t m_max_threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
   VerifySummary m_summary;
-  FileDigester m_sha256{DigestKind::sha256};
-  std::unique_ptr<FileDigester> m_hmac;
+  std::vector<std::unique_ptr<SidecarChecker>> m_checkers;  // [0] also for single sidecars
+  std::vector<FileCheck> m_results;
   std::unordered_set<std::string> m_seen;
-  std::string m_text;  // the sidecar being read; its capacity is reused
-  FileCheck m_check;   // reused for every report, so strings keep their capacity
 };
 
 }  // namespace

@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <sys/stat.h>
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -56,18 +59,64 @@ TEST_F(BatchFilesTest, AnUncommittedBatchLeavesNothingBehind)
   EXPECT_EQ(std::distance(fs::directory_iterator(dir()), fs::directory_iterator()), 0);
 }
 
-TEST_F(BatchFilesTest, ReplacesAnExistingFileAndRefusesASymlinkedTemporary)
+TEST_F(BatchFilesTest, ReplacesAnExistingFileAndASymlinkWithoutFollowingIt)
 {
   write_plain(dir() / "a", "old");
-  fs::create_symlink(dir() / "elsewhere", dir() / ".b.tmp");
+  write_plain(dir() / "elsewhere", "untouched");
+  fs::create_symlink(dir() / "elsewhere", dir() / "b");
   clm::BatchWriter batch(dir());
   batch.add("a", "new", 0600);
+  batch.add("b", "mine", 0600);
   batch.commit();
   EXPECT_EQ(read_plain(dir() / "a"), "new");
-  const auto e = error_of([&] { batch.add("b", "x", 0600); });
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->code(), clm::ExitCode::file_write);
-  EXPECT_FALSE(fs::exists(dir() / "elsewhere"));
+  EXPECT_FALSE(fs::is_symlink(dir() / "b"));
+  EXPECT_EQ(read_plain(dir() / "b"), "mine");
+  EXPECT_EQ(read_plain(dir() / "elsewhere"), "untouched");
+}
+
+TEST_F(BatchFilesTest, StagesInOnePrivateDirectoryThatIsGoneAfterward)
+{
+  {
+    clm::BatchWriter batch(dir());
+    EXPECT_EQ(std::distance(fs::directory_iterator(dir()), fs::directory_iterator()), 0);
+    batch.add("a", "alpha", 0600);
+    batch.add("b", "beta", 0600);
+    std::vector<fs::path> entries{fs::directory_iterator(dir()), fs::directory_iterator()};
+    ASSERT_EQ(entries.size(), 1u);
+    EXPECT_EQ(entries[0].filename().string().rfind(".clm-batch.", 0), 0u);
+    EXPECT_EQ(mode_of(entries[0]) & 0777, 0700u);
+    batch.commit();
+    batch.add("c", "gamma", 0600);  // a second batch in the same staging directory
+    batch.commit();
+  }
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir())) {
+    names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "b", "c"}));
+}
+
+TEST_F(BatchFilesTest, RefusesANameThatIsNotAPlainFileName)
+{
+  clm::BatchWriter batch(dir());
+  for (const char* name : {"", ".", "..", "sub/x", "../x"}) {
+    const auto e = error_of([&] { batch.add(name, "x", 0600); });
+    ASSERT_TRUE(e) << name;
+    EXPECT_EQ(e->code(), clm::ExitCode::file_write);
+  }
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir()), fs::directory_iterator()), 0);
+}
+
+TEST_F(BatchFilesTest, AModeTheUmaskWouldStripIsStillSet)
+{
+  const mode_t old = ::umask(0077);
+  clm::BatchWriter batch(dir());
+  batch.add("shared", "x", 0644);
+  batch.commit();
+  ::umask(old);
+  // The umask is read once per process; 0644 & 0077 != 0 either way, so it is set.
+  EXPECT_EQ(mode_of(dir() / "shared") & 0777, 0644u);
 }
 
 TEST_F(BatchFilesTest, DeviceListSkipsBlankLinesAndTrims)

@@ -31,7 +31,7 @@ struct Options {
   std::optional<std::string> errorfile;
   bool binary = false;
   bool sha256 = false;
-  unsigned jobs = 2;
+  unsigned jobs = 4;
   unsigned batch_size = 1000;
 };
 
@@ -197,7 +197,7 @@ int main(int argc, char** argv)
   app.add_option("-e,--errorfile", o.errorfile, "error log file (overwritten)");
   app.add_flag("-b,--binary", o.binary, "also write NAME.bin (raw key) and NAME.bin.hmac");
   app.add_flag("--sha256", o.sha256, "also write a NAME.sha256 sidecar for each hex file");
-  app.add_option("--jobs", o.jobs, "requests in parallel (default 2)")->check(CLI::Range(1u, 64u));
+  app.add_option("--jobs", o.jobs, "requests in parallel (default 4)")->check(CLI::Range(1u, 64u));
   app.add_option("--batch-size", o.batch_size, "devices per request (default 1000)")->check(CLI::Range(1u, 100000u));
   try {
     app.parse(argc, argv);

@@ -4,13 +4,14 @@
 # and of the server. The fleet is made by `clm-server seed` (one key per device).
 # Prints figures and ratios; asserts nothing.
 #
-#   bench/keyget.sh [DEVICES [SAMPLE]]   (default 100000 and 1000; build first)
+#   bench/keyget.sh [DEVICES [SAMPLE [ROUNDS]]]   (default 100000, 1000, 3; build first)
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 . "$(dirname "$0")/lib.sh"
 
 devices=${1:-100000}
 sample=${2:-1000}
+rounds=${3:-3}
 server=$CLM_BUILD_DIR/server/clm-server
 tools=$CLM_BUILD_DIR/tools
 
@@ -22,19 +23,16 @@ seed_ms=$((($(date +%s%N) - t0) / 1000000))
 bench_start_server fleet
 "$tools/clm-id" verify <"$BENCH_WORK/seed.json" >/dev/null
 
-# clm-keyget: every device, default batches and jobs.
-mkdir -p "$BENCH_WORK/out"
-/usr/bin/time -f '%e %M' -o "$BENCH_WORK/keyget.time" \
-  "$tools/clm-keyget" -i "$BENCH_WORK/list" -o "$BENCH_WORK/out" -e "$BENCH_WORK/err.log" >"$BENCH_WORK/keyget.out"
-read -r keyget_s keyget_rss <"$BENCH_WORK/keyget.time"
-files=$(find "$BENCH_WORK/out" -type f | wc -l)
-server_rss=$(bench_server_rss_kb)
-
+# clm-keyget (every device, default batches and jobs) and the baseline, in turns, ROUNDS
+# times, each into a fresh directory; nothing is removed until the end, because on some
+# disks removing 100,000 files slows the file creation that follows for a while.
+#
 # Baseline: the file system alone, creating as many small files directly (create,
 # write, close; no temporary names, no sync) in a fresh directory beside the output:
 # the floor for any tool that writes one file per key here. File creation speed varies
-# a lot between machines and with recent disk activity; this row says what it is now.
-fs_s=$(python3 - "$BENCH_WORK/fs" "$files" <<'PY'
+# a lot between machines and with recent disk activity; the turns show how much.
+baseline() {
+  python3 - "$1" "$2" <<'PY'
 import os, sys, time
 d, n = sys.argv[1], int(sys.argv[2])
 os.mkdir(d)
@@ -46,7 +44,31 @@ for i in range(n):
     os.close(fd)
 print(f"{time.time() - t:.2f}")
 PY
-)
+}
+keyget_times=()
+fs_times=()
+keyget_rss=0
+for ((round = 1; round <= rounds; round++)); do
+  mkdir -p "$BENCH_WORK/out$round"
+  /usr/bin/time -f '%e %M' -o "$BENCH_WORK/keyget.time" "$tools/clm-keyget" -i "$BENCH_WORK/list" \
+    -o "$BENCH_WORK/out$round" -e "$BENCH_WORK/err.log" >"$BENCH_WORK/keyget.out"
+  read -r s rss <"$BENCH_WORK/keyget.time"
+  keyget_times+=("$s")
+  if ((rss > keyget_rss)); then keyget_rss=$rss; fi
+  files=$(find "$BENCH_WORK/out$round" -type f | wc -l)
+  fs_times+=("$(baseline "$BENCH_WORK/fs$round" "$files")")
+done
+server_rss=$(bench_server_rss_kb)
+# pick best|median TIMES...
+pick() {
+  local which=$1
+  shift
+  printf '%s\n' "$@" | sort -n | awk -v w="$which" '{ v[NR] = $1 } END { print (w == "best" ? v[1] : v[int((NR + 1) / 2)]) }'
+}
+keyget_s=$(pick best "${keyget_times[@]}")
+keyget_med=$(pick median "${keyget_times[@]}")
+fs_s=$(pick best "${fs_times[@]}")
+fs_med=$(pick median "${fs_times[@]}")
 
 # The naive way: one clm-key get per device (it needs the device's deviceid, which
 # getkeylist tells; the key number is in the file name clm-keyget wrote).
@@ -66,12 +88,15 @@ naive_total_s=$(awk -v ms="$naive_ms" -v n="$naive_n" -v d="$devices" 'BEGIN { p
 
 printf '\nPulling the keys of %d devices from a local clm-server (2 cores shared by client and server)\n' "$devices"
 printf '%-44s %12s\n' "clm-server seed (devices + keys), s" "$(awk -v ms="$seed_ms" 'BEGIN { printf "%.1f", ms / 1000 }')"
-printf '%-44s %12s\n' "clm-keyget, all devices, wall s" "$keyget_s"
-printf '%-44s %12s\n' "key files written" "$files"
-printf '%-44s %12s\n' "baseline: create as many files (python), s" "$fs_s"
-printf '%-44s %12s\n' "clm-keyget / file-system baseline" "$(awk -v a="$keyget_s" -v b="$fs_s" 'BEGIN { printf "%.2fx", a / b }')"
+printf '%-44s %12s\n' "rounds (clm-keyget and baseline in turns)" "$rounds"
+printf '%-44s %12s\n' "clm-keyget, all devices, wall s (best/median)" "$keyget_s/$keyget_med"
+printf '%-44s %12s\n' "  every round, s" "$(IFS=' '; echo "${keyget_times[*]}")"
+printf '%-44s %12s\n' "key files written (per round)" "$files"
+printf '%-44s %12s\n' "baseline: create as many files (python), s" "$fs_s/$fs_med"
+printf '%-44s %12s\n' "  every round, s" "$(IFS=' '; echo "${fs_times[*]}")"
+printf '%-44s %12s\n' "clm-keyget / file-system baseline (best)" "$(awk -v a="$keyget_s" -v b="$fs_s" 'BEGIN { printf "%.2fx", a / b }')"
 printf '%-44s %12s\n' "clm-key get x $naive_n (naive), wall s" "$(awk -v ms="$naive_ms" 'BEGIN { printf "%.1f", ms / 1000 }')"
 printf '%-44s %12s\n' "naive, extrapolated to all devices, s" "$naive_total_s"
-printf '%-44s %12s\n' "ratio naive / clm-keyget" "$(awk -v a="$naive_total_s" -v b="$keyget_s" 'BEGIN { printf "%.0fx", a / b }')"
+printf '%-44s %12s\n' "ratio naive / clm-keyget (median)" "$(awk -v a="$naive_total_s" -v b="$keyget_med" 'BEGIN { printf "%.0fx", a / b }')"
 printf '%-44s %12s\n' "clm-keyget peak RSS KiB" "$keyget_rss"
 printf '%-44s %12s\n' "clm-server RSS KiB (now/peak)" "$server_rss"

@@ -78,8 +78,14 @@ void BatchWriter::open_staging()
   }
   m_stage = tmpl;
   m_stagefd = ::open(m_stage.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  if (m_stagefd < 0) {
+  // mkdtemp's 0700 is subject to the umask; a umask that takes the owner's write bit
+  // would leave a directory nothing can be staged in.
+  if (m_stagefd < 0 || ((m_umask & 0700) != 0 && ::fchmod(m_stagefd, 0700) != 0)) {
     const int err = errno;
+    if (m_stagefd >= 0) {
+      ::close(m_stagefd);
+      m_stagefd = -1;
+    }
     ::rmdir(m_stage.c_str());
     throw_write(m_stage, "open staging directory", err);
   }

@@ -287,3 +287,20 @@ assert_tampered() {
   run_clm clm-verify --bogus "$W"
   assert_equal "$status" 5
 }
+
+@test "a directory of many sidecars is checked in name order; one flip among them is named" {
+  local d="$BATS_TEST_TMPDIR/many" i
+  mkdir -p "$d"
+  for ((i = 0; i < 300; i++)); do
+    printf 'key %d\n' "$i" >"$d/$(printf 'k%03d' "$i")"
+  done
+  (cd "$d" && for f in k*; do sha256sum "$f" >"$f.sha256"; done)
+  run_clm -0 clm-verify "$d"
+  assert_equal "${#lines[@]}" 300
+  assert_equal "$(printf '%s\n' "${lines[@]}" | jq -r .file)" "$(for ((i = 0; i < 300; i++)); do printf '%s/k%03d\n' "$d" "$i"; done)"
+  flip_byte "$d/k217" 2
+  run_clm -15 clm-verify "$d"
+  assert_equal "${#lines[@]}" 300
+  assert_equal "$(printf '%s\n' "${lines[@]}" | jq -r 'select(.ok | not) | .file')" "$d/k217"
+  assert_regex "${stderr_lines[0]}" "tampered: $d/k217"
+}

@@ -210,3 +210,39 @@ hexof() {
   diff -r "$one" "$many"
   assert_equal "$(ls -A "$many" | grep -c '^\.')" 0
 }
+
+@test "a second run replaces the files in place; a symlink named like a key file is replaced, not followed" {
+  fleet 2
+  local out first
+  out=$(outdir out)
+  run_clm -0 clm-keyget -i "$BATS_TEST_TMPDIR/list" -o "$out" -e "$BATS_TEST_TMPDIR/err.log"
+  first=$(jq -r '.files[0]' <<<"${lines[1]}")
+  # Plant a symlink where device 2's file goes, and spoil device 1's file.
+  printf 'precious\n' >"$BATS_TEST_TMPDIR/precious"
+  local expected
+  expected=$(cat "$first")
+  rm "$first"
+  ln -s "$BATS_TEST_TMPDIR/precious" "$first"
+  printf 'stale\n' >"$(jq -r '.files[0]' <<<"${lines[0]}")"
+  run_clm -0 clm-keyget -i "$BATS_TEST_TMPDIR/list" -o "$out" -e "$BATS_TEST_TMPDIR/err.log"
+  assert_equal "$(cat "$BATS_TEST_TMPDIR/precious")" precious
+  assert [ ! -L "$first" ]
+  assert_equal "$(cat "$first")" "$expected"
+  assert_file_permission 600 "$first"
+  assert_equal "$(cat "$out"/* | grep -c -E '^[0-9a-f]{32}$')" 3
+  # Nothing staged is left behind.
+  assert_equal "$(ls -A "$out" | grep -c '^\.')" 0
+}
+
+@test "under umask 277 (owner write stripped) and 022 the files are 0600" {
+  fleet 1
+  local out mask
+  for mask in 277 022; do
+    out=$(outdir "out$mask")
+    (umask "$mask" && t clm-keyget -i "$BATS_TEST_TMPDIR/list" -o "$out" -e "$BATS_TEST_TMPDIR/err.log" -b >/dev/null)
+    local f
+    for f in "$out"/*; do
+      assert_file_permission 600 "$f"
+    done
+  done
+}

@@ -110,12 +110,14 @@ TEST_F(BatchFilesTest, RefusesANameThatIsNotAPlainFileName)
 
 TEST_F(BatchFilesTest, AModeTheUmaskWouldStripIsStillSet)
 {
-  const mode_t old = ::umask(0077);
+  struct UmaskGuard {
+    mode_t old = ::umask(0277);  // even the owner's write bit
+    ~UmaskGuard() { ::umask(old); }
+  } guard;
   clm::BatchWriter batch(dir());
   batch.add("shared", "x", 0644);
   batch.commit();
-  ::umask(old);
-  // The umask is read once per process; 0644 & 0077 != 0 either way, so it is set.
+  // Created 0400 under this umask, then set to the mode asked for.
   EXPECT_EQ(mode_of(dir() / "shared") & 0777, 0644u);
 }
 

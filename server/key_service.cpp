@@ -161,28 +161,73 @@ KeyRecord adopted_key(Store& store, const KeySelector& adopt, const KeyRecord& o
   return std::move(*found);
 }
 
-// Read the keynumber array of a getlist entry into texts (as sent) and numbers: 1102 when
-// missing, 1103 when not an array of strings, 1104 when an item is not a key number.
-void read_keynumbers(const json& entry, std::vector<std::string>& texts, std::vector<std::int64_t>& numbers)
+// Return the strings of the array field of a getlist entry, or nullopt when it is
+// missing; 1103 when it is not an array of strings.
+std::optional<std::vector<std::string>> optional_string_array(const json& entry, const char* field)
 {
-  const auto it = entry.find("keynumber");
+  const auto it = entry.find(field);
   if (it == entry.end() || it->is_null()) {
-    throw ApiError{1102, "keynumber is missing"};
+    return std::nullopt;
   }
   if (!it->is_array()) {
-    throw ApiError{1103, "keynumber is not an array"};
+    throw ApiError{1103, std::string(field) + " is not an array"};
   }
-  texts.reserve(it->size());
-  numbers.reserve(it->size());
+  std::vector<std::string> out;
+  out.reserve(it->size());
   for (const json& item : *it) {
     if (!item.is_string()) {
-      throw ApiError{1103, "keynumber holds an item that is not a string"};
+      throw ApiError{1103, std::string(field) + " holds an item that is not a string"};
     }
-    const auto& text = item.get_ref<const std::string&>();
-    check_value(keynumber_problem(text), "keynumber");
-    texts.push_back(text);
-    numbers.push_back(std::stoll(text));
+    out.push_back(item.get<std::string>());
   }
+  return out;
+}
+
+// The keys a getlist entry asks for: key numbers (texts as sent), and aliases (our
+// extension: the reference says keys may be chosen by alias but names no field).
+struct GetlistSelection {
+  std::vector<std::string> texts;
+  std::vector<std::int64_t> numbers;
+  std::vector<std::string> aliases;
+};
+
+// Read keynumber and keyalias of a getlist entry: 1102 when both are missing, 1103 when
+// one is not an array of strings, 1104 when an item is not a key number or an alias.
+GetlistSelection read_selection(const json& entry)
+{
+  GetlistSelection sel;
+  auto numbers = optional_string_array(entry, "keynumber");
+  auto aliases = optional_string_array(entry, "keyalias");
+  if (!numbers && !aliases) {
+    throw ApiError{1102, "keynumber is missing"};
+  }
+  if (numbers) {
+    sel.numbers.reserve(numbers->size());
+    for (const auto& text : *numbers) {
+      check_value(keynumber_problem(text), "keynumber");
+      sel.numbers.push_back(std::stoll(text));
+    }
+    sel.texts = std::move(*numbers);
+  }
+  if (aliases) {
+    for (const auto& alias : *aliases) {
+      check_value(alias_problem(alias), "keyalias");
+    }
+    sel.aliases = std::move(*aliases);
+  }
+  return sel;
+}
+
+// One keyinfo item of a getlist answer. keynumber is a JSON number here, as in the
+// reference's example; the table names the alias keyalias and the example alias, so
+// both are sent.
+json keyinfo_item(const KeyRecord& key, const std::string& commonkey)
+{
+  return json{{"keynumber", key.keynumber},
+              {"commonkey", base64_encode(commonkey)},
+              {"expiration", std::to_string(key.expiration_ms)},
+              {"alias", key.alias},
+              {"keyalias", key.alias}};
 }
 
 // Return the getlist errorcode of a key a device asked for: 1501 none or deleted, 1503
@@ -500,29 +545,34 @@ json KeyService::getlist_device(const json& entry, std::int64_t now_ms)
   try {
     DeviceClaim claim = read_device_claim(entry, DeviceIdRule::required);
     claim.devicekey.reset();  // getlist proves the ID/password, not the device
-    std::vector<std::string> texts;
-    std::vector<std::int64_t> numbers;
-    read_keynumbers(entry, texts, numbers);
+    GetlistSelection sel = read_selection(entry);
     const DeviceRecord device = m_devices.verify(claim);
 
-    const auto found = m_store.find_keys_for_device(device.deviceid, numbers);
+    const auto found = m_store.find_keys_for_device(device.deviceid, sel.numbers);
     json& keyinfo = answer["keyinfo"];
     json& errorkeylist = answer["errorkeylist"];
     int errorcode = 0;
     for (std::size_t i = 0; i < found.size(); ++i) {
       if (const int problem = getlist_problem(found[i], now_ms); problem != 0) {
         errorcode = problem;
-        errorkeylist.push_back(std::move(texts[i]));
+        errorkeylist.push_back(std::move(sel.texts[i]));
         continue;
       }
-      const KeyRecord& key = found[i]->key;
-      // keynumber is a JSON number here, as in the reference's example; the table names
-      // the alias keyalias and the example alias, so both are sent.
-      keyinfo.push_back(json{{"keynumber", key.keynumber},
-                             {"commonkey", base64_encode(key_of(key))},
-                             {"expiration", std::to_string(key.expiration_ms)},
-                             {"alias", key.alias},
-                             {"keyalias", key.alias}});
+      keyinfo.push_back(keyinfo_item(found[i]->key, key_of(found[i]->key)));
+    }
+    // By alias: the valid, unexpired key with the largest number carrying it that is
+    // bound to this device; else 1510 when such keys exist but have expired, 1503 when
+    // only other devices hold one, 1501 when no valid key carries it.
+    for (auto& alias : sel.aliases) {
+      const auto key = m_store.find_latest_key_by_alias(alias, device.deviceid, now_ms, IncludeExpired::no);
+      if (key) {
+        keyinfo.push_back(keyinfo_item(*key, key_of(*key)));
+        continue;
+      }
+      errorcode = m_store.find_latest_key_by_alias(alias, device.deviceid, now_ms, IncludeExpired::yes) ? 1510
+                  : m_store.find_latest_key_by_alias(alias, std::nullopt, now_ms, IncludeExpired::yes) ? 1503
+                                                                                                         : 1501;
+      errorkeylist.push_back(std::move(alias));
     }
     answer["errorcode"] = errorcode;
     // No binding: the reference says getlist does not record who fetched the keys.

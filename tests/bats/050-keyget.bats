@@ -187,6 +187,24 @@ hexof() {
   grep -q "^$d1: Error: cmkeybatget error (200)" "$BATS_TEST_TMPDIR/err.log"
 }
 
+@test "stdin entries may choose keys by keyalias (extension): the device's newest valid key with it" {
+  fleet 1
+  local d1 id1 out rotated
+  d1=$(dev 1)
+  id1=$(jq -r --arg d "$d1" '.[$d].deviceid' "$CLM_STATE_DIR/devices.json")
+  rotated=$(t clm-key update --device "$d1" --keynumber "$KEYS_1" --out "$BATS_TEST_TMPDIR/keys/$d1" --name rotated |
+    jq -r .keynumber)
+  assert [ "$rotated" -gt "$KEYS_1" ]
+  out=$(outdir out)
+  run_clm -6 clm-keyget -o "$out" -e "$BATS_TEST_TMPDIR/err.log" <<<"$(jq -cn --arg d "$d1" --arg i "$id1" \
+    --arg a "a$BATS_TEST_NUMBER-1-1" '{deviceinfo: [{deviceid: $i, devicename: $d, keyalias: [$a, "no-such-alias"]}]}')"
+  assert_equal "$(jq -c .errorkeylist <<<"$output")" '["no-such-alias"]'
+  assert_equal "$(ls -A "$out")" "${d1}_$rotated"
+  t clm-key get --device "$d1" --keynumber "$rotated" --out "$(outdir got)" --name k --encoding hex >/dev/null
+  assert_equal "$(cat "$out/${d1}_$rotated")" "$(cat "$BATS_TEST_TMPDIR/got/k")"
+  grep -q "^$d1: Error: cmkeybatget error (200): HTTP 200, errorcode 1501" "$BATS_TEST_TMPDIR/err.log"
+}
+
 @test "a server that cannot be reached: every device logged with the tool's exit code, exit 5" {
   fleet 1
   local out

@@ -1041,6 +1041,50 @@ TEST_F(KeyServiceTest, getlist_puts_every_unusable_key_in_errorkeylist)
   }
 }
 
+TEST_F(KeyServiceTest, getlist_by_keyalias_answers_the_newest_valid_key_of_the_device)
+{
+  const Key old_wifi = create("dev01", "AES", "wifi");
+  const Key other = create("dev01", "AES", "vpn");
+  const Key new_wifi = create("dev01", "AES", "wifi");
+  const Key elsewhere = create("dev02", "AES", "wifi");  // newer, but another device's
+  const Key only_dev02 = create("dev02", "AES", "dev02-only");
+  json entry = getlist_entry(old_wifi.device, {other.keynumber});
+  entry["keyalias"] = json{"wifi", "dev02-only", "nothing", "wifi"};
+  json req = base("getlist");
+  req["deviceinfo"] = json::array({entry});
+  const ApiResponse r = post(req);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json& dev = r.body.at("deviceinfo").at(0);
+  // Key numbers first, then aliases, each as often as asked.
+  ASSERT_EQ(dev.at("keyinfo").size(), 3u) << dev;
+  EXPECT_EQ(dev.at("keyinfo")[0].at("keynumber").get<std::int64_t>(), std::stoll(other.keynumber));
+  EXPECT_EQ(dev.at("keyinfo")[1].at("keynumber").get<std::int64_t>(), std::stoll(new_wifi.keynumber));
+  EXPECT_EQ(clm::base64_decode(dev.at("keyinfo")[1].at("commonkey").get<std::string>()), new_wifi.commonkey);
+  EXPECT_EQ(dev.at("keyinfo")[1].at("keyalias"), "wifi");
+  EXPECT_EQ(dev.at("keyinfo")[2].at("keynumber").get<std::int64_t>(), std::stoll(new_wifi.keynumber));
+  EXPECT_EQ(dev.at("errorkeylist"), (json{"dev02-only", "nothing"}));
+  EXPECT_EQ(dev.at("errorcode"), 1501) << "the last error of the device";
+  (void)elsewhere;
+  (void)only_dev02;
+
+  // Each error alone, to see its code; keyalias alone needs no keynumber.
+  m_policy.lifetime = 10s;
+  rebuild();
+  create("dev01", "AES", "brief");
+  m_now += 10'000;
+  const std::vector<std::pair<std::string, int>> cases{{"nothing", 1501}, {"dev02-only", 1503}, {"brief", 1510}};
+  for (const auto& [alias, code] : cases) {
+    json one = getlist_entry(old_wifi.device, {});
+    one.erase("keynumber");
+    one["keyalias"] = json{alias};
+    req["deviceinfo"] = json::array({one});
+    const json d = post(req).body.at("deviceinfo").at(0);
+    EXPECT_EQ(d.at("errorcode"), code) << alias;
+    EXPECT_EQ(d.at("errorkeylist"), json{alias}) << alias;
+    EXPECT_EQ(d.at("keyinfo"), json::array()) << alias;
+  }
+}
+
 TEST_F(KeyServiceTest, getlist_skips_a_failing_device_and_goes_on)
 {
   const Key a = create("dev01");
@@ -1058,6 +1102,10 @@ TEST_F(KeyServiceTest, getlist_skips_a_failing_device_and_goes_on)
     {with(getlist_entry(a.device, {a.keynumber}), "keynumber", json::array({1})), 1103},
     {with(getlist_entry(a.device, {a.keynumber}), "keynumber", json::array({"12x"})), 1104},
     {with(getlist_entry(a.device, {a.keynumber}), "devicename", std::string(65, 'd')), 1104},
+    {with(getlist_entry(a.device, {a.keynumber}), "keyalias", "cmkey"), 1103},
+    {with(getlist_entry(a.device, {a.keynumber}), "keyalias", json::array({7})), 1103},
+    {with(getlist_entry(a.device, {a.keynumber}), "keyalias", json::array({"has space"})), 1104},
+    {with(getlist_entry(a.device, {a.keynumber}), "keyalias", json::array({std::string(65, 'a')})), 1104},
   };
   for (const auto& [entry, code] : bad_entries) {
     json req = base("getlist");

@@ -127,7 +127,10 @@ int run(const Options& o)
         log.line(out.devicename + ": " + m);
       }
       if (out.failure) {
-        worst = std::max(worst.load(), static_cast<int>(*out.failure));
+        // Raise worst to this failure's code unless another thread raised it higher.
+        const int code = static_cast<int>(*out.failure);
+        for (int seen = worst.load(); seen < code && !worst.compare_exchange_weak(seen, code);) {
+        }
       }
     }
     std::lock_guard<std::mutex> lock(out_mutex);

@@ -102,7 +102,7 @@ void BatchWriter::add(const std::string& name, std::string_view data, mode_t mod
   }
   // The staging directory is private (0700, made by mkdtemp), so nothing else can have
   // put a file or a symlink there. A new file gets mode from open unless the umask
-  // strips some of its bits; a name added again keeps the mode it was created with.
+  // strips some of its bits; a name added again is set to mode explicitly.
   const bool fresh = m_names.insert(name).second;
   const int fd = ::openat(m_stagefd, name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0) {

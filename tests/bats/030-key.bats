@@ -64,21 +64,6 @@ assert_key_file() {
   (cd "$(dirname "$file")" && sha256sum --quiet -c "$(basename "$file").sha256")
 }
 
-# hexof FILE: the bytes of FILE in lower-case hex, on one line.
-hexof() {
-  od -An -v -tx1 "$1" | tr -d ' \n'
-  printf '\n'
-}
-
-# flip_byte FILE [OFFSET]: invert the lowest bit of one byte of FILE in place.
-flip_byte() {
-  local file=$1 offset=${2:-0} b esc
-  b=$(od -An -tu1 -j "$offset" -N1 "$file" | tr -d ' ')
-  printf -v esc '\\%03o' $((b ^ 1))
-  # shellcheck disable=SC2059 # the format is the octal escape of the new byte
-  printf "$esc" | dd of="$file" bs=1 seek="$offset" count=1 conv=notrunc status=none
-}
-
 # refute_key_printed KEYFILE: neither $output nor $stderr holds the key of the raw
 # KEYFILE, in hex (either case) or base64.
 refute_key_printed() {

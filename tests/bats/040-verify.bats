@@ -29,20 +29,6 @@ setup() {
   cp -a "$REAL" "$W"
 }
 
-# hexof FILE: the bytes of FILE in lower-case hex, on one line.
-hexof() {
-  od -An -v -tx1 "$1" | tr -d ' \n'
-}
-
-# flip_byte FILE [OFFSET]: invert the lowest bit of one byte of FILE in place.
-flip_byte() {
-  local file=$1 offset=${2:-0} b esc
-  b=$(od -An -tu1 -j "$offset" -N1 "$file" | tr -d ' ')
-  printf -v esc '\\%03o' $((b ^ 1))
-  # shellcheck disable=SC2059 # the format is the octal escape of the new byte
-  printf "$esc" | dd of="$file" bs=1 seek="$offset" count=1 conv=notrunc status=none
-}
-
 # hmac_sidecar FILE KEYFILE: write FILE.hmac, the HMAC-SHA256 of FILE under the raw
 # bytes of KEYFILE, in sidecar format, with openssl.
 hmac_sidecar() {

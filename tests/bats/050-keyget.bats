@@ -38,12 +38,6 @@ fleet() {
   done
 }
 
-# hexof FILE: the bytes of FILE in lower-case hex, on one line.
-hexof() {
-  od -An -v -tx1 "$1" | tr -d ' \n'
-  printf '\n'
-}
-
 @test "without --sha256 only the hex files are written" {
   fleet 2
   local out

@@ -186,6 +186,21 @@ assert_api_error() {
   assert_regex "${stderr_lines[0]}" "^$tool: error: "
 }
 
+# hexof FILE: the bytes of FILE in lower-case hex, on one line.
+hexof() {
+  od -An -v -tx1 "$1" | tr -d ' \n'
+  printf '\n'
+}
+
+# flip_byte FILE [OFFSET]: invert the lowest bit of one byte of FILE in place.
+flip_byte() {
+  local file=$1 offset=${2:-0} b esc
+  b=$(od -An -tu1 -j "$offset" -N1 "$file" | tr -d ' ')
+  printf -v esc '\\%03o' $((b ^ 1))
+  # shellcheck disable=SC2059 # the format is the octal escape of the new byte
+  printf "$esc" | dd of="$file" bs=1 seek="$offset" count=1 conv=notrunc status=none
+}
+
 # t COMMAND [ARGS...]: run under the per-command timeout (for pipelines in functions).
 t() {
   timeout "$TEST_CMD_TIMEOUT" "$@"

@@ -508,8 +508,7 @@ public:
       }
     }
     if (!named) {
-      out.push_back(FileCheck{*for_file, sidecar, kind, CheckStatus::malformed,
-                              "the sidecar names no file " + std::string(base_part(*for_file))});
+      emit(*for_file, CheckStatus::malformed, "the sidecar names no file " + std::string(base_part(*for_file)));
     }
   }
 

@@ -96,6 +96,16 @@ void serve_command(const CommandOptions& opts)
   if (opts.port_file) {
     serve_opts.port_file = *opts.port_file;
   }
+  if (opts.tls_cert.has_value() != opts.tls_key.has_value()) {
+    throw Error(ExitCode::missing_parameter, opts.tls_cert ? "--tls-key: missing (--tls-cert needs its key)"
+                                                           : "--tls-cert: missing (--tls-key needs its certificate)");
+  }
+  if (opts.tls_cert) {
+    serve_opts.tls_cert = *opts.tls_cert;
+    serve_opts.tls_key = *opts.tls_key;
+  }
+  serve_opts.max_connections = opts.max_connections;
+  serve_opts.workers = opts.workers;
   ensure_initialized(opts, false);
   const std::filesystem::path dir = opts.data_dir;
   serve_opts.license_key = read_secret_file(opts.license_key_file ? std::filesystem::path(*opts.license_key_file)

@@ -18,6 +18,10 @@ struct CommandOptions {
   std::string key_type = "rsa2048";
   std::string listen = "127.0.0.1:8443";
   std::optional<std::string> port_file;
+  std::optional<std::string> tls_cert;  // the organization's certificate chain instead of the data dir's own
+  std::optional<std::string> tls_key;
+  std::size_t max_connections = 10000;
+  unsigned workers = 0;  // 0: chosen from the number of cores
   // seed
   std::int64_t devices = 0;
   std::int64_t keys = 1;

@@ -56,11 +56,31 @@ struct OpenDataDir {
   std::unique_ptr<Store> store;
   std::unique_ptr<SecretBox> box;
   ServerSettings settings;
+  std::string admin_key;     // DIR/admin.key: the license key of fleet-wide requests
   KeyPair tls;               // leaf certificate and its key
   std::string tls_chain_pem; // the issuing CA certificate sent with the leaf
 };
 
 // Open an initialized data directory; Error(file_read) when a file is missing.
 OpenDataDir open_data_dir(const std::filesystem::path& dir);
+
+// The server's TLS identity: its certificate chain (leaf first, PEM), private key (PEM),
+// and the DNS names and IP addresses the leaf is issued for.
+struct TlsIdentity {
+  std::string chain_pem;
+  std::string key_pem;
+  std::vector<std::string> names;
+};
+
+// Where the TLS identity comes from: the data directory's own (both unset), or the
+// certificate chain and key files of the organization's PKI (both set).
+struct TlsSource {
+  std::optional<std::filesystem::path> cert_file;
+  std::optional<std::filesystem::path> key_file;
+};
+
+// Load the TLS identity from source (at start, and again on SIGHUP); Error naming the
+// file at fault when it is unreadable, not PEM, or the key does not match the leaf.
+TlsIdentity load_tls_identity(const OpenDataDir& data, const TlsSource& source);
 
 }  // namespace clm::server

@@ -15,6 +15,11 @@ struct ServeOptions {
   int port = 8443;  // 0: any free port
   std::optional<std::filesystem::path> port_file;  // written once listening
   std::string license_key;
+  // TLS identity from the organization's PKI (both or neither); reread on SIGHUP.
+  std::optional<std::filesystem::path> tls_cert;
+  std::optional<std::filesystem::path> tls_key;
+  std::size_t max_connections = 10000;  // open connections beyond this are closed at once
+  unsigned workers = 0;                 // handler threads; 0: chosen from the number of cores
 };
 
 // Parse "HOST:PORT" or "[V6]:PORT" into opts; Error(bad_parameter) naming --listen otherwise.

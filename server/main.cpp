@@ -22,6 +22,14 @@ int main(int argc, char** argv)
     common(serve);
     serve->add_option("--listen", o.listen, "address to listen on, HOST:PORT (default 127.0.0.1:8443; port 0 = any)");
     serve->add_option("--port-file", o.port_file, "write the port to FILE once listening");
+    serve->add_option("--tls-cert", o.tls_cert,
+                      "TLS certificate chain (PEM, leaf first) from your own PKI instead of the data dir's; reread on SIGHUP");
+    serve->add_option("--tls-key", o.tls_key, "private key (PEM) of --tls-cert; reread on SIGHUP");
+    serve->add_option("--max-connections", o.max_connections,
+                      "open connections beyond this are closed at once (default 10000)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+    serve->add_option("--workers", o.workers, "threads running requests (default: 2 per core, at least 4)")
+      ->check(CLI::Range(1u, 256u));
     serve->callback([&] { clm::server::serve_command(o); });
 
     auto* seed = app.add_subcommand("seed", "create many devices and keys for load tests (server stopped)");

@@ -8,7 +8,7 @@ CLM_BUILD_DIR=${CLM_BUILD_DIR:-$CLM_ROOT/build}
 CLM_PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
-  libcpp-httplib-dev libgtest-dev
+  libboost1.81-dev libgtest-dev
   bats bats-support bats-assert bats-file
   scdoc man-db jq curl openssl sqlite3 python3 util-linux procps time
 )

@@ -210,4 +210,13 @@ OpenDataDir open_data_dir(const fs::path& dir)
   return d;
 }
 
+// Stand-in until the separate TLS root lands: the data dir's pair, or the files given.
+TlsIdentity load_tls_identity(const OpenDataDir& data, const TlsSource& source)
+{
+  if (source.cert_file && source.key_file) {
+    return TlsIdentity{read_file(*source.cert_file), read_secret_file(*source.key_file), {}};
+  }
+  return TlsIdentity{data.tls.cert_pem + data.tls_chain_pem, data.tls.key_pem, {}};
+}
+
 }  // namespace clm::server

@@ -1,125 +1,59 @@
 #include "http_server.hpp"
 
-#include "cred_service.hpp"
-#include "device_service.hpp"
-#include "id_service.hpp"
-#include "key_service.hpp"
+#include "request_log.hpp"
+#include "router.hpp"
 
 #include <clm/atomic_file.hpp>
-#include <clm/config.hpp>
-#include <clm/crypto.hpp>
 #include <clm/error.hpp>
 
-#include <httplib.h>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <csignal>
-#include <cstdio>
-#include <ctime>
 #include <iostream>
-#include <pthread.h>
+#include <memory>
+#include <mutex>
+#include <sys/resource.h>
 #include <thread>
+#include <vector>
 
 namespace clm::server {
 
 namespace {
 
+namespace beast = boost::beast;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using namespace std::chrono_literals;
 using SteadyClock = std::chrono::steady_clock;
 
-thread_local SteadyClock::time_point t_request_start;
-thread_local std::string t_request_detail;  // why a request was refused, for the log only
-thread_local std::optional<int> t_errorcode;  // of the JSON answer sent, for the log line
+// Deadlines per connection: a client that is slow or silent costs a socket for this
+// long at most, and never a worker.
+constexpr auto k_head_timeout = 10s;      // TLS handshake + first request head; each later head
+constexpr auto k_body_timeout = 30s;      // a request body
+constexpr auto k_idle_timeout = 60s;      // keep-alive: waiting for the next request
+constexpr auto k_write_timeout = 30s;     // an answer
+constexpr auto k_shutdown_timeout = 5s;   // TLS close_notify, or draining an unread body after a refusal
 
-constexpr const char* k_json = "application/json";
-
-void send(httplib::Response& res, const ApiResponse& r)
-{
-  res.status = r.status;
-  res.set_content(dump_json(r.body), k_json);
-  // Kept here so the log line need not parse a batch answer of hundreds of kilobytes again.
-  if (const auto it = r.body.find("errorcode"); it != r.body.end() && it->is_number_integer()) {
-    t_errorcode = it->get<int>();
-  }
-}
-
-// Run body, which fills res, turning every failure into the spec's errorcode response.
-template <typename F>
-void guarded(httplib::Response& res, F&& body)
-{
-  try {
-    body();
-  } catch (const ApiError& e) {
-    send(res, error_response(e.errorcode));
-    t_request_detail = e.detail;
-  } catch (const StoreError& e) {
-    std::cerr << "clm-server: store: " << e.what() << '\n';
-    send(res, error_response(e.errorcode()));
-  } catch (const Error& e) {
-    // A sealed secret that fails authentication is the spec's decryption error.
-    const int code = e.code() == ExitCode::tampered ? 2003 : 9901;
-    std::cerr << "clm-server: error " << code << ": " << e.what() << '\n';
-    send(res, error_response(code));
-  } catch (const std::exception& e) {
-    std::cerr << "clm-server: internal error: " << e.what() << '\n';
-    send(res, error_response(9901));
-  }
-}
-
-// Run a handler returning an ApiResponse, as guarded.
-template <typename F>
-void handle(httplib::Response& res, F&& handler)
-{
-  guarded(res, [&] { send(res, handler()); });
-}
-
-bool license_ok(const httplib::Request& req, const std::string& license)
-{
-  const std::string auth = req.get_header_value("Authorization");
-  constexpr std::string_view k_basic = "Basic ";
-  if (auth.size() <= k_basic.size() || auth.compare(0, k_basic.size(), k_basic) != 0) {
-    return false;
-  }
-  std::string decoded;
-  try {
-    decoded = base64_decode(std::string_view(auth).substr(k_basic.size()));
-  } catch (const Error&) {
-    return false;
-  }
-  const std::string expected = std::string(k_license_user) + ":" + license;
-  return constant_time_equal(decoded, expected);
-}
-
-std::string utc_now()
-{
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
-}
-
-// One line per request: never the body, never the query string, never a header value.
-void log_request(const httplib::Request& req, const httplib::Response& res)
-{
-  const double ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - t_request_start).count();
-  const std::string errorcode = t_errorcode ? std::to_string(*t_errorcode) : "-";
-  char line[512];
-  std::snprintf(line, sizeof line, "%s %s %s %s %d errorcode=%s %.1fms", utc_now().c_str(),
-                req.remote_addr.c_str(), req.method.c_str(), req.path.substr(0, 200).c_str(), res.status,
-                errorcode.c_str(), ms);
-  std::string out = std::string("clm-server: ") + line;
-  if (!t_request_detail.empty()) {
-    out += " (" + t_request_detail + ")";
-  }
-  std::cerr << out + "\n";
-}
+// TLS 1.2 with forward secrecy and AEAD only; TLS 1.3 suites are all of that kind.
+constexpr const char* k_tls12_ciphers =
+  "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+  "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
 template <typename T, void (*Free)(T*)>
 struct Deleter {
@@ -129,24 +63,390 @@ using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
 using BioPtr = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
 
-BioPtr mem_bio(const std::string& pem)
+// Return a TLS server context for identity: TLS 1.2 (ECDHE + AEAD) and 1.3, no
+// compression, no renegotiation, the leaf, its chain and its key.
+std::shared_ptr<ssl::context> make_tls_context(const TlsIdentity& identity)
 {
-  return BioPtr(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  SSL_CTX* c = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
+  SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // Idle connections give their record buffers back: a thousand of them cost little.
+  SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
+  if (SSL_CTX_set_cipher_list(c, k_tls12_ciphers) != 1 || SSL_CTX_set1_groups_list(c, "X25519:P-256:P-384") != 1) {
+    throw Error(ExitCode::internal, "TLS: cannot set the cipher suites");
+  }
+  BioPtr bio(BIO_new_mem_buf(identity.chain_pem.data(), static_cast<int>(identity.chain_pem.size())));
+  X509Ptr leaf(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (!leaf || SSL_CTX_use_certificate(c, leaf.get()) != 1) {
+    throw Error(ExitCode::bad_file_format, "TLS: the certificate chain holds no usable certificate");
+  }
+  while (X509Ptr extra{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)}) {
+    if (SSL_CTX_add1_chain_cert(c, extra.get()) != 1) {
+      throw Error(ExitCode::bad_file_format, "TLS: cannot add a chain certificate");
+    }
+  }
+  ERR_clear_error();  // the end of the chain is a "no start line" error
+  BioPtr key_bio(BIO_new_mem_buf(identity.key_pem.data(), static_cast<int>(identity.key_pem.size())));
+  PkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+  if (!key || SSL_CTX_use_PrivateKey(c, key.get()) != 1 || SSL_CTX_check_private_key(c) != 1) {
+    throw Error(ExitCode::bad_file_format, "TLS: the private key is unusable or does not match the certificate");
+  }
+  return ctx;
 }
 
-// Configure the TLS context: TLS 1.2+, the leaf, its issuing CA as chain, the key.
-bool setup_tls(SSL_CTX& ctx, const OpenDataDir& data)
-{
-  SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
-  SSL_CTX_set_options(&ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
-  X509Ptr leaf(PEM_read_bio_X509(mem_bio(data.tls.cert_pem).get(), nullptr, nullptr, nullptr));
-  X509Ptr chain(PEM_read_bio_X509(mem_bio(data.tls_chain_pem).get(), nullptr, nullptr, nullptr));
-  PkeyPtr key(PEM_read_bio_PrivateKey(mem_bio(data.tls.key_pem).get(), nullptr, nullptr, nullptr));
-  if (!leaf || !chain || !key) {
-    return false;
+// The TLS context new connections get; replaced on SIGHUP, while connections already
+// open keep the one they started with.
+class TlsContexts {
+public:
+  explicit TlsContexts(std::shared_ptr<ssl::context> first) : m_current(std::move(first)) {}
+
+  std::shared_ptr<ssl::context> current() const
+  {
+    std::lock_guard lock(m_mutex);
+    return m_current;
   }
-  return SSL_CTX_use_certificate(&ctx, leaf.get()) == 1 && SSL_CTX_add1_chain_cert(&ctx, chain.get()) == 1
-         && SSL_CTX_use_PrivateKey(&ctx, key.get()) == 1 && SSL_CTX_check_private_key(&ctx) == 1;
+
+  void replace(std::shared_ptr<ssl::context> next)
+  {
+    std::lock_guard lock(m_mutex);
+    m_current = std::move(next);
+  }
+
+private:
+  mutable std::mutex m_mutex;
+  std::shared_ptr<ssl::context> m_current;
+};
+
+// What every connection shares.
+struct ServerState {
+  const Router& router;
+  net::thread_pool& workers;
+  TlsContexts& tls;
+  std::size_t max_connections;
+  std::atomic<std::size_t> open{0};
+  std::atomic<bool> at_cap{false};  // to say so once per episode, not once per refused connection
+};
+
+void log_line(const std::string& line)
+{
+  std::cerr << line + "\n";  // one write, so lines of concurrent requests do not interleave
+}
+
+// One client connection: TLS handshake, then requests one after another (keep-alive),
+// each head read and checked before its body, each answer computed on a worker.
+class Session : public std::enable_shared_from_this<Session> {
+public:
+  Session(tcp::socket&& socket, std::shared_ptr<ssl::context> ctx, ServerState& state)
+    : m_ctx(std::move(ctx)), m_stream(std::move(socket), *m_ctx), m_state(state)
+  {
+    boost::system::error_code ec;
+    const auto endpoint = beast::get_lowest_layer(m_stream).socket().remote_endpoint(ec);
+    m_remote = ec ? "-" : endpoint.address().to_string();
+  }
+  ~Session() { --m_state.open; }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void run()
+  {
+    net::dispatch(m_stream.get_executor(), [self = shared_from_this()] {
+      beast::get_lowest_layer(self->m_stream).expires_after(k_head_timeout);
+      self->m_stream.async_handshake(ssl::stream_base::server, [self](beast::error_code ec) {
+        if (ec) {
+          return self->close();
+        }
+        self->read_head(true);
+      });
+    });
+  }
+
+private:
+  // Read the next request head. The first one shares the handshake's deadline; later
+  // ones may wait k_idle_timeout for a first byte, then have k_head_timeout for the rest.
+  void read_head(bool first)
+  {
+    m_parser.emplace();
+    limit_head(*m_parser);
+    if (first || m_buffer.size() > 0) {
+      if (!first) {
+        beast::get_lowest_layer(m_stream).expires_after(k_head_timeout);
+      }
+      return read_rest_of_head();
+    }
+    beast::get_lowest_layer(m_stream).expires_after(k_idle_timeout);
+    m_stream.async_read_some(m_buffer.prepare(1024), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      self->m_buffer.commit(n);
+      if (ec) {
+        return self->close();
+      }
+      beast::get_lowest_layer(self->m_stream).expires_after(k_head_timeout);
+      self->read_rest_of_head();
+    });
+  }
+
+  void read_rest_of_head()
+  {
+    http::async_read_header(m_stream, m_buffer, *m_parser,
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_head(ec); });
+  }
+
+  void on_head(beast::error_code ec)
+  {
+    m_start = SteadyClock::now();
+    if (ec) {
+      return refuse_unreadable(ec);
+    }
+    const auto& head = m_parser->get();
+    m_method = std::string(head.method_string());
+    m_path = target_path(head.target());
+    if (auto refusal = m_state.router.check_head(head)) {
+      return answer(std::move(*refusal));
+    }
+    limit_body(*m_parser);
+    if (beast::iequals(head[http::field::expect], "100-continue")) {
+      m_continue.emplace(http::status::continue_, head.version());
+      beast::get_lowest_layer(m_stream).expires_after(k_write_timeout);
+      return http::async_write(m_stream, *m_continue, [self = shared_from_this()](beast::error_code e, std::size_t) {
+        if (e) {
+          return self->close();
+        }
+        self->read_body();
+      });
+    }
+    read_body();
+  }
+
+  void read_body()
+  {
+    beast::get_lowest_layer(m_stream).expires_after(k_body_timeout);
+    http::async_read(m_stream, m_buffer, *m_parser, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) {
+        return self->refuse_unreadable(ec);
+      }
+      self->dispatch_to_worker();
+    });
+  }
+
+  // Run the request on a worker, so a slow store call or key generation never holds an
+  // I/O thread; the answer is written back on this connection's strand.
+  void dispatch_to_worker()
+  {
+    beast::get_lowest_layer(m_stream).expires_never();
+    net::post(m_state.workers, [self = shared_from_this(), req = m_parser->release()]() mutable {
+      Answer a = self->m_state.router.handle(req);
+      net::post(self->m_stream.get_executor(),
+                [self, a = std::move(a)]() mutable { self->answer(std::move(a)); });
+    });
+  }
+
+  // Answer a request the parser could not read; nothing at all when the peer went away
+  // or ran out of time before sending a whole head.
+  void refuse_unreadable(beast::error_code ec)
+  {
+    const bool parse_error = &ec.category() == &http::make_error_code(http::error::bad_target).category()
+                             && ec != http::error::end_of_stream && ec != http::error::partial_message
+                             && ec != http::error::short_read;
+    if (!parse_error) {
+      return close();
+    }
+    const unsigned version = m_parser->is_header_done() ? m_parser->get().version() : 11;
+    answer(Router::refuse_unreadable(ec, version));
+  }
+
+  void answer(Answer a)
+  {
+    RequestLogEntry entry;
+    entry.remote = m_remote;
+    entry.method = m_method.empty() ? "-" : m_method;
+    entry.path = m_path.empty() ? "-" : m_path;
+    entry.status = a.response.result_int();
+    entry.errorcode = a.errorcode;
+    entry.milliseconds = std::chrono::duration<double, std::milli>(SteadyClock::now() - m_start).count();
+    entry.detail = std::move(a.detail);
+    log_line(format_request_log(entry));
+
+    m_response = std::make_unique<HttpResponse>(std::move(a.response));
+    m_response->prepare_payload();
+    // A request refused before its end leaves bytes in flight that must not be read as
+    // the next request, nor turn the close into a reset that loses this answer.
+    const bool unread = !m_parser || !m_parser->is_done();
+    if (unread) {
+      m_response->keep_alive(false);
+    }
+    beast::get_lowest_layer(m_stream).expires_after(k_write_timeout);
+    http::async_write(m_stream, *m_response, [self = shared_from_this(), unread](beast::error_code ec, std::size_t) {
+      const bool keep = self->m_response->keep_alive();
+      self->m_response.reset();
+      if (ec) {
+        return self->close();
+      }
+      if (unread) {
+        return self->linger();
+      }
+      if (!keep) {
+        return self->shutdown();
+      }
+      self->m_method.clear();
+      self->m_path.clear();
+      self->read_head(false);
+    });
+  }
+
+  void shutdown()
+  {
+    beast::get_lowest_layer(m_stream).expires_after(k_shutdown_timeout);
+    m_stream.async_shutdown([self = shared_from_this()](beast::error_code) { self->close(); });
+  }
+
+  // Stop sending, then read and drop what the client still sends, until it closes or
+  // k_shutdown_timeout passes (a lingering close, as web servers do).
+  void linger()
+  {
+    auto& tcp_stream = beast::get_lowest_layer(m_stream);
+    beast::error_code ignored;
+    tcp_stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    tcp_stream.expires_after(k_shutdown_timeout);
+    m_buffer.clear();
+    drain();
+  }
+
+  void drain()
+  {
+    beast::get_lowest_layer(m_stream).async_read_some(
+      m_buffer.prepare(16 * 1024), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec) {
+          return self->close();
+        }
+        self->drain();
+      });
+  }
+
+  void close()
+  {
+    beast::error_code ec;
+    beast::get_lowest_layer(m_stream).socket().shutdown(tcp::socket::shutdown_both, ec);
+    beast::get_lowest_layer(m_stream).close();
+  }
+
+  std::shared_ptr<ssl::context> m_ctx;  // before m_stream, which uses it
+  beast::ssl_stream<beast::tcp_stream> m_stream;
+  ServerState& m_state;
+  beast::flat_buffer m_buffer;
+  std::optional<RequestParser> m_parser;
+  std::optional<http::response<http::empty_body>> m_continue;
+  std::unique_ptr<HttpResponse> m_response;
+  std::string m_remote;
+  std::string m_method;
+  std::string m_path;
+  SteadyClock::time_point m_start = SteadyClock::now();
+};
+
+// Accept connections; beyond the cap close them at once, so a flood of idle sockets
+// costs file descriptors up to a bound and nothing else.
+class Listener : public std::enable_shared_from_this<Listener> {
+public:
+  // Listen on endpoint; Error(socket) when that cannot be done.
+  Listener(net::io_context& ioc, const tcp::endpoint& endpoint, ServerState& state)
+    : m_ioc(ioc), m_acceptor(ioc), m_state(state), m_retry(ioc)
+  {
+    beast::error_code ec;
+    m_acceptor.open(endpoint.protocol(), ec);
+    if (!ec) {
+      m_acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    }
+    if (!ec) {
+      m_acceptor.bind(endpoint, ec);
+    }
+    if (!ec) {
+      m_acceptor.listen(net::socket_base::max_listen_connections, ec);
+    }
+    if (ec) {
+      throw Error(ExitCode::socket, "cannot listen on " + endpoint.address().to_string() + ":"
+                                      + std::to_string(endpoint.port()) + ": " + ec.message());
+    }
+  }
+
+  // Return the port listened on (the one picked when 0 was asked for).
+  int port() const { return m_acceptor.local_endpoint().port(); }
+
+  void accept()
+  {
+    m_acceptor.async_accept(net::make_strand(m_ioc),
+                            [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+                              self->on_accept(ec, std::move(socket));
+                            });
+  }
+
+private:
+  void on_accept(beast::error_code ec, tcp::socket socket)
+  {
+    if (ec == net::error::operation_aborted || !m_acceptor.is_open()) {
+      return;
+    }
+    if (ec) {
+      // Out of file descriptors: give connections in progress a moment to end.
+      if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space) {
+        log_line(std::string("clm-server: accept: ") + ec.message() + "; pausing 100 ms");
+        m_retry.expires_after(100ms);
+        m_retry.async_wait([self = shared_from_this()](beast::error_code) { self->accept(); });
+        return;
+      }
+      return accept();
+    }
+    if (m_state.open.load() >= m_state.max_connections) {
+      if (!m_state.at_cap.exchange(true)) {
+        log_line("clm-server: " + std::to_string(m_state.max_connections)
+                 + " connections open (--max-connections); closing new ones at once");
+      }
+      beast::error_code ignored;
+      socket.close(ignored);
+      return accept();
+    }
+    m_state.at_cap = false;
+    ++m_state.open;
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);  // answers must not wait on Nagle + delayed ACK
+    std::make_shared<Session>(std::move(socket), m_state.tls.current(), m_state)->run();
+    accept();
+  }
+
+  net::io_context& m_ioc;
+  tcp::acceptor m_acceptor;
+  ServerState& m_state;
+  net::steady_timer m_retry;
+};
+
+// Raise the soft limit on open files to what the connection cap needs, as far as the hard limit allows.
+void raise_file_limit(std::size_t max_connections)
+{
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    return;
+  }
+  const rlim_t wanted = static_cast<rlim_t>(max_connections) + 256;
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < wanted) {
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, rl.rlim_max);
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+// Return the endpoint of --listen: an address, or a host name's first address.
+tcp::endpoint resolve_listen_address(const ServeOptions& opts)
+{
+  const auto port = static_cast<unsigned short>(opts.port);
+  beast::error_code ec;
+  const auto address = net::ip::make_address(opts.host, ec);
+  if (!ec) {
+    return {address, port};
+  }
+  net::io_context ioc;
+  tcp::resolver resolver(ioc);
+  const auto results = resolver.resolve(opts.host, std::to_string(port), ec);
+  if (ec || results.empty()) {
+    throw Error(ExitCode::socket, "--listen: cannot resolve '" + opts.host + "'" + (ec ? ": " + ec.message() : ""));
+  }
+  return results.begin()->endpoint();
 }
 
 }  // namespace
@@ -170,119 +470,66 @@ void parse_listen(const std::string& text, ServeOptions& opts)
 
 void serve(const ServeOptions& opts, OpenDataDir& data)
 {
-  // Signals are taken by one thread with sigwait, so stopping is not done in a handler.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
-
-  httplib::SSLServer server([&](SSL_CTX& ctx) { return setup_tls(ctx, data); });
-  if (!server.is_valid()) {
-    throw Error(ExitCode::internal, "cannot set up TLS with the data directory's certificate and key");
-  }
-  server.set_tcp_nodelay(true);  // without it keep-alive answers wait on Nagle + delayed ACK
-  server.set_read_timeout(30);
-  server.set_payload_max_length(1 << 20);
+  const TlsSource tls_source{opts.tls_cert, opts.tls_key};
+  TlsContexts tls(make_tls_context(load_tls_identity(data, tls_source)));
 
   IdService ids(*data.store, *data.box, data.settings.id_policy, system_clock_ms());
   CredService creds(*data.store, *data.box, ids, data.settings.cert_policy, system_clock_ms());
   KeyService keys(*data.store, *data.box, ids, data.settings.key_policy, system_clock_ms());
   DeviceService devices(*data.store, ids, system_clock_ms());
-  const std::string license = opts.license_key;
+  const Router router(Services{ids, creds, keys, devices, *data.store}, Licenses{opts.license_key, data.admin_key});
 
-  server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
-    t_request_start = SteadyClock::now();
-    t_request_detail.clear();
-    t_errorcode.reset();
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  // The license is checked inside the route, after the body was read: refusing earlier
-  // would leave the body on the connection to be parsed as the next request.
-  auto licensed = [&](auto handler) {
-    return [&, handler](const httplib::Request& req, httplib::Response& res) {
-      if (!license_ok(req, license)) {
-        res.status = 401;
-        res.set_header("WWW-Authenticate", "Basic realm=\"clm\"");
-        res.set_content(R"({"error":"license key missing or wrong"})", k_json);
-        return;
-      }
-      handler(req, res);
-    };
-  };
-  server.set_logger([](const httplib::Request& req, const httplib::Response& res) { log_request(req, res); });
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned io_threads = std::min(2u, cores);
+  const unsigned worker_threads = opts.workers != 0 ? opts.workers : std::max(4u, 2 * cores);
+  raise_file_limit(opts.max_connections);
 
-  server.Post("/SWCLM/IDInfo", licensed([&](const httplib::Request& req, httplib::Response& res) {
-    handle(res, [&] { return ids.post(req.body); });
-  }));
-  server.Get("/SWCLM/IDInfo", licensed([&](const httplib::Request& req, httplib::Response& res) {
-    handle(res, [&] {
-      std::optional<std::string> keyid;
-      if (req.has_param("keyid")) {
-        keyid = req.get_param_value("keyid");
-      }
-      return ids.get(keyid);
-    });
-  }));
-  server.Post("/SWCLM/CredInfo", licensed([&](const httplib::Request& req, httplib::Response& res) {
-    handle(res, [&] { return creds.post(req.body); });
-  }));
-  server.Post("/SWCLM/KeyInfo", licensed([&](const httplib::Request& req, httplib::Response& res) {
-    handle(res, [&] { return keys.post(req.body); });
-  }));
-  // Our extension: the keys each named device can fetch (mode getkeylist).
-  server.Post("/SWCLM/DeviceInfo", licensed([&](const httplib::Request& req, httplib::Response& res) {
-    handle(res, [&] { return devices.post(req.body); });
-  }));
-  // Our extension: the CRL of ca1. No license, like SystemStatus: a CRL is public by
-  // design, and relying parties that check certificates hold no license key.
-  server.Get("/SWCLM/CRL", [&](const httplib::Request& req, httplib::Response& res) {
-    guarded(res, [&] {
-      std::optional<std::string> catype;
-      if (req.has_param("catype")) {
-        catype = req.get_param_value("catype");
-      }
-      res.status = 200;
-      res.set_content(creds.crl(catype), "application/x-pem-file");
-    });
-  });
-  // SystemStatus is the health check of load balancers: no license (chapter 1 lists none).
-  server.Get("/SWCLM/SystemStatus", [&](const httplib::Request&, httplib::Response& res) {
-    handle(res, [&] {
-      data.store->check_health();
-      return ApiResponse{200, json{{"errorcode", 0}}};
-    });
-  });
-
-  int port = opts.port;
-  if (port == 0) {
-    port = server.bind_to_any_port(opts.host);
-    if (port < 0) {
-      throw Error(ExitCode::socket, "cannot listen on " + opts.host + ":0");
-    }
-  } else if (!server.bind_to_port(opts.host, port)) {
-    throw Error(ExitCode::socket, "cannot listen on " + opts.host + ":" + std::to_string(port) +
-                                    " (address in use, or not an address of this host)");
-  }
+  const tcp::endpoint endpoint = resolve_listen_address(opts);
+  // Destroyed in reverse: the io_context (and the connections it still holds) before
+  // the state they use, the workers last.
+  net::thread_pool workers(worker_threads);
+  ServerState state{router, workers, tls, opts.max_connections};
+  net::io_context ioc(static_cast<int>(io_threads));
+  const auto listener = std::make_shared<Listener>(ioc, endpoint, state);
+  const int port = listener->port();
   if (opts.port_file) {
     write_file_atomic(*opts.port_file, std::to_string(port) + "\n", 0644);
   }
-  std::cerr << "clm-server: listening on https://" << (opts.host.find(':') != std::string::npos ? "[" + opts.host + "]" : opts.host)
-            << ":" << port << "\n";
+  std::cerr << "clm-server: listening on https://"
+            << (opts.host.find(':') != std::string::npos ? "[" + opts.host + "]" : opts.host) << ":" << port << "\n";
 
-  std::thread stopper([&] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    server.stop();
-  });
-  const bool ok = server.listen_after_bind();
-  // Wake the stopper if listening ended for another reason.
-  pthread_kill(stopper.native_handle(), SIGTERM);
-  stopper.join();
-  if (!ok) {
-    throw Error(ExitCode::socket, "server stopped listening unexpectedly");
+  listener->accept();
+
+  // SIGHUP rereads the TLS identity: new connections get it, open ones keep theirs.
+  net::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
+  std::function<void(beast::error_code, int)> on_signal = [&](beast::error_code e, int sig) {
+    if (e) {
+      return;
+    }
+    if (sig == SIGHUP) {
+      try {
+        tls.replace(make_tls_context(load_tls_identity(data, tls_source)));
+        log_line("clm-server: SIGHUP: reloaded the TLS certificate and key");
+      } catch (const std::exception& x) {
+        log_line(std::string("clm-server: SIGHUP: kept the TLS identity in use: ") + x.what());
+      }
+      signals.async_wait(on_signal);
+      return;
+    }
+    ioc.stop();
+  };
+  signals.async_wait(on_signal);
+
+  std::vector<std::thread> io;
+  for (unsigned i = 1; i < io_threads; ++i) {
+    io.emplace_back([&] { ioc.run(); });
   }
+  ioc.run();
+  for (auto& t : io) {
+    t.join();
+  }
+  // Requests already on a worker finish their store work before the store closes.
+  workers.join();
   std::cerr << "clm-server: stopped\n";
 }
 

@@ -19,8 +19,44 @@ void write_json(std::ostream& out, const json& value, Pretty pretty)
   out.flush();
 }
 
+namespace {
+
+// Return whether text nests arrays and objects deeper than max_depth, brackets inside
+// strings aside; one pass, before the parser builds anything.
+bool nests_deeper_than(std::string_view text, int max_depth)
+{
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (const char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) {
+        return true;
+      }
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 std::optional<json> parse_json(std::string_view text)
 {
+  if (nests_deeper_than(text, k_max_json_depth)) {
+    return std::nullopt;
+  }
   json j = json::parse(text.begin(), text.end(), nullptr, false);
   if (j.is_discarded()) {
     return std::nullopt;

@@ -308,3 +308,17 @@ TEST(WriteJson, invalid_utf8_does_not_throw)
 }
 
 }  // namespace
+
+TEST(ParseJson, nesting_deeper_than_the_limit_is_refused_before_parsing)
+{
+  const int limit = clm::k_max_json_depth;
+  const std::string ok = std::string(limit, '[') + std::string(limit, ']');
+  EXPECT_TRUE(clm::parse_json(ok));
+  const std::string deep = std::string(limit + 1, '[') + std::string(limit + 1, ']');
+  EXPECT_FALSE(clm::parse_json(deep));
+  // Ten million brackets: refused in one pass, nothing built.
+  EXPECT_FALSE(clm::parse_json(std::string(10'000'000, '[')));
+  // Brackets inside strings (escaped quotes included) do not count.
+  const std::string in_string = "{\"a\":\"" + std::string(100, '[') + "\\\"" + std::string(100, '{') + "\"}";
+  EXPECT_TRUE(clm::parse_json(in_string));
+}

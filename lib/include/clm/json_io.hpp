@@ -21,7 +21,12 @@ void write_json(std::ostream& out, const json& value, Pretty pretty);
 // Return value serialized the way write_json writes it, without the newline.
 std::string dump_json(const json& value, Pretty pretty = Pretty::no);
 
-// Parse text as JSON; return nullopt when it is not valid JSON.
+// The deepest nesting of arrays and objects parse_json accepts: no request or answer of
+// the WebAPI goes past 4, and a hostile one must not cost memory or time by depth.
+inline constexpr int k_max_json_depth = 32;
+
+// Parse text as JSON; return nullopt when it is not valid JSON or nests deeper than
+// k_max_json_depth.
 std::optional<json> parse_json(std::string_view text);
 
 // Values a tool needs, from its flags first and then from one JSON object on stdin.

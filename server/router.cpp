@@ -1,0 +1,281 @@
+#include "router.hpp"
+
+#include <clm/error.hpp>
+
+#include <boost/beast/core/string.hpp>
+
+#include <iostream>
+
+namespace clm::server {
+
+namespace {
+
+constexpr const char* k_json = "application/json";
+
+// Who may take a route.
+enum class Access { open, licensed, admin };
+
+enum class Endpoint { id_post, id_get, cred_post, key_post, device_post, crl, system_status };
+
+struct Route {
+  http::verb method;
+  std::string_view path;
+  Access access;
+  Endpoint endpoint;
+};
+
+// SystemStatus is the health check of load balancers and the CRL is public by design
+// (relying parties hold no license key): both are open. Listing IDs hands out
+// passwords: admin only.
+constexpr Route k_routes[] = {
+  {http::verb::post, "/SWCLM/IDInfo", Access::licensed, Endpoint::id_post},
+  {http::verb::get, "/SWCLM/IDInfo", Access::admin, Endpoint::id_get},
+  {http::verb::post, "/SWCLM/CredInfo", Access::licensed, Endpoint::cred_post},
+  {http::verb::post, "/SWCLM/KeyInfo", Access::licensed, Endpoint::key_post},
+  {http::verb::post, "/SWCLM/DeviceInfo", Access::licensed, Endpoint::device_post},  // our extension
+  {http::verb::get, "/SWCLM/CRL", Access::open, Endpoint::crl},                      // our extension
+  {http::verb::get, "/SWCLM/SystemStatus", Access::open, Endpoint::system_status},
+};
+
+int hex_value(char c)
+{
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+// Return text with %XX decoded (and + as space in a query); a bad escape stays as it is.
+std::string percent_decode(std::string_view text, bool plus_is_space)
+{
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size()) {
+      const int hi = hex_value(text[i + 1]);
+      const int lo = hex_value(text[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += plus_is_space && text[i] == '+' ? ' ' : text[i];
+  }
+  return out;
+}
+
+HttpResponse make_response(http::status status, unsigned version, std::string body, const char* content_type)
+{
+  HttpResponse res{status, version};
+  res.set(http::field::content_type, content_type);
+  res.body() = std::move(body);
+  return res;
+}
+
+// A refusal that is no WebAPI answer (no errorcode): {"error": message}; the connection closes.
+Answer refusal(http::status status, unsigned version, const char* message)
+{
+  Answer a{make_response(status, version, dump_json(json{{"error", message}}), k_json), std::nullopt, message};
+  a.response.keep_alive(false);
+  return a;
+}
+
+Answer json_answer(const ApiResponse& r, unsigned version)
+{
+  Answer a{make_response(static_cast<http::status>(r.status), version, dump_json(r.body), k_json), std::nullopt, {}};
+  // Taken here, so the log line need not parse a batch answer of hundreds of kilobytes.
+  if (const auto it = r.body.find("errorcode"); it != r.body.end() && it->is_number_integer()) {
+    a.errorcode = it->get<int>();
+  }
+  return a;
+}
+
+// Return the answer of body, turning every failure into the spec's errorcode answer.
+template <typename F>
+Answer guarded(unsigned version, F&& body)
+{
+  try {
+    return body();
+  } catch (const ApiError& e) {
+    Answer a = json_answer(error_response(e.errorcode), version);
+    a.detail = e.detail;
+    return a;
+  } catch (const StoreError& e) {
+    std::cerr << std::string("clm-server: store: ") + e.what() + "\n";
+    return json_answer(error_response(e.errorcode()), version);
+  } catch (const Error& e) {
+    // A sealed secret that fails authentication is the spec's decryption error.
+    const int code = e.code() == ExitCode::tampered ? 2003 : 9901;
+    std::cerr << "clm-server: error " + std::to_string(code) + ": " + e.what() + "\n";
+    return json_answer(error_response(code), version);
+  } catch (const std::exception& e) {
+    std::cerr << std::string("clm-server: internal error: ") + e.what() + "\n";
+    return json_answer(error_response(9901), version);
+  }
+}
+
+}  // namespace
+
+void limit_head(RequestParser& parser)
+{
+  parser.header_limit(k_header_limit);
+  parser.body_limit(boost::none);
+}
+
+void limit_body(RequestParser& parser)
+{
+  parser.body_limit(k_body_limit);
+}
+
+std::string target_path(std::string_view target)
+{
+  return percent_decode(target.substr(0, target.find('?')), false);
+}
+
+std::optional<std::string> query_param(std::string_view target, std::string_view name)
+{
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (percent_decode(pair.substr(0, eq), true) == name) {
+      return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
+    }
+    if (amp == std::string_view::npos) {
+      break;
+    }
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+Router::Router(Services services, Licenses licenses) : m_services(services), m_licenses(std::move(licenses)) {}
+
+std::optional<Answer> Router::check_head(const http::request_header<>& head) const
+{
+  const unsigned version = head.version();
+  const std::string path = target_path(head.target());
+  const Route* route = nullptr;
+  bool path_known = false;
+  for (const Route& r : k_routes) {
+    if (r.path == path) {
+      path_known = true;
+      if (r.method == head.method()) {
+        route = &r;
+      }
+    }
+  }
+  if (!path_known) {
+    return refusal(http::status::not_found, version, "no such endpoint");
+  }
+  if (!route) {
+    Answer a = refusal(http::status::method_not_allowed, version, "method not allowed here");
+    std::string allow;
+    for (const Route& r : k_routes) {
+      if (r.path == path) {
+        allow += (allow.empty() ? "" : ", ") + std::string(http::to_string(r.method));
+      }
+    }
+    a.response.set(http::field::allow, allow);
+    return a;
+  }
+  if (route->access != Access::open) {
+    const Caller caller = caller_of(head[http::field::authorization], m_licenses.client, m_licenses.admin);
+    if (caller == Caller::none) {
+      Answer a = refusal(http::status::unauthorized, version, "license key missing or wrong");
+      a.response.set(http::field::www_authenticate, "Basic realm=\"clm\"");
+      return a;
+    }
+    if (route->access == Access::admin && caller != Caller::admin) {
+      return refusal(http::status::forbidden, version, "this request needs the admin license key");
+    }
+  }
+  if (const auto encoding = head[http::field::content_encoding];
+      !encoding.empty() && !boost::beast::iequals(encoding, "identity")) {
+    return refusal(http::status::unsupported_media_type, version, "Content-Encoding is not accepted");
+  }
+  if (const auto length = head[http::field::content_length]; !length.empty()) {
+    // The parser has checked it is a number; one too long to convert is over the limit too.
+    std::uint64_t n = 0;
+    bool over = length.size() > 19;
+    for (std::size_t i = 0; !over && i < length.size(); ++i) {
+      n = n * 10 + static_cast<std::uint64_t>(length[i] - '0');
+    }
+    if (over || n > k_body_limit) {
+      return refusal(http::status::payload_too_large, version, "request body over 1 MiB");
+    }
+  }
+  return std::nullopt;
+}
+
+Answer Router::handle(const HttpRequest& req) const
+{
+  const unsigned version = req.version();
+  const std::string path = target_path(req.target());
+  Endpoint endpoint = Endpoint::system_status;
+  bool found = false;
+  for (const Route& r : k_routes) {
+    if (r.path == path && r.method == req.method()) {
+      endpoint = r.endpoint;
+      found = true;
+    }
+  }
+  Answer a = [&] {
+    if (!found) {
+      return refusal(http::status::not_found, version, "no such endpoint");
+    }
+    return guarded(version, [&]() -> Answer {
+      switch (endpoint) {
+      case Endpoint::id_post:
+        return json_answer(m_services.ids.post(req.body()), version);
+      case Endpoint::id_get:
+        return json_answer(m_services.ids.get(query_param(req.target(), "keyid")), version);
+      case Endpoint::cred_post:
+        return json_answer(m_services.creds.post(req.body()), version);
+      case Endpoint::key_post:
+        return json_answer(m_services.keys.post(req.body()), version);
+      case Endpoint::device_post:
+        return json_answer(m_services.devices.post(req.body()), version);
+      case Endpoint::crl:
+        return Answer{make_response(http::status::ok, version,
+                                    m_services.creds.crl(query_param(req.target(), "catype")),
+                                    "application/x-pem-file"),
+                      std::nullopt,
+                      {}};
+      case Endpoint::system_status:
+        break;
+      }
+      m_services.store.check_health();
+      return json_answer(ApiResponse{200, json{{"errorcode", 0}}}, version);
+    });
+  }();
+  if (found) {
+    a.response.keep_alive(req.keep_alive());
+  }
+  return a;
+}
+
+Answer Router::refuse_unreadable(const boost::system::error_code& error, unsigned version)
+{
+  if (error == http::error::body_limit) {
+    return refusal(http::status::payload_too_large, version, "request body over 1 MiB");
+  }
+  if (error == http::error::header_limit) {
+    return refusal(http::status::request_header_fields_too_large, version, "request head over 16 KiB");
+  }
+  return refusal(http::status::bad_request, version, "malformed HTTP request");
+}
+
+}  // namespace clm::server

@@ -1,0 +1,92 @@
+// The transport-free half of clm-server's HTTP front: which route a request takes, who
+// may take it, the limits a request head must meet before its body is read, and the
+// answer the API services give. The socket half (http_server) only moves bytes; this
+// half is tested and fuzzed without a socket.
+#pragma once
+
+#include "cred_service.hpp"
+#include "device_service.hpp"
+#include "id_service.hpp"
+#include "key_service.hpp"
+#include "license.hpp"
+#include "store.hpp"
+
+#include <boost/beast/http.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace clm::server {
+
+namespace http = boost::beast::http;
+
+// The largest request head (request line and headers) read, in bytes.
+inline constexpr std::uint32_t k_header_limit = 16 * 1024;
+// The largest request body read, whatever its transfer encoding, in bytes.
+inline constexpr std::uint64_t k_body_limit = 1024 * 1024;
+
+using HttpRequest = http::request<http::string_body>;
+using HttpResponse = http::response<http::string_body>;
+using RequestParser = http::request_parser<http::string_body>;
+
+// Set the limits a parser reads a request head with: the header limit, and no body
+// limit yet (check_head decides on the declared length, so that a request without a
+// license is answered 401 whatever length it claims).
+void limit_head(RequestParser& parser);
+
+// Set the body limit a parser reads an accepted request's body with.
+void limit_body(RequestParser& parser);
+
+// The services requests are handed to.
+struct Services {
+  IdService& ids;
+  CredService& creds;
+  KeyService& keys;
+  DeviceService& devices;
+  Store& store;
+};
+
+// The license keys requests authenticate with.
+struct Licenses {
+  std::string client;
+  std::string admin;
+};
+
+// An answer, with what the log line says about it.
+struct Answer {
+  HttpResponse response;
+  std::optional<int> errorcode;  // of a JSON answer
+  std::string detail;            // why a request was refused (log only)
+};
+
+class Router {
+public:
+  Router(Services services, Licenses licenses);
+
+  // Return the refusal of a request with this head (unknown path 404, wrong method 405,
+  // no or a wrong license key 401, admin key needed 403, a Content-Encoding 415, a
+  // declared body over the limit 413), or nullopt when its body may be read. A refusal
+  // closes the connection: the body is never read.
+  std::optional<Answer> check_head(const http::request_header<>& head) const;
+
+  // Return the answer to a whole request whose head check_head accepted.
+  Answer handle(const HttpRequest& req) const;
+
+  // Return the answer to a request the parser refused with error (a head or body over
+  // its limit, malformed HTTP); it closes the connection.
+  static Answer refuse_unreadable(const boost::system::error_code& error, unsigned version);
+
+private:
+  Services m_services;
+  Licenses m_licenses;
+};
+
+// Return the path of a request target, percent-decoded, without its query.
+std::string target_path(std::string_view target);
+
+// Return the percent-decoded value of the query parameter name of target, or nullopt.
+std::optional<std::string> query_param(std::string_view target, std::string_view name);
+
+}  // namespace clm::server

@@ -11,7 +11,7 @@
       "ready HANDSHAKEN/N", holds up to SECONDS (or until SIGTERM), then a summary.
   hostile.py headers HOST PORT COUNT SECONDS
       One TLS request with COUNT header lines, streamed; prints the HTTP status the
-      server answered with ("000" for none) and how the exchange ended.
+      server answered with ("000" for none), when, and how the exchange ended.
 
 Every wait is bounded by SECONDS; the caller bounds the process with timeout(1) too.
 """
@@ -166,7 +166,8 @@ def slow_tls(host, port, n, interval, seconds):
 def headers(host, port, count, seconds):
     stop_on_term()
     ctx = tls_context()
-    end = time.monotonic() + seconds
+    start = time.monotonic()
+    end = start + seconds
     raw = socket.create_connection((host, port), timeout=seconds)
     tls = ctx.wrap_socket(raw, server_hostname=host)
     tls.sendall(b"POST /SWCLM/KeyInfo HTTP/1.1\r\nHost: " + host.encode() + b"\r\nContent-Type: application/json\r\n")
@@ -194,7 +195,7 @@ def headers(host, port, count, seconds):
             data += chunk
     except OSError:
         pass
-    out(f"{status_of(data)} {how}")
+    out(f"{status_of(data)} after {time.monotonic() - start:.2f}s, {how}")
 
 
 def main(argv):

@@ -121,7 +121,7 @@ run_input() {
   rest) got=- ;;
   idle | slow) got=$(grep -v '^ready' "$out" | sed 's/^[a-z-]*: //' | tail -n 1) ;;
   headers) got=$(tail -n 1 "$out") ;;
-  *) got=$(tail -n 1 "$out" | awk '{ printf "%s after %.2fs, %.1f MB sent", $1, $2, $3 / 1048576 }') ;;
+  *) got=$(tail -n 1 "$out" | awk '{ printf "%s after %.2fs, %s sent", $1, $2, ($3 < 1048576 ? sprintf("%.0f KB", $3 / 1024) : sprintf("%.1f MB", $3 / 1048576)) }') ;;
   esac
   [ -n "$got" ] || got="nothing (killed by timeout)"
   after=$(normal_request 10)

@@ -75,6 +75,7 @@ measure() {
     { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
     END {
       if (v["requests"] == 0) note = (note == "" ? "" : note "; ") "nothing answered"
+      if (v["non2xx"] > 0) note = (note == "" ? "" : note "; ") "error answers: not a measure of the endpoint"
       printf "%s|%s|%s|%.1f|%.2f|%.2f|%d|%d|%s\n", server, target, label,
         v["requests"] * 1e6 / v["duration_us"], v["p50_us"] / 1000, v["p99_us"] / 1000,
         v["non2xx"], v["connect"] + v["read"] + v["write"] + v["timeout"], note

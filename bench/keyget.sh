@@ -12,7 +12,7 @@ set -euo pipefail
 devices=${1:-100000}
 sample=${2:-1000}
 rounds=${3:-3}
-server=$CLM_BUILD_DIR/server/clm-server
+server=$CLM_SERVER
 tools=$CLM_BUILD_DIR/tools
 
 "$server" init --data-dir "$BENCH_WORK/fleet" --key-type ec-p256 2>/dev/null

@@ -4,7 +4,10 @@
 for cmd in jq curl /usr/bin/time; do
   command -v "$cmd" >/dev/null || { echo "bench: $cmd is missing; run scripts/setup" >&2; exit 1; }
 done
-[ -x "$CLM_BUILD_DIR/server/clm-server" ] || { echo "bench: build first (scripts/build)" >&2; exit 1; }
+# The server measured: CLM_SERVER, else the build's. The load scripts also take
+# CLM_SERVER_BEFORE, a second binary measured in the same run (bench/server-load.sh).
+CLM_SERVER=${CLM_SERVER:-$CLM_BUILD_DIR/server/clm-server}
+[ -x "$CLM_SERVER" ] || { echo "bench: $CLM_SERVER is missing; build first (scripts/build) or set CLM_SERVER" >&2; exit 1; }
 
 # Work files live under the build directory unless BENCH_TMPDIR says otherwise: on some
 # machines /tmp is far slower at creating files than the disk it sits on, which would
@@ -12,25 +15,52 @@ done
 mkdir -p "${BENCH_TMPDIR:=$CLM_BUILD_DIR/bench-work}"
 BENCH_WORK=$(mktemp -d "$BENCH_TMPDIR/run.XXXXXX")
 BENCH_SERVER_PID=
+BENCH_PIDS=()
 bench_cleanup() {
-  if [ -n "$BENCH_SERVER_PID" ]; then
-    kill -TERM "$BENCH_SERVER_PID" 2>/dev/null && wait "$BENCH_SERVER_PID" 2>/dev/null
-  fi
+  local pid
+  for pid in "${BENCH_PIDS[@]}" ${BENCH_SERVER_PID:+"$BENCH_SERVER_PID"}; do
+    bench_stop "$pid"
+  done
   rm -rf "$BENCH_WORK"
 }
 trap bench_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Remember a background pid, which the EXIT trap ends if it still runs.
+bench_track() {
+  BENCH_PIDS+=("$1")
+}
+
+# bench_stop PID: TERM PID, give it 5 s, then KILL it, and reap it.
+bench_stop() {
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# Stop the server bench_start_server started, if any.
+bench_stop_server() {
+  if [ -n "$BENCH_SERVER_PID" ]; then
+    bench_stop "$BENCH_SERVER_PID"
+    BENCH_SERVER_PID=
+  fi
+}
 
 # bench_start_server [NAME [SERVE ARGS...]]: stop the server started before (if any),
-# start clm-server on 127.0.0.1:0 with data dir BENCH_WORK/NAME, and export the CLM_*
+# start $CLM_SERVER on 127.0.0.1:0 with data dir BENCH_WORK/NAME, and export the CLM_*
 # client settings for it (state dir BENCH_WORK/NAME.state).
 bench_start_server() {
   local name=${1:-server}
   shift || true
-  if [ -n "$BENCH_SERVER_PID" ]; then
-    kill -TERM "$BENCH_SERVER_PID" 2>/dev/null && wait "$BENCH_SERVER_PID" 2>/dev/null
-  fi
+  bench_stop_server
   rm -f "$BENCH_WORK/port"
-  "$CLM_BUILD_DIR/server/clm-server" serve --data-dir "$BENCH_WORK/$name" --listen 127.0.0.1:0 \
+  "$CLM_SERVER" serve --data-dir "$BENCH_WORK/$name" --listen 127.0.0.1:0 \
     --port-file "$BENCH_WORK/port" "$@" 2>"$BENCH_WORK/$name.log" &
   BENCH_SERVER_PID=$!
   for _ in $(seq 200); do

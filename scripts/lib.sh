@@ -13,16 +13,23 @@ CLM_PACKAGES=(
   scdoc man-db jq curl openssl sqlite3 python3 util-linux procps time
 )
 
+# Debian packages only the load benchmarks need (bench/server-load.sh): passed to
+# clm_install_deps there, so a build or test machine does not get a web server.
+# shellcheck disable=SC2034 # read by the scripts that source this file
+CLM_BENCH_PACKAGES=(wrk nginx)
+
 log() { printf '==> %s\n' "$*" >&2; }
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# Install whatever of CLM_PACKAGES is missing (apt-get update once, only when needed).
+# clm_install_deps [PACKAGES...]: install whatever of PACKAGES (default CLM_PACKAGES) is
+# missing (apt-get update once, only when needed).
 clm_install_deps() {
   local missing=() p
-  for p in "${CLM_PACKAGES[@]}"; do
+  [ $# -gt 0 ] || set -- "${CLM_PACKAGES[@]}"
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   if [ ${#missing[@]} -eq 0 ]; then

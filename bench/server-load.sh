@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# Benchmark: requests per second and latency of clm-server under wrk (HTTPS, keep-alive),
+# beside nginx serving a static JSON file of the same size over HTTPS on the same
+# loopback (the HTTPS ceiling of this machine). Endpoints: GET /SWCLM/SystemStatus (no
+# license), GET /SWCLM/IDInfo?keyid= (license; the admin key when the data directory has
+# one) and POST /SWCLM/KeyInfo mode get (a key made first by a real create). Each at 16
+# and 200 connections, and at 16 while 1,000 idle TCP connections are held open.
+# Prints figures and ratios to nginx; asserts nothing.
+#
+#   bench/server-load.sh [SECONDS]        (default 10 per wrk run)
+#   CLM_SERVER=/path/clm-server           the server measured (default: the build's)
+#   CLM_SERVER_BEFORE=/path/clm-server    a second server measured in the same run,
+#                                         printed on the row under the first
+set -euo pipefail
+. "$(dirname "$0")/../scripts/lib.sh"
+clm_install_deps "${CLM_BENCH_PACKAGES[@]}"
+. "$(dirname "$0")/lib.sh"
+for cmd in wrk nginx python3 openssl; do
+  command -v "$cmd" >/dev/null || { echo "bench: $cmd is missing" >&2; exit 1; }
+done
+
+secs=${1:-10}
+idle_n=1000
+bench_dir=$(cd "$(dirname "$0")" && pwd)
+lua=$bench_dir/wrk-request.lua
+hostile=$bench_dir/hostile.py
+# Each connection is a descriptor in the server: 1,000 idle plus 200 measured, with room.
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 4096 ]; then
+  ulimit -n 4096 || { echo "bench: cannot raise the open-file limit to 4096 (ulimit -Hn)" >&2; exit 1; }
+fi
+
+servers=("clm:$CLM_SERVER")
+if [ -n "${CLM_SERVER_BEFORE:-}" ]; then
+  [ -x "$CLM_SERVER_BEFORE" ] || { echo "bench: CLM_SERVER_BEFORE=$CLM_SERVER_BEFORE is not executable" >&2; exit 1; }
+  servers+=("before:$CLM_SERVER_BEFORE")
+fi
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+results=$BENCH_WORK/results
+: >"$results"
+
+# measure SERVER TARGET CONNS URL [IDLE]: one wrk run (the request comes from the
+# CLM_WRK_* variables), with IDLE idle TCP connections held open meanwhile; appends a
+# line "SERVER|TARGET|CONNS|req/s|p50 ms|p99 ms|non-2xx|socket errors|note" to results.
+measure() {
+  local server=$1 target=$2 conns=$3 url=$4 idle=${5:-0} label=$3 note='' hold_pid='' line
+  local port=${url#https://127.0.0.1:}
+  port=${port%%/*}
+  if [ "$idle" -gt 0 ]; then
+    label="$conns+${idle}i"
+    timeout $((secs + 60)) python3 "$hostile" idle 127.0.0.1 "$port" "$idle" $((secs + 30)) >"$BENCH_WORK/idle.out" &
+    hold_pid=$!
+    bench_track "$hold_pid"
+    for _ in $(seq 300); do
+      grep -q '^ready' "$BENCH_WORK/idle.out" && break
+      sleep 0.1
+    done
+    note=$(grep '^ready' "$BENCH_WORK/idle.out" | sed 's/^ready /idle connected: /')
+  fi
+  wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$lua" "$url" >"$BENCH_WORK/wrk.out" 2>&1 || true
+  if [ -n "$hold_pid" ]; then
+    bench_stop "$hold_pid"
+  fi
+  line=$(grep '^clm-wrk-result' "$BENCH_WORK/wrk.out" || true)
+  if [ -z "$line" ]; then
+    echo "bench: wrk failed against $url:" >&2
+    cat "$BENCH_WORK/wrk.out" >&2
+    echo "$server|$target|$label|-|-|-|-|-|wrk failed" >>"$results"
+    return 0
+  fi
+  awk -v server="$server" -v target="$target" -v label="$label" -v note="$note" '
+    { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
+    END {
+      if (v["requests"] == 0) note = (note == "" ? "" : note "; ") "nothing answered"
+      if (v["non2xx"] > 0) note = (note == "" ? "" : note "; ") "error answers: not a measure of the endpoint"
+      printf "%s|%s|%s|%.1f|%.2f|%.2f|%d|%d|%s\n", server, target, label,
+        v["requests"] * 1e6 / v["duration_us"], v["p50_us"] / 1000, v["p99_us"] / 1000,
+        v["non2xx"], v["connect"] + v["read"] + v["write"] + v["timeout"], note
+    }' <<<"$line" >>"$results"
+}
+
+# measure_all SERVER TARGET URL: 16 connections, 200, then 16 with idle ones held.
+measure_all() {
+  measure "$1" "$2" 16 "$3"
+  measure "$1" "$2" 200 "$3"
+  measure "$1" "$2" 16 "$3" "$idle_n"
+}
+
+# curl reads the license from a config file, so it is not on a command line either;
+# wrk gets the same header value from a file.
+license_files() {
+  local key_file=$1 name=$2
+  printf 'user = "secureware-clm:%s"\n' "$(cat "$key_file")" >"$BENCH_WORK/$name.curl"
+  printf 'Basic %s\n' "$(printf 'secureware-clm:%s' "$(cat "$key_file")" | base64 -w0)" >"$BENCH_WORK/$name.auth"
+  chmod 600 "$BENCH_WORK/$name.curl" "$BENCH_WORK/$name.auth"
+}
+
+# post CURLCONF URL JSON: POST JSON, print the answer (fails on an HTTP error).
+post() {
+  curl -sSf -K "$1" --cacert "$CLM_CACERT" -H 'Content-Type: application/json' --data-binary "$3" "$2"
+}
+
+sizes=
+rss_notes=
+for entry in "${servers[@]}"; do
+  tag=${entry%%:*}
+  CLM_SERVER=${entry#*:}
+  "$CLM_SERVER" init --data-dir "$BENCH_WORK/$tag" --key-type ec-p256 >/dev/null 2>"$BENCH_WORK/$tag.init.log"
+  bench_start_server "$tag"
+  base="https://$CLM_HOST:$CLM_PORT/SWCLM"
+  license_files "$CLM_LICENSE_KEY_FILE" "$tag.license"
+  # GET IDInfo is a fleet-wide request: it takes the admin license key where there is one.
+  admin=$BENCH_WORK/$tag/admin.key
+  [ -f "$admin" ] || admin=$CLM_LICENSE_KEY_FILE
+  license_files "$admin" "$tag.admin"
+
+  id=$(post "$BENCH_WORK/$tag.license.curl" "$base/IDInfo" '{"mode":"create","tenantid":"bench","alias":"bench"}')
+  keyid=$(jq -r .keyid <<<"$id")
+  created=$(post "$BENCH_WORK/$tag.license.curl" "$base/KeyInfo" "$(jq -c -n --argjson id "$id" '
+    {mode: "create", keyid: $id.keyid, key: $id.key, devicename: "bench", alias: "bench",
+     keytype: "AES", keylength: "128", keyfilepath: "/tmp/key", commonkeyfilepath: "/tmp/bench"}')")
+  jq -c -n --argjson id "$id" --argjson k "$created" '
+    {mode: "get", keyid: $id.keyid, key: $id.key, devicename: "bench", deviceid: $k.deviceid,
+     devicekey: $k.devicekey, keynumber: $k.keynumber, filepath: "/tmp/bench"}' >"$BENCH_WORK/$tag.get.json"
+
+  # The size of each answer, once: nginx serves a file as large as the IDInfo one.
+  if [ -z "$sizes" ]; then
+    status_size=$(curl -sSf --cacert "$CLM_CACERT" -o /dev/null -w '%{size_download}' "$base/SystemStatus")
+    id_size=$(curl -sSf -K "$BENCH_WORK/$tag.admin.curl" --cacert "$CLM_CACERT" -o /dev/null -w '%{size_download}' "$base/IDInfo?keyid=$keyid")
+    key_size=$(curl -sSf -K "$BENCH_WORK/$tag.license.curl" --cacert "$CLM_CACERT" -H 'Content-Type: application/json' \
+      --data-binary "@$BENCH_WORK/$tag.get.json" -o /dev/null -w '%{size_download}' "$base/KeyInfo")
+    sizes="SystemStatus $status_size B, IDInfo $id_size B, KeyInfo get $key_size B"
+  fi
+
+  CLM_WRK_METHOD=GET CLM_WRK_BODY='' CLM_WRK_AUTH='' measure_all "$tag" SystemStatus "$base/SystemStatus"
+  CLM_WRK_METHOD=GET CLM_WRK_BODY='' CLM_WRK_AUTH=$BENCH_WORK/$tag.admin.auth \
+    measure_all "$tag" "IDInfo GET" "$base/IDInfo?keyid=$keyid"
+  CLM_WRK_METHOD=POST CLM_WRK_BODY=$BENCH_WORK/$tag.get.json CLM_WRK_AUTH=$BENCH_WORK/$tag.license.auth \
+    measure_all "$tag" "KeyInfo get" "$base/KeyInfo"
+  rss_notes+="$tag RSS after its runs (now/peak KiB): $(bench_server_rss_kb)"$'\n'
+  bench_stop_server
+done
+
+# nginx: its own throwaway configuration, certificate and document root, in the
+# foreground (master + one worker per core), stopped by the EXIT trap.
+ng=$BENCH_WORK/nginx
+mkdir -p "$ng/www" "$ng/tmp"
+head -c "$id_size" /dev/zero | tr '\0' ' ' | sed 's/^ \{15\}/{"errorcode":0}/' >"$ng/www/answer.json"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
+  -keyout "$ng/key.pem" -out "$ng/cert.pem" 2>/dev/null
+ng_port=$(free_port)
+cat >"$ng/nginx.conf" <<EOF
+daemon off;
+worker_processes auto;
+user $(id -un) $(id -gn);
+pid $ng/nginx.pid;
+error_log $ng/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $ng/tmp/body;
+  proxy_temp_path $ng/tmp/proxy;
+  fastcgi_temp_path $ng/tmp/fastcgi;
+  uwsgi_temp_path $ng/tmp/uwsgi;
+  scgi_temp_path $ng/tmp/scgi;
+  keepalive_timeout 65;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$ng_port ssl;
+    ssl_certificate $ng/cert.pem;
+    ssl_certificate_key $ng/key.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    root $ng/www;
+    default_type application/json;
+  }
+}
+EOF
+nginx -e "$ng/error.log" -p "$ng" -c "$ng/nginx.conf" &
+bench_track $!
+ng_url="https://127.0.0.1:$ng_port/answer.json"
+for _ in $(seq 100); do
+  curl -sfk -o /dev/null "$ng_url" && break
+  sleep 0.1
+done
+curl -sfk -o /dev/null "$ng_url" || { cat "$ng/error.log" >&2; exit 1; }
+CLM_WRK_METHOD=GET CLM_WRK_BODY='' CLM_WRK_AUTH='' measure_all nginx "static $id_size B file" "$ng_url"
+
+printf '\nclm-server under wrk -t2 --latency, %d s per row, HTTPS keep-alive on loopback (2 cores shared by wrk, the server and the idle clients)\n' "$secs"
+printf 'clm: %s\n' "${servers[0]#*:}"
+if [ ${#servers[@]} -gt 1 ]; then
+  printf 'before: %s\n' "${servers[1]#*:}"
+fi
+printf 'answers: %s\n' "$sizes"
+printf 'connections "16+1000i": 16 measured while 1,000 idle TCP connections are held open\n\n'
+awk -F'|' '
+  { row[NR] = $0; if ($1 == "nginx") ng[$3] = $4 }
+  END {
+    printf "%-7s %-22s %-9s %10s %9s %9s %8s %8s %9s  %s\n", "server", "target", "conns", "req/s", "p50 ms", "p99 ms", "non-2xx", "sockerr", "vs nginx", "note"
+    n = 0
+    # nginx first, then each target with the servers one under the other.
+    for (i = 1; i <= NR; i++) { split(row[i], f, "|"); if (f[1] == "nginx") order[++n] = i }
+    for (i = 1; i <= NR; i++) {
+      split(row[i], f, "|")
+      if (f[1] == "nginx" || done[i]) continue
+      for (j = i; j <= NR; j++) {
+        split(row[j], g, "|")
+        if (!done[j] && g[1] != "nginx" && g[2] == f[2] && g[3] == f[3]) { order[++n] = j; done[j] = 1 }
+      }
+    }
+    for (k = 1; k <= n; k++) {
+      split(row[order[k]], f, "|")
+      ratio = (f[4] != "-" && ng[f[3]] > 0) ? sprintf("%.3fx", f[4] / ng[f[3]]) : "-"
+      printf "%-7s %-22s %-9s %10s %9s %9s %8s %8s %9s  %s\n", f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], ratio, f[9]
+    }
+  }' "$results"
+printf '\n%s' "$rss_notes"

@@ -299,16 +299,20 @@ private:
     m_stream.async_shutdown([self = shared_from_this()](beast::error_code) { self->close(); });
   }
 
-  // Stop sending, then read and drop what the client still sends, until it closes or
-  // k_shutdown_timeout passes (a lingering close, as web servers do).
+  // Say close_notify without waiting for the client's, stop sending, then read and
+  // drop what the client still sends until it closes or k_shutdown_timeout passes (a
+  // lingering close, as web servers do): the answer is not lost to a reset, and the
+  // client sees a clean TLS end rather than a truncation.
   void linger()
   {
-    auto& tcp_stream = beast::get_lowest_layer(m_stream);
-    beast::error_code ignored;
-    tcp_stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    tcp_stream.expires_after(k_shutdown_timeout);
-    m_buffer.clear();
-    drain();
+    SSL_set_shutdown(m_stream.native_handle(), SSL_RECEIVED_SHUTDOWN);
+    beast::get_lowest_layer(m_stream).expires_after(k_shutdown_timeout);
+    m_stream.async_shutdown([self = shared_from_this()](beast::error_code) {
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->m_stream).socket().shutdown(tcp::socket::shutdown_send, ignored);
+      self->m_buffer.clear();
+      self->drain();
+    });
   }
 
   void drain()

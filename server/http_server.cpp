@@ -4,6 +4,7 @@
 #include "device_service.hpp"
 #include "id_service.hpp"
 #include "key_service.hpp"
+#include "license.hpp"
 
 #include <clm/atomic_file.hpp>
 #include <clm/config.hpp>
@@ -73,23 +74,6 @@ template <typename F>
 void handle(httplib::Response& res, F&& handler)
 {
   guarded(res, [&] { send(res, handler()); });
-}
-
-bool license_ok(const httplib::Request& req, const std::string& license)
-{
-  const std::string auth = req.get_header_value("Authorization");
-  constexpr std::string_view k_basic = "Basic ";
-  if (auth.size() <= k_basic.size() || auth.compare(0, k_basic.size(), k_basic) != 0) {
-    return false;
-  }
-  std::string decoded;
-  try {
-    decoded = base64_decode(std::string_view(auth).substr(k_basic.size()));
-  } catch (const Error&) {
-    return false;
-  }
-  const std::string expected = std::string(k_license_user) + ":" + license;
-  return constant_time_equal(decoded, expected);
 }
 
 std::string utc_now()
@@ -200,12 +184,19 @@ void serve(const ServeOptions& opts, OpenDataDir& data)
   });
   // The license is checked inside the route, after the body was read: refusing earlier
   // would leave the body on the connection to be parsed as the next request.
-  auto licensed = [&](auto handler) {
-    return [&, handler](const httplib::Request& req, httplib::Response& res) {
-      if (!license_ok(req, license)) {
+  // The admin license key is accepted wherever the client one is; some requests need it.
+  auto licensed = [&](auto handler, Caller needed = Caller::client) {
+    return [&, handler, needed](const httplib::Request& req, httplib::Response& res) {
+      const Caller caller = caller_of(req.get_header_value("Authorization"), license, data.admin_key);
+      if (caller == Caller::none) {
         res.status = 401;
         res.set_header("WWW-Authenticate", "Basic realm=\"clm\"");
         res.set_content(R"({"error":"license key missing or wrong"})", k_json);
+        return;
+      }
+      if (!caller_suffices(caller, needed)) {
+        res.status = 403;
+        res.set_content(R"({"error":"this request needs the admin license key"})", k_json);
         return;
       }
       handler(req, res);
@@ -216,6 +207,7 @@ void serve(const ServeOptions& opts, OpenDataDir& data)
   server.Post("/SWCLM/IDInfo", licensed([&](const httplib::Request& req, httplib::Response& res) {
     handle(res, [&] { return ids.post(req.body); });
   }));
+  // It answers ID passwords: for the operator (admin license key), not for every licensed client.
   server.Get("/SWCLM/IDInfo", licensed([&](const httplib::Request& req, httplib::Response& res) {
     handle(res, [&] {
       std::optional<std::string> keyid;
@@ -224,7 +216,7 @@ void serve(const ServeOptions& opts, OpenDataDir& data)
       }
       return ids.get(keyid);
     });
-  }));
+  }, Caller::admin));
   server.Post("/SWCLM/CredInfo", licensed([&](const httplib::Request& req, httplib::Response& res) {
     handle(res, [&] { return creds.post(req.body); });
   }));

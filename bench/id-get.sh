@@ -13,7 +13,9 @@ bench_start_server
 cid=$CLM_BUILD_DIR/tools/clm-id
 keyid=$("$cid" create --alias bench-gw | tee "$BENCH_WORK/create.json" | "$cid" verify | jq -r .keyid)
 
-# curl reads the license from a config file, so it is not on a command line either.
+# GET /SWCLM/IDInfo needs the admin license key: both clients use it. curl reads it
+# from a config file, so it is not on a command line either.
+export CLM_LICENSE_KEY_FILE=$BENCH_ADMIN_KEY_FILE
 printf 'user = "secureware-clm:%s"\n' "$(cat "$CLM_LICENSE_KEY_FILE")" >"$BENCH_WORK/curl.conf"
 chmod 600 "$BENCH_WORK/curl.conf"
 url="https://$CLM_HOST:$CLM_PORT/SWCLM/IDInfo?keyid=$keyid"

@@ -72,6 +72,8 @@ bench_start_server() {
   CLM_PORT=$(cat "$BENCH_WORK/port")
   export CLM_CACERT=$BENCH_WORK/$name/tls/ca.pem
   export CLM_LICENSE_KEY_FILE=$BENCH_WORK/$name/license.key
+  # The operator's key, which GET /SWCLM/IDInfo needs.
+  export BENCH_ADMIN_KEY_FILE=$BENCH_WORK/$name/admin.key
   export CLM_STATE_DIR=$BENCH_WORK/$name.state
   export CLM_CONFIG=/dev/null
 }

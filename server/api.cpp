@@ -106,10 +106,11 @@ std::string echoed_string(const json& entry, const char* field)
   return it != entry.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-void record_call(Store& store, const char* api, const std::string& deviceid, const char* mode,
+void record_call(Store& store, const char* api, std::int64_t keyid, const std::string& deviceid, const char* mode,
                  std::optional<std::int64_t> keynumber, const std::string& filepath, std::int64_t now_ms)
 {
   EventRecord e;
+  e.keyid = keyid;
   e.deviceid = deviceid;
   e.api = api;
   e.mode = mode;

@@ -72,8 +72,9 @@ std::string echoed_string(const json& entry, const char* field);
 ApiResponse batch_answer(Store& store, const json& req,
                          const std::function<json(const json& entry)>& answer_device);
 
-// Append a successful call of api (mode, key number, file path) for deviceid to the audit trail.
-void record_call(Store& store, const char* api, const std::string& deviceid, const char* mode,
+// Append a successful call of api (mode, key number, file path) that ID keyid made for
+// deviceid to the audit trail.
+void record_call(Store& store, const char* api, std::int64_t keyid, const std::string& deviceid, const char* mode,
                  std::optional<std::int64_t> keynumber, const std::string& filepath, std::int64_t now_ms);
 
 }  // namespace clm::server

@@ -1,9 +1,11 @@
 #include "commands.hpp"
 
 #include "seed.hpp"
+#include "store/sqlite_store.hpp"
 
 #include <clm/atomic_file.hpp>
 #include <clm/error.hpp>
+#include <clm/validate.hpp>
 
 #include <cerrno>
 #include <chrono>
@@ -50,7 +52,34 @@ void ensure_initialized(const CommandOptions& opts, bool say_if_present)
     std::cerr << "clm-server: generated a license key in " << (dir / "license.key").string()
               << " (0600); clients read it with --license-key-file\n";
   }
+  std::cerr << "clm-server: generated the admin license key in " << (dir / "admin.key").string()
+            << " (0600); GET /SWCLM/IDInfo needs it (clm-id get --license-key-file)\n";
   std::cerr << "clm-server: clients trust the server with --cacert " << (dir / "tls" / "ca.pem").string() << "\n";
+}
+
+// Open the store of an initialized data directory for a grant command. No lock: the
+// grants are single statements, safe beside a server using the store (SQLite WAL).
+std::unique_ptr<SqliteStore> open_grant_store(const std::filesystem::path& dir)
+{
+  if (!is_initialized(dir)) {
+    throw Error(ExitCode::file_read, dir.string() + " is not an initialized data directory; run clm-server init first");
+  }
+  return std::make_unique<SqliteStore>(dir / "clm.db");
+}
+
+std::int64_t parse_grant_keyid(const std::string& text)
+{
+  if (const auto problem = keyid_problem(text)) {
+    throw Error(ExitCode::bad_parameter, "--keyid: '" + text.substr(0, 32) + "' " + *problem);
+  }
+  return std::stoll(text);
+}
+
+// Print the one JSON line of a grant command.
+void print_grant(std::int64_t keyid, bool granted, bool changed)
+{
+  std::cout << dump_json(json{{"keyid", format_keyid(keyid)}, {"fleet_read", granted}, {"changed", changed}}) << '\n'
+            << std::flush;
 }
 
 // An exclusive lock on DIR/server.lock, held while serve or seed runs: seed holds one long
@@ -111,8 +140,41 @@ void serve_command(const CommandOptions& opts)
   serve_opts.license_key = read_secret_file(opts.license_key_file ? std::filesystem::path(*opts.license_key_file)
                                                                   : dir / "license.key");
   const DataDirLock lock(dir);
+  std::error_code ec;
+  const bool had_admin_key = std::filesystem::exists(dir / "admin.key", ec);
   OpenDataDir data = open_data_dir(dir);
+  if (!had_admin_key) {
+    std::cerr << "clm-server: generated the admin license key in " << (dir / "admin.key").string()
+              << " (0600); GET /SWCLM/IDInfo needs it\n";
+  }
   serve(serve_opts, data);
+}
+
+void grant_command(const CommandOptions& opts)
+{
+  const std::int64_t keyid = parse_grant_keyid(opts.grant_keyid);
+  const auto store = open_grant_store(opts.data_dir);
+  if (!store->find_id(keyid)) {
+    throw Error(ExitCode::bad_parameter, "--keyid: no ID " + format_keyid(keyid) + " on this server");
+  }
+  print_grant(keyid, true, store->add_fleet_grant(keyid, system_clock_ms()()));
+}
+
+void revoke_grant_command(const CommandOptions& opts)
+{
+  const std::int64_t keyid = parse_grant_keyid(opts.grant_keyid);
+  const auto store = open_grant_store(opts.data_dir);
+  print_grant(keyid, false, store->remove_fleet_grant(keyid));
+}
+
+void grants_command(const CommandOptions& opts)
+{
+  const auto store = open_grant_store(opts.data_dir);
+  json list = json::array();
+  for (const FleetGrant& g : store->fleet_grants()) {
+    list.push_back(json{{"keyid", format_keyid(g.keyid)}, {"granted_at", std::to_string(g.granted_ms)}});
+  }
+  std::cout << dump_json(json{{"grants", std::move(list)}}) << '\n' << std::flush;
 }
 
 void seed_command(const CommandOptions& opts)

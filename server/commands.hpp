@@ -29,6 +29,8 @@ struct CommandOptions {
   std::string keytype = "AES";
   int keylength = 128;
   std::optional<std::string> list_file;
+  // grant, revoke-grant
+  std::string grant_keyid;
 };
 
 // Initialize the data directory and say where the license key and CA certificate are.
@@ -37,8 +39,19 @@ void init_command(const CommandOptions& opts);
 // Initialize on first start, then serve until SIGTERM/SIGINT.
 void serve_command(const CommandOptions& opts);
 
+// Grant the ID opts.grant_keyid the fleet read (getlist and getkeylist of every device);
+// print {"keyid", "fleet_read": true, "changed"}. Safe while a server uses the directory.
+void grant_command(const CommandOptions& opts);
+
+// Withdraw the fleet read grant of opts.grant_keyid; print {"keyid", "fleet_read": false, "changed"}.
+void revoke_grant_command(const CommandOptions& opts);
+
+// Print the fleet read grants as {"grants": [{"keyid", "granted_at"}]}.
+void grants_command(const CommandOptions& opts);
+
 // Fill an initialized data directory that no server is using with devices and keys for
-// load tests; print the ID/password made for them as one JSON line on stdout.
+// load tests; print the ID/password made for them (granted the fleet read) as one JSON
+// line on stdout.
 void seed_command(const CommandOptions& opts);
 
 }  // namespace clm::server

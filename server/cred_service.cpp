@@ -117,12 +117,12 @@ std::string describe(const Selector& s)
   return s.keynumber ? "keynumber " + std::to_string(*s.keynumber) : "certserial " + *s.serial;
 }
 
-// Return the ca1 certificate s names, bound to deviceid: 1301 when there is none, 1303
-// when it belongs to another device.
-CertRecord find_leaf(Store& store, const Selector& s, const std::string& deviceid)
+// Return the ca1 certificate s names, bound to deviceid (a device of ID keyid): 1301
+// when there is none or it is another ID's, 1303 when it belongs to another device.
+CertRecord find_leaf(Store& store, const Selector& s, const std::string& deviceid, std::int64_t keyid)
 {
   auto cert = find(store, s);
-  if (!cert || cert->kind == CertKind::ca || cert->catype != k_issuing_name) {
+  if (!cert || cert->kind == CertKind::ca || cert->catype != k_issuing_name || cert->owner_keyid != keyid) {
     throw ApiError{1301, "no ca1 certificate with " + describe(s)};
   }
   if (cert->deviceid != deviceid) {
@@ -196,17 +196,17 @@ ApiResponse CredService::post(std::string_view body)
   if (mode != "create" && mode != "get" && mode != "update" && mode != "revoke") {
     throw ApiError{1103, "mode '" + mode.substr(0, 32) + "' is not create, get, update or revoke"};
   }
-  m_ids.authenticate(req);
+  const std::int64_t keyid = m_ids.authenticate(req);
   if (mode == "create") {
-    return create(req);
+    return create(req, keyid);
   }
   if (mode == "get") {
-    return get(req);
+    return get(req, keyid);
   }
   if (mode == "update") {
-    return update(req);
+    return update(req, keyid);
   }
-  return revoke(req);
+  return revoke(req, keyid);
 }
 
 CertRecord CredService::issue_leaf(const std::string& deviceid, const std::vector<SubjectEntry>& subject,
@@ -279,13 +279,13 @@ void CredService::put_client(json& body, const CertRecord& cert, const std::stri
   }
 }
 
-void CredService::record(const std::string& deviceid, const char* mode, std::int64_t keynumber,
+void CredService::record(std::int64_t keyid, const std::string& deviceid, const char* mode, std::int64_t keynumber,
                          const std::string& filepath, std::int64_t now_ms)
 {
-  record_call(m_store, k_api, deviceid, mode, keynumber, filepath, now_ms);
+  record_call(m_store, k_api, keyid, deviceid, mode, keynumber, filepath, now_ms);
 }
 
-ApiResponse CredService::create(const json& req)
+ApiResponse CredService::create(const json& req, std::int64_t keyid)
 {
   // Fields in the order of the reference's table 4.1.
   const DeviceClaim claim = read_device_claim(req, DeviceIdRule::optional);
@@ -337,13 +337,13 @@ ApiResponse CredService::create(const json& req)
   DeviceAccess access;
   std::optional<CertRecord> leaf;
   m_store.transaction([&] {
-    access = m_devices.resolve_for_issue(claim, info, now);
+    access = m_devices.resolve_for_issue(claim, info, now, keyid);
     if (ca_only) {
-      record(access.device.deviceid, "create", m_root.keynumber, *cafilepath, now);
+      record(keyid, access.device.deviceid, "create", m_root.keynumber, *cafilepath, now);
     } else {
       leaf = issue_leaf(access.device.deviceid, subject, certmode == "server" ? CertKind::server : CertKind::client,
                         key_pem, *clientfilepath, now);
-      record(access.device.deviceid, "create", leaf->keynumber, *clientfilepath, now);
+      record(keyid, access.device.deviceid, "create", leaf->keynumber, *clientfilepath, now);
     }
   });
 
@@ -367,7 +367,7 @@ ApiResponse CredService::create(const json& req)
   return {201, std::move(body)};
 }
 
-ApiResponse CredService::get(const json& req)
+ApiResponse CredService::get(const json& req, std::int64_t keyid)
 {
   const DeviceClaim claim = read_device_claim(req, DeviceIdRule::required);
   const Selector target = required_selector(req);
@@ -385,7 +385,7 @@ ApiResponse CredService::get(const json& req)
   DeviceRecord device;
   CertRecord cert;
   m_store.transaction([&] {
-    device = m_devices.verify(claim);
+    device = m_devices.verify(claim, keyid, DeviceUse::act);
     if (ca) {
       auto found = find(m_store, target);
       if (!found || found->kind != CertKind::ca) {
@@ -393,7 +393,7 @@ ApiResponse CredService::get(const json& req)
       }
       cert = std::move(*found);
     } else {
-      cert = find_leaf(m_store, target, device.deviceid);
+      cert = find_leaf(m_store, target, device.deviceid, keyid);
       if (cert.status != CertStatus::valid) {
         throw ApiError{1304, "certificate " + std::to_string(cert.keynumber) + " is revoked or updated"};
       }
@@ -403,7 +403,7 @@ ApiResponse CredService::get(const json& req)
       cert.filepath = filepath;
       m_store.update_certificate(cert);
     }
-    record(device.deviceid, "get", cert.keynumber, filepath, now);
+    record(keyid, device.deviceid, "get", cert.keynumber, filepath, now);
   });
 
   json body{{"errorcode", 0}, {"deviceid", device.deviceid}};
@@ -418,7 +418,7 @@ ApiResponse CredService::get(const json& req)
   return {200, std::move(body)};
 }
 
-ApiResponse CredService::update(const json& req)
+ApiResponse CredService::update(const json& req, std::int64_t keyid)
 {
   const DeviceClaim claim = read_device_claim(req, DeviceIdRule::required);
   const Selector target = required_selector(req);
@@ -442,8 +442,8 @@ ApiResponse CredService::update(const json& req)
   DeviceRecord device;
   CertRecord renewed;
   m_store.transaction([&] {
-    device = m_devices.verify(claim);
-    CertRecord old = find_leaf(m_store, target, device.deviceid);
+    device = m_devices.verify(claim, keyid, DeviceUse::act);
+    CertRecord old = find_leaf(m_store, target, device.deviceid, keyid);
     if (old.status != CertStatus::valid) {
       throw ApiError{1306, "certificate " + std::to_string(old.keynumber) + " is already revoked or updated"};
     }
@@ -451,7 +451,7 @@ ApiResponse CredService::update(const json& req)
       throw ApiError{1305, "certificate " + std::to_string(old.keynumber) + " has expired"};
     }
     if (adopt.given()) {
-      renewed = find_leaf(m_store, adopt, device.deviceid);
+      renewed = find_leaf(m_store, adopt, device.deviceid, keyid);
       if (renewed.keynumber == old.keynumber) {
         throw ApiError{1103, "the new certificate is the one being updated"};
       }
@@ -469,7 +469,7 @@ ApiResponse CredService::update(const json& req)
     old.status = CertStatus::updated;
     old.replaced_by = renewed.keynumber;
     m_store.update_certificate(old);
-    record(device.deviceid, "update", renewed.keynumber, newfilepath, now);
+    record(keyid, device.deviceid, "update", renewed.keynumber, newfilepath, now);
   });
 
   json body{{"errorcode", 0}, {"deviceid", device.deviceid}};
@@ -477,7 +477,7 @@ ApiResponse CredService::update(const json& req)
   return {200, std::move(body)};
 }
 
-ApiResponse CredService::revoke(const json& req)
+ApiResponse CredService::revoke(const json& req, std::int64_t keyid)
 {
   const DeviceClaim claim = read_device_claim(req, DeviceIdRule::required);
   const Selector target = required_selector(req);
@@ -488,15 +488,15 @@ ApiResponse CredService::revoke(const json& req)
   DeviceRecord device;
   CertRecord cert;
   m_store.transaction([&] {
-    device = m_devices.verify(claim);
-    cert = find_leaf(m_store, target, device.deviceid);
+    device = m_devices.verify(claim, keyid, DeviceUse::act);
+    cert = find_leaf(m_store, target, device.deviceid, keyid);
     if (cert.status != CertStatus::valid) {
       throw ApiError{1306, "certificate " + std::to_string(cert.keynumber) + " is already revoked or updated"};
     }
     cert.status = CertStatus::revoked;
     cert.revoked_at_ms = now;
     m_store.update_certificate(cert);
-    record(device.deviceid, "revoke", cert.keynumber, filepath.value_or(cert.filepath), now);
+    record(keyid, device.deviceid, "revoke", cert.keynumber, filepath.value_or(cert.filepath), now);
   });
   return {200, json{{"errorcode", 0},
                     {"deviceid", device.deviceid},

@@ -42,10 +42,11 @@ public:
   std::string crl(const std::optional<std::string>& catype);
 
 private:
-  ApiResponse create(const json& req);
-  ApiResponse get(const json& req);
-  ApiResponse update(const json& req);
-  ApiResponse revoke(const json& req);
+  // Each mode handles req for the authenticated ID keyid.
+  ApiResponse create(const json& req, std::int64_t keyid);
+  ApiResponse get(const json& req, std::int64_t keyid);
+  ApiResponse update(const json& req, std::int64_t keyid);
+  ApiResponse revoke(const json& req, std::int64_t keyid);
 
   // Insert a new leaf for device signed by ca1 over key_pem; call inside a transaction.
   CertRecord issue_leaf(const std::string& deviceid, const std::vector<SubjectEntry>& subject, CertKind kind,
@@ -53,8 +54,8 @@ private:
   std::string private_key_of(const CertRecord& cert) const;
   void put_client(json& body, const CertRecord& cert, const std::string& certtype,
                   const std::optional<std::string>& passphrase) const;
-  void record(const std::string& deviceid, const char* mode, std::int64_t keynumber, const std::string& filepath,
-              std::int64_t now_ms);
+  void record(std::int64_t keyid, const std::string& deviceid, const char* mode, std::int64_t keynumber,
+              const std::string& filepath, std::int64_t now_ms);
 
   struct CachedCrl {
     std::vector<std::pair<std::string, std::int64_t>> revoked;  // serial, revoked_at_ms

@@ -32,6 +32,7 @@ key_lifetime = 365d
 
 fs::path db_path(const fs::path& dir) { return dir / "clm.db"; }
 fs::path master_key_path(const fs::path& dir) { return dir / "master.key"; }
+fs::path admin_key_path(const fs::path& dir) { return dir / "admin.key"; }
 
 void make_dir(const fs::path& dir, mode_t mode)
 {
@@ -57,6 +58,17 @@ std::string generate_license_key()
     out += s[i];
   }
   return out;
+}
+
+// Return the admin license key of dir, generating DIR/admin.key (0600) for a directory
+// initialized before there was one.
+std::string load_admin_key(const fs::path& dir)
+{
+  std::error_code ec;
+  if (!fs::exists(admin_key_path(dir), ec)) {
+    write_file_atomic(admin_key_path(dir), generate_license_key() + "\n", 0600);
+  }
+  return read_secret_file(admin_key_path(dir));
 }
 
 std::string load_master_key(const fs::path& dir)
@@ -130,6 +142,7 @@ InitReport init_data_dir(const InitOptions& opts)
   const std::string master = random_bytes(SecretBox::k_key_size);
   write_file_atomic(master_key_path(dir), hex_encode(master) + "\n", 0600);
   write_file_atomic(dir / "license.key", license + "\n", 0600);
+  write_file_atomic(admin_key_path(dir), generate_license_key() + "\n", 0600);
   std::error_code ec;
   if (!fs::exists(dir / "clm-server.conf", ec)) {
     write_file_atomic(dir / "clm-server.conf", k_default_settings, 0644);
@@ -195,6 +208,7 @@ OpenDataDir open_data_dir(const fs::path& dir)
   OpenDataDir d;
   d.settings = read_server_settings(dir);
   d.box = std::make_unique<SecretBox>(load_master_key(dir));
+  d.admin_key = load_admin_key(dir);
   d.store = std::make_unique<SqliteStore>(db_path(dir));
   const auto tls = d.store->key_pair("tls");
   const auto issuing = d.store->key_pair("ca1");

@@ -4,6 +4,7 @@
 //   DIR/clm.db         0600  SQLite store (secrets inside are sealed with the master key)
 //   DIR/master.key     0600  AES-256-GCM master key, hex
 //   DIR/license.key    0600  license key clients send as the Basic auth password
+//   DIR/admin.key      0600  admin license key: accepted as the license key, and needed by GET /SWCLM/IDInfo
 //   DIR/clm-server.conf      settings (password policy, ID, certificate and key lifetimes)
 //   DIR/tls/ca.pem           the root certificate clients trust (--cacert)
 //   DIR/tls/server.pem       the server's certificate chain (public)

@@ -37,6 +37,20 @@ std::string read_ext_data(const json& value)
 
 }  // namespace
 
+DeviceRecord find_usable_device(Store& store, const std::string& devicename, std::int64_t keyid, DeviceUse use)
+{
+  auto device = store.find_device_by_name(devicename);
+  // Another ID's device gets the very answer of an unknown name: same errorcode, same
+  // detail in the log, so that neither the answer nor its shape tells them apart.
+  const bool usable = device
+                      && (use == DeviceUse::fleet_list || device->owner_keyid == keyid
+                          || (use == DeviceUse::act && !device->owner_keyid));
+  if (!usable) {
+    throw ApiError{1706, "devicename " + devicename + " is not registered"};
+  }
+  return std::move(*device);
+}
+
 DeviceClaim read_device_claim(const json& req, DeviceIdRule rule)
 {
   DeviceClaim claim;
@@ -72,10 +86,11 @@ DeviceInfo read_device_info(const json& req)
 
 DeviceRegistry::DeviceRegistry(Store& store, const SecretBox& box) : m_store(store), m_box(box) {}
 
-DeviceAccess DeviceRegistry::resolve_for_issue(const DeviceClaim& claim, const DeviceInfo& info, std::int64_t now_ms)
+DeviceAccess DeviceRegistry::resolve_for_issue(const DeviceClaim& claim, const DeviceInfo& info, std::int64_t now_ms,
+                                               std::int64_t keyid)
 {
   if (claim.deviceid) {
-    DeviceRecord device = verify(claim);
+    DeviceRecord device = verify(claim, keyid, DeviceUse::act);
     if (info.ipaddress || info.macaddress || info.ext_data) {
       device.ipaddress = info.ipaddress.value_or(device.ipaddress);
       device.macaddress = info.macaddress.value_or(device.macaddress);
@@ -84,6 +99,8 @@ DeviceAccess DeviceRegistry::resolve_for_issue(const DeviceClaim& claim, const D
     }
     return {std::move(device), std::nullopt};
   }
+  // Names are unique server-wide, so this tells any ID that a name is taken (as every
+  // registry of unique names does); it tells nothing else about the device.
   if (m_store.find_device_by_name(claim.devicename)) {
     throw ApiError{1702, "devicename " + claim.devicename + " is already registered; give its deviceid"};
   }
@@ -95,29 +112,34 @@ DeviceAccess DeviceRegistry::resolve_for_issue(const DeviceClaim& claim, const D
   fields.macaddress = info.macaddress.value_or("");
   fields.ext_data = info.ext_data.value_or("{}");
   fields.created_ms = now_ms;
+  fields.owner_keyid = keyid;
   DeviceRecord device = m_store.create_device(fields, [&](const std::string& deviceid) {
     return m_box.seal(devicekey, associated_data(deviceid));
   });
   return {std::move(device), devicekey};
 }
 
-DeviceRecord DeviceRegistry::verify(const DeviceClaim& claim)
+DeviceRecord DeviceRegistry::verify(const DeviceClaim& claim, std::int64_t keyid, DeviceUse use)
 {
-  auto device = m_store.find_device_by_name(claim.devicename);
-  if (!device) {
-    throw ApiError{1706, "devicename " + claim.devicename + " is not registered"};
-  }
-  if (!claim.deviceid || !constant_time_equal(*claim.deviceid, device->deviceid)) {
+  DeviceRecord device = find_usable_device(m_store, claim.devicename, keyid, use);
+  if (!claim.deviceid || !constant_time_equal(*claim.deviceid, device.deviceid)) {
     throw ApiError{1701, "deviceid does not match devicename " + claim.devicename};
   }
   if (claim.devicekey
-      && !constant_time_equal(m_box.open(device->sealed_key, associated_data(device->deviceid)), *claim.devicekey)) {
+      && !constant_time_equal(m_box.open(device.sealed_key, associated_data(device.deviceid)), *claim.devicekey)) {
     throw ApiError{1703, "devicekey does not match devicename " + claim.devicename};
   }
-  if (device->status != Status::valid) {
-    throw ApiError{1704, "device " + device->deviceid + " is not valid"};
+  if (device.status != Status::valid) {
+    throw ApiError{1704, "device " + device.deviceid + " is not valid"};
   }
-  return std::move(*device);
+  if (use == DeviceUse::act && !device.owner_keyid) {
+    // Inside the request's transaction: a request refused later claims nothing.
+    if (!m_store.claim_device(device.deviceid, keyid)) {
+      throw ApiError{1706, "devicename " + claim.devicename + " is not registered"};
+    }
+    device.owner_keyid = keyid;
+  }
+  return device;
 }
 
 }  // namespace clm::server

@@ -1,6 +1,12 @@
 // The devices credentials are issued to: the request fields naming a device, its
 // registration at first issuance, and the checks every later call goes through
-// (errorcodes 1701, 1702, 1703, 1706). Shared by /SWCLM/CredInfo and /SWCLM/KeyInfo.
+// (errorcodes 1701, 1702, 1703, 1706). Shared by /SWCLM/CredInfo, /SWCLM/KeyInfo and
+// /SWCLM/DeviceInfo.
+//
+// A device belongs to the ID that registered it. For every other ID it does not exist:
+// its requests are answered 1706, as for a name never registered, whatever else they
+// say. A device registered before owners were recorded is unclaimed until the first ID
+// acting on it (not merely listing it) becomes its owner.
 #pragma once
 
 #include "api.hpp"
@@ -37,6 +43,18 @@ DeviceClaim read_device_claim(const json& req, DeviceIdRule rule);
 // 1104 for names over 128 or values over 256 bytes, a bad address or MAC address).
 DeviceInfo read_device_info(const json& req);
 
+// How a request uses a device, which decides whether its ID may.
+enum class DeviceUse {
+  act,         // issue, fetch, update, delete, check: its owner; an unclaimed device becomes the caller's
+  list,        // getlist, getkeylist without the fleet grant: its owner only (unclaimed devices are not listed)
+  fleet_list,  // getlist, getkeylist with the fleet grant: any device, read only, claiming none
+};
+
+// Return the device named devicename if ID keyid may use it as use says; throw 1706
+// when there is none or it belongs to another ID (or is unclaimed and use is list).
+// Claim nothing.
+DeviceRecord find_usable_device(Store& store, const std::string& devicename, std::int64_t keyid, DeviceUse use);
+
 // A device a request may act for; devicekey is set only when it was registered just now.
 struct DeviceAccess {
   DeviceRecord device;
@@ -47,14 +65,19 @@ class DeviceRegistry {
 public:
   DeviceRegistry(Store& store, const SecretBox& box);
 
-  // Resolve the device of an issuing call (mode create). Without a deviceid the name
-  // must be new (1702) and is registered, with a fresh devicekey; with one, as verify.
-  // Save the info reported. Call inside a store transaction.
-  DeviceAccess resolve_for_issue(const DeviceClaim& claim, const DeviceInfo& info, std::int64_t now_ms);
+  // Resolve the device of an issuing call (mode create) by ID keyid. Without a deviceid
+  // the name must be new server-wide (1702, whoever owns it) and is registered to keyid,
+  // with a fresh devicekey; with one, as verify for DeviceUse::act. Save the info
+  // reported. Call inside a store transaction.
+  DeviceAccess resolve_for_issue(const DeviceClaim& claim, const DeviceInfo& info, std::int64_t now_ms,
+                                 std::int64_t keyid);
 
-  // Return the registered device of claim: 1706 unknown name, 1701 another deviceid,
-  // 1703 a devicekey that does not match (checked only when one is given).
-  DeviceRecord verify(const DeviceClaim& claim);
+  // Return the registered device of claim that ID keyid may use so: 1706 unknown name or
+  // another ID's device (find_usable_device), 1701 another deviceid, 1703 a devicekey that
+  // does not match (checked only when one is given), 1704 a device not valid. For
+  // DeviceUse::act an unclaimed device becomes keyid's once these pass. Call inside a
+  // store transaction, so that a refused request claims nothing.
+  DeviceRecord verify(const DeviceClaim& claim, std::int64_t keyid, DeviceUse use);
 
 private:
   Store& m_store;

@@ -25,35 +25,37 @@ ApiResponse DeviceService::post(std::string_view body)
   if (mode != "getkeylist") {
     throw ApiError{1103, "mode '" + mode.substr(0, 32) + "' is not getkeylist"};
   }
-  m_ids.authenticate(req);
-  return getkeylist(req);
+  return getkeylist(req, m_ids.authenticate(req));
 }
 
-ApiResponse DeviceService::getkeylist(const json& req)
+ApiResponse DeviceService::getkeylist(const json& req, std::int64_t keyid)
 {
   const std::int64_t now = m_clock();
-  return batch_answer(m_store, req, [&](const json& entry) { return getkeylist_device(entry, now); });
+  // Without the fleet grant an ID lists its own devices, and of them its own keys.
+  const bool fleet = m_store.has_fleet_grant(keyid);
+  const DeviceUse use = fleet ? DeviceUse::fleet_list : DeviceUse::list;
+  const KeyScope scope = fleet ? KeyScope::fleet() : KeyScope::of(keyid);
+  return batch_answer(m_store, req,
+                      [&](const json& entry) { return getkeylist_device(entry, keyid, use, scope, now); });
 }
 
-json DeviceService::getkeylist_device(const json& entry, std::int64_t now_ms)
+json DeviceService::getkeylist_device(const json& entry, std::int64_t keyid, DeviceUse use, const KeyScope& scope,
+                                      std::int64_t now_ms)
 {
   json answer{{"errorcode", 0}, {"devicename", echoed_string(entry, "devicename")}, {"keynumber", json::array()}};
   try {
     const std::string devicename = required_string(entry, "devicename");
     check_value(devicename_problem(devicename), "devicename");
-    const auto device = m_store.find_device_by_name(devicename);
-    if (!device) {
-      throw ApiError{1706, "devicename " + devicename + " is not registered"};
+    const DeviceRecord device = find_usable_device(m_store, devicename, keyid, use);
+    if (device.status != Status::valid) {
+      throw ApiError{1704, "device " + device.deviceid + " is not valid"};
     }
-    if (device->status != Status::valid) {
-      throw ApiError{1704, "device " + device->deviceid + " is not valid"};
-    }
-    answer["deviceid"] = device->deviceid;
+    answer["deviceid"] = device.deviceid;
     json& keynumbers = answer["keynumber"];
-    for (const std::int64_t keynumber : m_store.valid_keynumbers_of_device(device->deviceid, now_ms)) {
+    for (const std::int64_t keynumber : m_store.valid_keynumbers_of_device(device.deviceid, scope, now_ms)) {
       keynumbers.push_back(std::to_string(keynumber));
     }
-    record_call(m_store, k_api, device->deviceid, "getkeylist", std::nullopt, "", now_ms);
+    record_call(m_store, k_api, keyid, device.deviceid, "getkeylist", std::nullopt, "", now_ms);
   } catch (const ApiError& e) {
     // This device is skipped; the others go on, as in KeyInfo getlist.
     answer["errorcode"] = e.errorcode;

@@ -116,11 +116,12 @@ bool expired(const KeyRecord& key, std::int64_t now_ms)
   return key.expiration_ms <= now_ms;
 }
 
-// Return the key with this number, deleted ones included; 1501 when there is none.
-KeyRecord find_existing(Store& store, std::int64_t keynumber)
+// Return the key with this number in scope, deleted ones included; 1501 when there is
+// none (another ID's key is none).
+KeyRecord find_existing(Store& store, std::int64_t keynumber, const KeyScope& scope)
 {
   auto key = store.find_key(keynumber);
-  if (!key) {
+  if (!key || !scope.covers(*key)) {
     throw ApiError{1501, "no key with keynumber " + std::to_string(keynumber)};
   }
   return std::move(*key);
@@ -137,12 +138,13 @@ void check_binding(Store& store, const KeyRecord& key, const std::string& device
 
 // Return the key an update adopts instead of issuing one: 1502 none (or deleted), 1513 the
 // key being updated, 1505 not valid, 1506 expired, 1507 another keytype than old's.
-KeyRecord adopted_key(Store& store, const KeySelector& adopt, const KeyRecord& old, std::int64_t now_ms)
+KeyRecord adopted_key(Store& store, const KeySelector& adopt, const KeyRecord& old, const KeyScope& scope,
+                      std::int64_t now_ms)
 {
   std::optional<KeyRecord> found =
     adopt.keynumber ? store.find_key(*adopt.keynumber)
-                    : store.find_latest_key_by_alias(*adopt.alias, std::nullopt, now_ms, IncludeExpired::no);
-  if (!found || found->status == KeyStatus::deleted) {
+                    : store.find_latest_key_by_alias(*adopt.alias, std::nullopt, scope, now_ms, IncludeExpired::no);
+  if (!found || !scope.covers(*found) || found->status == KeyStatus::deleted) {
     throw ApiError{1502, adopt.keynumber ? "no key with newkeynumber " + std::to_string(*adopt.keynumber)
                                          : "no valid key with newalias " + *adopt.alias};
   }
@@ -230,11 +232,12 @@ json keyinfo_item(const KeyRecord& key, const std::string& commonkey)
               {"keyalias", key.alias}};
 }
 
-// Return the getlist errorcode of a key a device asked for: 1501 none or deleted, 1503
-// not bound to the device, 1509 updated, 1510 expired; 0 when it may be handed out.
-int getlist_problem(const std::optional<DeviceKeyRecord>& found, std::int64_t now_ms)
+// Return the getlist errorcode of a key a device asked for: 1501 none, out of scope or
+// deleted, 1503 not bound to the device, 1509 updated, 1510 expired; 0 when it may be
+// handed out.
+int getlist_problem(const std::optional<DeviceKeyRecord>& found, const KeyScope& scope, std::int64_t now_ms)
 {
-  if (!found || found->key.status == KeyStatus::deleted) {
+  if (!found || !scope.covers(found->key) || found->key.status == KeyStatus::deleted) {
     return 1501;
   }
   if (!found->bound) {
@@ -282,7 +285,7 @@ KeyService::KeyService(Store& store, const SecretBox& box, const IdService& ids,
 
 ApiResponse KeyService::post(std::string_view body)
 {
-  using Handler = ApiResponse (KeyService::*)(const json&);
+  using Handler = ApiResponse (KeyService::*)(const json&, std::int64_t);
   static constexpr std::pair<std::string_view, Handler> k_modes[] = {
     {"create", &KeyService::create}, {"get", &KeyService::get},   {"update", &KeyService::update},
     {"delete", &KeyService::remove}, {"auth", &KeyService::auth}, {"getlist", &KeyService::getlist},
@@ -291,8 +294,7 @@ ApiResponse KeyService::post(std::string_view body)
   const std::string mode = required_string(req, "mode");
   for (const auto& [name, handler] : k_modes) {
     if (mode == name) {
-      m_ids.authenticate(req);
-      return (this->*handler)(req);
+      return (this->*handler)(req, m_ids.authenticate(req));
     }
   }
   throw ApiError{1103, "mode '" + mode.substr(0, 32) + "' is not create, get, update, delete, auth or getlist"};
@@ -330,13 +332,13 @@ json KeyService::key_answer(const std::string& deviceid, const KeyRecord& key) c
               {"expiration", std::to_string(key.expiration_ms)}};
 }
 
-void KeyService::record(const std::string& deviceid, const char* mode, std::int64_t keynumber,
+void KeyService::record(std::int64_t keyid, const std::string& deviceid, const char* mode, std::int64_t keynumber,
                         const std::string& filepath, std::int64_t now_ms)
 {
-  record_call(m_store, k_api, deviceid, mode, keynumber, filepath, now_ms);
+  record_call(m_store, k_api, keyid, deviceid, mode, keynumber, filepath, now_ms);
 }
 
-ApiResponse KeyService::create(const json& req)
+ApiResponse KeyService::create(const json& req, std::int64_t keyid)
 {
   // Fields in the order of the reference's table 5.1 (keytype before the keylength it limits).
   const DeviceClaim claim = read_device_claim(req, DeviceIdRule::optional);
@@ -354,10 +356,10 @@ ApiResponse KeyService::create(const json& req)
   DeviceAccess access;
   KeyRecord key;
   m_store.transaction([&] {
-    access = m_devices.resolve_for_issue(claim, info, now);
+    access = m_devices.resolve_for_issue(claim, info, now, keyid);
     key = issue_key(access.device.deviceid, keytype, keylength, alias, now);
     m_store.bind_key(key.keynumber, access.device.deviceid, filepath);
-    record(access.device.deviceid, "create", key.keynumber, filepath, now);
+    record(keyid, access.device.deviceid, "create", key.keynumber, filepath, now);
   });
 
   json body = key_answer(access.device.deviceid, key);
@@ -367,7 +369,7 @@ ApiResponse KeyService::create(const json& req)
   return {201, std::move(body)};
 }
 
-ApiResponse KeyService::get(const json& req)
+ApiResponse KeyService::get(const json& req, std::int64_t keyid)
 {
   const DeviceClaim claim = read_device_claim(req, DeviceIdRule::required);
   const KeySelector target = required_selector(req, "keynumber", "alias");
@@ -377,10 +379,11 @@ ApiResponse KeyService::get(const json& req)
   const std::int64_t now = m_clock();
   DeviceRecord device;
   KeyRecord key;
+  const KeyScope scope = KeyScope::of(keyid);
   m_store.transaction([&] {
-    device = m_devices.verify(claim);
+    device = m_devices.verify(claim, keyid, DeviceUse::act);
     if (target.keynumber) {
-      key = find_existing(m_store, *target.keynumber);
+      key = find_existing(m_store, *target.keynumber, scope);
       if (key.status != KeyStatus::valid) {
         throw ApiError{1509, number_text(key) + " is updated or deleted"};
       }
@@ -388,21 +391,22 @@ ApiResponse KeyService::get(const json& req)
         throw ApiError{1510, number_text(key) + " has expired"};
       }
     } else {
-      auto found = m_store.find_latest_key_by_alias(*target.alias, std::nullopt, now,
+      auto found = m_store.find_latest_key_by_alias(*target.alias, std::nullopt, scope, now,
                                                     expiredkey ? IncludeExpired::yes : IncludeExpired::no);
       if (!found) {
         throw ApiError{1501, "no valid key with alias " + *target.alias};
       }
       key = std::move(*found);
     }
-    // Common keys are shared: any device may fetch one, and is bound to it from then on.
+    // Common keys are shared among an ID's devices: any of them may fetch one, and is
+    // bound to it from then on.
     m_store.bind_key(key.keynumber, device.deviceid, filepath);
-    record(device.deviceid, "get", key.keynumber, filepath, now);
+    record(keyid, device.deviceid, "get", key.keynumber, filepath, now);
   });
   return {200, key_answer(device.deviceid, key)};
 }
 
-ApiResponse KeyService::update(const json& req)
+ApiResponse KeyService::update(const json& req, std::int64_t keyid)
 {
   const DeviceClaim claim = read_device_claim(req, DeviceIdRule::required);
   const KeySelector target = required_selector(req, "keynumber", "oldalias");
@@ -416,17 +420,18 @@ ApiResponse KeyService::update(const json& req)
   const std::int64_t now = m_clock();
   DeviceRecord device;
   KeyRecord renewed;
+  const KeyScope scope = KeyScope::of(keyid);
   m_store.transaction([&] {
-    device = m_devices.verify(claim);
+    device = m_devices.verify(claim, keyid, DeviceUse::act);
     KeyRecord old;
     if (target.keynumber) {
-      old = find_existing(m_store, *target.keynumber);
+      old = find_existing(m_store, *target.keynumber, scope);
       if (!m_store.find_binding(old.keynumber, device.deviceid)) {
         throw ApiError{1503, number_text(old) + " is not bound to device " + device.deviceid};
       }
     } else {
       // Expired keys count here, so that the newest one answers 1510 instead of an older one being updated.
-      auto found = m_store.find_latest_key_by_alias(*target.alias, device.deviceid, now, IncludeExpired::yes);
+      auto found = m_store.find_latest_key_by_alias(*target.alias, device.deviceid, scope, now, IncludeExpired::yes);
       if (!found) {
         throw ApiError{1501, "no valid key with alias " + *target.alias + " bound to device " + device.deviceid};
       }
@@ -439,7 +444,7 @@ ApiResponse KeyService::update(const json& req)
       throw ApiError{1510, number_text(old) + " has expired"};
     }
     if (adopt.given()) {
-      renewed = adopted_key(m_store, adopt, old, now);
+      renewed = adopted_key(m_store, adopt, old, scope, now);
       if (alias && *alias != renewed.alias) {
         renewed.alias = *alias;
         m_store.update_key(renewed);
@@ -452,12 +457,12 @@ ApiResponse KeyService::update(const json& req)
     old.replaced_by = renewed.keynumber;
     m_store.update_key(old);
     m_store.bind_key(renewed.keynumber, device.deviceid, newfilepath);
-    record(device.deviceid, "update", renewed.keynumber, newfilepath, now);
+    record(keyid, device.deviceid, "update", renewed.keynumber, newfilepath, now);
   });
   return {200, key_answer(device.deviceid, renewed)};
 }
 
-ApiResponse KeyService::remove(const json& req)
+ApiResponse KeyService::remove(const json& req, std::int64_t keyid)
 {
   const DeviceClaim claim = read_device_claim(req, DeviceIdRule::required);
   const std::int64_t keynumber = required_keynumber(req);
@@ -470,8 +475,8 @@ ApiResponse KeyService::remove(const json& req)
   const std::int64_t now = m_clock();
   DeviceRecord device;
   m_store.transaction([&] {
-    device = m_devices.verify(claim);
-    KeyRecord key = find_existing(m_store, keynumber);
+    device = m_devices.verify(claim, keyid, DeviceUse::act);
+    KeyRecord key = find_existing(m_store, keynumber, KeyScope::of(keyid));
     check_binding(m_store, key, device.deviceid, filepath);
     if (key.status == KeyStatus::deleted) {
       throw ApiError{1509, number_text(key) + " is already deleted"};
@@ -484,12 +489,12 @@ ApiResponse KeyService::remove(const json& req)
     key.status = KeyStatus::deleted;
     key.sealed_key.clear();
     m_store.update_key(key);
-    record(device.deviceid, "delete", key.keynumber, filepath, now);
+    record(keyid, device.deviceid, "delete", key.keynumber, filepath, now);
   });
   return {200, json{{"errorcode", 0}, {"deviceid", device.deviceid}, {"keynumber", std::to_string(keynumber)}}};
 }
 
-ApiResponse KeyService::auth(const json& req)
+ApiResponse KeyService::auth(const json& req, std::int64_t keyid)
 {
   const DeviceClaim claim = read_device_claim(req, DeviceIdRule::required);
   const std::int64_t keynumber = required_keynumber(req);
@@ -503,8 +508,8 @@ ApiResponse KeyService::auth(const json& req)
   const std::int64_t now = m_clock();
   DeviceRecord device;
   m_store.transaction([&] {
-    device = m_devices.verify(claim);
-    const KeyRecord key = find_existing(m_store, keynumber);
+    device = m_devices.verify(claim, keyid, DeviceUse::act);
+    const KeyRecord key = find_existing(m_store, keynumber, KeyScope::of(keyid));
     check_binding(m_store, key, device.deviceid, filepath);
     if (key.status != KeyStatus::valid) {
       throw ApiError{1509, number_text(key) + " is updated or deleted"};
@@ -520,7 +525,7 @@ ApiResponse KeyService::auth(const json& req)
     if (encdata) {
       check_encdata(key, secret, *encdata, device.devicename);
     }
-    record(device.deviceid, "auth", key.keynumber, filepath, now);
+    record(keyid, device.deviceid, "auth", key.keynumber, filepath, now);
   });
   return {200, json{{"errorcode", 0}, {"deviceid", device.deviceid}, {"keynumber", std::to_string(keynumber)}}};
 }
@@ -529,13 +534,19 @@ ApiResponse KeyService::auth(const json& req)
 
 namespace clm::server {
 
-ApiResponse KeyService::getlist(const json& req)
+ApiResponse KeyService::getlist(const json& req, std::int64_t keyid)
 {
   const std::int64_t now = m_clock();
-  return batch_answer(m_store, req, [&](const json& entry) { return getlist_device(entry, now); });
+  // Without the fleet grant an ID reads its own devices, and of them its own keys.
+  const bool fleet = m_store.has_fleet_grant(keyid);
+  const DeviceUse use = fleet ? DeviceUse::fleet_list : DeviceUse::list;
+  const KeyScope scope = fleet ? KeyScope::fleet() : KeyScope::of(keyid);
+  return batch_answer(m_store, req,
+                      [&](const json& entry) { return getlist_device(entry, keyid, use, scope, now); });
 }
 
-json KeyService::getlist_device(const json& entry, std::int64_t now_ms)
+json KeyService::getlist_device(const json& entry, std::int64_t keyid, DeviceUse use, const KeyScope& scope,
+                                std::int64_t now_ms)
 {
   json answer{{"errorcode", 0},
               {"deviceid", echoed_string(entry, "deviceid")},
@@ -546,37 +557,38 @@ json KeyService::getlist_device(const json& entry, std::int64_t now_ms)
     DeviceClaim claim = read_device_claim(entry, DeviceIdRule::required);
     claim.devicekey.reset();  // getlist proves the ID/password, not the device
     GetlistSelection sel = read_selection(entry);
-    const DeviceRecord device = m_devices.verify(claim);
+    const DeviceRecord device = m_devices.verify(claim, keyid, use);
 
     const auto found = m_store.find_keys_for_device(device.deviceid, sel.numbers);
     json& keyinfo = answer["keyinfo"];
     json& errorkeylist = answer["errorkeylist"];
     int errorcode = 0;
     for (std::size_t i = 0; i < found.size(); ++i) {
-      if (const int problem = getlist_problem(found[i], now_ms); problem != 0) {
+      if (const int problem = getlist_problem(found[i], scope, now_ms); problem != 0) {
         errorcode = problem;
         errorkeylist.push_back(std::move(sel.texts[i]));
         continue;
       }
       keyinfo.push_back(keyinfo_item(found[i]->key, key_of(found[i]->key)));
     }
-    // By alias: the valid, unexpired key with the largest number carrying it that is
-    // bound to this device; else 1510 when such keys exist but have expired, 1503 when
-    // only other devices hold one, 1501 when no valid key carries it.
+    // By alias: the valid, unexpired key in scope with the largest number carrying it
+    // that is bound to this device; else 1510 when such keys exist but have expired, 1503
+    // when only other devices hold one, 1501 when no valid key in scope carries it.
     for (auto& alias : sel.aliases) {
-      const auto key = m_store.find_latest_key_by_alias(alias, device.deviceid, now_ms, IncludeExpired::no);
+      const auto key = m_store.find_latest_key_by_alias(alias, device.deviceid, scope, now_ms, IncludeExpired::no);
       if (key) {
         keyinfo.push_back(keyinfo_item(*key, key_of(*key)));
         continue;
       }
-      errorcode = m_store.find_latest_key_by_alias(alias, device.deviceid, now_ms, IncludeExpired::yes) ? 1510
-                  : m_store.find_latest_key_by_alias(alias, std::nullopt, now_ms, IncludeExpired::yes) ? 1503
-                                                                                                         : 1501;
+      errorcode = m_store.find_latest_key_by_alias(alias, device.deviceid, scope, now_ms, IncludeExpired::yes) ? 1510
+                  : m_store.find_latest_key_by_alias(alias, std::nullopt, scope, now_ms, IncludeExpired::yes)
+                    ? 1503
+                    : 1501;
       errorkeylist.push_back(std::move(alias));
     }
     answer["errorcode"] = errorcode;
     // No binding: the reference says getlist does not record who fetched the keys.
-    record_call(m_store, k_api, device.deviceid, "getlist", std::nullopt, "", now_ms);
+    record_call(m_store, k_api, keyid, device.deviceid, "getlist", std::nullopt, "", now_ms);
   } catch (const ApiError& e) {
     // This device is skipped; the others go on (reference 5.6).
     answer["errorcode"] = e.errorcode;

@@ -1,5 +1,7 @@
 // /SWCLM/KeyInfo: issue, fetch, replace, delete and check symmetric ("common") keys,
 // AES-128/256 and TWINE-80/128, and fetch many devices' keys at once (WebAPI reference 5.1-5.6).
+// A key belongs to the ID owning the device that created it; no lookup by key number or
+// alias finds another ID's key (1501, or 1502 for the key an update adopts).
 #pragma once
 
 #include "api.hpp"
@@ -29,14 +31,16 @@ public:
   ApiResponse post(std::string_view body);
 
 private:
-  ApiResponse create(const json& req);
-  ApiResponse get(const json& req);
-  ApiResponse update(const json& req);
-  ApiResponse remove(const json& req);
-  ApiResponse auth(const json& req);
-  ApiResponse getlist(const json& req);
-  // Return the getlist answer for one deviceinfo entry; call inside a transaction.
-  json getlist_device(const json& entry, std::int64_t now_ms);
+  // Each mode handles req for the authenticated ID keyid.
+  ApiResponse create(const json& req, std::int64_t keyid);
+  ApiResponse get(const json& req, std::int64_t keyid);
+  ApiResponse update(const json& req, std::int64_t keyid);
+  ApiResponse remove(const json& req, std::int64_t keyid);
+  ApiResponse auth(const json& req, std::int64_t keyid);
+  ApiResponse getlist(const json& req, std::int64_t keyid);
+  // Return the getlist answer for one deviceinfo entry read by ID keyid; call inside a transaction.
+  json getlist_device(const json& entry, std::int64_t keyid, DeviceUse use, const KeyScope& scope,
+                      std::int64_t now_ms);
 
   // Insert a new random key for deviceid; call inside a transaction.
   KeyRecord issue_key(const std::string& deviceid, const std::string& keytype, int keylength,
@@ -44,8 +48,8 @@ private:
   std::string key_of(const KeyRecord& key) const;
   // Return the answer of create, get and update: the key, its number, alias and expiration.
   json key_answer(const std::string& deviceid, const KeyRecord& key) const;
-  void record(const std::string& deviceid, const char* mode, std::int64_t keynumber, const std::string& filepath,
-              std::int64_t now_ms);
+  void record(std::int64_t keyid, const std::string& deviceid, const char* mode, std::int64_t keynumber,
+              const std::string& filepath, std::int64_t now_ms);
 
   Store& m_store;
   const SecretBox& m_box;

@@ -1,4 +1,6 @@
-// Who a request is from, by the license key in its Basic authorization header.
+// The license keys a request may carry as its Basic auth password (user secureware-clm):
+// the client license key every licensed tool holds, and the admin license key that
+// fleet-wide requests (GET /SWCLM/IDInfo) need. Transport-free, so any HTTP core uses it.
 #pragma once
 
 #include <string>
@@ -6,12 +8,15 @@
 
 namespace clm::server {
 
-// The caller a request authenticates as: no valid key, the client license key every
-// device holds, or the admin license key of fleet-wide requests (accepted everywhere).
+// Who a request's credentials say sent it.
 enum class Caller { none, client, admin };
 
-// Return the caller of a request whose Authorization header is authorization (empty
-// when absent), comparing in constant time against the client and admin keys.
-Caller caller_of(std::string_view authorization, const std::string& license, const std::string& admin_key);
+// Return who the Authorization header value names: admin for the admin license key,
+// client for the client license key, none for anything else (missing, not Basic, not
+// base64, another user, a wrong key). An empty key never matches.
+Caller caller_of(std::string_view authorization_header, const std::string& license, const std::string& admin_key);
+
+// Return whether caller may make a request that needs the caller needed (admin > client > none).
+bool caller_suffices(Caller caller, Caller needed);
 
 }  // namespace clm::server

@@ -41,5 +41,19 @@ int main(int argc, char** argv)
     seed->add_option("--length", o.keylength, "key length in bits (default 128)");
     seed->add_option("--list", o.list_file, "write the device names to FILE, one a line");
     seed->callback([&] { clm::server::seed_command(o); });
+
+    auto* grant = app.add_subcommand("grant", "let an ID read every device's keys (getlist, getkeylist), read only");
+    grant->add_option("--data-dir", o.data_dir, "data directory (a server may be running on it)")->required();
+    grant->add_option("--keyid", o.grant_keyid, "the ID to grant the fleet read")->required();
+    grant->callback([&] { clm::server::grant_command(o); });
+
+    auto* revoke = app.add_subcommand("revoke-grant", "withdraw the fleet read grant of an ID");
+    revoke->add_option("--data-dir", o.data_dir, "data directory (a server may be running on it)")->required();
+    revoke->add_option("--keyid", o.grant_keyid, "the ID whose grant to withdraw")->required();
+    revoke->callback([&] { clm::server::revoke_grant_command(o); });
+
+    auto* grants = app.add_subcommand("grants", "list the IDs holding the fleet read grant, as JSON");
+    grants->add_option("--data-dir", o.data_dir, "data directory (a server may be running on it)")->required();
+    grants->callback([&] { clm::server::grants_command(o); });
   });
 }

@@ -65,6 +65,8 @@ SeedResult seed_store(Store& store, IdService& ids, KeyService& keys, const Seed
         accepted(ids.post(dump_json(json{{"mode", "create"}, {"tenantid", "seed"}, {"alias", "seed"}})), 201, "IDInfo create");
       result.keyid = id.at("keyid").get<std::string>();
       result.key = id.at("key").get<std::string>();
+      // The batch puller reads these devices as this ID or another; this one may read any.
+      store.add_fleet_grant(std::stoll(result.keyid), system_clock_ms()());
 
       json req{{"mode", "create"},          {"keyid", result.keyid}, {"key", result.key},
                {"keytype", opts.keytype},   {"keylength", keylength}, {"keyfilepath", "/tmp/key"}};

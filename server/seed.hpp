@@ -34,7 +34,7 @@ std::string seed_devicename(const std::string& prefix, std::int64_t index);
 // Throw Error(bad_parameter) unless opts describe something seed can create.
 void check_seed_options(const SeedOptions& opts);
 
-// Create an ID/password (tenantid and alias "seed") and opts.devices devices with opts.keys
+// Create an ID/password (tenantid and alias "seed", granted the fleet read) and opts.devices devices with opts.keys
 // keys each, as IDInfo and KeyInfo create requests, all in one store transaction (nothing
 // is kept when it fails). Call progress(devices done) after each device. Throw
 // Error(bad_parameter) naming the errorcode when the API refuses a request.

@@ -54,6 +54,9 @@ struct DeviceRecord {
   std::string ext_data = "{}";  // JSON object text
   Status status = Status::valid;
   std::int64_t created_ms = 0;
+  // The ID that registered it; nullopt for a device registered before owners were
+  // recorded ("unclaimed"): the first ID to act on it becomes its owner.
+  std::optional<std::int64_t> owner_keyid;
 };
 
 enum class CertKind { ca, client, server };
@@ -76,6 +79,7 @@ struct CertRecord {
   std::optional<std::int64_t> replaced_by;
   std::optional<std::int64_t> revoked_at_ms;
   std::int64_t created_ms = 0;
+  std::optional<std::int64_t> owner_keyid;  // read only: the owner of the device it is bound to
 };
 
 enum class KeyStatus { valid, updated, deleted };
@@ -92,6 +96,25 @@ struct KeyRecord {
   std::optional<std::int64_t> replaced_by;  // the key an update put in its place
   std::string deviceid;                     // the device that created it
   std::int64_t created_ms = 0;
+  std::optional<std::int64_t> owner_keyid;  // read only: the owner of that device, whose key it is
+};
+
+// Whose keys a lookup may find: a key belongs to the ID owning the device that created it.
+struct KeyScope {
+  std::optional<std::int64_t> owner;  // nullopt: every ID's keys (a fleet read)
+
+  // Return the scope of the keys of ID keyid.
+  static KeyScope of(std::int64_t keyid) { return KeyScope{keyid}; }
+  // Return the scope of every key (an ID holding the fleet read grant).
+  static KeyScope fleet() { return KeyScope{std::nullopt}; }
+  // Return whether key (as a lookup returned it, with its owner) is in this scope.
+  bool covers(const KeyRecord& key) const { return !owner || key.owner_keyid == owner; }
+};
+
+// An operator's grant letting one ID read every device's keys (getlist, getkeylist).
+struct FleetGrant {
+  std::int64_t keyid = 0;
+  std::int64_t granted_ms = 0;
 };
 
 // A key a device asked for by number, and whether that device is bound to it.
@@ -112,6 +135,7 @@ struct EventRecord {
   std::optional<std::int64_t> keynumber;
   std::string filepath;
   std::int64_t at_ms = 0;
+  std::optional<std::int64_t> keyid;  // the ID that made the call; nullopt in events older than the column
 };
 
 class Store {
@@ -164,6 +188,21 @@ public:
   // Save the ipaddress, macaddress and ext_data of the device r.deviceid.
   virtual void update_device_info(const DeviceRecord& r) = 0;
 
+  // Make keyid the owner of device deviceid if it has none; return whether keyid owns it now.
+  virtual bool claim_device(const std::string& deviceid, std::int64_t keyid) = 0;
+
+  // Grant ID keyid the fleet read; return false when it held the grant already.
+  virtual bool add_fleet_grant(std::int64_t keyid, std::int64_t now_ms) = 0;
+
+  // Withdraw the fleet read grant of ID keyid; return false when it held none.
+  virtual bool remove_fleet_grant(std::int64_t keyid) = 0;
+
+  // Return whether ID keyid holds the fleet read grant.
+  virtual bool has_fleet_grant(std::int64_t keyid) = 0;
+
+  // Return every fleet read grant, by keyid.
+  virtual std::vector<FleetGrant> fleet_grants() = 0;
+
   // Return whether a certificate with this serial exists.
   virtual bool serial_exists(const std::string& serial) = 0;
 
@@ -191,12 +230,13 @@ public:
   // Return the key with this key number, or nullopt.
   virtual std::optional<KeyRecord> find_key(std::int64_t keynumber) = 0;
 
-  // Return the key with the largest key number among those with status valid carrying
-  // alias, bound to deviceid when one is given, and expiring after now_ms unless
+  // Return the key with the largest key number among those in scope with status valid
+  // carrying alias, bound to deviceid when one is given, and expiring after now_ms unless
   // expired is yes; or nullopt.
   virtual std::optional<KeyRecord> find_latest_key_by_alias(const std::string& alias,
                                                             const std::optional<std::string>& deviceid,
-                                                            std::int64_t now_ms, IncludeExpired expired) = 0;
+                                                            const KeyScope& scope, std::int64_t now_ms,
+                                                            IncludeExpired expired) = 0;
 
   // Save the status, alias, replaced_by and sealed_key of key r.keynumber.
   virtual void update_key(const KeyRecord& r) = 0;
@@ -212,9 +252,10 @@ public:
   virtual std::vector<std::optional<DeviceKeyRecord>> find_keys_for_device(
     const std::string& deviceid, const std::vector<std::int64_t>& keynumbers) = 0;
 
-  // Return, in increasing order, the numbers of the keys bound to deviceid whose status is
-  // valid and whose expiration is after now_ms.
-  virtual std::vector<std::int64_t> valid_keynumbers_of_device(const std::string& deviceid, std::int64_t now_ms) = 0;
+  // Return, in increasing order, the numbers of the keys in scope bound to deviceid whose
+  // status is valid and whose expiration is after now_ms.
+  virtual std::vector<std::int64_t> valid_keynumbers_of_device(const std::string& deviceid, const KeyScope& scope,
+                                                               std::int64_t now_ms) = 0;
 
   // Append an event to the audit trail.
   virtual void record_event(const EventRecord& e) = 0;

@@ -169,6 +169,9 @@ void throw_api_failure(const ApiResult& result, const std::string& what)
     }
   } else if (result.http_status == 401) {
     msg += " (license key missing or wrong; check --license-key-file or CLM_LICENSE_KEY_FILE)";
+  } else if (const auto it = result.body.find("error"); it != result.body.end() && it->is_string()) {
+    // Refusals without an errorcode say why in "error" (403: the admin license key is needed).
+    msg += " (" + it->get<std::string>().substr(0, 200) + ")";
   }
   throw Error(ExitCode::http_error, msg);
 }

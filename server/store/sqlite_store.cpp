@@ -48,7 +48,9 @@ CREATE TABLE IF NOT EXISTS devices (
   macaddress TEXT NOT NULL DEFAULT '',
   ext_data   TEXT NOT NULL DEFAULT '{}',
   status     TEXT NOT NULL,
-  created_ms INTEGER NOT NULL
+  created_ms INTEGER NOT NULL,
+  -- The ID that registered the device; NULL: registered before owners were recorded.
+  owner_keyid INTEGER REFERENCES ids (keyid)
 );
 CREATE TABLE IF NOT EXISTS certs (
   keynumber     INTEGER PRIMARY KEY REFERENCES keynumbers (keynumber),
@@ -99,9 +101,15 @@ CREATE TABLE IF NOT EXISTS events (
   mode      TEXT NOT NULL,
   keynumber INTEGER REFERENCES keynumbers (keynumber),
   filepath  TEXT NOT NULL DEFAULT '',
-  at_ms     INTEGER NOT NULL
+  at_ms     INTEGER NOT NULL,
+  keyid     INTEGER  -- the ID that made the call; NULL in events older than the column
 );
 CREATE INDEX IF NOT EXISTS events_by_device ON events (deviceid, id);
+-- IDs an operator let read every device's keys (clm-server grant).
+CREATE TABLE IF NOT EXISTS fleet_grants (
+  keyid      INTEGER PRIMARY KEY REFERENCES ids (keyid),
+  granted_ms INTEGER NOT NULL
+);
 )sql";
 
 [[noreturn]] void fail(sqlite3* db, const std::string& what)
@@ -343,7 +351,7 @@ CertStatus cert_status_from(const std::string& s)
 }
 
 constexpr const char* k_device_columns =
-  "deviceid, devicename, sealed_key, ipaddress, macaddress, ext_data, status, created_ms";
+  "deviceid, devicename, sealed_key, ipaddress, macaddress, ext_data, status, created_ms, owner_keyid";
 
 DeviceRecord device_from(Statement& st)
 {
@@ -356,12 +364,14 @@ DeviceRecord device_from(Statement& st)
   r.ext_data = st.text(5);
   r.status = st.text(6) == "valid" ? Status::valid : Status::deleted;
   r.created_ms = st.int64(7);
+  r.owner_keyid = st.optional_int64(8);
   return r;
 }
 
 constexpr const char* k_cert_columns =
   "keynumber, serial, catype, ca_name, deviceid, kind, subject, cert_der, sealed_key, status, not_after_ms, "
-  "filepath, replaced_by, revoked_at_ms, created_ms";
+  "filepath, replaced_by, revoked_at_ms, created_ms, "
+  "(SELECT d.owner_keyid FROM devices d WHERE d.deviceid = certs.deviceid)";
 
 CertRecord cert_from(Statement& st)
 {
@@ -381,6 +391,7 @@ CertRecord cert_from(Statement& st)
   r.replaced_by = st.optional_int64(12);
   r.revoked_at_ms = st.optional_int64(13);
   r.created_ms = st.int64(14);
+  r.owner_keyid = st.optional_int64(15);
   return r;
 }
 
@@ -407,8 +418,12 @@ KeyStatus key_status_from(const std::string& s)
   return s == "updated" ? KeyStatus::updated : s == "deleted" ? KeyStatus::deleted : KeyStatus::valid;
 }
 
-constexpr const char* k_key_columns =
-  "keynumber, keytype, keylength, alias, sealed_key, status, expiration_ms, replaced_by, deviceid, created_ms";
+// The owner of a key is that of the device that created it, looked up by primary key.
+constexpr const char* k_key_owner = "(SELECT d.owner_keyid FROM devices d WHERE d.deviceid = keys.deviceid)";
+
+const std::string k_key_columns =
+  std::string("keynumber, keytype, keylength, alias, sealed_key, status, expiration_ms, replaced_by, deviceid, "
+              "created_ms, ") + k_key_owner;
 
 KeyRecord key_from(Statement& st)
 {
@@ -423,12 +438,46 @@ KeyRecord key_from(Statement& st)
   r.replaced_by = st.optional_int64(7);
   r.deviceid = st.text(8);
   r.created_ms = st.int64(9);
+  r.owner_keyid = st.optional_int64(10);
   return r;
 }
 
 std::string select_keys(const char* where)
 {
   return std::string("SELECT ") + k_key_columns + " FROM keys " + where;
+}
+
+// Return whether table has a column named column.
+bool has_column(SqliteStatementCache& cache, const std::string& table, const std::string& column)
+{
+  Statement st(cache, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
+  st.bind(1, table).bind(2, column);
+  return st.step();
+}
+
+// Bring a store made by an older version to the current schema: add the columns it
+// lacks (their old rows get NULL). Idempotent, and serialized with other processes
+// opening the same file by the write lock of BEGIN IMMEDIATE.
+void migrate(sqlite3* db, SqliteStatementCache& cache)
+{
+  struct Added {
+    const char* table;
+    const char* column;
+    const char* declaration;
+  };
+  static constexpr Added k_added[] = {
+    {"devices", "owner_keyid", "INTEGER REFERENCES ids (keyid)"},
+    {"events", "keyid", "INTEGER"},
+  };
+  int depth = 0;
+  Transaction tx(db, depth);
+  for (const Added& a : k_added) {
+    if (!has_column(cache, a.table, a.column)) {
+      exec(db, (std::string("ALTER TABLE ") + a.table + " ADD COLUMN " + a.column + " " + a.declaration).c_str());
+    }
+  }
+  Statement(cache, "UPDATE meta SET value = '2' WHERE key = 'schema_version' AND value <> '2'").step();
+  tx.commit();
 }
 
 }  // namespace
@@ -456,6 +505,14 @@ SqliteStore::SqliteStore(std::filesystem::path path) : m_path(std::move(path))
     throw;
   }
   m_statements = std::make_unique<SqliteStatementCache>(m_db);
+  try {
+    migrate(m_db, *m_statements);
+  } catch (...) {
+    m_statements.reset();
+    sqlite3_close(m_db);
+    m_db = nullptr;
+    throw;
+  }
   struct stat st {};
   if (::stat(m_path.c_str(), &st) == 0) {
     m_device = st.st_dev;
@@ -484,7 +541,7 @@ void SqliteStore::initialize(const std::vector<std::pair<std::string, StoredKeyP
     Statement st(*m_statements, "INSERT OR REPLACE INTO key_pairs (name, cert_pem, sealed_key) VALUES (?, ?, ?)");
     st.bind(1, name).bind(2, pair.cert_pem).bind_blob(3, pair.sealed_key).step();
   }
-  Statement(*m_statements, "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '1')").step();
+  Statement(*m_statements, "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '2')").step();
   Statement(*m_statements, "INSERT OR REPLACE INTO meta (key, value) VALUES ('initialized', '1')").step();
   tx.commit();
 }
@@ -612,10 +669,10 @@ DeviceRecord SqliteStore::create_device(const DeviceRecord& fields,
   r.deviceid = format_keyid(number);
   r.sealed_key = seal(r.deviceid);
   Statement ins(*m_statements, "INSERT INTO devices (deviceid, devicename, sealed_key, ipaddress, macaddress, ext_data, "
-                      "status, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+                      "status, created_ms, owner_keyid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
   ins.bind(1, r.deviceid).bind(2, r.devicename).bind_blob(3, r.sealed_key).bind(4, r.ipaddress);
   ins.bind(5, r.macaddress).bind(6, r.ext_data).bind(7, std::string(status_name(r.status))).bind(8, r.created_ms);
-  ins.step();
+  ins.bind(9, r.owner_keyid).step();
   tx.commit();
   return r;
 }
@@ -636,6 +693,52 @@ void SqliteStore::update_device_info(const DeviceRecord& r)
   std::lock_guard lock(m_mutex);
   Statement st(*m_statements, "UPDATE devices SET ipaddress = ?, macaddress = ?, ext_data = ? WHERE deviceid = ?");
   st.bind(1, r.ipaddress).bind(2, r.macaddress).bind(3, r.ext_data).bind(4, r.deviceid).step();
+}
+
+bool SqliteStore::claim_device(const std::string& deviceid, std::int64_t keyid)
+{
+  std::lock_guard lock(m_mutex);
+  // One statement: of two IDs claiming at once, the second finds the owner set.
+  Statement up(*m_statements, "UPDATE devices SET owner_keyid = ? WHERE deviceid = ? AND owner_keyid IS NULL");
+  up.bind(1, keyid).bind(2, deviceid).step();
+  Statement st(*m_statements, "SELECT owner_keyid FROM devices WHERE deviceid = ?");
+  st.bind(1, deviceid);
+  return st.step() && st.optional_int64(0) == keyid;
+}
+
+bool SqliteStore::add_fleet_grant(std::int64_t keyid, std::int64_t now_ms)
+{
+  std::lock_guard lock(m_mutex);
+  Statement st(*m_statements, "INSERT INTO fleet_grants (keyid, granted_ms) VALUES (?, ?) ON CONFLICT (keyid) DO NOTHING");
+  st.bind(1, keyid).bind(2, now_ms).step();
+  return sqlite3_changes(m_db) == 1;
+}
+
+bool SqliteStore::remove_fleet_grant(std::int64_t keyid)
+{
+  std::lock_guard lock(m_mutex);
+  Statement st(*m_statements, "DELETE FROM fleet_grants WHERE keyid = ?");
+  st.bind(1, keyid).step();
+  return sqlite3_changes(m_db) == 1;
+}
+
+bool SqliteStore::has_fleet_grant(std::int64_t keyid)
+{
+  std::lock_guard lock(m_mutex);
+  Statement st(*m_statements, "SELECT 1 FROM fleet_grants WHERE keyid = ?");
+  st.bind(1, keyid);
+  return st.step();
+}
+
+std::vector<FleetGrant> SqliteStore::fleet_grants()
+{
+  std::lock_guard lock(m_mutex);
+  Statement st(*m_statements, "SELECT keyid, granted_ms FROM fleet_grants ORDER BY keyid");
+  std::vector<FleetGrant> out;
+  while (st.step()) {
+    out.push_back(FleetGrant{st.int64(0), st.int64(1)});
+  }
+  return out;
 }
 
 bool SqliteStore::serial_exists(const std::string& serial)
@@ -740,17 +843,19 @@ std::optional<KeyRecord> SqliteStore::find_key(std::int64_t keynumber)
 
 std::optional<KeyRecord> SqliteStore::find_latest_key_by_alias(const std::string& alias,
                                                                const std::optional<std::string>& deviceid,
-                                                               std::int64_t now_ms, IncludeExpired expired)
+                                                               const KeyScope& scope, std::int64_t now_ms,
+                                                               IncludeExpired expired)
 {
   std::lock_guard lock(m_mutex);
   // keys_by_alias gives the candidates newest first; the first that passes is the answer.
-  Statement st(*m_statements, select_keys("WHERE alias = ? AND status = 'valid' AND (? OR expiration_ms > ?) "
+  Statement st(*m_statements, select_keys((std::string("WHERE alias = ? AND status = 'valid' AND (? OR expiration_ms > ?) "
                                  "AND (? IS NULL OR EXISTS (SELECT 1 FROM key_bindings b "
                                  "WHERE b.keynumber = keys.keynumber AND b.deviceid = ?)) "
-                                 "ORDER BY keynumber DESC LIMIT 1")
+                                 "AND (? IS NULL OR ") + k_key_owner + " = ?) "
+                                 "ORDER BY keynumber DESC LIMIT 1").c_str())
                        .c_str());
   st.bind(1, alias).bind(2, std::int64_t{expired == IncludeExpired::yes ? 1 : 0}).bind(3, now_ms);
-  st.bind(4, deviceid).bind(5, deviceid);
+  st.bind(4, deviceid).bind(5, deviceid).bind(6, scope.owner).bind(7, scope.owner);
   if (!st.step()) {
     return std::nullopt;
   }
@@ -795,6 +900,7 @@ std::vector<std::optional<DeviceKeyRecord>> SqliteStore::find_keys_for_device(
   Statement st(*m_statements, std::string("SELECT ") + k_key_columns
                                 + ", EXISTS (SELECT 1 FROM key_bindings b WHERE b.keynumber = keys.keynumber "
                                   "AND b.deviceid = ?1) FROM keys WHERE keynumber = ?2");
+  constexpr int k_bound_column = 11;
   st.bind(1, deviceid);
   std::vector<std::optional<DeviceKeyRecord>> out;
   out.reserve(keynumbers.size());
@@ -805,19 +911,21 @@ std::vector<std::optional<DeviceKeyRecord>> SqliteStore::find_keys_for_device(
       out.emplace_back();
       continue;
     }
-    out.emplace_back(DeviceKeyRecord{key_from(st), st.int64(10) != 0});
+    out.emplace_back(DeviceKeyRecord{key_from(st), st.int64(k_bound_column) != 0});
   }
   return out;
 }
 
-std::vector<std::int64_t> SqliteStore::valid_keynumbers_of_device(const std::string& deviceid, std::int64_t now_ms)
+std::vector<std::int64_t> SqliteStore::valid_keynumbers_of_device(const std::string& deviceid, const KeyScope& scope,
+                                                                  std::int64_t now_ms)
 {
   std::lock_guard lock(m_mutex);
   // key_bindings_by_device gives the device's numbers in order; each key is one lookup.
   Statement st(*m_statements, "SELECT b.keynumber FROM key_bindings b JOIN keys k ON k.keynumber = b.keynumber "
                               "WHERE b.deviceid = ? AND k.status = 'valid' AND k.expiration_ms > ? "
+                              "AND (? IS NULL OR (SELECT d.owner_keyid FROM devices d WHERE d.deviceid = k.deviceid) = ?) "
                               "ORDER BY b.keynumber");
-  st.bind(1, deviceid).bind(2, now_ms);
+  st.bind(1, deviceid).bind(2, now_ms).bind(3, scope.owner).bind(4, scope.owner);
   std::vector<std::int64_t> out;
   while (st.step()) {
     out.push_back(st.int64(0));
@@ -828,15 +936,16 @@ std::vector<std::int64_t> SqliteStore::valid_keynumbers_of_device(const std::str
 void SqliteStore::record_event(const EventRecord& e)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, "INSERT INTO events (deviceid, api, mode, keynumber, filepath, at_ms) VALUES (?, ?, ?, ?, ?, ?)");
+  Statement st(*m_statements, "INSERT INTO events (deviceid, api, mode, keynumber, filepath, at_ms, keyid) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?)");
   st.bind(1, e.deviceid).bind(2, e.api).bind(3, e.mode).bind(4, e.keynumber).bind(5, e.filepath).bind(6, e.at_ms);
-  st.step();
+  st.bind(7, e.keyid).step();
 }
 
 std::vector<EventRecord> SqliteStore::device_events(const std::string& deviceid)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, "SELECT id, deviceid, api, mode, keynumber, filepath, at_ms FROM events "
+  Statement st(*m_statements, "SELECT id, deviceid, api, mode, keynumber, filepath, at_ms, keyid FROM events "
                      "WHERE deviceid = ? ORDER BY id");
   st.bind(1, deviceid);
   std::vector<EventRecord> out;
@@ -849,6 +958,7 @@ std::vector<EventRecord> SqliteStore::device_events(const std::string& deviceid)
     e.keynumber = st.optional_int64(4);
     e.filepath = st.text(5);
     e.at_ms = st.int64(6);
+    e.keyid = st.optional_int64(7);
     out.push_back(std::move(e));
   }
   return out;

@@ -37,6 +37,11 @@ public:
                              const std::function<std::string(const std::string&)>& seal) override;
   std::optional<DeviceRecord> find_device_by_name(const std::string& devicename) override;
   void update_device_info(const DeviceRecord& r) override;
+  bool claim_device(const std::string& deviceid, std::int64_t keyid) override;
+  bool add_fleet_grant(std::int64_t keyid, std::int64_t now_ms) override;
+  bool remove_fleet_grant(std::int64_t keyid) override;
+  bool has_fleet_grant(std::int64_t keyid) override;
+  std::vector<FleetGrant> fleet_grants() override;
   bool serial_exists(const std::string& serial) override;
   void insert_certificate(const CertRecord& r) override;
   std::optional<CertRecord> find_certificate(std::int64_t keynumber) override;
@@ -47,14 +52,15 @@ public:
   void insert_key(const KeyRecord& r) override;
   std::optional<KeyRecord> find_key(std::int64_t keynumber) override;
   std::optional<KeyRecord> find_latest_key_by_alias(const std::string& alias,
-                                                    const std::optional<std::string>& deviceid, std::int64_t now_ms,
-                                                    IncludeExpired expired) override;
+                                                    const std::optional<std::string>& deviceid, const KeyScope& scope,
+                                                    std::int64_t now_ms, IncludeExpired expired) override;
   void update_key(const KeyRecord& r) override;
   void bind_key(std::int64_t keynumber, const std::string& deviceid, const std::string& filepath) override;
   std::optional<std::string> find_binding(std::int64_t keynumber, const std::string& deviceid) override;
   std::vector<std::optional<DeviceKeyRecord>> find_keys_for_device(
     const std::string& deviceid, const std::vector<std::int64_t>& keynumbers) override;
-  std::vector<std::int64_t> valid_keynumbers_of_device(const std::string& deviceid, std::int64_t now_ms) override;
+  std::vector<std::int64_t> valid_keynumbers_of_device(const std::string& deviceid, const KeyScope& scope,
+                                                       std::int64_t now_ms) override;
   void record_event(const EventRecord& e) override;
   std::vector<EventRecord> device_events(const std::string& deviceid) override;
 

@@ -144,6 +144,36 @@ dir_fingerprint() {
   refute_regex "$API_BODY" '"key"'
 }
 
+@test "GET /SWCLM/IDInfo with the client license key is refused with 403, with and without keyid" {
+  local keyid path
+  api_request POST /SWCLM/IDInfo '{"mode":"create","tenantid":"TenantA","alias":"notforclients"}'
+  assert_equal "$API_STATUS" 201
+  keyid=$(jq_of "$API_BODY" .keyid)
+  for path in "/SWCLM/IDInfo?keyid=$keyid" /SWCLM/IDInfo; do
+    api_request GET "$path"
+    assert_equal "$API_STATUS" 403
+    assert_equal "$API_BODY" '{"error":"this request needs the admin license key"}'
+    run grep -i '^WWW-Authenticate' "$API_HEADERS"
+    assert_failure
+  done
+  # The admin license key gets the passwords, one ID or all.
+  admin_request GET "/SWCLM/IDInfo?keyid=$keyid"
+  assert_equal "$API_STATUS" 200
+  assert_equal "$(jq_of "$API_BODY" '.keyinfo[0].alias')" notforclients
+  admin_request GET /SWCLM/IDInfo
+  assert_equal "$API_STATUS" 200
+  assert_equal "$(jq_of "$API_BODY" "[.keyinfo[] | select(.keyid == \"$keyid\")] | length")" 1
+}
+
+@test "the admin license key is accepted wherever the client one is" {
+  admin_request POST /SWCLM/IDInfo '{"mode":"create","tenantid":"TenantA","alias":"byadmin"}'
+  assert_equal "$API_STATUS" 201
+  admin_request POST /SWCLM/DeviceInfo "{\"mode\":\"getkeylist\",\"keyid\":\"$(jq_of "$API_BODY" .keyid)\",\"key\":\"$(jq_of "$API_BODY" .key)\",\"deviceinfo\":[]}"
+  assert_equal "$API_STATUS" 200
+  assert_file_permission 600 "$SERVER_DIR/admin.key"
+  [[ $(<"$SERVER_DIR/admin.key") != "$(<"$SERVER_DIR/license.key")" ]]
+}
+
 @test "a wrong license key is refused with 401" {
   API_LICENSE=WRONG-LICENSE-KEY api_request POST /SWCLM/IDInfo '{"mode":"create","tenantid":"TenantA","alias":"x"}'
   assert_equal "$API_STATUS" 401
@@ -185,7 +215,7 @@ dir_fingerprint() {
   API_LICENSE=none api_request POST /SWCLM/IDInfo "@$body"
   assert_equal "$API_STATUS" 401
   # A marker request: once its line is there, every earlier line is too.
-  api_request GET /SWCLM/IDInfo?keyid=0000000077
+  admin_request GET /SWCLM/IDInfo?keyid=0000000077
   wait_until 10 grep -q 'GET /SWCLM/IDInfo 200' "$SERVER_LOG"
   printf 'request lines logged by this test:\n' >&2
   grep 'errorcode=' "$SERVER_LOG" | tail -n +$((n + 1)) >&2
@@ -205,7 +235,7 @@ dir_fingerprint() {
   local keyid
   keyid=$(jq_of "$API_BODY" .keyid)
   [[ ${#key} -ge 8 ]]
-  api_request GET "/SWCLM/IDInfo?keyid=$keyid"
+  admin_request GET "/SWCLM/IDInfo?keyid=$keyid"
   assert_equal "$(jq_of "$API_BODY" '.keyinfo[0].key')" "$key"
   api_request POST /SWCLM/IDInfo "{\"mode\":\"auth\",\"keyid\":\"$keyid\",\"key\":\"$key\"}"
   assert_equal "$API_STATUS" 200
@@ -218,6 +248,8 @@ dir_fingerprint() {
   run grep -F -- "$key" "$SERVER_LOG"
   assert_failure
   run grep -F -- "$license" "$SERVER_LOG"
+  assert_failure
+  run grep -F -- "$(<"$SERVER_DIR/admin.key")" "$SERVER_LOG"
   assert_failure
 }
 

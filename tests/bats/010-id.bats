@@ -80,7 +80,7 @@ create_pipe_verify() {
 
 @test "get --keyid shows keyinfo with key, alias, tenantid and expiration" {
   create_id gw02 --tenant TenantB
-  run_clm -0 clm-id get --keyid "$CREATED_KEYID"
+  CLM_LICENSE_KEY_FILE=$ADMIN_KEY_FILE run_clm -0 clm-id get --keyid "$CREATED_KEYID"
   assert_equal "$(jq_of "$output" .errorcode)" 0
   assert_equal "$(jq_of "$output" .keyid)" "$CREATED_KEYID"
   assert_equal "$(jq_of "$output" .changed)" false
@@ -94,14 +94,14 @@ create_pipe_verify() {
 
 @test "create without --tenant uses tenant TenantA" {
   create_id gw03
-  run_clm -0 clm-id get --keyid "$CREATED_KEYID"
+  CLM_LICENSE_KEY_FILE=$ADMIN_KEY_FILE run_clm -0 clm-id get --keyid "$CREATED_KEYID"
   assert_equal "$(jq_of "$output" '.keyinfo[0].tenantid')" TenantA
 }
 
 @test "create reads alias and tenantid from JSON on stdin" {
   run_clm -0 clm-id create <<<'{"alias":"fromstdin","tenantid":"TenantC"}'
   assert_equal "$(jq_of "$output" .alias)" fromstdin
-  run_clm -0 clm-id get --keyid "$(jq_of "$output" .keyid)"
+  CLM_LICENSE_KEY_FILE=$ADMIN_KEY_FILE run_clm -0 clm-id get --keyid "$(jq_of "$output" .keyid)"
   assert_equal "$(jq_of "$output" '.keyinfo[0].tenantid')" TenantC
 }
 
@@ -117,7 +117,7 @@ create_pipe_verify() {
   assert_equal "$(jq_of "$output" .forgotten)" true
   assert_file_not_exists "$CLM_STATE_DIR/id.json"
   # The server holds it no more.
-  run_clm -0 clm-id get --keyid "$keyid"
+  CLM_LICENSE_KEY_FILE=$ADMIN_KEY_FILE run_clm -0 clm-id get --keyid "$keyid"
   assert_equal "$(jq_of "$output" '.keyinfo | length')" 0
 }
 
@@ -217,7 +217,7 @@ create_pipe_verify() {
 }
 
 @test "get of an unknown keyid exits 0 with an empty keyinfo" {
-  run_clm -0 clm-id get --keyid 0000009999
+  CLM_LICENSE_KEY_FILE=$ADMIN_KEY_FILE run_clm -0 clm-id get --keyid 0000009999
   assert_equal "$(jq_of "$output" .errorcode)" 0
   assert_equal "$(jq -c .keyinfo <<<"$output")" '[]'
 }
@@ -240,7 +240,7 @@ create_pipe_verify() {
   wait_until 15 verify_fails
   run_clm clm-id verify --keyid "$CREATED_KEYID" --key-file "$kf"
   assert_server_error 1203 403
-  run_clm -0 clm-id get --keyid "$CREATED_KEYID"
+  CLM_LICENSE_KEY_FILE=$EXTRA_ADMIN_KEY_FILE run_clm -0 clm-id get --keyid "$CREATED_KEYID"
   assert_equal "$(jq -c .keyinfo <<<"$output")" '[]'
 }
 
@@ -250,6 +250,17 @@ create_pipe_verify() {
   run_clm clm-id create --alias nolic
   assert_server_error null 401
   assert_regex "$stderr" '401'
+}
+
+@test "get with the client license key exits 200: http_status 403, the admin license key is needed" {
+  create_id gw-noadmin
+  run_clm clm-id get --keyid "$CREATED_KEYID"
+  assert_server_error null 403
+  assert_equal "$(jq_of "$output" .error)" 'this request needs the admin license key'
+  refute_regex "$output" '"key"'
+  assert_regex "$stderr" 'admin license key'
+  # The same key still creates and verifies IDs; the admin key does too.
+  CLM_LICENSE_KEY_FILE=$ADMIN_KEY_FILE run_clm -0 clm-id create --alias by-admin
 }
 
 @test "no license key (CLM_LICENSE_KEY_FILE unset) exits 200 with http_status 401" {
@@ -284,7 +295,7 @@ create_pipe_verify() {
 
 @test "--insecure connects without verifying the certificate but warns on stderr" {
   unset CLM_CACERT
-  run_clm -0 clm-id get --keyid 0000000001 --insecure
+  CLM_LICENSE_KEY_FILE=$ADMIN_KEY_FILE run_clm -0 clm-id get --keyid 0000000001 --insecure
   assert_equal "$(jq_of "$output" .errorcode)" 0
   assert_regex "$stderr" 'insecure'
   # Without it, the same call is refused.
@@ -329,7 +340,7 @@ create_pipe_verify() {
 @test "the https_proxy variable is ignored: only clm's own proxy settings apply" {
   local port
   port=$(closed_port)
-  https_proxy="http://127.0.0.1:$port" HTTPS_PROXY="http://127.0.0.1:$port" run_clm clm-id get --keyid 0000000001
+  https_proxy="http://127.0.0.1:$port" HTTPS_PROXY="http://127.0.0.1:$port" CLM_LICENSE_KEY_FILE=$ADMIN_KEY_FILE run_clm clm-id get --keyid 0000000001
   assert_success
 }
 
@@ -386,7 +397,7 @@ create_pipe_verify() {
   assert_line --regexp '^  "errorcode": 0,?$'
   assert_equal "$(jq_of "$output" .alias)" pretty
   # Global options may also come before the subcommand.
-  run_clm -0 clm-id --pretty get --keyid 0000009999
+  CLM_LICENSE_KEY_FILE=$ADMIN_KEY_FILE run_clm -0 clm-id --pretty get --keyid 0000009999
   assert_line --index 0 '{'
 }
 
@@ -398,7 +409,7 @@ create_pipe_verify() {
   CLM_PORT=$(closed_port)
   run_clm clm-id get --keyid 0000000001
   assert_equal "$status" 102
-  run_clm -0 clm-id get --keyid 0000000001 --port "$right"
+  CLM_LICENSE_KEY_FILE=$ADMIN_KEY_FILE run_clm -0 clm-id get --keyid 0000000001 --port "$right"
   assert_equal "$(jq_of "$output" .errorcode)" 0
 }
 
@@ -406,7 +417,7 @@ create_pipe_verify() {
   local conf="$BATS_TEST_TMPDIR/clm.conf"
   printf 'host=127.0.0.1\nport=%s\n' "$(closed_port)" >"$conf"
   export CLM_CONFIG=$conf
-  run_clm -0 clm-id get --keyid 0000000001
+  CLM_LICENSE_KEY_FILE=$ADMIN_KEY_FILE run_clm -0 clm-id get --keyid 0000000001
   assert_equal "$(jq_of "$output" .errorcode)" 0
   unset CLM_PORT
   run_clm clm-id get --keyid 0000000001
@@ -415,12 +426,13 @@ create_pipe_verify() {
 
 @test "a config file alone (host, port, cacert, license_key_file, state_dir) is enough" {
   local conf="$BATS_TEST_TMPDIR/clm.conf"
+  # The admin license key is accepted wherever the client one is, and get needs it.
   cat >"$conf" <<EOF
 # comment
 host = 127.0.0.1
 port = $CLM_PORT
 cacert = $CLM_CACERT
-license_key_file = "$CLM_LICENSE_KEY_FILE"
+license_key_file = "$ADMIN_KEY_FILE"
 state_dir = $BATS_TEST_TMPDIR/conf-state
 EOF
   unset CLM_HOST CLM_PORT CLM_CACERT CLM_LICENSE_KEY_FILE CLM_STATE_DIR CLM_CONFIG

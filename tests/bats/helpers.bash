@@ -79,6 +79,8 @@ setup_common() {
   if [[ -n ${TEST_CLM_PORT:-} ]]; then
     export CLM_HOST="$TEST_CLM_HOST" CLM_PORT="$TEST_CLM_PORT" CLM_CACERT="$TEST_CLM_CACERT"
     export CLM_LICENSE_KEY_FILE="$TEST_CLM_LICENSE_KEY_FILE"
+    # The shared server's admin license key (GET /SWCLM/IDInfo needs it).
+    export ADMIN_KEY_FILE="$TEST_ADMIN_KEY_FILE"
   fi
   # Nothing a test runs may wait on the terminal or on bats' own stdin.
   exec </dev/null
@@ -282,6 +284,7 @@ start_server() {
   export CLM_LICENSE_KEY_FILE="$SERVER_DIR/license.key"
   export TEST_CLM_HOST=$CLM_HOST TEST_CLM_PORT=$CLM_PORT TEST_CLM_CACERT=$CLM_CACERT
   export TEST_CLM_LICENSE_KEY_FILE=$CLM_LICENSE_KEY_FILE
+  export ADMIN_KEY_FILE="$SERVER_DIR/admin.key" TEST_ADMIN_KEY_FILE="$SERVER_DIR/admin.key"
 }
 
 # stop_server (from teardown_file).
@@ -294,7 +297,7 @@ stop_server() {
 # start_extra_server NAME [--conf TEXT] [SERVE ARGS...] (from a test): a server of its
 # own for destructive tests, initialized with an EC key (fast), stopped in teardown.
 # With --conf, `clm-server init` runs first and TEXT becomes DIR/clm-server.conf.
-# Sets EXTRA_DIR EXTRA_PORT EXTRA_PID EXTRA_LOG EXTRA_LICENSE.
+# Sets EXTRA_DIR EXTRA_PORT EXTRA_PID EXTRA_LOG EXTRA_LICENSE (and EXTRA_ADMIN_KEY_FILE).
 start_extra_server() {
   local name=$1 conf=
   shift
@@ -311,6 +314,7 @@ start_extra_server() {
   register_pid "$LAUNCHED_PID"
   EXTRA_PID=$LAUNCHED_PID EXTRA_PORT=$LAUNCHED_PORT EXTRA_LOG=$LAUNCHED_LOG
   EXTRA_LICENSE=$(<"$EXTRA_DIR/license.key")
+  EXTRA_ADMIN_KEY_FILE="$EXTRA_DIR/admin.key"
 }
 
 # The start of every Python helper server: listen on 127.0.0.1:0 and publish the port
@@ -428,6 +432,12 @@ api_request() {
   API_STATUS=$(curl "${args[@]}" "https://127.0.0.1:$port$path") || return 1
   API_BODY=$(<"$BATS_TEST_TMPDIR/api.body")
   API_HEADERS="$BATS_TEST_TMPDIR/api.headers"
+}
+
+# admin_request METHOD PATH [BODY]: api_request with the admin license key of the server
+# in API_DIR (default SERVER_DIR).
+admin_request() {
+  API_LICENSE=$(<"${API_DIR:-$SERVER_DIR}/admin.key") api_request "$@"
 }
 
 # Print the number of request lines ("... errorcode=...") in a server log.

@@ -1308,14 +1308,23 @@ TEST_F(KeyServiceTest, store_alias_lookup_filters_by_device_status_and_expiry)
   const Key a = create("dev01", "AES", "x");
   const Key b = create("dev02", "AES", "x");
   using clm::server::IncludeExpired;
-  EXPECT_EQ(store().find_latest_key_by_alias("x", std::nullopt, m_now, IncludeExpired::no).value().keynumber,
+  using clm::server::KeyScope;
+  const KeyScope all = KeyScope::fleet();
+  EXPECT_EQ(store().find_latest_key_by_alias("x", std::nullopt, all, m_now, IncludeExpired::no).value().keynumber,
             std::stoll(b.keynumber));
-  EXPECT_EQ(store().find_latest_key_by_alias("x", a.device.deviceid, m_now, IncludeExpired::no).value().keynumber,
+  EXPECT_EQ(store().find_latest_key_by_alias("x", a.device.deviceid, all, m_now, IncludeExpired::no).value().keynumber,
             std::stoll(a.keynumber));
   const std::int64_t later = m_now + lifetime_ms();
-  EXPECT_FALSE(store().find_latest_key_by_alias("x", std::nullopt, later, IncludeExpired::no));
-  EXPECT_TRUE(store().find_latest_key_by_alias("x", std::nullopt, later, IncludeExpired::yes));
-  EXPECT_FALSE(store().find_latest_key_by_alias("y", std::nullopt, m_now, IncludeExpired::yes));
+  EXPECT_FALSE(store().find_latest_key_by_alias("x", std::nullopt, all, later, IncludeExpired::no));
+  EXPECT_TRUE(store().find_latest_key_by_alias("x", std::nullopt, all, later, IncludeExpired::yes));
+  EXPECT_FALSE(store().find_latest_key_by_alias("y", std::nullopt, all, m_now, IncludeExpired::yes));
+  // The owner's scope finds the same; another ID's scope finds nothing.
+  const std::int64_t owner = store().find_device_by_name("dev01")->owner_keyid.value();
+  EXPECT_EQ(store().find_latest_key_by_alias("x", std::nullopt, KeyScope::of(owner), m_now, IncludeExpired::no)
+              .value()
+              .keynumber,
+            std::stoll(b.keynumber));
+  EXPECT_FALSE(store().find_latest_key_by_alias("x", std::nullopt, KeyScope::of(owner + 1), m_now, IncludeExpired::no));
 }
 
 // ---- settings ----------------------------------------------------------------------

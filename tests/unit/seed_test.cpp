@@ -95,6 +95,8 @@ TEST_F(SeedTest, creates_an_id_and_devices_with_their_keys)
   ASSERT_TRUE(id);
   EXPECT_EQ(id->tenantid, "seed");
   EXPECT_EQ(id->alias, "seed");
+  EXPECT_TRUE(m_store->has_fleet_grant(id->keyid)) << "the batch puller may run as this ID or be granted";
+  EXPECT_EQ(m_store->find_device_by_name(result.devicenames[0])->owner_keyid, id->keyid);
 
   json req{{"mode", "getkeylist"}, {"keyid", result.keyid}, {"key", result.key}, {"deviceinfo", json::array()}};
   for (const auto& name : result.devicenames) {

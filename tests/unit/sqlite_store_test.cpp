@@ -740,4 +740,93 @@ TEST_F(SqliteStoreTest, database_from_before_the_certificate_tables_gains_them)
             "0000000001");
 }
 
+// ---- device owners, fleet grants, who made a call ---------------------------------
+
+TEST_F(SqliteStoreTest, database_from_before_device_owners_gains_the_columns_with_null)
+{
+  // The devices and events tables of the releases before owners were recorded.
+  exec_sql(db_path(), "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                      "CREATE TABLE ids (keyid INTEGER PRIMARY KEY, tenantid TEXT NOT NULL, alias TEXT NOT NULL, "
+                      "sealed_key BLOB NOT NULL, status TEXT NOT NULL, expiration INTEGER NOT NULL);"
+                      "CREATE TABLE devices (deviceid TEXT PRIMARY KEY, devicename TEXT NOT NULL UNIQUE, "
+                      "sealed_key BLOB NOT NULL, ipaddress TEXT NOT NULL DEFAULT '', macaddress TEXT NOT NULL "
+                      "DEFAULT '', ext_data TEXT NOT NULL DEFAULT '{}', status TEXT NOT NULL, created_ms INTEGER NOT NULL);"
+                      "CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, deviceid TEXT NOT NULL REFERENCES "
+                      "devices (deviceid), api TEXT NOT NULL, mode TEXT NOT NULL, keynumber INTEGER, filepath TEXT "
+                      "NOT NULL DEFAULT '', at_ms INTEGER NOT NULL);"
+                      "INSERT INTO meta VALUES ('initialized', '1');"
+                      "INSERT INTO meta VALUES ('schema_version', '1');"
+                      "INSERT INTO ids VALUES (1, 'T', 'a', x'00', 'valid', 1);"
+                      "INSERT INTO ids VALUES (2, 'T', 'b', x'00', 'valid', 1);"
+                      "INSERT INTO devices VALUES ('0000000001', 'old-gw', x'00', '', '', '{}', 'valid', 1);"
+                      "INSERT INTO events (deviceid, api, mode, at_ms) VALUES ('0000000001', 'KeyInfo', 'create', 1);");
+  {
+    SqliteStore store(db_path());
+    const auto device = store.find_device_by_name("old-gw");
+    ASSERT_TRUE(device.has_value());
+    EXPECT_FALSE(device->owner_keyid) << "unclaimed";
+    const auto events = store.device_events("0000000001");
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_FALSE(events[0].keyid) << "no record of who made it";
+    // The first claim wins; a second ID's finds the owner set.
+    EXPECT_TRUE(store.claim_device("0000000001", 1));
+    EXPECT_FALSE(store.claim_device("0000000001", 2));
+    EXPECT_TRUE(store.claim_device("0000000001", 1));
+    EXPECT_FALSE(store.claim_device("0000009999", 1)) << "no such device";
+  }
+  // Opening again changes nothing (the migration is idempotent).
+  SqliteStore again(db_path());
+  EXPECT_EQ(again.find_device_by_name("old-gw")->owner_keyid, 1);
+  EXPECT_TRUE(again.initialized());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "2");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+TEST_F(SqliteStoreTest, a_new_device_keeps_its_owner_and_events_their_id)
+{
+  SqliteStore store(db_path());
+  const IdRecord id = add(store, "owner");
+  DeviceRecord fields = device_fields("gw");
+  fields.owner_keyid = id.keyid;
+  const DeviceRecord d = store.create_device(fields, [](const std::string&) { return std::string("k"); });
+  EXPECT_EQ(store.find_device_by_name("gw")->owner_keyid, id.keyid);
+  EXPECT_FALSE(store.claim_device(d.deviceid, id.keyid + 1)) << "owned already";
+  EventRecord e;
+  e.deviceid = d.deviceid;
+  e.api = "KeyInfo";
+  e.mode = "get";
+  e.at_ms = k_now;
+  e.keyid = id.keyid;
+  store.record_event(e);
+  EXPECT_EQ(store.device_events(d.deviceid).at(0).keyid, id.keyid);
+}
+
+TEST_F(SqliteStoreTest, fleet_grants_are_added_listed_and_removed)
+{
+  SqliteStore store(db_path());
+  const IdRecord one = add(store, "one");
+  const IdRecord two = add(store, "two");
+  EXPECT_FALSE(store.has_fleet_grant(one.keyid));
+  EXPECT_TRUE(store.add_fleet_grant(two.keyid, k_now));
+  EXPECT_TRUE(store.add_fleet_grant(one.keyid, k_now + 1));
+  EXPECT_FALSE(store.add_fleet_grant(one.keyid, k_now + 2)) << "granted already";
+  EXPECT_TRUE(store.has_fleet_grant(one.keyid));
+  const auto grants = store.fleet_grants();
+  ASSERT_EQ(grants.size(), 2u);
+  EXPECT_EQ(grants[0].keyid, one.keyid);
+  EXPECT_EQ(grants[0].granted_ms, k_now + 1) << "the first grant's time stays";
+  EXPECT_EQ(grants[1].keyid, two.keyid);
+  EXPECT_TRUE(store.remove_fleet_grant(one.keyid));
+  EXPECT_FALSE(store.remove_fleet_grant(one.keyid));
+  EXPECT_FALSE(store.has_fleet_grant(one.keyid));
+  EXPECT_EQ(store.fleet_grants().size(), 1u);
+  EXPECT_THROW(store.add_fleet_grant(99, k_now), StoreError) << "no such ID";
+}
+
 }  // namespace

@@ -1,0 +1,500 @@
+// Tests of device ownership (device_registry) as every device-bound API sees it: a
+// device belongs to the ID that registered it, and for any other ID it does not exist
+// (1706 through CredInfo, KeyInfo and DeviceInfo alike; 1501/1502 for its keys, 1301 for
+// its certificates); a device from before owners were recorded becomes the first acting
+// ID's; the fleet read grant reads every device and writes none; the audit trail names
+// the ID of each call. Over a real SQLite store, with two IDs holding the same license.
+#include "cred_service.hpp"
+#include "device_registry.hpp"
+#include "device_service.hpp"
+#include "id_service.hpp"
+#include "key_service.hpp"
+#include "store/sqlite_store.hpp"
+#include "test_support.hpp"
+
+#include <clm/crypto.hpp>
+
+#include <gtest/gtest.h>
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+using clm::json;
+using clm::SecretBox;
+using clm::server::ApiError;
+using clm::server::ApiResponse;
+using clm::server::CaHierarchy;
+using clm::server::CertPolicy;
+using clm::server::CredService;
+using clm::server::DeviceService;
+using clm::server::IdPolicy;
+using clm::server::IdService;
+using clm::server::KeyPolicy;
+using clm::server::KeyService;
+using clm::server::KeyStatus;
+using clm::server::SqliteStore;
+using clm::server::StoredKeyPair;
+using clm::test::TempDirTest;
+
+constexpr std::int64_t k_start_ms = 1'750'000'000'000;
+constexpr const char* k_cmkey = "/etc/clm/cmkey";
+constexpr const char* k_clcert = "/etc/clm/clcert.pem";
+
+const CaHierarchy& shared_ca()
+{
+  static const CaHierarchy ca = clm::server::create_ca(clm::server::KeyType::ec_p256);
+  return ca;
+}
+
+// An ID/password as IDInfo create answered it.
+struct Id {
+  std::string keyid;
+  std::string key;
+  std::int64_t number = 0;
+};
+
+// A device with one key and one client certificate, as its owner registered it.
+struct Owned {
+  std::string devicename;
+  std::string deviceid;
+  std::string devicekey;
+  std::string keynumber;  // its key
+  std::string commonkey;  // the key's bytes
+  std::string alias;
+  std::string certnumber;  // its certificate
+  std::string serial;
+};
+
+// What an API answered: the errorcode (0 for success) and the body or the refusal's detail.
+struct Answer {
+  int errorcode = -1;
+  json body;
+  std::string detail;
+};
+
+class OwnershipTest : public TempDirTest {
+protected:
+  OwnershipTest() : TempDirTest("clm-owner") {}
+
+  void SetUp() override
+  {
+    ASSERT_NO_FATAL_FAILURE(TempDirTest::SetUp());
+    m_store = std::make_unique<SqliteStore>(dir() / "clm.db");
+    m_box = std::make_unique<SecretBox>(std::string(SecretBox::k_key_size, '\x21'));
+    auto stored = [&](const std::string& name, const clm::server::KeyPair& kp) {
+      return std::pair{name, StoredKeyPair{kp.cert_pem, m_box->seal(kp.key_pem, clm::server::key_pair_associated_data(name))}};
+    };
+    m_store->initialize({stored("CA", shared_ca().root), stored("ca1", shared_ca().issuing)});
+    auto clock = [this] { return m_now; };
+    m_ids = std::make_unique<IdService>(*m_store, *m_box, IdPolicy{}, clock);
+    CertPolicy cert_policy;
+    cert_policy.key_type = clm::server::KeyType::ec_p256;
+    m_creds = std::make_unique<CredService>(*m_store, *m_box, *m_ids, cert_policy, clock);
+    m_keys = std::make_unique<KeyService>(*m_store, *m_box, *m_ids, KeyPolicy{}, clock);
+    m_devices = std::make_unique<DeviceService>(*m_store, *m_ids, clock);
+    a = new_id();
+    b = new_id();
+  }
+  void TearDown() override
+  {
+    m_devices.reset();
+    m_keys.reset();
+    m_creds.reset();
+    m_ids.reset();
+    m_store.reset();
+    TempDirTest::TearDown();
+  }
+
+  Id new_id()
+  {
+    const ApiResponse r = m_ids->post(clm::dump_json(json{{"mode", "create"}, {"tenantid", "T"}, {"alias", "a"}}));
+    EXPECT_EQ(r.status, 201);
+    Id id{r.body.at("keyid").get<std::string>(), r.body.at("key").get<std::string>(), 0};
+    id.number = std::stoll(id.keyid);
+    return id;
+  }
+
+  template <typename F>
+  static Answer answer_of(F&& f)
+  {
+    try {
+      const ApiResponse r = f();
+      return {r.body.value("errorcode", -1), r.body, ""};
+    } catch (const ApiError& e) {
+      return {e.errorcode, json(), e.detail};
+    }
+  }
+  static json as(const Id& id, json req)
+  {
+    req["keyid"] = id.keyid;
+    req["key"] = id.key;
+    return req;
+  }
+  Answer key(const Id& id, const json& req) { return answer_of([&] { return m_keys->post(clm::dump_json(as(id, req))); }); }
+  Answer cred(const Id& id, const json& req) { return answer_of([&] { return m_creds->post(clm::dump_json(as(id, req))); }); }
+  Answer device(const Id& id, const json& req)
+  {
+    return answer_of([&] { return m_devices->post(clm::dump_json(as(id, req))); });
+  }
+
+  static json key_create(const std::string& devicename, const std::string& alias, const std::string& deviceid = "")
+  {
+    json j{{"mode", "create"}, {"devicename", devicename}, {"alias", alias}, {"keytype", "AES"},
+           {"keyfilepath", "/tmp/key"}, {"commonkeyfilepath", k_cmkey}};
+    if (!deviceid.empty()) {
+      j["deviceid"] = deviceid;
+    }
+    return j;
+  }
+  static json cert_create(const std::string& devicename, const std::string& deviceid = "")
+  {
+    json j{{"mode", "create"},         {"devicename", devicename},     {"certmode", "client"},
+           {"catype", "ca1"},          {"keyfilepath", "/tmp/key"},    {"cafilepath", "/etc/clm/cacert.pem"},
+           {"clientsubject", "/CN=x"}, {"clientfilepath", k_clcert}};
+    if (!deviceid.empty()) {
+      j["deviceid"] = deviceid;
+    }
+    return j;
+  }
+  // A request of mode naming device d (deviceid and devicename) and keynumber (when not empty).
+  static json on(const std::string& mode, const Owned& d, const std::string& keynumber)
+  {
+    json j{{"mode", mode}, {"deviceid", d.deviceid}, {"devicename", d.devicename}};
+    if (!keynumber.empty()) {
+      j["keynumber"] = keynumber;
+    }
+    return j;
+  }
+  static json key_on(const std::string& mode, const Owned& d, const std::string& keynumber)
+  {
+    json j = on(mode, d, keynumber);
+    j["filepath"] = k_cmkey;
+    return j;
+  }
+  static json key_proof(const std::string& mode, const Owned& d, const std::string& keynumber,
+                        const std::string& commonkey)
+  {
+    json j = key_on(mode, d, keynumber);
+    j["commonkey"] = clm::base64_encode(commonkey);
+    return j;
+  }
+  static json cert_on(const std::string& mode, const Owned& d, const std::string& keynumber)
+  {
+    json j = on(mode, d, keynumber);
+    j["catype"] = "ca1";
+    if (mode != "revoke") {
+      j["filepath"] = k_clcert;
+    }
+    return j;
+  }
+  static json getlist(const Owned& d, const std::vector<std::string>& keynumbers)
+  {
+    return json{{"mode", "getlist"},
+                {"deviceinfo", json::array({json{{"deviceid", d.deviceid}, {"devicename", d.devicename},
+                                                 {"keynumber", keynumbers}}})}};
+  }
+  static json getkeylist(const std::string& devicename)
+  {
+    return json{{"mode", "getkeylist"}, {"deviceinfo", json::array({json{{"devicename", devicename}}})}};
+  }
+
+  // Register devicename for id with a key (alias) and a client certificate.
+  Owned register_device(const Id& id, const std::string& devicename, const std::string& alias = "")
+  {
+    Owned d;
+    d.devicename = devicename;
+    d.alias = alias.empty() ? devicename + "-k" : alias;
+    const Answer k = key(id, key_create(devicename, d.alias));
+    EXPECT_EQ(k.errorcode, 0) << k.detail;
+    d.deviceid = k.body.value("deviceid", "");
+    d.devicekey = k.body.value("devicekey", "");
+    d.keynumber = k.body.value("keynumber", "");
+    d.commonkey = clm::base64_decode(k.body.value("commonkey", ""));
+    const Answer c = cred(id, cert_create(devicename, d.deviceid));
+    EXPECT_EQ(c.errorcode, 0) << c.detail;
+    d.certnumber = c.body.value("clientkeynumber", "");
+    d.serial = c.body.value("clientserial", "");
+    return d;
+  }
+
+  // Forget the owner of every device, as a store from before owners were recorded has.
+  void forget_owners()
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir() / "clm.db").c_str(), &db), SQLITE_OK);
+    const int rc = sqlite3_exec(db, "UPDATE devices SET owner_keyid = NULL", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    ASSERT_EQ(rc, SQLITE_OK);
+  }
+
+  // Every device-bound request of one device's owner, for key keynumber and certificate certnumber.
+  static std::vector<json> acting_requests(const Owned& d, const std::string& keynumber, const std::string& commonkey,
+                                           const std::string& certnumber)
+  {
+    json adopt = key_on("update", d, keynumber);
+    adopt["newkeynumber"] = keynumber;
+    json by_alias = key_on("get", d, "");
+    by_alias["alias"] = d.alias;
+    json devicekey = key_on("get", d, keynumber);
+    devicekey["devicekey"] = d.devicekey;
+    return {key_create(d.devicename, "x", d.deviceid),
+            key_on("get", d, keynumber),
+            by_alias,
+            devicekey,
+            key_on("update", d, keynumber),
+            adopt,
+            key_proof("delete", d, keynumber, commonkey),
+            key_proof("auth", d, keynumber, commonkey),
+            cert_create(d.devicename, d.deviceid),
+            cert_on("get", d, certnumber),
+            cert_on("update", d, certnumber),
+            cert_on("revoke", d, certnumber)};
+  }
+
+  // Send req through the API its mode and fields belong to.
+  Answer send(const Id& id, const json& req)
+  {
+    return req.contains("certmode") || req.contains("catype") ? cred(id, req) : key(id, req);
+  }
+
+  SqliteStore& store() { return *m_store; }
+
+  Id a;
+  Id b;
+  std::int64_t m_now = k_start_ms;
+
+private:
+  std::unique_ptr<SqliteStore> m_store;
+  std::unique_ptr<SecretBox> m_box;
+  std::unique_ptr<IdService> m_ids;
+  std::unique_ptr<CredService> m_creds;
+  std::unique_ptr<KeyService> m_keys;
+  std::unique_ptr<DeviceService> m_devices;
+};
+
+TEST_F(OwnershipTest, another_ids_device_answers_exactly_as_an_unknown_one)
+{
+  const Owned gw = register_device(a, "gw");
+  // The same requests for a name never registered: what B must not tell apart.
+  Owned never = gw;
+  never.devicename = "never";
+  const auto attacks = acting_requests(gw, gw.keynumber, gw.commonkey, gw.certnumber);
+  const auto unknown = acting_requests(never, gw.keynumber, gw.commonkey, gw.certnumber);
+  const auto events_before = store().device_events(gw.deviceid).size();
+  for (std::size_t i = 0; i < attacks.size(); ++i) {
+    const Answer attack = send(b, attacks[i]);
+    const Answer baseline = send(b, unknown[i]);
+    EXPECT_EQ(attack.errorcode, 1706) << attacks[i];
+    EXPECT_EQ(baseline.errorcode, 1706) << unknown[i];
+    // The detail (logged only) differs by the name alone.
+    EXPECT_EQ(attack.detail, "devicename gw is not registered") << attacks[i];
+  }
+  // Nothing changed for the owner: same events, key and certificate still valid.
+  EXPECT_EQ(store().device_events(gw.deviceid).size(), events_before);
+  EXPECT_EQ(store().find_key(std::stoll(gw.keynumber))->status, KeyStatus::valid);
+  EXPECT_EQ(store().find_certificate(std::stoll(gw.certnumber))->status, clm::server::CertStatus::valid);
+  // And every request still works for it.
+  EXPECT_EQ(key(a, key_on("get", gw, gw.keynumber)).errorcode, 0);
+  EXPECT_EQ(key(a, key_proof("auth", gw, gw.keynumber, gw.commonkey)).errorcode, 0);
+  EXPECT_EQ(cred(a, cert_on("get", gw, gw.certnumber)).errorcode, 0);
+  EXPECT_EQ(cred(a, cert_on("revoke", gw, gw.certnumber)).errorcode, 0);
+  EXPECT_EQ(key(a, key_proof("delete", gw, gw.keynumber, gw.commonkey)).errorcode, 0);
+}
+
+TEST_F(OwnershipTest, batch_answers_for_another_ids_device_are_those_of_an_unknown_one)
+{
+  const Owned gw = register_device(a, "gw");
+  Owned never = gw;
+  never.devicename = "never";
+  auto renamed = [](json body) {
+    body["deviceinfo"][0]["devicename"] = "X";
+    return body;
+  };
+  const Answer list = device(b, getkeylist("gw"));
+  EXPECT_EQ(list.errorcode, 1706);
+  EXPECT_EQ(renamed(list.body), renamed(device(b, getkeylist("never")).body));
+  EXPECT_FALSE(list.body.at("deviceinfo")[0].contains("deviceid")) << list.body;
+  const Answer keys = key(b, getlist(gw, {gw.keynumber}));
+  EXPECT_EQ(keys.errorcode, 1706);
+  EXPECT_EQ(renamed(keys.body), renamed(key(b, getlist(never, {gw.keynumber})).body));
+  EXPECT_EQ(keys.body.at("deviceinfo")[0].at("keyinfo"), json::array());
+  // The owner lists and reads them.
+  EXPECT_EQ(device(a, getkeylist("gw")).body.at("deviceinfo")[0].at("keynumber"), json::array({gw.keynumber}));
+  EXPECT_EQ(key(a, getlist(gw, {gw.keynumber})).body.at("deviceinfo")[0].at("keyinfo").size(), 1u);
+}
+
+TEST_F(OwnershipTest, a_name_another_id_registered_is_1702_without_deviceid)
+{
+  register_device(a, "gw");
+  EXPECT_EQ(key(b, key_create("gw", "k")).errorcode, 1702);
+  EXPECT_EQ(cred(b, cert_create("gw")).errorcode, 1702);
+  EXPECT_EQ(store().find_device_by_name("gw")->owner_keyid, a.number);
+}
+
+TEST_F(OwnershipTest, keys_of_another_id_are_not_found_by_number_or_alias)
+{
+  const Owned gw = register_device(a, "gw", "shared-alias");
+  const Owned mine = register_device(b, "b-gw", "b-alias");
+  // By number from B's own device: no such key (1501), whatever the mode.
+  EXPECT_EQ(key(b, key_on("get", mine, gw.keynumber)).errorcode, 1501);
+  EXPECT_EQ(key(b, key_on("update", mine, gw.keynumber)).errorcode, 1501);
+  EXPECT_EQ(key(b, key_proof("delete", mine, gw.keynumber, gw.commonkey)).errorcode, 1501);
+  EXPECT_EQ(key(b, key_proof("auth", mine, gw.keynumber, gw.commonkey)).errorcode, 1501);
+  // By alias: A's key is invisible; B's own older key with the alias is the answer.
+  json by_alias = key_on("get", mine, "");
+  by_alias["alias"] = "shared-alias";
+  EXPECT_EQ(key(b, by_alias).errorcode, 1501);
+  const Answer own = key(b, key_create("b-gw", "shared-alias", mine.deviceid));
+  const Answer newer = key(a, key_create("gw", "shared-alias", gw.deviceid));
+  ASSERT_GT(std::stoll(newer.body.value("keynumber", "0")), std::stoll(own.body.value("keynumber", "0")));
+  EXPECT_EQ(key(b, by_alias).body.value("keynumber", ""), own.body.value("keynumber", "x"));
+  // An update adopting A's key by number or alias: no such new key (1502).
+  json adopt = key_on("update", mine, mine.keynumber);
+  adopt["newkeynumber"] = gw.keynumber;
+  EXPECT_EQ(key(b, adopt).errorcode, 1502);
+  adopt.erase("newkeynumber");
+  adopt["newalias"] = "a-only";
+  key(a, key_create("gw", "a-only", gw.deviceid));
+  EXPECT_EQ(key(b, adopt).errorcode, 1502);
+  // getlist: A's key number is 1501 in errorkeylist; A's alias too (not 1503).
+  const Answer listed = key(b, getlist(mine, {gw.keynumber, mine.keynumber}));
+  EXPECT_EQ(listed.errorcode, 1501);
+  EXPECT_EQ(listed.body.at("deviceinfo")[0].at("errorkeylist"), json::array({gw.keynumber}));
+  json by_keyalias = getlist(mine, {});
+  by_keyalias["deviceinfo"][0].erase("keynumber");
+  by_keyalias["deviceinfo"][0]["keyalias"] = json::array({"a-only"});
+  EXPECT_EQ(key(b, by_keyalias).errorcode, 1501);
+  // A's key is untouched and still A's.
+  EXPECT_EQ(store().find_key(std::stoll(gw.keynumber))->status, KeyStatus::valid);
+  EXPECT_FALSE(store().find_binding(std::stoll(gw.keynumber), mine.deviceid));
+}
+
+TEST_F(OwnershipTest, keys_are_shared_among_the_devices_of_one_id)
+{
+  const Owned one = register_device(a, "gw1");
+  const Owned two = register_device(a, "gw2");
+  EXPECT_EQ(key(a, key_on("get", two, one.keynumber)).errorcode, 0);
+  EXPECT_EQ(device(a, getkeylist("gw2")).body.at("deviceinfo")[0].at("keynumber"),
+            json::array({one.keynumber, two.keynumber}));
+}
+
+TEST_F(OwnershipTest, a_key_another_id_got_before_owners_were_recorded_is_not_listed_or_read)
+{
+  const Owned gw = register_device(a, "gw");
+  const Owned mine = register_device(b, "b-gw");
+  // A binding across IDs, as the shared key lookup of older versions made them.
+  store().bind_key(std::stoll(gw.keynumber), mine.deviceid, k_cmkey);
+  EXPECT_EQ(device(b, getkeylist("b-gw")).body.at("deviceinfo")[0].at("keynumber"), json::array({mine.keynumber}));
+  EXPECT_EQ(key(b, getlist(mine, {gw.keynumber})).errorcode, 1501);
+  EXPECT_EQ(key(b, key_proof("auth", mine, gw.keynumber, gw.commonkey)).errorcode, 1501);
+}
+
+TEST_F(OwnershipTest, certificates_of_another_id_are_1301_and_ca_certificates_are_public)
+{
+  const Owned gw = register_device(a, "gw");
+  const Owned mine = register_device(b, "b-gw");
+  EXPECT_EQ(cred(b, cert_on("get", mine, gw.certnumber)).errorcode, 1301);
+  json by_serial = cert_on("get", mine, "");
+  by_serial["certserial"] = gw.serial;
+  EXPECT_EQ(cred(b, by_serial).errorcode, 1301);
+  EXPECT_EQ(cred(b, cert_on("revoke", mine, gw.certnumber)).errorcode, 1301);
+  json adopt = cert_on("update", mine, mine.certnumber);
+  adopt["newkeynumber"] = gw.certnumber;
+  EXPECT_EQ(cred(b, adopt).errorcode, 1301);
+  EXPECT_EQ(store().find_certificate(std::stoll(gw.certnumber))->status, clm::server::CertStatus::valid);
+  // Another device of the same ID: the certificate exists, bound elsewhere (1303).
+  const Owned other = register_device(a, "gw2");
+  EXPECT_EQ(cred(a, cert_on("get", other, gw.certnumber)).errorcode, 1303);
+  // The CA certificates are public: any ID fetches them for its own device.
+  json ca = cert_on("get", mine, std::to_string(store().find_ca_certificate("CA")->keynumber));
+  ca["catype"] = "CA";
+  EXPECT_EQ(cred(b, ca).errorcode, 0);
+}
+
+TEST_F(OwnershipTest, new_devices_and_events_record_the_id)
+{
+  const Owned gw = register_device(a, "gw");
+  EXPECT_EQ(store().find_device_by_name("gw")->owner_keyid, a.number);
+  const Id g = new_id();
+  ASSERT_TRUE(store().add_fleet_grant(g.number, m_now));
+  ASSERT_EQ(key(g, getlist(gw, {gw.keynumber})).errorcode, 0);
+  const auto events = store().device_events(gw.deviceid);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].keyid, a.number);
+  EXPECT_EQ(events[1].keyid, a.number);
+  EXPECT_EQ(events[2].mode, "getlist");
+  EXPECT_EQ(events[2].keyid, g.number) << "the reader, not the owner";
+}
+
+TEST_F(OwnershipTest, an_unclaimed_device_becomes_the_first_acting_ids)
+{
+  const Owned gw = register_device(a, "gw");
+  forget_owners();
+  // Listing claims nothing, and an unclaimed device is listed to nobody without the grant.
+  EXPECT_EQ(device(b, getkeylist("gw")).errorcode, 1706);
+  EXPECT_EQ(key(b, getlist(gw, {gw.keynumber})).errorcode, 1706);
+  EXPECT_EQ(device(a, getkeylist("gw")).errorcode, 1706);
+  // A refused request claims nothing: a wrong deviceid (1701), then an unknown key (1501).
+  Owned wrong = gw;
+  wrong.deviceid = "0000009999";
+  EXPECT_EQ(key(b, key_on("get", wrong, gw.keynumber)).errorcode, 1701);
+  EXPECT_EQ(key(b, key_on("get", gw, "9999")).errorcode, 1501);
+  EXPECT_FALSE(store().find_device_by_name("gw")->owner_keyid);
+  // The first request that succeeds makes its ID the owner; then the device is its alone.
+  EXPECT_EQ(cred(a, cert_on("get", gw, gw.certnumber)).errorcode, 0);
+  EXPECT_EQ(store().find_device_by_name("gw")->owner_keyid, a.number);
+  EXPECT_EQ(key(a, key_on("get", gw, gw.keynumber)).errorcode, 0);
+  EXPECT_EQ(key(b, key_on("get", gw, gw.keynumber)).errorcode, 1706);
+  EXPECT_EQ(device(a, getkeylist("gw")).body.at("deviceinfo")[0].at("keynumber"), json::array({gw.keynumber}));
+}
+
+TEST_F(OwnershipTest, keys_of_an_unclaimed_device_are_nobodys_until_it_is_claimed)
+{
+  const Owned gw = register_device(a, "gw");
+  const Owned mine = register_device(a, "gw2");
+  forget_owners();
+  // gw2 is claimed by use; gw, which created the key, is not yet.
+  EXPECT_EQ(key(a, key_on("get", mine, mine.keynumber)).errorcode, 0);
+  EXPECT_EQ(key(a, key_on("get", mine, gw.keynumber)).errorcode, 1501);
+  EXPECT_EQ(key(a, key_on("get", gw, gw.keynumber)).errorcode, 0);
+  EXPECT_EQ(key(a, key_on("get", mine, gw.keynumber)).errorcode, 0);
+}
+
+TEST_F(OwnershipTest, the_fleet_grant_reads_every_device_and_writes_none)
+{
+  const Owned gw = register_device(a, "gw");
+  const Id g = new_id();
+  ASSERT_TRUE(store().add_fleet_grant(g.number, m_now));
+  const Answer listed = device(g, getkeylist("gw"));
+  EXPECT_EQ(listed.errorcode, 0);
+  EXPECT_EQ(listed.body.at("deviceinfo")[0].at("deviceid"), gw.deviceid);
+  EXPECT_EQ(listed.body.at("deviceinfo")[0].at("keynumber"), json::array({gw.keynumber}));
+  const Answer read = key(g, getlist(gw, {gw.keynumber}));
+  EXPECT_EQ(read.errorcode, 0);
+  ASSERT_EQ(read.body.at("deviceinfo")[0].at("keyinfo").size(), 1u);
+  EXPECT_EQ(clm::base64_decode(read.body.at("deviceinfo")[0].at("keyinfo")[0].value("commonkey", "")), gw.commonkey);
+  for (const json& req : acting_requests(gw, gw.keynumber, gw.commonkey, gw.certnumber)) {
+    EXPECT_EQ(send(g, req).errorcode, 1706) << req;
+  }
+  EXPECT_EQ(store().find_device_by_name("gw")->owner_keyid, a.number);
+  EXPECT_EQ(store().find_key(std::stoll(gw.keynumber))->status, KeyStatus::valid);
+  // Unclaimed devices are read too, and stay unclaimed.
+  forget_owners();
+  EXPECT_EQ(key(g, getlist(gw, {gw.keynumber})).errorcode, 0);
+  EXPECT_FALSE(store().find_device_by_name("gw")->owner_keyid);
+  // Withdrawn, the grant reads nothing more.
+  ASSERT_TRUE(store().remove_fleet_grant(g.number));
+  EXPECT_EQ(key(g, getlist(gw, {gw.keynumber})).errorcode, 1706);
+  EXPECT_EQ(device(g, getkeylist("gw")).errorcode, 1706);
+}
+
+}  // namespace

@@ -50,7 +50,20 @@ void ensure_initialized(const CommandOptions& opts, bool say_if_present)
     std::cerr << "clm-server: generated a license key in " << (dir / "license.key").string()
               << " (0600); clients read it with --license-key-file\n";
   }
-  std::cerr << "clm-server: clients trust the server with --cacert " << (dir / "tls" / "ca.pem").string() << "\n";
+  std::cerr << "clm-server: clients trust the server with --cacert " << (dir / "tls" / "ca.pem").string()
+            << " (the server's own TLS root; the device CA never vouches for the server)\n";
+}
+
+// Open dir, saying on stderr when opening gave it a TLS root of its own.
+OpenDataDir open_and_report(const std::filesystem::path& dir)
+{
+  OpenDataDir data = open_data_dir(dir);
+  if (data.tls_separated) {
+    std::cerr << "clm-server: the TLS certificate of " << dir.string()
+              << " chained to the device CA; it now has a TLS root of its own: clients must now trust the new "
+              << (dir / "tls" / "ca.pem").string() << " (--cacert)\n";
+  }
+  return data;
 }
 
 // An exclusive lock on DIR/server.lock, held while serve or seed runs: seed holds one long
@@ -111,7 +124,14 @@ void serve_command(const CommandOptions& opts)
   serve_opts.license_key = read_secret_file(opts.license_key_file ? std::filesystem::path(*opts.license_key_file)
                                                                   : dir / "license.key");
   const DataDirLock lock(dir);
-  OpenDataDir data = open_data_dir(dir);
+  OpenDataDir data = open_and_report(dir);
+  // No device certificate may name the server: neither the data directory's own TLS
+  // names nor those of the identity served (a bad --tls-cert/--tls-key stops us here).
+  auto& reserved = data.settings.cert_policy.reserved_names;
+  for (const TlsSource& source : {TlsSource{}, TlsSource{serve_opts.tls_cert, serve_opts.tls_key}}) {
+    const std::vector<std::string> names = load_tls_identity(data, source).names;
+    reserved.insert(reserved.end(), names.begin(), names.end());
+  }
   serve(serve_opts, data);
 }
 
@@ -129,7 +149,7 @@ void seed_command(const CommandOptions& opts)
     throw Error(ExitCode::file_read, dir.string() + " is not an initialized data directory; run clm-server init first");
   }
   const DataDirLock lock(dir);
-  OpenDataDir data = open_data_dir(dir);
+  OpenDataDir data = open_and_report(dir);
   IdService ids(*data.store, *data.box, data.settings.id_policy, system_clock_ms());
   KeyService keys(*data.store, *data.box, ids, data.settings.key_policy, system_clock_ms());
 

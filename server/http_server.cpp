@@ -11,6 +11,7 @@
 #include <clm/error.hpp>
 
 #include <httplib.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
@@ -134,19 +135,24 @@ BioPtr mem_bio(const std::string& pem)
   return BioPtr(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
 }
 
-// Configure the TLS context: TLS 1.2+, the leaf, its issuing CA as chain, the key.
-bool setup_tls(SSL_CTX& ctx, const OpenDataDir& data)
+// Configure the TLS context: TLS 1.2+, the identity's leaf, the rest of its chain, its key.
+bool setup_tls(SSL_CTX& ctx, const TlsIdentity& identity)
 {
   SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
   SSL_CTX_set_options(&ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
-  X509Ptr leaf(PEM_read_bio_X509(mem_bio(data.tls.cert_pem).get(), nullptr, nullptr, nullptr));
-  X509Ptr chain(PEM_read_bio_X509(mem_bio(data.tls_chain_pem).get(), nullptr, nullptr, nullptr));
-  PkeyPtr key(PEM_read_bio_PrivateKey(mem_bio(data.tls.key_pem).get(), nullptr, nullptr, nullptr));
-  if (!leaf || !chain || !key) {
+  const BioPtr chain = mem_bio(identity.chain_pem);
+  X509Ptr leaf(PEM_read_bio_X509(chain.get(), nullptr, nullptr, nullptr));
+  PkeyPtr key(PEM_read_bio_PrivateKey(mem_bio(identity.key_pem).get(), nullptr, nullptr, nullptr));
+  if (!leaf || !key || SSL_CTX_use_certificate(&ctx, leaf.get()) != 1) {
     return false;
   }
-  return SSL_CTX_use_certificate(&ctx, leaf.get()) == 1 && SSL_CTX_add1_chain_cert(&ctx, chain.get()) == 1
-         && SSL_CTX_use_PrivateKey(&ctx, key.get()) == 1 && SSL_CTX_check_private_key(&ctx) == 1;
+  while (X509Ptr cert{PEM_read_bio_X509(chain.get(), nullptr, nullptr, nullptr)}) {
+    if (SSL_CTX_add1_chain_cert(&ctx, cert.get()) != 1) {
+      return false;
+    }
+  }
+  ERR_clear_error();  // the end of the chain text
+  return SSL_CTX_use_PrivateKey(&ctx, key.get()) == 1 && SSL_CTX_check_private_key(&ctx) == 1;
 }
 
 }  // namespace
@@ -178,9 +184,10 @@ void serve(const ServeOptions& opts, OpenDataDir& data)
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  httplib::SSLServer server([&](SSL_CTX& ctx) { return setup_tls(ctx, data); });
+  const TlsIdentity identity = load_tls_identity(data, TlsSource{opts.tls_cert, opts.tls_key});
+  httplib::SSLServer server([&](SSL_CTX& ctx) { return setup_tls(ctx, identity); });
   if (!server.is_valid()) {
-    throw Error(ExitCode::internal, "cannot set up TLS with the data directory's certificate and key");
+    throw Error(ExitCode::internal, "cannot set up TLS with the server's certificate and key");
   }
   server.set_tcp_nodelay(true);  // without it keep-alive answers wait on Nagle + delayed ACK
   server.set_read_timeout(30);

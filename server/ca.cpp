@@ -31,6 +31,8 @@ namespace {
 
 constexpr int k_root_days = 7305;     // 20 years, leap days included
 constexpr int k_issuing_days = 3653;  // 10 years, leap days included
+constexpr int k_tls_root_days = 3653;
+constexpr const char* k_tls_root_name = "clm-server TLS root";
 constexpr long k_skew_seconds = 5 * 60;
 constexpr std::size_t k_serial_bytes = 16;
 constexpr int k_rsa_bits = 2048;
@@ -401,6 +403,20 @@ CaHierarchy create_ca(KeyType type)
   };
 }
 
+KeyPair create_tls_root(KeyType type)
+{
+  const Pkey key = generate_key(type);
+  const Cert root = new_cert(key.get(), make_name(k_tls_root_name).get(), k_tls_root_days);
+  add_extension(root.get(), root.get(), NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
+  add_extension(root.get(), root.get(), NID_key_usage, "critical,keyCertSign,cRLSign");
+  // Verifiers that read an extendedKeyUsage on a CA as a limit on what it may vouch for
+  // (OpenSSL does) accept nothing from this root but TLS server certificates.
+  add_extension(root.get(), root.get(), NID_ext_key_usage, "serverAuth");
+  add_extension(root.get(), root.get(), NID_subject_key_identifier, "hash");
+  sign(root.get(), root.get(), key.get());
+  return KeyPair{.cert_pem = cert_pem(root.get()), .key_pem = key_pem(key.get())};
+}
+
 KeyPair issue_tls_certificate(const KeyPair& issuer, const std::vector<std::string>& names, KeyType type, int days)
 {
   if (names.empty()) {
@@ -478,6 +494,92 @@ bool certificate_chains_to(const std::string& cert_pem, const std::string& chain
   // A failed verification may leave entries behind; it is an answer, not an error.
   ERR_clear_error();
   return rc == 1;
+}
+
+std::vector<std::string> pem_certificates(const std::string& pem)
+{
+  const CertStack chain = parse_cert_chain(pem, "pem_certificates");
+  std::vector<std::string> out;
+  for (int i = 0; i < sk_X509_num(chain.get()); ++i) {
+    out.push_back(cert_pem(sk_X509_value(chain.get(), i)));
+  }
+  return out;
+}
+
+bool key_matches_certificate(const std::string& cert_pem, const std::string& key_pem)
+{
+  const Cert cert = parse_cert(cert_pem, "key_matches_certificate: certificate");
+  const Pkey key = parse_key(key_pem, "key_matches_certificate: key");
+  const bool match = X509_check_private_key(cert.get(), key.get()) == 1;
+  ERR_clear_error();  // a mismatch is an answer, not an error
+  return match;
+}
+
+std::vector<std::string> certificate_names(const std::string& cert_pem)
+{
+  const Cert cert = parse_cert(cert_pem, "certificate_names");
+  std::vector<std::string> names;
+  int critical = 0;
+  const GeneralNames gens(
+    static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert.get(), NID_subject_alt_name, &critical, nullptr)));
+  if (gens) {
+    for (int i = 0; i < sk_GENERAL_NAME_num(gens.get()); ++i) {
+      int type = 0;
+      const auto* value =
+        static_cast<const ASN1_STRING*>(GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(gens.get(), i), &type));
+      const auto* data = ASN1_STRING_get0_data(value);
+      const auto size = static_cast<std::size_t>(ASN1_STRING_length(value));
+      if (type == GEN_DNS) {
+        names.emplace_back(reinterpret_cast<const char*>(data), size);
+      } else if (type == GEN_IPADD && (size == 4 || size == 16)) {
+        std::array<char, INET6_ADDRSTRLEN> text{};
+        if (inet_ntop(size == 4 ? AF_INET : AF_INET6, data, text.data(), text.size()) != nullptr) {
+          names.emplace_back(text.data());
+        }
+      }
+    }
+    return names;
+  }
+  ERR_clear_error();  // no subjectAltName is not an error
+  const X509_NAME* subject = X509_get_subject_name(cert.get());
+  for (int i = X509_NAME_get_index_by_NID(subject, NID_commonName, -1); i >= 0;
+       i = X509_NAME_get_index_by_NID(subject, NID_commonName, i)) {
+    unsigned char* utf8 = nullptr;
+    const int n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i)));
+    if (n >= 0) {
+      names.emplace_back(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(n));
+      OPENSSL_free(utf8);
+    }
+  }
+  return names;
+}
+
+std::string canonical_host_name(std::string_view name)
+{
+  std::string text(name);
+  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') {
+    text = text.substr(1, text.size() - 2);
+  }
+  std::array<char, INET6_ADDRSTRLEN> out{};
+  in_addr v4{};
+  // inet_aton, not inet_pton: resolvers take 127.1, 0x7f.0.0.1 and 0177.0.0.1 as 127.0.0.1 too.
+  if (text.find(':') == std::string::npos && inet_aton(text.c_str(), &v4) == 1) {
+    return inet_ntop(AF_INET, &v4, out.data(), out.size());
+  }
+  std::array<unsigned char, 16> v6{};
+  const std::string address = text.substr(0, text.find('%'));  // fe80::1%eth0 names fe80::1
+  if (inet_pton(AF_INET6, address.c_str(), v6.data()) == 1) {
+    if (IN6_IS_ADDR_V4MAPPED(reinterpret_cast<const in6_addr*>(v6.data()))) {
+      return inet_ntop(AF_INET, v6.data() + 12, out.data(), out.size());
+    }
+    return inet_ntop(AF_INET6, v6.data(), out.data(), out.size());
+  }
+  if (!text.empty() && text.back() == '.') {
+    text.pop_back();  // localhost. is localhost
+  }
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c); });
+  return text;
 }
 
 // ---- leaf certificates, CRLs and the encodings the certificate API returns ----

@@ -1,5 +1,6 @@
-// Certificate authority of clm-server on OpenSSL 3: a two-level CA (root "CA" and
-// issuing CA "ca1") and the TLS server certificates it issues.
+// Certificate authority of clm-server on OpenSSL 3: the two-level device CA (root "CA"
+// and issuing CA "ca1"), the separate root of the server's TLS identity and the TLS
+// server certificates it issues, and how names in certificates compare.
 #pragma once
 
 #include <clm/validate.hpp>
@@ -8,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace clm::server {
@@ -31,6 +33,13 @@ struct CaHierarchy {
 // subjectKeyIdentifier, authorityKeyIdentifier (keyid) on ca1. SHA-256 signatures.
 CaHierarchy create_ca(KeyType type);
 
+// Create the root of the server's TLS identity, apart from the device CA so that no
+// certificate a client can obtain chains to it: subject /O=clm/CN=clm-server TLS root
+// (valid 10 years), basicConstraints critical CA:TRUE pathlen:0, keyUsage critical
+// keyCertSign+cRLSign, extendedKeyUsage serverAuth (it vouches for TLS servers only),
+// subjectKeyIdentifier, SHA-256.
+KeyPair create_tls_root(KeyType type);
+
 // Issue a TLS server certificate signed by issuer: subject /O=clm/CN=<first name>,
 // subjectAltName with every entry of names (entries that parse as IPv4/IPv6 become
 // IP:..., the rest DNS:...), extendedKeyUsage serverAuth, keyUsage critical
@@ -44,6 +53,24 @@ std::chrono::system_clock::time_point certificate_not_after(const std::string& c
 // Return whether cert_pem verifies against the root certificate root_pem, with any
 // intermediate certificates in chain_pem (concatenated PEM, may be empty) — X509_verify_cert.
 bool certificate_chains_to(const std::string& cert_pem, const std::string& chain_pem, const std::string& root_pem);
+
+// Return every certificate of concatenated PEM text, each as PEM, in order (none for
+// text without one); Error(internal) with OpenSSL's reason when one does not parse.
+std::vector<std::string> pem_certificates(const std::string& pem);
+
+// Return whether key_pem (an unencrypted PEM private key) is the key of cert_pem;
+// Error(internal) with OpenSSL's reason when the key does not parse.
+bool key_matches_certificate(const std::string& cert_pem, const std::string& key_pem);
+
+// Return the DNS names and IP addresses (as inet_ntop prints them) a PEM certificate
+// is issued for: its subjectAltName entries, or every CN when it has no subjectAltName.
+std::vector<std::string> certificate_names(const std::string& cert_pem);
+
+// Return name in the form host names are compared in: an IP address as inet_ntop
+// prints it (from any form inet_aton takes, such as 127.1 or 0x7f.0.0.1, an IPv6 one
+// in brackets or with a zone, an IPv4-mapped IPv6 one as the IPv4 address), any other
+// name in lower case without a trailing dot.
+std::string canonical_host_name(std::string_view name);
 
 // ---- leaf certificates and CRLs of the certificate API ----
 

@@ -54,7 +54,20 @@ void ensure_initialized(const CommandOptions& opts, bool say_if_present)
   }
   std::cerr << "clm-server: generated the admin license key in " << (dir / "admin.key").string()
             << " (0600); GET /SWCLM/IDInfo needs it (clm-id get --license-key-file)\n";
-  std::cerr << "clm-server: clients trust the server with --cacert " << (dir / "tls" / "ca.pem").string() << "\n";
+  std::cerr << "clm-server: clients trust the server with --cacert " << (dir / "tls" / "ca.pem").string()
+            << " (the server's own TLS root; the device CA never vouches for the server)\n";
+}
+
+// Open dir, saying on stderr when opening gave it a TLS root of its own.
+OpenDataDir open_and_report(const std::filesystem::path& dir)
+{
+  OpenDataDir data = open_data_dir(dir);
+  if (data.tls_separated) {
+    std::cerr << "clm-server: the TLS certificate of " << dir.string()
+              << " chained to the device CA; it now has a TLS root of its own: clients must now trust the new "
+              << (dir / "tls" / "ca.pem").string() << " (--cacert)\n";
+  }
+  return data;
 }
 
 // Open the store of an initialized data directory for a grant command. No lock: the
@@ -142,10 +155,17 @@ void serve_command(const CommandOptions& opts)
   const DataDirLock lock(dir);
   std::error_code ec;
   const bool had_admin_key = std::filesystem::exists(dir / "admin.key", ec);
-  OpenDataDir data = open_data_dir(dir);
+  OpenDataDir data = open_and_report(dir);
   if (!had_admin_key) {
     std::cerr << "clm-server: generated the admin license key in " << (dir / "admin.key").string()
               << " (0600); GET /SWCLM/IDInfo needs it\n";
+  }
+  // No device certificate may name the server: neither the data directory's own TLS
+  // names nor those of the identity served (a bad --tls-cert/--tls-key stops us here).
+  auto& reserved = data.settings.cert_policy.reserved_names;
+  for (const TlsSource& source : {TlsSource{}, TlsSource{serve_opts.tls_cert, serve_opts.tls_key}}) {
+    const std::vector<std::string> names = load_tls_identity(data, source).names;
+    reserved.insert(reserved.end(), names.begin(), names.end());
   }
   serve(serve_opts, data);
 }
@@ -191,7 +211,7 @@ void seed_command(const CommandOptions& opts)
     throw Error(ExitCode::file_read, dir.string() + " is not an initialized data directory; run clm-server init first");
   }
   const DataDirLock lock(dir);
-  OpenDataDir data = open_data_dir(dir);
+  OpenDataDir data = open_and_report(dir);
   IdService ids(*data.store, *data.box, data.settings.id_policy, system_clock_ms());
   KeyService keys(*data.store, *data.box, ids, data.settings.key_policy, system_clock_ms());
 

@@ -136,6 +136,26 @@ std::string cert_pem_of(const CertRecord& cert)
   return openssl_step("PEM encoding", [&] { return der_to_pem(cert.cert_der); });
 }
 
+// Refuse (1104) a subject with a CN that is a wildcard or one of reserved, compared as
+// host names: a certificate for such a name could pose as the server.
+void check_not_reserved(const std::vector<SubjectEntry>& subject, const std::vector<std::string>& reserved)
+{
+  for (const SubjectEntry& e : subject) {
+    if (e.key != "CN") {
+      continue;
+    }
+    if (e.value.find('*') != std::string::npos) {
+      throw ApiError{1104, "clientsubject CN '" + e.value.substr(0, 64) + "' is a wildcard name"};
+    }
+    const std::string name = canonical_host_name(e.value);
+    for (const std::string& r : reserved) {
+      if (name == canonical_host_name(r)) {
+        throw ApiError{1104, "clientsubject CN '" + e.value.substr(0, 64) + "' is a name of this server (" + r + ")"};
+      }
+    }
+  }
+}
+
 KeyPair key_pair_of(Store& store, const SecretBox& box, const char* name)
 {
   const auto pair = store.key_pair(name);
@@ -313,6 +333,7 @@ ApiResponse CredService::create(const json& req, std::int64_t keyid)
       }
     }
   }
+  check_not_reserved(subject, m_policy.reserved_names);
   const auto passphrase = read_passphrase(req);
   if (!ca_only && clientcerttype == "p12" && !passphrase) {
     throw ApiError{1102, "passphrase is missing (required for clientcerttype p12)"};

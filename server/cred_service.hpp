@@ -22,6 +22,9 @@ namespace clm::server {
 struct CertPolicy {
   std::chrono::seconds lifetime{std::chrono::hours(24 * 365)};
   KeyType key_type = KeyType::rsa2048;
+  // Names no certificate's CN may take, so that no device can pose as the server: the
+  // server's own TLS names (serve adds them) and the loopback names.
+  std::vector<std::string> reserved_names{"localhost", "127.0.0.1", "::1"};
 };
 
 // Give the CA certificates "CA" and "ca1" (in that order) key numbers and rows in the

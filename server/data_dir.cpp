@@ -30,6 +30,10 @@ cert_lifetime = 365d
 key_lifetime = 365d
 )";
 
+constexpr const char* k_tls_root = "tls-root";
+constexpr const char* k_tls_leaf = "tls";
+constexpr int k_tls_leaf_days = 825;  // the most browsers took when it was chosen
+
 fs::path db_path(const fs::path& dir) { return dir / "clm.db"; }
 fs::path master_key_path(const fs::path& dir) { return dir / "master.key"; }
 fs::path admin_key_path(const fs::path& dir) { return dir / "admin.key"; }
@@ -87,6 +91,61 @@ std::string load_master_key(const fs::path& dir)
     key.push_back(static_cast<char>(v));
   }
   return key;
+}
+
+// The server's TLS identity as init makes it: a root of its own and the leaf it issues.
+struct TlsPairs {
+  KeyPair root;
+  KeyPair leaf;
+};
+
+TlsPairs make_tls_pairs(const std::vector<std::string>& names, KeyType type)
+{
+  TlsPairs tls;
+  tls.root = create_tls_root(type);
+  tls.leaf = issue_tls_certificate(tls.root, names, type, k_tls_leaf_days);
+  return tls;
+}
+
+// Write what clients see of the TLS identity: the root they trust and the leaf.
+void write_tls_files(const fs::path& dir, const TlsPairs& tls)
+{
+  make_dir(dir / "tls", 0755);
+  write_file_atomic(dir / "tls" / "ca.pem", tls.root.cert_pem, 0644);
+  write_file_atomic(dir / "tls" / "server.pem", tls.leaf.cert_pem, 0644);
+}
+
+std::pair<std::string, StoredKeyPair> sealed_pair(const SecretBox& box, const std::string& name, const KeyPair& kp)
+{
+  return {name, StoredKeyPair{kp.cert_pem, box.seal(kp.key_pem, key_pair_associated_data(name))}};
+}
+
+// Give a directory made before the TLS root existed, whose TLS certificate ca1 issued
+// (so that any device certificate could pose as the server), a TLS root and a new
+// certificate for the same names; return whether it did.
+bool separate_tls_identity(const fs::path& dir, Store& store, const SecretBox& box)
+{
+  const auto leaf = store.key_pair(k_tls_leaf);
+  const auto root = store.key_pair(k_tls_root);
+  const auto device_root = store.key_pair("CA");
+  const auto issuing = store.key_pair("ca1");
+  if (!leaf || !device_root || !issuing) {
+    throw Error(ExitCode::bad_file_format, db_path(dir).string() + ": TLS or CA key pair missing; re-run init");
+  }
+  if (root && !certificate_chains_to(leaf->cert_pem, issuing->cert_pem, device_root->cert_pem)) {
+    return false;
+  }
+  std::vector<std::string> names = certificate_names(leaf->cert_pem);
+  if (names.empty()) {
+    names = {"localhost", "127.0.0.1", "::1"};
+  }
+  const TlsPairs tls = make_tls_pairs(names, KeyType::ec_p256);
+  // Files first, the store last: after a crash in between the store still lacks the
+  // new root, and the next open does it all again.
+  write_tls_files(dir, tls);
+  // initialize() saves key pairs by name, replacing, in one transaction.
+  store.initialize({sealed_pair(box, k_tls_root, tls.root), sealed_pair(box, k_tls_leaf, tls.leaf)});
+  return true;
 }
 
 std::chrono::seconds parse_duration(const std::string& text, const std::string& origin)
@@ -148,22 +207,20 @@ InitReport init_data_dir(const InitOptions& opts)
     write_file_atomic(dir / "clm-server.conf", k_default_settings, 0644);
   }
 
+  // The device CA issues device certificates only; the server's TLS identity has a root
+  // of its own, so that no certificate a client can get from ca1 passes for the server.
   const CaHierarchy ca = create_ca(opts.key_type);
   std::vector<std::string> names{"localhost", "127.0.0.1", "::1"};
   names.insert(names.end(), opts.hostnames.begin(), opts.hostnames.end());
-  const KeyPair tls = issue_tls_certificate(ca.issuing, names, opts.key_type, 825);
+  const TlsPairs tls = make_tls_pairs(names, opts.tls_key_type);
 
   const SecretBox box(master);
-  auto stored = [&](const std::string& name, const KeyPair& kp) {
-    return std::pair{name, StoredKeyPair{kp.cert_pem, box.seal(kp.key_pem, key_pair_associated_data(name))}};
-  };
-  make_dir(dir / "tls", 0755);
-  write_file_atomic(dir / "tls" / "ca.pem", ca.root.cert_pem, 0644);
-  write_file_atomic(dir / "tls" / "server.pem", tls.cert_pem + ca.issuing.cert_pem, 0644);
+  write_tls_files(dir, tls);
   // The store is marked initialized last, in one transaction: a crash before this
   // point leaves a directory that the next init simply redoes.
   SqliteStore store(db_path(dir));
-  store.initialize({stored("CA", ca.root), stored("ca1", ca.issuing), stored("tls", tls)});
+  store.initialize({sealed_pair(box, "CA", ca.root), sealed_pair(box, "ca1", ca.issuing),
+                    sealed_pair(box, k_tls_root, tls.root), sealed_pair(box, k_tls_leaf, tls.leaf)});
   register_ca_certificates(store, system_clock_ms()());
   return report;
 }
@@ -210,13 +267,8 @@ OpenDataDir open_data_dir(const fs::path& dir)
   d.box = std::make_unique<SecretBox>(load_master_key(dir));
   d.admin_key = load_admin_key(dir);
   d.store = std::make_unique<SqliteStore>(db_path(dir));
-  const auto tls = d.store->key_pair("tls");
+  d.tls_separated = separate_tls_identity(dir, *d.store, *d.box);
   const auto issuing = d.store->key_pair("ca1");
-  if (!tls || !issuing) {
-    throw Error(ExitCode::bad_file_format, db_path(dir).string() + ": TLS or CA key pair missing; re-run init");
-  }
-  d.tls = KeyPair{tls->cert_pem, d.box->open(tls->sealed_key, key_pair_associated_data("tls"))};
-  d.tls_chain_pem = issuing->cert_pem;
   // Leaves get the key type chosen for the CA at init (--key-type).
   d.settings.cert_policy.key_type = key_type_of(d.box->open(issuing->sealed_key, key_pair_associated_data("ca1")));
   // Data directories made before the certificate API get key numbers for their CA certificates.
@@ -224,13 +276,53 @@ OpenDataDir open_data_dir(const fs::path& dir)
   return d;
 }
 
-// Stand-in until the separate TLS root lands: the data dir's pair, or the files given.
 TlsIdentity load_tls_identity(const OpenDataDir& data, const TlsSource& source)
 {
-  if (source.cert_file && source.key_file) {
-    return TlsIdentity{read_file(*source.cert_file), read_secret_file(*source.key_file), {}};
+  TlsIdentity id;
+  if (!source.cert_file && !source.key_file) {
+    const auto leaf = data.store->key_pair(k_tls_leaf);
+    if (!leaf) {
+      throw Error(ExitCode::bad_file_format, "the store holds no TLS key pair; re-run init");
+    }
+    id.chain_pem = leaf->cert_pem;
+    id.key_pem = data.box->open(leaf->sealed_key, key_pair_associated_data(k_tls_leaf));
+    id.names = certificate_names(id.chain_pem);
+    return id;
   }
-  return TlsIdentity{data.tls.cert_pem + data.tls_chain_pem, data.tls.key_pem, {}};
+  if (!source.cert_file || !source.key_file) {
+    throw Error(ExitCode::missing_parameter, source.cert_file ? "--tls-key: missing (--tls-cert needs its key)"
+                                                              : "--tls-cert: missing (--tls-key needs its certificate)");
+  }
+  const fs::path& cert_file = *source.cert_file;
+  const fs::path& key_file = *source.key_file;
+  const std::string chain_text = read_file(cert_file);
+  const std::string key_text = read_file(key_file);
+  std::vector<std::string> chain;
+  try {
+    chain = pem_certificates(chain_text);
+  } catch (const Error& e) {
+    throw Error(ExitCode::bad_file_format, cert_file.string() + ": not a PEM certificate chain: " + e.what());
+  }
+  if (chain.empty()) {
+    throw Error(ExitCode::bad_file_format,
+                cert_file.string() + ": holds no PEM certificate (--tls-cert is the chain, leaf first)");
+  }
+  bool match = false;
+  try {
+    match = key_matches_certificate(chain.front(), key_text);
+  } catch (const Error& e) {
+    throw Error(ExitCode::bad_file_format, key_file.string() + ": not an unencrypted PEM private key: " + e.what());
+  }
+  if (!match) {
+    throw Error(ExitCode::bad_file_format,
+                key_file.string() + ": not the key of the first certificate in " + cert_file.string());
+  }
+  for (const std::string& cert : chain) {
+    id.chain_pem += cert;
+  }
+  id.key_pem = key_text;
+  id.names = certificate_names(chain.front());
+  return id;
 }
 
 }  // namespace clm::server

@@ -1,13 +1,20 @@
-// The server's data directory: store, master key, license key, CA and TLS material.
+// The server's data directory: store, master key, license key, the device CA and,
+// apart from it, the server's TLS identity.
 //
 //   DIR/               0700
-//   DIR/clm.db         0600  SQLite store (secrets inside are sealed with the master key)
+//   DIR/clm.db         0600  SQLite store (secrets inside are sealed with the master key);
+//                            key pairs "CA" and "ca1" (the device CA, issuing device
+//                            certificates only), "tls-root" and "tls" (the TLS identity)
 //   DIR/master.key     0600  AES-256-GCM master key, hex
 //   DIR/license.key    0600  license key clients send as the Basic auth password
 //   DIR/admin.key      0600  admin license key: accepted as the license key, and needed by GET /SWCLM/IDInfo
 //   DIR/clm-server.conf      settings (password policy, ID, certificate and key lifetimes)
-//   DIR/tls/ca.pem           the root certificate clients trust (--cacert)
-//   DIR/tls/server.pem       the server's certificate chain (public)
+//   DIR/tls/ca.pem           the TLS root, the one certificate clients trust (--cacert);
+//                            never the device CA, whose certificates any client can get
+//   DIR/tls/server.pem       the server's TLS certificate, issued by the TLS root (public)
+//
+// A directory made before the TLS root existed (its "tls" certificate issued by ca1)
+// gets a TLS root and a new certificate for the same names when it is opened.
 #pragma once
 
 #include "ca.hpp"
@@ -30,7 +37,8 @@ struct InitOptions {
   std::filesystem::path data_dir;
   std::optional<std::filesystem::path> license_key_file;  // copied in; else one is generated
   std::vector<std::string> hostnames;                      // extra TLS subjectAltNames
-  KeyType key_type = KeyType::rsa2048;
+  KeyType key_type = KeyType::rsa2048;                     // of the device CA and its leaves
+  KeyType tls_key_type = KeyType::ec_p256;                 // of the TLS root and certificate
 };
 
 struct InitReport {
@@ -58,11 +66,12 @@ struct OpenDataDir {
   std::unique_ptr<SecretBox> box;
   ServerSettings settings;
   std::string admin_key;     // DIR/admin.key: the license key of fleet-wide requests
-  KeyPair tls;               // leaf certificate and its key
-  std::string tls_chain_pem; // the issuing CA certificate sent with the leaf
+  bool tls_separated = false;  // opening gave an old directory a TLS root of its own
 };
 
-// Open an initialized data directory; Error(file_read) when a file is missing.
+// Open an initialized data directory; Error(file_read) when a file is missing. A
+// directory whose TLS certificate chains to the device CA gets a TLS root and a new
+// certificate (same names, store and DIR/tls/ rewritten) and tls_separated set.
 OpenDataDir open_data_dir(const std::filesystem::path& dir);
 
 // The server's TLS identity: its certificate chain (leaf first, PEM), private key (PEM),
@@ -80,8 +89,11 @@ struct TlsSource {
   std::optional<std::filesystem::path> key_file;
 };
 
-// Load the TLS identity from source (at start, and again on SIGHUP); Error naming the
-// file at fault when it is unreadable, not PEM, or the key does not match the leaf.
+// Load the TLS identity from source (at start, and again on SIGHUP; data is only read,
+// so any thread may call it at any time): the data directory's own leaf and key from
+// the store (no chain: clients hold its root), or the organization's files.
+// Error(file_read) naming a file that cannot be read, Error(bad_file_format) naming
+// one that is not PEM or whose key does not match the leaf.
 TlsIdentity load_tls_identity(const OpenDataDir& data, const TlsSource& source);
 
 }  // namespace clm::server

@@ -99,6 +99,15 @@ split_bundle() {
   awk -v p="$2" '/-----BEGIN CERTIFICATE-----/ { n++ } n { print > (p "." n ".pem") }' "$1"
 }
 
+# device_root: write the device CA's root certificate ("CA", the caonly certificate) from
+# the shared server's store to a file and print its path. DIR/tls/ca.pem is not it: that
+# is the server's own TLS root.
+device_root() {
+  local f="$BATS_TEST_TMPDIR/device-root.pem"
+  sqlite3 "$SERVER_DIR/clm.db" "SELECT cert_pem FROM key_pairs WHERE name = 'CA'" >"$f"
+  printf '%s\n' "$f"
+}
+
 # fetch_crl OUT: GET /SWCLM/CRL?catype=ca1 without credentials into OUT.
 fetch_crl() {
   API_LICENSE=none api_request GET '/SWCLM/CRL?catype=ca1' || return 1
@@ -137,12 +146,13 @@ crl_serials() {
   assert_equal "$(jq_of "$output" .changed)" true
   assert_files_json "$output" "$d/cacert.pem" "$d/cacert.pem.sha256"
   assert_file_permission 644 "$d/cacert.pem"
-  # The root: self-signed, CN=CA, the CA that signed the server's own TLS chain.
+  # The root: self-signed, CN=CA, the device CA's root (never the server's TLS root).
   assert_equal "$(subject_of "$d/cacert.pem")" "$(openssl x509 -noout -issuer -nameopt compat -in "$d/cacert.pem" | sed 's/^issuer=//')"
   assert_regex "$(subject_of "$d/cacert.pem")" '/CN=CA$'
   run openssl verify -CAfile "$d/cacert.pem" "$d/cacert.pem"
   assert_success
-  assert_equal "$(fingerprint "$d/cacert.pem")" "$(fingerprint "$SERVER_DIR/tls/ca.pem")"
+  assert_equal "$(fingerprint "$d/cacert.pem")" "$(fingerprint "$(device_root)")"
+  assert_not_equal "$(fingerprint "$d/cacert.pem")" "$(fingerprint "$SERVER_DIR/tls/ca.pem")"
   assert_equal "$(norm_serial "$(jq_of "$json" .caserial)")" "$(serial_of "$d/cacert.pem")"
 }
 
@@ -154,7 +164,7 @@ crl_serials() {
   assert_file_not_exists "$d/cacert.pem"
   run openssl x509 -inform der -in "$d/cacert.der" -noout -subject
   assert_success
-  assert_equal "$(fingerprint "$d/cacert.der" der)" "$(fingerprint "$SERVER_DIR/tls/ca.pem")"
+  assert_equal "$(fingerprint "$d/cacert.der" der)" "$(fingerprint "$(device_root)")"
 }
 
 @test "create --mode client writes cacert.pem, clcert.pem (0644) and clkey.pem (0600), each with a sidecar" {
@@ -198,7 +208,7 @@ crl_serials() {
   assert_equal "$(grep -c -- '-----BEGIN CERTIFICATE-----' "$d/cacert.pem")" 2
   split_bundle "$d/cacert.pem" "$BATS_TEST_TMPDIR/ca"
   assert_regex "$(subject_of "$BATS_TEST_TMPDIR/ca.1.pem")" '/CN=ca1$'
-  assert_equal "$(fingerprint "$BATS_TEST_TMPDIR/ca.2.pem")" "$(fingerprint "$SERVER_DIR/tls/ca.pem")"
+  assert_equal "$(fingerprint "$BATS_TEST_TMPDIR/ca.2.pem")" "$(fingerprint "$(device_root)")"
   assert_equal "$(norm_serial "$(jq_of "$ISSUED" .caserial)")" "$(serial_of "$BATS_TEST_TMPDIR/ca.1.pem")"
   # Not against some other CA.
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=other \
@@ -251,7 +261,7 @@ crl_serials() {
   # DER ca1 + the root verify the DER leaf.
   openssl x509 -inform der -in "$d/cacert.der" -out "$BATS_TEST_TMPDIR/ca1.pem"
   openssl x509 -inform der -in "$d/clcert.der" -out "$BATS_TEST_TMPDIR/leaf.pem"
-  run openssl verify -CAfile "$SERVER_DIR/tls/ca.pem" -untrusted "$BATS_TEST_TMPDIR/ca1.pem" "$BATS_TEST_TMPDIR/leaf.pem"
+  run openssl verify -CAfile "$(device_root)" -untrusted "$BATS_TEST_TMPDIR/ca1.pem" "$BATS_TEST_TMPDIR/leaf.pem"
   assert_success
 }
 

@@ -677,4 +677,109 @@ TEST(Crl, EmptyCrlIsValid)
   EXPECT_EQ(X509_CRL_get_signature_nid(crl.get()), NID_sha256WithRSAEncryption);
 }
 
+// ---- the TLS root and the names in certificates ----
+
+// Return the TLS root of type made once per process.
+const KeyPair& shared_tls_root(KeyType type)
+{
+  static const KeyPair rsa = clm::server::create_tls_root(KeyType::rsa2048);
+  static const KeyPair ec = clm::server::create_tls_root(KeyType::ec_p256);
+  return type == KeyType::rsa2048 ? rsa : ec;
+}
+
+TEST_P(CaTest, TlsRootIsASelfSignedCaForTlsServersOnly)
+{
+  const KeyPair& root = shared_tls_root(GetParam());
+  const Cert cert = parse_cert(root.cert_pem);
+  ASSERT_TRUE(cert);
+  EXPECT_EQ(one_line_subject(cert.get()), "/O=clm/CN=clm-server TLS root");
+  EXPECT_EQ(X509_NAME_cmp(X509_get_subject_name(cert.get()), X509_get_issuer_name(cert.get())), 0);
+  EXPECT_EQ(X509_check_ca(cert.get()), 1);
+  EXPECT_TRUE(is_critical(cert.get(), NID_basic_constraints));
+  EXPECT_EQ(X509_get_pathlen(cert.get()), 0);
+  EXPECT_TRUE(is_critical(cert.get(), NID_key_usage));
+  EXPECT_EQ(X509_get_key_usage(cert.get()), static_cast<std::uint32_t>(KU_KEY_CERT_SIGN | KU_CRL_SIGN));
+  EXPECT_EQ(X509_get_extended_key_usage(cert.get()), static_cast<std::uint32_t>(XKU_SSL_SERVER));
+  EXPECT_NE(X509_get0_subject_key_id(cert.get()), nullptr);
+  EXPECT_LT(distance_from(certificate_not_after(root.cert_pem), 3653), 2min);
+  expect_key_type(cert.get(), root.key_pem, GetParam());
+  expect_signature(cert.get(), GetParam());
+  EXPECT_TRUE(certificate_chains_to(root.cert_pem, "", root.cert_pem));
+}
+
+TEST_P(CaTest, TlsRootAndDeviceCaDoNotVouchForEachOthersCertificates)
+{
+  const KeyPair& root = shared_tls_root(GetParam());
+  const CaHierarchy& ca = shared_ca(GetParam());
+  const KeyPair tls = issue_tls_certificate(root, k_names, KeyType::ec_p256, k_days);
+  EXPECT_TRUE(certificate_chains_to(tls.cert_pem, "", root.cert_pem));
+  EXPECT_FALSE(certificate_chains_to(tls.cert_pem, ca.issuing.cert_pem, ca.root.cert_pem));
+  // A device's server certificate for the server's own address, sent with its chain.
+  const Issuer issuer(ca.issuing);
+  const std::string device = clm::server::der_to_pem(
+    issuer.issue(clm::server::generate_private_key(KeyType::ec_p256), leaf_spec(LeafKind::server, "127.0.0.1")));
+  EXPECT_TRUE(certificate_chains_to(device, ca.issuing.cert_pem, ca.root.cert_pem));
+  EXPECT_FALSE(certificate_chains_to(device, ca.issuing.cert_pem + ca.root.cert_pem, root.cert_pem));
+  EXPECT_FALSE(certificate_chains_to(ca.issuing.cert_pem, "", root.cert_pem));
+}
+
+TEST(TlsNames, CertificateNamesAreTheSubjectAltNames)
+{
+  const KeyPair tls = issue_tls_certificate(shared_tls_root(KeyType::ec_p256), k_names, KeyType::ec_p256, k_days);
+  EXPECT_EQ(clm::server::certificate_names(tls.cert_pem), k_names);
+}
+
+TEST(TlsNames, CertificateNamesAreTheCommonNamesWithoutSubjectAltName)
+{
+  const Issuer issuer(shared_ca(KeyType::ec_p256).issuing);
+  LeafSpec spec = leaf_spec(LeafKind::client);
+  spec.subject = {{"O", "NEC"}, {"CN", "gw1.example"}, {"CN", "10.0.0.1"}};
+  const std::string pem =
+    clm::server::der_to_pem(issuer.issue(clm::server::generate_private_key(KeyType::ec_p256), spec));
+  EXPECT_EQ(clm::server::certificate_names(pem), (std::vector<std::string>{"gw1.example", "10.0.0.1"}));
+}
+
+TEST(TlsNames, PemCertificatesSplitAChainInOrder)
+{
+  const CaHierarchy& ca = shared_ca(KeyType::ec_p256);
+  const KeyPair tls = issue_tls_certificate(ca.issuing, k_names, KeyType::ec_p256, k_days);
+  EXPECT_EQ(clm::server::pem_certificates(tls.cert_pem + ca.issuing.cert_pem),
+            (std::vector<std::string>{tls.cert_pem, ca.issuing.cert_pem}));
+  EXPECT_TRUE(clm::server::pem_certificates("").empty());
+  EXPECT_TRUE(clm::server::pem_certificates(tls.key_pem).empty()) << "a key holds no certificate";
+  std::string broken = tls.cert_pem;
+  broken.replace(broken.find('\n') + 10, 8, "!!!!!!!!");
+  expect_internal_error([&] { clm::server::pem_certificates(broken); }, "pem_certificates");
+}
+
+TEST(TlsNames, KeyMatchesOnlyItsCertificate)
+{
+  const CaHierarchy& ca = shared_ca(KeyType::ec_p256);
+  const KeyPair tls = issue_tls_certificate(ca.issuing, k_names, KeyType::ec_p256, k_days);
+  EXPECT_TRUE(clm::server::key_matches_certificate(tls.cert_pem, tls.key_pem));
+  EXPECT_FALSE(clm::server::key_matches_certificate(tls.cert_pem, ca.issuing.key_pem));
+  EXPECT_FALSE(clm::server::key_matches_certificate(tls.cert_pem, shared_ca(KeyType::rsa2048).root.key_pem));
+  expect_internal_error([&] { clm::server::key_matches_certificate(tls.cert_pem, "not a key"); }, "key");
+}
+
+TEST(TlsNames, CanonicalHostNamesCompareAddressesAsAddresses)
+{
+  using clm::server::canonical_host_name;
+  for (const char* v4 : {"127.0.0.1", "127.000.000.001", "127.1", "0x7f.0.0.1", "0177.0.0.1", "2130706433",
+                         "::ffff:127.0.0.1", "[::ffff:7f00:1]"}) {
+    EXPECT_EQ(canonical_host_name(v4), "127.0.0.1") << v4;
+  }
+  for (const char* v6 : {"::1", "0:0:0:0:0:0:0:1", "[::1]", "0000::0001", "::1%lo"}) {
+    EXPECT_EQ(canonical_host_name(v6), "::1") << v6;
+  }
+  EXPECT_EQ(canonical_host_name("2001:DB8::7"), "2001:db8::7");
+  for (const char* local : {"localhost", "LocalHost", "localhost.", "LOCALHOST."}) {
+    EXPECT_EQ(canonical_host_name(local), "localhost") << local;
+  }
+  EXPECT_EQ(canonical_host_name("Gw.Example.COM"), "gw.example.com");
+  EXPECT_NE(canonical_host_name("127.0.0.2"), canonical_host_name("127.0.0.1"));
+  EXPECT_NE(canonical_host_name("localhost2"), canonical_host_name("localhost"));
+  EXPECT_EQ(canonical_host_name(""), "");
+}
+
 }  // namespace

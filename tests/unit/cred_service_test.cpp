@@ -1523,4 +1523,42 @@ TEST_F(CredServiceTest, crl_of_another_catype_is_1302)
   }
 }
 
+// ---- names of the server ----------------------------------------------------
+
+TEST_F(CredServiceTest, create_refuses_a_cn_that_could_pose_as_the_server_with_1104)
+{
+  int n = 0;
+  for (const char* certmode : {"client", "server"}) {
+    for (const char* subject : {"/CN=127.0.0.1", "/CN=localhost", "/CN=LocalHost.", "/CN=::1", "/CN=*.com",
+                                "/CN=*", "/O=x/OU=gw.example/CN=127.0.0.1"}) {
+      try {
+        post(with(create_request("dev" + std::to_string(++n), certmode), "clientsubject", subject));
+        ADD_FAILURE() << certmode << " " << subject << " was issued";
+      } catch (const ApiError& e) {
+        EXPECT_EQ(e.errorcode, 1104) << certmode << " " << subject;
+        EXPECT_NE(e.detail.find("clientsubject CN"), std::string::npos) << e.detail;
+      }
+    }
+  }
+  // Addresses compare as addresses, whatever the spelling (client CNs are free text).
+  for (const char* subject : {"/CN=127.000.000.001", "/CN=127.1", "/CN=0:0:0:0:0:0:0:1"}) {
+    EXPECT_EQ(errorcode(with(create_request("dev" + std::to_string(++n)), "clientsubject", subject)), 1104) << subject;
+  }
+  EXPECT_TRUE(store().find_device_by_name("dev1") == std::nullopt) << "a refused create registered its device";
+}
+
+TEST_F(CredServiceTest, create_refuses_the_names_of_the_servers_tls_identity)
+{
+  m_policy.reserved_names.push_back("clm.example.net");
+  m_policy.reserved_names.push_back("192.0.2.7");
+  rebuild();
+  EXPECT_EQ(errorcode(with(create_request("dev01", "server"), "clientsubject", "/CN=CLM.example.net")), 1104);
+  EXPECT_EQ(errorcode(with(create_request("dev02", "server"), "clientsubject", "/CN=192.0.2.7")), 1104);
+  EXPECT_EQ(errorcode(with(create_request("dev03"), "clientsubject", "/CN=clm.example.net")), 1104);
+  // Other loopback addresses and names that merely contain a server name are issued.
+  EXPECT_EQ(post(with(create_request("dev04", "server"), "clientsubject", "/CN=127.0.0.2")).status, 201);
+  EXPECT_EQ(post(with(create_request("dev05", "server"), "clientsubject", "/CN=gw.clm.example.net")).status, 201);
+  EXPECT_EQ(post(with(create_request("dev06"), "clientsubject", "/O=localhost/CN=AP1")).status, 201);
+}
+
 }  // namespace

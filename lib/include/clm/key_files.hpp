@@ -35,8 +35,9 @@ std::vector<std::string> write_key_file(const std::filesystem::path& path, std::
 // (the first when neither does, so the error names it).
 std::filesystem::path default_lightcipher();
 
-// Have lightcipher write its key file for key ("lightcipher -create_key_file <hex key>
-// <file>") into a private temporary directory beside path, then move it to path (0600)
+// Have lightcipher write its key file for key ("lightcipher -create_key_file - <file>",
+// the key in hex and a newline on its standard input, never on its command line) into
+// a private temporary directory beside path, then move it to path (0600)
 // and write its .sha256 sidecar; return both paths. Error(external_command) naming
 // option when the command fails or writes no file; nothing is left behind then.
 std::vector<std::string> write_key_file_with_lightcipher(const std::filesystem::path& lightcipher,

@@ -7,6 +7,7 @@
 #include <clm/file_digest.hpp>
 #include <clm/json_io.hpp>
 #include <clm/keyget.hpp>
+#include <clm/process.hpp>
 #include <clm/state.hpp>
 
 #include <CLI/CLI.hpp>
@@ -191,6 +192,13 @@ int run(const Options& o)
 int main(int argc, char** argv)
 {
   ::signal(SIGPIPE, SIG_IGN);
+  // Before anything is read: a core file or a ptrace attach would expose the keys.
+  try {
+    clm::disable_core_dumps();
+  } catch (const clm::Error& e) {
+    std::cerr << "clm-keyget: error: " << e.what() << '\n';
+    return 255;
+  }
   Options o;
   CLI::App app{"Pull the common keys of many devices from clm-server into files (SWCLMKEYGET)", "clm-keyget"};
   app.set_version_flag("--version", "clm-keyget " CLM_VERSION);

@@ -3,6 +3,7 @@
 // skipped. Exit codes follow table 6.3 of the command reference.
 #include "common_options.hpp"
 
+#include <clm/atomic_file.hpp>
 #include <clm/error.hpp>
 #include <clm/file_digest.hpp>
 #include <clm/json_io.hpp>
@@ -15,7 +16,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
-#include <fstream>
+#include <fcntl.h>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -44,23 +45,36 @@ struct ArgumentError {
 // Where messages go: stderr and the error log, one line each, whole lines only.
 class Log {
 public:
-  explicit Log(const std::string& path) : m_file(path, std::ios::trunc)
+  // Open (truncate) the log; a symlink at path is refused, never followed: the log may
+  // sit in a directory others can write to, and its target would be overwritten.
+  explicit Log(const std::string& path)
+    : m_path(path), m_fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600))
   {
-    if (!m_file) {
+    if (m_fd < 0) {
       throw ArgumentError{"Error: errorfile cannot be written: " + path};
     }
   }
+  Log(const Log&) = delete;
+  Log& operator=(const Log&) = delete;
+  ~Log() { ::close(m_fd); }
+  // Write text on stderr and as one line of the log.
   void line(const std::string& text)
   {
     std::lock_guard<std::mutex> lock(m_mutex);
     std::cerr << "clm-keyget: " << text << '\n';
-    m_file << text << '\n';
-    m_file.flush();
+    const std::string whole = text + '\n';
+    try {
+      clm::write_all(m_fd, whole, m_path);
+    } catch (const clm::Error& e) {
+      // The log is for the record; stderr already has the line.
+      std::cerr << "clm-keyget: warning: " << e.what() << '\n';
+    }
   }
 
 private:
   std::mutex m_mutex;
-  std::ofstream m_file;
+  std::string m_path;
+  int m_fd;
 };
 
 int run(const Options& o)

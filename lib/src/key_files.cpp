@@ -69,6 +69,20 @@ std::string decode_key(std::string_view contents, KeyEncoding encoding, const fs
   }
 }
 
+std::string key_of_answer(const json& body)
+{
+  std::string key;
+  try {
+    key = base64_decode(string_field(body, "commonkey"));
+  } catch (const Error& e) {
+    throw Error(ExitCode::bad_file_format, std::string("the server's commonkey is not base64: ") + e.what());
+  }
+  if (key.empty()) {
+    throw Error(ExitCode::bad_file_format, "the server's answer holds no commonkey");
+  }
+  return key;
+}
+
 std::string read_key_file(const fs::path& path, KeyEncoding encoding)
 {
   return decode_key(read_file(path), encoding, path);

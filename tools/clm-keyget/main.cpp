@@ -98,6 +98,7 @@ int run(const Options& o)
   Log log(*o.errorfile);
 
   const clm::Settings settings = clm::tool_settings(o.conn);
+  const clm::ApiCaller call = clm::api_caller(settings.connection);
   clm::StateDir state(settings.state_dir);
   const clm::IdCredential id = state.require_id();
   clm::KeyGetOptions opts;
@@ -168,11 +169,11 @@ int run(const Options& o)
           for (std::size_t i = first; i < last; ++i) {
             slice.push_back((*deviceinfo)[i]);
           }
-          report(clm::pull_deviceinfo(settings.connection, id, slice, opts));
+          report(clm::pull_deviceinfo(call, id, slice, opts));
         } else {
           const std::vector<std::string> slice(names.begin() + static_cast<std::ptrdiff_t>(first),
                                                names.begin() + static_cast<std::ptrdiff_t>(last));
-          report(clm::pull_batch(settings.connection, id, slice, opts));
+          report(clm::pull_batch(call, id, slice, opts));
         }
       } catch (const clm::Error& e) {
         // A file that cannot be written stops everything: the next batch would fail too.

@@ -24,6 +24,13 @@ std::string dump_json(const json& value, Pretty pretty = Pretty::no);
 // Parse text as JSON; return nullopt when it is not valid JSON.
 std::optional<json> parse_json(std::string_view text);
 
+// Return the string field of j, or "" when j is not an object or the field is absent or
+// not a string: for answers and inputs whose shape is not to be trusted.
+std::string string_field(const json& j, std::string_view field);
+
+// Return the integer field of j when it is an integer that fits an int, else fallback.
+int int_field(const json& j, std::string_view field, int fallback);
+
 // Values a tool needs, from its flags first and then from one JSON object on stdin.
 //
 // stdin is read only when a needed value was not given as a flag and stdin is not

@@ -23,6 +23,10 @@ std::string encode_key(std::string_view key, KeyEncoding encoding);
 // throw Error(bad_file_format) naming path when the text is not in that encoding.
 std::string decode_key(std::string_view contents, KeyEncoding encoding, const std::filesystem::path& path);
 
+// Return the key of a KeyInfo answer body (its commonkey, base64-decoded);
+// Error(bad_file_format) when it holds none or the commonkey does not decode.
+std::string key_of_answer(const json& body);
+
 // Return the key held in path; Error(file_read) when it cannot be read.
 std::string read_key_file(const std::filesystem::path& path, KeyEncoding encoding);
 

@@ -13,16 +13,20 @@ CLM_PACKAGES=(
   scdoc man-db jq curl openssl sqlite3 python3 util-linux procps time
 )
 
+# What scripts/fuzz needs on top: clang and its libFuzzer/sanitizer runtimes.
+CLM_FUZZ_PACKAGES=(clang libclang-rt-14-dev)
+
 log() { printf '==> %s\n' "$*" >&2; }
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# Install whatever of CLM_PACKAGES is missing (apt-get update once, only when needed).
+# Install whatever of CLM_PACKAGES (and the packages named as arguments) is missing
+# (apt-get update once, only when needed).
 clm_install_deps() {
   local missing=() p
-  for p in "${CLM_PACKAGES[@]}"; do
+  for p in "${CLM_PACKAGES[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   if [ ${#missing[@]} -eq 0 ]; then

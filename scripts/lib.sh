@@ -14,6 +14,7 @@ CLM_PACKAGES=(
 )
 
 # What scripts/fuzz needs on top: clang and its libFuzzer/sanitizer runtimes.
+# shellcheck disable=SC2034 # read by scripts/fuzz
 CLM_FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 
 log() { printf '==> %s\n' "$*" >&2; }

@@ -19,6 +19,13 @@ if(CLM_SANITIZE)
                                                 -fno-sanitize-recover=undefined)
   target_link_options(clm_settings INTERFACE -fsanitize=address,undefined)
 endif()
+if(CLM_FUZZ)
+  # Every first-party target gets coverage feedback and the sanitizers; each harness in
+  # tests/fuzz links libFuzzer itself (-fsanitize=fuzzer).
+  target_compile_options(clm_settings INTERFACE -fsanitize=fuzzer-no-link,address,undefined
+                                                -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_link_options(clm_settings INTERFACE -fsanitize=address,undefined)
+endif()
 
 # clm_add_tool(name SOURCES...): executable + libraries + install; the man page comes from man/.
 function(clm_add_tool name)

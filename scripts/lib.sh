@@ -17,6 +17,9 @@ CLM_PACKAGES=(
 # clm_install_deps there, so a build or test machine does not get a web server.
 # shellcheck disable=SC2034 # read by the scripts that source this file
 CLM_BENCH_PACKAGES=(wrk nginx)
+# What scripts/fuzz needs on top: clang and its libFuzzer/sanitizer runtimes.
+# shellcheck disable=SC2034 # read by scripts/fuzz
+CLM_FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -24,12 +27,11 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# clm_install_deps [PACKAGES...]: install whatever of PACKAGES (default CLM_PACKAGES) is
-# missing (apt-get update once, only when needed).
+# Install whatever of CLM_PACKAGES (and the packages named as arguments) is missing
+# (apt-get update once, only when needed).
 clm_install_deps() {
   local missing=() p
-  [ $# -gt 0 ] || set -- "${CLM_PACKAGES[@]}"
-  for p in "$@"; do
+  for p in "${CLM_PACKAGES[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   if [ ${#missing[@]} -eq 0 ]; then

@@ -477,11 +477,8 @@ void serve(const ServeOptions& opts, OpenDataDir& data)
   const TlsSource tls_source{opts.tls_cert, opts.tls_key};
   TlsContexts tls(make_tls_context(load_tls_identity(data, tls_source)));
 
-  IdService ids(*data.store, *data.box, data.settings.id_policy, system_clock_ms());
-  CredService creds(*data.store, *data.box, ids, data.settings.cert_policy, system_clock_ms());
-  KeyService keys(*data.store, *data.box, ids, data.settings.key_policy, system_clock_ms());
-  DeviceService devices(*data.store, ids, system_clock_ms());
-  const Router router(Services{ids, creds, keys, devices, *data.store}, Licenses{opts.license_key, data.admin_key});
+  ApiServices services(data);
+  const Router router(services.services(), Licenses{opts.license_key, data.admin_key});
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const unsigned io_threads = std::min(2u, cores);

@@ -161,6 +161,15 @@ std::optional<std::string> query_param(std::string_view target, std::string_view
   return std::nullopt;
 }
 
+ApiServices::ApiServices(OpenDataDir& data, const Clock& clock)
+  : m_store(*data.store),
+    m_ids(*data.store, *data.box, data.settings.id_policy, clock),
+    m_creds(*data.store, *data.box, m_ids, data.settings.cert_policy, clock),
+    m_keys(*data.store, *data.box, m_ids, data.settings.key_policy, clock),
+    m_devices(*data.store, m_ids, clock)
+{
+}
+
 Router::Router(Services services, Licenses licenses) : m_services(services), m_licenses(std::move(licenses)) {}
 
 std::optional<Answer> Router::check_head(const http::request_header<>& head) const

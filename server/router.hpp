@@ -5,6 +5,7 @@
 #pragma once
 
 #include "cred_service.hpp"
+#include "data_dir.hpp"
 #include "device_service.hpp"
 #include "id_service.hpp"
 #include "key_service.hpp"
@@ -46,6 +47,22 @@ struct Services {
   KeyService& keys;
   DeviceService& devices;
   Store& store;
+};
+
+// The API services of an opened data directory, each made with its settings.
+class ApiServices {
+public:
+  explicit ApiServices(OpenDataDir& data, const Clock& clock = system_clock_ms());
+
+  // Return the services, for a Router.
+  Services services() { return Services{m_ids, m_creds, m_keys, m_devices, m_store}; }
+
+private:
+  Store& m_store;
+  IdService m_ids;
+  CredService m_creds;
+  KeyService m_keys;
+  DeviceService m_devices;
 };
 
 // The license keys requests authenticate with.

@@ -54,7 +54,7 @@ void sync_directory(const fs::path& dir)
   }
 }
 
-void write_all_or_close(int fd, std::string_view data, const fs::path& path)
+void write_all(int fd, std::string_view data, const fs::path& path)
 {
   std::size_t done = 0;
   while (done < data.size()) {
@@ -63,11 +63,19 @@ void write_all_or_close(int fd, std::string_view data, const fs::path& path)
       if (errno == EINTR) {
         continue;
       }
-      const int err = errno;
-      ::close(fd);
-      throw_write(path, "write", err);
+      throw_write(path, "write", errno);
     }
     done += static_cast<std::size_t>(n);
+  }
+}
+
+void write_all_or_close(int fd, std::string_view data, const fs::path& path)
+{
+  try {
+    write_all(fd, data, path);
+  } catch (...) {
+    ::close(fd);
+    throw;
   }
 }
 

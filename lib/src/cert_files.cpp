@@ -86,10 +86,10 @@ json cert_output(const ApiResult& result, const std::string& devicename, const s
   // in a pipe (clm-cert revoke, get, update) finds it under the request field names.
   if (out.contains("clientkeynumber")) {
     out["keynumber"] = out["clientkeynumber"];
-    out["certserial"] = out.value("clientserial", "");
+    out["certserial"] = string_field(out, "clientserial");
   } else if (out.contains("cakeynumber")) {
     out["keynumber"] = out["cakeynumber"];
-    out["certserial"] = out.value("caserial", "");
+    out["certserial"] = string_field(out, "caserial");
   }
   out["files"] = files;
   out["changed"] = result.ok();

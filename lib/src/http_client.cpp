@@ -122,11 +122,7 @@ HttpResponse http_request(const Connection& conn, const std::string& path, const
 
 int ApiResult::errorcode() const
 {
-  const auto it = body.find("errorcode");
-  if (it != body.end() && it->is_number_integer()) {
-    return it->get<int>();
-  }
-  return http_status >= 200 && http_status < 300 ? 0 : -1;
+  return int_field(body, "errorcode", http_status >= 200 && http_status < 300 ? 0 : -1);
 }
 
 bool ApiResult::ok() const
@@ -134,16 +130,26 @@ bool ApiResult::ok() const
   return http_status >= 200 && http_status < 300 && errorcode() == 0;
 }
 
+ApiResult api_result_of(long http_status, std::string_view body)
+{
+  ApiResult result{http_status, json::object()};
+  if (auto j = parse_json(body); j && j->is_object()) {
+    result.body = std::move(*j);
+  } else if (http_status >= 200 && http_status < 300) {
+    throw Error(ExitCode::network, "server answered HTTP " + std::to_string(http_status) + " without a JSON object");
+  }
+  return result;
+}
+
 ApiResult call_api(const Connection& conn, const std::string& path, const json& request)
 {
   const HttpResponse resp = http_request(conn, path, request.is_null() ? std::string() : dump_json(request));
-  ApiResult result{resp.status, json::object()};
-  if (auto j = parse_json(resp.body); j && j->is_object()) {
-    result.body = std::move(*j);
-  } else if (resp.status >= 200 && resp.status < 300) {
-    throw Error(ExitCode::network, "server answered HTTP " + std::to_string(resp.status) + " without a JSON object");
-  }
-  return result;
+  return api_result_of(resp.status, resp.body);
+}
+
+ApiCaller api_caller(const Connection& conn)
+{
+  return [&conn](const std::string& path, const json& request) { return call_api(conn, path, request); };
 }
 
 json api_output(const ApiResult& result)

@@ -1,8 +1,10 @@
 #include <clm/error.hpp>
 #include <clm/json_io.hpp>
 
+#include <cstdint>
 #include <istream>
 #include <iterator>
+#include <limits>
 #include <ostream>
 #include <unistd.h>
 
@@ -62,6 +64,32 @@ std::optional<json> parse_json(std::string_view text)
     return std::nullopt;
   }
   return j;
+}
+
+std::string string_field(const json& j, std::string_view field)
+{
+  if (!j.is_object()) {
+    return {};
+  }
+  const auto it = j.find(field);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+int int_field(const json& j, std::string_view field, int fallback)
+{
+  if (!j.is_object()) {
+    return fallback;
+  }
+  const auto it = j.find(field);
+  if (it == j.end() || !it->is_number_integer()) {
+    return fallback;
+  }
+  if (it->is_number_unsigned()) {
+    const auto u = it->get<std::uint64_t>();
+    return u <= static_cast<std::uint64_t>(std::numeric_limits<int>::max()) ? static_cast<int>(u) : fallback;
+  }
+  const auto v = it->get<std::int64_t>();
+  return v >= std::numeric_limits<int>::min() && v <= std::numeric_limits<int>::max() ? static_cast<int>(v) : fallback;
 }
 
 bool stdin_is_terminal()

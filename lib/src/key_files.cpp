@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <openssl/crypto.h>
 
 namespace clm {
 
@@ -68,6 +69,20 @@ std::string decode_key(std::string_view contents, KeyEncoding encoding, const fs
   }
 }
 
+std::string key_of_answer(const json& body)
+{
+  std::string key;
+  try {
+    key = base64_decode(string_field(body, "commonkey"));
+  } catch (const Error& e) {
+    throw Error(ExitCode::bad_file_format, std::string("the server's commonkey is not base64: ") + e.what());
+  }
+  if (key.empty()) {
+    throw Error(ExitCode::bad_file_format, "the server's answer holds no commonkey");
+  }
+  return key;
+}
+
 std::string read_key_file(const fs::path& path, KeyEncoding encoding)
 {
   return decode_key(read_file(path), encoding, path);
@@ -99,7 +114,15 @@ std::vector<std::string> write_key_file_with_lightcipher(const fs::path& lightci
   const fs::path tmpdir = tmpl;
   try {
     const fs::path made = tmpdir / path.filename();
-    run_program({lightcipher.string(), "-create_key_file", hex_encode(key), made.string()}, {}, option);
+    // The key goes through a pipe: a command line is readable by every user in /proc.
+    std::string line = hex_encode(key) + "\n";
+    try {
+      run_program({lightcipher.string(), "-create_key_file", "-", made.string()}, {}, option, line);
+    } catch (...) {
+      OPENSSL_cleanse(line.data(), line.size());
+      throw;
+    }
+    OPENSSL_cleanse(line.data(), line.size());
     std::error_code ec;
     if (!fs::is_regular_file(made, ec)) {
       throw Error(ExitCode::external_command,

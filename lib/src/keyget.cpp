@@ -7,6 +7,7 @@
 #include <clm/keyget.hpp>
 #include <clm/keylist_api.hpp>
 #include <clm/output_files.hpp>
+#include <clm/validate.hpp>
 
 #include <algorithm>
 #include <map>
@@ -67,13 +68,13 @@ bool safe_file_part(const std::string& name)
 
 // Call getlist for deviceinfo and turn the answer into outcomes (keyed by devicename
 // into by_name, which holds the outcomes to fill); queue the key files into batch.
-void fetch_keys(const Connection& conn, const IdCredential& id, const json& deviceinfo, const KeyGetOptions& opts,
+void fetch_keys(const ApiCaller& call, const IdCredential& id, const json& deviceinfo, const KeyGetOptions& opts,
                 std::map<std::string, DeviceOutcome*>& by_name, BatchWriter& batch,
                 std::map<std::string, std::vector<std::string>>& pending_files)
 {
   ApiResult r;
   try {
-    r = key_getlist(conn, id, deviceinfo);
+    r = key_getlist(call, id, deviceinfo);
   } catch (const Error& e) {
     for (auto& [name, out] : by_name) {
       out->messages.push_back(transport_message(k_fetch_error, e));
@@ -91,14 +92,16 @@ void fetch_keys(const Connection& conn, const IdCredential& id, const json& devi
     }
     return;
   }
+  // The answer is read field by field, type checked: a server that sends nonsense gets
+  // its devices marked failed, it cannot stop the run or name a file outside the output.
   for (const json& d : *devices) {
-    const std::string name = d.value("devicename", "");
+    const std::string name = string_field(d, "devicename");
     const auto it = by_name.find(name);
     if (it == by_name.end()) {
       continue;
     }
     DeviceOutcome& out = *it->second;
-    out.errorcode = d.value("errorcode", 0);
+    out.errorcode = int_field(d, "errorcode", 0);
     if (const auto eit = d.find("errorkeylist"); eit != d.end() && eit->is_array()) {
       for (const json& k : *eit) {
         out.errorkeys.push_back(text_of(k));
@@ -125,8 +128,22 @@ void fetch_keys(const Connection& conn, const IdCredential& id, const json& devi
       continue;
     }
     for (const json& k : *kit) {
-      const std::string keynumber = text_of(k.value("keynumber", json()));
-      const std::string key = base64_decode(k.value("commonkey", ""));
+      const std::string keynumber = k.is_object() ? text_of(k.value("keynumber", json())) : std::string();
+      std::string key;
+      try {
+        if (keynumber_problem(keynumber)) {
+          throw Error(ExitCode::bad_file_format, "keynumber is not 1 to 10 digits");
+        }
+        key = base64_decode(string_field(k, "commonkey"));
+        if (key.empty()) {
+          throw Error(ExitCode::bad_file_format, "no commonkey");
+        }
+      } catch (const Error& e) {
+        out.messages.push_back(std::string(k_fetch_error) + ": the server's answer for key '" + keynumber
+                               + "' is unusable: " + e.what());
+        out.failure = KeyGetExit::key_fetch;
+        continue;
+      }
       const std::string base = name + "_" + keynumber;
       auto& files = pending_files[name];
       const std::string hex = hex_encode(key) + "\n";
@@ -208,7 +225,7 @@ json DeviceOutcome::to_json() const
   return j;
 }
 
-std::vector<DeviceOutcome> pull_batch(const Connection& conn, const IdCredential& id,
+std::vector<DeviceOutcome> pull_batch(const ApiCaller& call, const IdCredential& id,
                                       const std::vector<std::string>& devicenames, const KeyGetOptions& opts)
 {
   std::vector<DeviceOutcome> outcomes(devicenames.size());
@@ -217,7 +234,7 @@ std::vector<DeviceOutcome> pull_batch(const Connection& conn, const IdCredential
   }
   ApiResult r;
   try {
-    r = device_getkeylist(conn, id, devicenames);
+    r = device_getkeylist(call, id, devicenames);
   } catch (const Error& e) {
     for (auto& out : outcomes) {
       out.messages.push_back(transport_message(k_lookup_error, e));
@@ -237,7 +254,7 @@ std::vector<DeviceOutcome> pull_batch(const Connection& conn, const IdCredential
   }
   std::map<std::string, const json*> answers;
   for (const json& d : *devices) {
-    answers.emplace(d.value("devicename", ""), &d);
+    answers.emplace(string_field(d, "devicename"), &d);
   }
   json deviceinfo = json::array();
   std::map<std::string, DeviceOutcome*> by_name;
@@ -249,8 +266,8 @@ std::vector<DeviceOutcome> pull_batch(const Connection& conn, const IdCredential
       continue;
     }
     const json& d = *it->second;
-    out.errorcode = d.value("errorcode", 0);
-    out.deviceid = d.value("deviceid", "");
+    out.errorcode = int_field(d, "errorcode", 0);
+    out.deviceid = string_field(d, "deviceid");
     if (out.errorcode != 0) {
       out.messages.push_back(server_message(k_lookup_error, r.http_status, out.errorcode));
       out.failure = KeyGetExit::device_lookup;
@@ -270,20 +287,20 @@ std::vector<DeviceOutcome> pull_batch(const Connection& conn, const IdCredential
   BatchWriter batch(opts.out_dir);
   std::map<std::string, std::vector<std::string>> pending_files;
   if (!deviceinfo.empty()) {
-    fetch_keys(conn, id, deviceinfo, opts, by_name, batch, pending_files);
+    fetch_keys(call, id, deviceinfo, opts, by_name, batch, pending_files);
   }
   commit_files(batch, opts, outcomes, pending_files);
   return outcomes;
 }
 
-std::vector<DeviceOutcome> pull_deviceinfo(const Connection& conn, const IdCredential& id, const json& deviceinfo,
+std::vector<DeviceOutcome> pull_deviceinfo(const ApiCaller& call, const IdCredential& id, const json& deviceinfo,
                                            const KeyGetOptions& opts)
 {
   std::vector<DeviceOutcome> outcomes;
   for (const json& d : deviceinfo) {
     DeviceOutcome out;
-    out.devicename = d.is_object() ? d.value("devicename", "") : "";
-    out.deviceid = d.is_object() ? d.value("deviceid", "") : "";
+    out.devicename = string_field(d, "devicename");
+    out.deviceid = string_field(d, "deviceid");
     outcomes.push_back(std::move(out));
   }
   std::map<std::string, DeviceOutcome*> by_name;
@@ -292,7 +309,7 @@ std::vector<DeviceOutcome> pull_deviceinfo(const Connection& conn, const IdCrede
   }
   BatchWriter batch(opts.out_dir);
   std::map<std::string, std::vector<std::string>> pending_files;
-  fetch_keys(conn, id, deviceinfo, opts, by_name, batch, pending_files);
+  fetch_keys(call, id, deviceinfo, opts, by_name, batch, pending_files);
   commit_files(batch, opts, outcomes, pending_files);
   return outcomes;
 }

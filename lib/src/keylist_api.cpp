@@ -3,20 +3,20 @@
 
 namespace clm {
 
-ApiResult device_getkeylist(const Connection& conn, const IdCredential& id, const std::vector<std::string>& devicenames)
+ApiResult device_getkeylist(const ApiCaller& call, const IdCredential& id, const std::vector<std::string>& devicenames)
 {
   json devices = json::array();
   for (const auto& name : devicenames) {
     devices.push_back(json{{"devicename", name}});
   }
-  return call_api(conn, k_deviceinfo_path,
-                  json{{"mode", "getkeylist"}, {"keyid", id.keyid}, {"key", id.key}, {"deviceinfo", std::move(devices)}});
+  return call(k_deviceinfo_path,
+              json{{"mode", "getkeylist"}, {"keyid", id.keyid}, {"key", id.key}, {"deviceinfo", std::move(devices)}});
 }
 
-ApiResult key_getlist(const Connection& conn, const IdCredential& id, const json& deviceinfo)
+ApiResult key_getlist(const ApiCaller& call, const IdCredential& id, const json& deviceinfo)
 {
-  return call_api(conn, k_keyinfo_path,
-                  json{{"mode", "getlist"}, {"keyid", id.keyid}, {"key", id.key}, {"deviceinfo", deviceinfo}});
+  return call(k_keyinfo_path,
+              json{{"mode", "getlist"}, {"keyid", id.keyid}, {"key", id.key}, {"deviceinfo", deviceinfo}});
 }
 
 }  // namespace clm

@@ -2,8 +2,13 @@
 #include <clm/process.hpp>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
+#include <ctime>
+#include <fcntl.h>
+#include <pthread.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,8 +16,54 @@ extern char** environ;
 
 namespace clm {
 
+namespace {
+
+// Write all of data to the pipe fd; return 0, or the errno that stopped it (EPIPE when
+// the reader has gone). SIGPIPE is blocked in this thread meanwhile and a SIGPIPE the
+// write raised is consumed, so a program that exits early never kills the caller.
+int write_to_pipe(int fd, std::string_view data)
+{
+  sigset_t pipe_set;
+  sigset_t old_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  sigset_t pending;
+  sigpending(&pending);
+  const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
+  int err = 0;
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      err = errno;
+      break;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (err == EPIPE && !was_pending) {
+    const timespec no_wait{0, 0};
+    while (sigtimedwait(&pipe_set, nullptr, &no_wait) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old_set, nullptr);
+  return err;
+}
+
+}  // namespace
+
+void disable_core_dumps()
+{
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+    throw Error(ExitCode::internal, std::string("prctl(PR_SET_DUMPABLE, 0): ") + std::strerror(errno));
+  }
+}
+
 void run_program(const std::vector<std::string>& argv, const std::map<std::string, std::string>& extra_env,
-                 const std::string& option)
+                 const std::string& option, std::optional<std::string_view> input)
 {
   if (argv.empty()) {
     throw Error(ExitCode::bad_parameter, option + ": no program given");
@@ -40,15 +91,35 @@ void run_program(const std::vector<std::string>& argv, const std::map<std::strin
   }
   argp.push_back(nullptr);
 
+  // Both ends close-on-exec: the child gets the read end as its stdin through dup2
+  // (which clears the flag), never a copy of the write end that would keep it waiting.
+  int pipe_fds[2] = {-1, -1};
+  if (input && ::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    throw Error(ExitCode::external_command, option + " " + argv[0] + ": pipe: " + std::strerror(errno));
+  }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
+  if (input) {
+    posix_spawn_file_actions_adddup2(&actions, pipe_fds[0], STDIN_FILENO);
+  }
   // The program's stdout would corrupt our JSON on stdout: send it to stderr.
   posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
   pid_t pid = 0;
   const int rc = posix_spawnp(&pid, argp[0], &actions, nullptr, argp.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
+  if (input) {
+    ::close(pipe_fds[0]);
+  }
   if (rc != 0) {
+    if (input) {
+      ::close(pipe_fds[1]);
+    }
     throw Error(ExitCode::external_command, option + " " + argv[0] + ": cannot start: " + std::strerror(rc));
+  }
+  int write_error = 0;
+  if (input) {
+    write_error = write_to_pipe(pipe_fds[1], *input);
+    ::close(pipe_fds[1]);  // EOF: the program has all of its input
   }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
@@ -63,6 +134,15 @@ void run_program(const std::vector<std::string>& argv, const std::map<std::strin
   if (WEXITSTATUS(status) != 0) {
     throw Error(ExitCode::external_command,
                 option + " " + argv[0] + ": exited with status " + std::to_string(WEXITSTATUS(status)));
+  }
+  // Its own failure, reported above, says more than the broken pipe it caused.
+  if (write_error == EPIPE) {
+    throw Error(ExitCode::external_command,
+                option + " " + argv[0] + ": exited without reading all of its standard input");
+  }
+  if (write_error != 0) {
+    throw Error(ExitCode::external_command,
+                option + " " + argv[0] + ": write to its standard input: " + std::strerror(write_error));
   }
 }
 

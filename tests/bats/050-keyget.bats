@@ -156,6 +156,39 @@ fleet() {
   assert_equal "$(cat "$BATS_TEST_TMPDIR/err.log")" ''
 }
 
+@test "a symlink at the -e path is refused (exit 1, the reference's errorfile message), its target untouched" {
+  fleet 1
+  local out target="$BATS_TEST_TMPDIR/victim" log="$BATS_TEST_TMPDIR/err.log"
+  out=$(outdir out)
+  printf 'precious\n' >"$target"
+  chmod 0644 "$target"
+  ln -s "$target" "$log"
+  log_mark
+  run_clm clm-keyget -i "$BATS_TEST_TMPDIR/list" -o "$out" -e "$log"
+  assert_equal "$status" 1
+  assert_equal "$stderr" "clm-keyget: Error: errorfile cannot be written: $log"
+  assert_equal "$(<"$target")" precious
+  assert_equal "$(stat -c %a "$target")" 644
+  assert_link_exists "$log"
+  assert_empty_dir "$out"
+  assert_no_requests_since_mark
+  # A dangling symlink is not followed either: nothing is created at its target.
+  rm -f "$log" "$target"
+  ln -s "$target" "$log"
+  run_clm clm-keyget -i "$BATS_TEST_TMPDIR/list" -o "$out" -e "$log"
+  assert_equal "$status" 1
+  assert_file_not_exists "$target"
+}
+
+@test "a new error log is created 0600 whatever the umask" {
+  fleet 1
+  local out
+  out=$(outdir out)
+  (umask 000 && timeout "$TEST_CMD_TIMEOUT" clm-keyget -i "$BATS_TEST_TMPDIR/list" -o "$out" \
+    -e "$BATS_TEST_TMPDIR/err.log" >/dev/null)
+  assert_equal "$(stat -c %a "$BATS_TEST_TMPDIR/err.log")" 600
+}
+
 @test "without -i, a getlist deviceinfo JSON on stdin is pulled directly; a key of another device is in errorkeylist (exit 6)" {
   fleet 2
   local out info

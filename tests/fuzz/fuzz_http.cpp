@@ -29,26 +29,31 @@ struct Fixture {
     if (::mkdtemp(tmpl.data()) == nullptr) {
       std::abort();
     }
+    dir = tmpl;
     InitOptions init;
-    init.data_dir = std::filesystem::path(tmpl) / "data";
+    init.data_dir = dir / "data";
     init.key_type = KeyType::ec_p256;
     init_data_dir(init);
     data = std::make_unique<OpenDataDir>(open_data_dir(init.data_dir));
-    ids = std::make_unique<IdService>(*data->store, *data->box, data->settings.id_policy, system_clock_ms());
-    creds = std::make_unique<CredService>(*data->store, *data->box, *ids, data->settings.cert_policy,
-                                          system_clock_ms());
-    keys = std::make_unique<KeyService>(*data->store, *data->box, *ids, data->settings.key_policy, system_clock_ms());
-    devices = std::make_unique<DeviceService>(*data->store, *ids, system_clock_ms());
+    services = std::make_unique<ApiServices>(*data);
     // The seed corpus authenticates with these keys (Basic c2VjdXJld2FyZS1jbG06Q0xJRU5U / ...QURNSU4=).
-    router = std::make_unique<Router>(Services{*ids, *creds, *keys, *devices, *data->store},
-                                      Licenses{"CLIENT", "ADMIN"});
+    router = std::make_unique<Router>(services->services(), Licenses{"CLIENT", "ADMIN"});
   }
 
+  ~Fixture()
+  {
+    router.reset();
+    services.reset();
+    data.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  Fixture(const Fixture&) = delete;
+  Fixture& operator=(const Fixture&) = delete;
+
+  std::filesystem::path dir;
   std::unique_ptr<OpenDataDir> data;
-  std::unique_ptr<IdService> ids;
-  std::unique_ptr<CredService> creds;
-  std::unique_ptr<KeyService> keys;
-  std::unique_ptr<DeviceService> devices;
+  std::unique_ptr<ApiServices> services;
   std::unique_ptr<Router> router;
 };
 

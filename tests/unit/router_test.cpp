@@ -33,15 +33,8 @@ protected:
     init.key_type = clm::server::KeyType::ec_p256;
     clm::server::init_data_dir(init);
     m_data = std::make_unique<clm::server::OpenDataDir>(clm::server::open_data_dir(init.data_dir));
-    auto& d = *m_data;
-    m_ids = std::make_unique<clm::server::IdService>(*d.store, *d.box, d.settings.id_policy,
-                                                     clm::server::system_clock_ms());
-    m_creds = std::make_unique<clm::server::CredService>(*d.store, *d.box, *m_ids, d.settings.cert_policy,
-                                                         clm::server::system_clock_ms());
-    m_keys = std::make_unique<clm::server::KeyService>(*d.store, *d.box, *m_ids, d.settings.key_policy,
-                                                       clm::server::system_clock_ms());
-    m_devices = std::make_unique<clm::server::DeviceService>(*d.store, *m_ids, clm::server::system_clock_ms());
-    m_router = std::make_unique<Router>(clm::server::Services{*m_ids, *m_creds, *m_keys, *m_devices, *d.store},
+    m_services = std::make_unique<clm::server::ApiServices>(*m_data);
+    m_router = std::make_unique<Router>(m_services->services(),
                                         clm::server::Licenses{"CLIENT-KEY", "ADMIN-KEY"});
   }
 
@@ -70,10 +63,7 @@ protected:
   }
 
   std::unique_ptr<clm::server::OpenDataDir> m_data;
-  std::unique_ptr<clm::server::IdService> m_ids;
-  std::unique_ptr<clm::server::CredService> m_creds;
-  std::unique_ptr<clm::server::KeyService> m_keys;
-  std::unique_ptr<clm::server::DeviceService> m_devices;
+  std::unique_ptr<clm::server::ApiServices> m_services;
   std::unique_ptr<Router> m_router;
 };
 

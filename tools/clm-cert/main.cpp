@@ -275,8 +275,8 @@ void run_update(const Options& o)
     std::map<std::string, std::string> env{
       {"CLM_DEVICE", devicename},
       {"CLM_CERT_FILE", req.newfilepath},
-      {"CLM_CERT_KEYNUMBER", r.body.value("clientkeynumber", "")},
-      {"CLM_CERT_SERIAL", r.body.value("clientserial", "")},
+      {"CLM_CERT_KEYNUMBER", clm::string_field(r.body, "clientkeynumber")},
+      {"CLM_CERT_SERIAL", clm::string_field(r.body, "clientserial")},
     };
     if (!files.key_name.empty()) {
       env["CLM_KEY_FILE"] = clm::cert_file_path(files.dir, files.key_name, "pem").string();

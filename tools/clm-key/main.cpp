@@ -111,14 +111,11 @@ struct KeyWriter {
   // Write the key of an answer to path; return the files written.
   std::vector<std::string> write(const clm::ApiResult& r, const fs::path& path) const
   {
-    const std::string key = clm::base64_decode(r.body.value("commonkey", ""));
-    if (key.empty()) {
-      throw clm::Error(clm::ExitCode::bad_file_format, "the server's answer holds no commonkey");
-    }
+    const std::string key = clm::key_of_answer(r.body);
     if (lightcipher) {
       if (key.size() != 16) {
         throw clm::Error(clm::ExitCode::bad_parameter,
-                         "--lightcipher: key " + r.body.value("keynumber", "") + " is not a 128-bit key");
+                         "--lightcipher: key " + clm::string_field(r.body, "keynumber") + " is not a 128-bit key");
       }
       return clm::write_key_file_with_lightcipher(*lightcipher, path, key, "--twinecmd");
     }

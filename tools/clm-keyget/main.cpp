@@ -3,10 +3,12 @@
 // skipped. Exit codes follow table 6.3 of the command reference.
 #include "common_options.hpp"
 
+#include <clm/atomic_file.hpp>
 #include <clm/error.hpp>
 #include <clm/file_digest.hpp>
 #include <clm/json_io.hpp>
 #include <clm/keyget.hpp>
+#include <clm/process.hpp>
 #include <clm/state.hpp>
 
 #include <CLI/CLI.hpp>
@@ -14,7 +16,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
-#include <fstream>
+#include <fcntl.h>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -43,23 +45,36 @@ struct ArgumentError {
 // Where messages go: stderr and the error log, one line each, whole lines only.
 class Log {
 public:
-  explicit Log(const std::string& path) : m_file(path, std::ios::trunc)
+  // Open (truncate) the log; a symlink at path is refused, never followed: the log may
+  // sit in a directory others can write to, and its target would be overwritten.
+  explicit Log(const std::string& path)
+    : m_path(path), m_fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600))
   {
-    if (!m_file) {
+    if (m_fd < 0) {
       throw ArgumentError{"Error: errorfile cannot be written: " + path};
     }
   }
+  Log(const Log&) = delete;
+  Log& operator=(const Log&) = delete;
+  ~Log() { ::close(m_fd); }
+  // Write text on stderr and as one line of the log.
   void line(const std::string& text)
   {
     std::lock_guard<std::mutex> lock(m_mutex);
     std::cerr << "clm-keyget: " << text << '\n';
-    m_file << text << '\n';
-    m_file.flush();
+    const std::string whole = text + '\n';
+    try {
+      clm::write_all(m_fd, whole, m_path);
+    } catch (const clm::Error& e) {
+      // The log is for the record; stderr already has the line.
+      std::cerr << "clm-keyget: warning: " << e.what() << '\n';
+    }
   }
 
 private:
   std::mutex m_mutex;
-  std::ofstream m_file;
+  std::string m_path;
+  int m_fd;
 };
 
 int run(const Options& o)
@@ -83,6 +98,7 @@ int run(const Options& o)
   Log log(*o.errorfile);
 
   const clm::Settings settings = clm::tool_settings(o.conn);
+  const clm::ApiCaller call = clm::api_caller(settings.connection);
   clm::StateDir state(settings.state_dir);
   const clm::IdCredential id = state.require_id();
   clm::KeyGetOptions opts;
@@ -153,11 +169,11 @@ int run(const Options& o)
           for (std::size_t i = first; i < last; ++i) {
             slice.push_back((*deviceinfo)[i]);
           }
-          report(clm::pull_deviceinfo(settings.connection, id, slice, opts));
+          report(clm::pull_deviceinfo(call, id, slice, opts));
         } else {
           const std::vector<std::string> slice(names.begin() + static_cast<std::ptrdiff_t>(first),
                                                names.begin() + static_cast<std::ptrdiff_t>(last));
-          report(clm::pull_batch(settings.connection, id, slice, opts));
+          report(clm::pull_batch(call, id, slice, opts));
         }
       } catch (const clm::Error& e) {
         // A file that cannot be written stops everything: the next batch would fail too.
@@ -191,6 +207,13 @@ int run(const Options& o)
 int main(int argc, char** argv)
 {
   ::signal(SIGPIPE, SIG_IGN);
+  // Before anything is read: a core file or a ptrace attach would expose the keys.
+  try {
+    clm::disable_core_dumps();
+  } catch (const clm::Error& e) {
+    std::cerr << "clm-keyget: error: " << e.what() << '\n';
+    return 255;
+  }
   Options o;
   CLI::App app{"Pull the common keys of many devices from clm-server into files (SWCLMKEYGET)", "clm-keyget"};
   app.set_version_flag("--version", "clm-keyget " CLM_VERSION);

@@ -105,8 +105,8 @@ const DeviceCaller& DeviceSession::registered() const
 
 void DeviceSession::remember_device(const ApiResult& r)
 {
-  const std::string deviceid = r.body.value("deviceid", "");
-  const std::string devicekey = r.body.value("devicekey", "");
+  const std::string deviceid = string_field(r.body, "deviceid");
+  const std::string devicekey = string_field(r.body, "devicekey");
   if (!deviceid.empty() && (!devicekey.empty() || !caller.device)) {
     state.save_device(caller.devicename, DeviceCredential{deviceid, devicekey});
   }

@@ -1,6 +1,7 @@
 #include "tool_main.hpp"
 
 #include <clm/error.hpp>
+#include <clm/process.hpp>
 
 #include <iostream>
 #include <signal.h>
@@ -47,6 +48,13 @@ int tool_main(const char* name, const char* description, int argc, char** argv,
   // A reader that closes the pipe early must not turn a finished job into a crash.
   ::signal(SIGPIPE, SIG_IGN);
   g_tool_name = name;
+  // Before anything is read: a core file or a ptrace attach would expose keys and passwords.
+  try {
+    disable_core_dumps();
+  } catch (const Error& e) {
+    std::cerr << name << ": error: " << e.what() << '\n';
+    return static_cast<int>(e.code());
+  }
   CLI::App app{description, name};
   app.set_version_flag("--version", std::string(name) + " " CLM_VERSION);
   app.fallthrough();  // global options may follow the subcommand

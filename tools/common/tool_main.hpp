@@ -19,7 +19,8 @@ const std::string& tool_name();
 // never reach the tool's parser. nullopt when flag is absent.
 std::optional<std::vector<std::string>> take_trailing_command(int& argc, char** argv, std::string_view flag);
 
-// Build the tool's CLI11 app with define (which adds options and subcommands whose
+// Make the process non-dumpable (no core file, no ptrace by the same user), then
+// build the tool's CLI11 app with define (which adds options and subcommands whose
 // callbacks do the work, or an app callback for a tool without subcommands), parse
 // argv and run it; a tool that has subcommands needs one. Print "NAME: error: ..." on stderr
 // for any failure and return its exit code: CLI11 parse errors become 4 (missing),

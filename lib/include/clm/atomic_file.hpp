@@ -24,7 +24,10 @@ void remove_file_durable(const std::filesystem::path& path);
 void sync_directory(const std::filesystem::path& dir);
 
 // Write all of data to the open file fd (short writes and EINTR retried); on failure
-// close fd and throw Error(file_write) naming path.
+// throw Error(file_write) naming path, fd left open.
+void write_all(int fd, std::string_view data, const std::filesystem::path& path);
+
+// Write all of data to the open file fd as write_all does; on failure close fd first.
 void write_all_or_close(int fd, std::string_view data, const std::filesystem::path& path);
 
 // Return the whole contents of path; throw Error(file_read) naming it on failure.

@@ -5,7 +5,9 @@
 #include <clm/config.hpp>
 #include <clm/json_io.hpp>
 
+#include <functional>
 #include <string>
+#include <string_view>
 
 namespace clm {
 
@@ -30,8 +32,18 @@ struct ApiResult {
   bool ok() const;
 };
 
+// Return the answer an HTTP status and body make: the body's JSON object (an empty
+// object when it is none); Error(network) for a 2xx status without a JSON object.
+ApiResult api_result_of(long http_status, std::string_view body);
+
 // POST request (a JSON object) to path, or GET when request is null; return the answer.
 ApiResult call_api(const Connection& conn, const std::string& path, const json& request);
+
+// How a WebAPI call is made: call_api over a connection, or a stand-in in tests and fuzzers.
+using ApiCaller = std::function<ApiResult(const std::string& path, const json& request)>;
+
+// Return an ApiCaller that sends through call_api over conn (which must outlive it).
+ApiCaller api_caller(const Connection& conn);
 
 // Return body with "http_status" added when the call failed, as tools print it.
 json api_output(const ApiResult& result);

@@ -29,6 +29,13 @@ inline constexpr int k_max_json_depth = 32;
 // k_max_json_depth.
 std::optional<json> parse_json(std::string_view text);
 
+// Return the string field of j, or "" when j is not an object or the field is absent or
+// not a string: for answers and inputs whose shape is not to be trusted.
+std::string string_field(const json& j, std::string_view field);
+
+// Return the integer field of j when it is an integer that fits an int, else fallback.
+int int_field(const json& j, std::string_view field, int fallback);
+
 // Values a tool needs, from its flags first and then from one JSON object on stdin.
 //
 // stdin is read only when a needed value was not given as a flag and stdin is not

@@ -23,6 +23,10 @@ std::string encode_key(std::string_view key, KeyEncoding encoding);
 // throw Error(bad_file_format) naming path when the text is not in that encoding.
 std::string decode_key(std::string_view contents, KeyEncoding encoding, const std::filesystem::path& path);
 
+// Return the key of a KeyInfo answer body (its commonkey, base64-decoded);
+// Error(bad_file_format) when it holds none or the commonkey does not decode.
+std::string key_of_answer(const json& body);
+
 // Return the key held in path; Error(file_read) when it cannot be read.
 std::string read_key_file(const std::filesystem::path& path, KeyEncoding encoding);
 
@@ -35,8 +39,9 @@ std::vector<std::string> write_key_file(const std::filesystem::path& path, std::
 // (the first when neither does, so the error names it).
 std::filesystem::path default_lightcipher();
 
-// Have lightcipher write its key file for key ("lightcipher -create_key_file <hex key>
-// <file>") into a private temporary directory beside path, then move it to path (0600)
+// Have lightcipher write its key file for key ("lightcipher -create_key_file - <file>",
+// the key in hex and a newline on its standard input, never on its command line) into
+// a private temporary directory beside path, then move it to path (0600)
 // and write its .sha256 sidecar; return both paths. Error(external_command) naming
 // option when the command fails or writes no file; nothing is left behind then.
 std::vector<std::string> write_key_file_with_lightcipher(const std::filesystem::path& lightcipher,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <clm/config.hpp>
+#include <clm/http_client.hpp>
 #include <clm/json_io.hpp>
 #include <clm/state.hpp>
 
@@ -48,14 +49,15 @@ struct DeviceOutcome {
   json to_json() const;
 };
 
-// Pull the keys of devicenames (one batch): DeviceInfo getkeylist, then KeyInfo getlist
-// for the devices that have keys; write every key of the batch durably in one go.
-// Transport and server failures become per-device outcomes; file errors throw.
-std::vector<DeviceOutcome> pull_batch(const Connection& conn, const IdCredential& id,
+// Pull the keys of devicenames (one batch) through call: DeviceInfo getkeylist, then
+// KeyInfo getlist for the devices that have keys; write every key of the batch durably in
+// one go. Transport and server failures, and answers that do not make sense, become
+// per-device outcomes; file errors throw.
+std::vector<DeviceOutcome> pull_batch(const ApiCaller& call, const IdCredential& id,
                                       const std::vector<std::string>& devicenames, const KeyGetOptions& opts);
 
-// Pull the keys a getlist deviceinfo array names (no getkeylist step).
-std::vector<DeviceOutcome> pull_deviceinfo(const Connection& conn, const IdCredential& id, const json& deviceinfo,
+// Pull the keys a getlist deviceinfo array names (no getkeylist step) through call.
+std::vector<DeviceOutcome> pull_deviceinfo(const ApiCaller& call, const IdCredential& id, const json& deviceinfo,
                                            const KeyGetOptions& opts);
 
 }  // namespace clm

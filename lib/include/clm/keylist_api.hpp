@@ -14,10 +14,10 @@ namespace clm {
 
 inline constexpr const char* k_deviceinfo_path = "/SWCLM/DeviceInfo";
 
-// Ask for the deviceid and current key numbers of each device name.
-ApiResult device_getkeylist(const Connection& conn, const IdCredential& id, const std::vector<std::string>& devicenames);
+// Ask (through call) for the deviceid and current key numbers of each device name.
+ApiResult device_getkeylist(const ApiCaller& call, const IdCredential& id, const std::vector<std::string>& devicenames);
 
-// Fetch the keys deviceinfo names: an array of {deviceid, devicename, keynumber: [...]}.
-ApiResult key_getlist(const Connection& conn, const IdCredential& id, const json& deviceinfo);
+// Fetch (through call) the keys deviceinfo names: an array of {deviceid, devicename, keynumber: [...]}.
+ApiResult key_getlist(const ApiCaller& call, const IdCredential& id, const json& deviceinfo);
 
 }  // namespace clm

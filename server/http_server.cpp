@@ -138,25 +138,41 @@ void log_line(const std::string& line)
 class Session : public std::enable_shared_from_this<Session> {
 public:
   Session(tcp::socket&& socket, std::shared_ptr<ssl::context> ctx, ServerState& state)
-    : m_ctx(std::move(ctx)), m_stream(std::move(socket), *m_ctx), m_state(state)
+    : m_ctx(std::move(ctx)), m_state(state)
   {
     boost::system::error_code ec;
-    const auto endpoint = beast::get_lowest_layer(m_stream).socket().remote_endpoint(ec);
+    const auto endpoint = socket.remote_endpoint(ec);
     m_remote = ec ? "-" : endpoint.address().to_string();
+    m_tcp.emplace(std::move(socket));
   }
   ~Session() { --m_state.open; }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
+  // Wait for the client's first bytes, then make the TLS stream and hand them to its
+  // handshake: a silent connection costs a socket and this object, not TLS buffers.
   void run()
   {
-    net::dispatch(m_stream.get_executor(), [self = shared_from_this()] {
-      beast::get_lowest_layer(self->m_stream).expires_after(k_head_timeout);
-      self->m_stream.async_handshake(ssl::stream_base::server, [self](beast::error_code ec) {
+    net::dispatch(m_tcp->get_executor(), [self = shared_from_this()] {
+      self->m_tcp->expires_after(k_head_timeout);
+      self->m_tcp->async_read_some(self->m_buffer.prepare(1024), [self](beast::error_code ec, std::size_t n) {
+        self->m_buffer.commit(n);
         if (ec) {
           return self->close();
         }
-        self->read_head(true);
+        self->m_stream.emplace(std::move(*self->m_tcp), *self->m_ctx);
+        self->m_tcp.reset();
+        beast::get_lowest_layer(*self->m_stream).expires_after(k_head_timeout);
+        self->m_stream->async_handshake(ssl::stream_base::server, self->m_buffer.data(),
+                                        // The default argument satisfies Boost 1.81's check of this
+                                        // handler against the unbuffered signature.
+                                        [self](beast::error_code e, std::size_t used = 0) {
+                                          self->m_buffer.consume(used);
+                                          if (e) {
+                                            return self->close();
+                                          }
+                                          self->read_head(true);
+                                        });
       });
     });
   }
@@ -170,24 +186,24 @@ private:
     limit_head(*m_parser);
     if (first || m_buffer.size() > 0) {
       if (!first) {
-        beast::get_lowest_layer(m_stream).expires_after(k_head_timeout);
+        beast::get_lowest_layer(*m_stream).expires_after(k_head_timeout);
       }
       return read_rest_of_head();
     }
-    beast::get_lowest_layer(m_stream).expires_after(k_idle_timeout);
-    m_stream.async_read_some(m_buffer.prepare(1024), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+    beast::get_lowest_layer(*m_stream).expires_after(k_idle_timeout);
+    m_stream->async_read_some(m_buffer.prepare(1024), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
       self->m_buffer.commit(n);
       if (ec) {
         return self->close();
       }
-      beast::get_lowest_layer(self->m_stream).expires_after(k_head_timeout);
+      beast::get_lowest_layer(*self->m_stream).expires_after(k_head_timeout);
       self->read_rest_of_head();
     });
   }
 
   void read_rest_of_head()
   {
-    http::async_read_header(m_stream, m_buffer, *m_parser,
+    http::async_read_header(*m_stream, m_buffer, *m_parser,
                             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_head(ec); });
   }
 
@@ -206,8 +222,8 @@ private:
     limit_body(*m_parser);
     if (beast::iequals(head[http::field::expect], "100-continue")) {
       m_continue.emplace(http::status::continue_, head.version());
-      beast::get_lowest_layer(m_stream).expires_after(k_write_timeout);
-      return http::async_write(m_stream, *m_continue, [self = shared_from_this()](beast::error_code e, std::size_t) {
+      beast::get_lowest_layer(*m_stream).expires_after(k_write_timeout);
+      return http::async_write(*m_stream, *m_continue, [self = shared_from_this()](beast::error_code e, std::size_t) {
         if (e) {
           return self->close();
         }
@@ -219,8 +235,8 @@ private:
 
   void read_body()
   {
-    beast::get_lowest_layer(m_stream).expires_after(k_body_timeout);
-    http::async_read(m_stream, m_buffer, *m_parser, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    beast::get_lowest_layer(*m_stream).expires_after(k_body_timeout);
+    http::async_read(*m_stream, m_buffer, *m_parser, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) {
         return self->refuse_unreadable(ec);
       }
@@ -232,10 +248,10 @@ private:
   // I/O thread; the answer is written back on this connection's strand.
   void dispatch_to_worker()
   {
-    beast::get_lowest_layer(m_stream).expires_never();
+    beast::get_lowest_layer(*m_stream).expires_never();
     net::post(m_state.workers, [self = shared_from_this(), req = m_parser->release()]() mutable {
       Answer a = self->m_state.router.handle(req);
-      net::post(self->m_stream.get_executor(),
+      net::post(self->m_stream->get_executor(),
                 [self, a = std::move(a)]() mutable { self->answer(std::move(a)); });
     });
   }
@@ -274,8 +290,8 @@ private:
     if (unread) {
       m_response->keep_alive(false);
     }
-    beast::get_lowest_layer(m_stream).expires_after(k_write_timeout);
-    http::async_write(m_stream, *m_response, [self = shared_from_this(), unread](beast::error_code ec, std::size_t) {
+    beast::get_lowest_layer(*m_stream).expires_after(k_write_timeout);
+    http::async_write(*m_stream, *m_response, [self = shared_from_this(), unread](beast::error_code ec, std::size_t) {
       const bool keep = self->m_response->keep_alive();
       self->m_response.reset();
       if (ec) {
@@ -295,8 +311,8 @@ private:
 
   void shutdown()
   {
-    beast::get_lowest_layer(m_stream).expires_after(k_shutdown_timeout);
-    m_stream.async_shutdown([self = shared_from_this()](beast::error_code) { self->close(); });
+    beast::get_lowest_layer(*m_stream).expires_after(k_shutdown_timeout);
+    m_stream->async_shutdown([self = shared_from_this()](beast::error_code) { self->close(); });
   }
 
   // Say close_notify without waiting for the client's, stop sending, then read and
@@ -305,11 +321,11 @@ private:
   // client sees a clean TLS end rather than a truncation.
   void linger()
   {
-    SSL_set_shutdown(m_stream.native_handle(), SSL_RECEIVED_SHUTDOWN);
-    beast::get_lowest_layer(m_stream).expires_after(k_shutdown_timeout);
-    m_stream.async_shutdown([self = shared_from_this()](beast::error_code) {
+    SSL_set_shutdown(m_stream->native_handle(), SSL_RECEIVED_SHUTDOWN);
+    beast::get_lowest_layer(*m_stream).expires_after(k_shutdown_timeout);
+    m_stream->async_shutdown([self = shared_from_this()](beast::error_code) {
       beast::error_code ignored;
-      beast::get_lowest_layer(self->m_stream).socket().shutdown(tcp::socket::shutdown_send, ignored);
+      beast::get_lowest_layer(*self->m_stream).socket().shutdown(tcp::socket::shutdown_send, ignored);
       self->m_buffer.clear();
       self->drain();
     });
@@ -317,7 +333,7 @@ private:
 
   void drain()
   {
-    beast::get_lowest_layer(m_stream).async_read_some(
+    beast::get_lowest_layer(*m_stream).async_read_some(
       m_buffer.prepare(16 * 1024), [self = shared_from_this()](beast::error_code ec, std::size_t) {
         if (ec) {
           return self->close();
@@ -328,13 +344,15 @@ private:
 
   void close()
   {
+    beast::tcp_stream& stream = m_stream ? beast::get_lowest_layer(*m_stream) : *m_tcp;
     beast::error_code ec;
-    beast::get_lowest_layer(m_stream).socket().shutdown(tcp::socket::shutdown_both, ec);
-    beast::get_lowest_layer(m_stream).close();
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream.close();
   }
 
   std::shared_ptr<ssl::context> m_ctx;  // before m_stream, which uses it
-  beast::ssl_stream<beast::tcp_stream> m_stream;
+  std::optional<beast::tcp_stream> m_tcp;  // until the first bytes arrive
+  std::optional<beast::ssl_stream<beast::tcp_stream>> m_stream;  // from then on
   ServerState& m_state;
   beast::flat_buffer m_buffer;
   std::optional<RequestParser> m_parser;

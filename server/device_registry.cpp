@@ -37,6 +37,14 @@ std::string read_ext_data(const json& value)
 
 }  // namespace
 
+ListAccess list_access(Store& store, std::int64_t keyid)
+{
+  if (store.has_fleet_grant(keyid)) {
+    return {DeviceUse::fleet_list, KeyScope::fleet()};
+  }
+  return {DeviceUse::list, KeyScope::of(keyid)};
+}
+
 DeviceRecord find_usable_device(Store& store, const std::string& devicename, std::int64_t keyid, DeviceUse use)
 {
   auto device = store.find_device_by_name(devicename);

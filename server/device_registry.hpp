@@ -55,6 +55,16 @@ enum class DeviceUse {
 // Claim nothing.
 DeviceRecord find_usable_device(Store& store, const std::string& devicename, std::int64_t keyid, DeviceUse use);
 
+// What a batch read (getlist, getkeylist) by one ID may see: its own devices and keys,
+// or, with the fleet read grant, every device and key.
+struct ListAccess {
+  DeviceUse use;
+  KeyScope scope;
+};
+
+// Return what a batch read by ID keyid may see, by its fleet grant.
+ListAccess list_access(Store& store, std::int64_t keyid);
+
 // A device a request may act for; devicekey is set only when it was registered just now.
 struct DeviceAccess {
   DeviceRecord device;

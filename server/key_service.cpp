@@ -537,12 +537,9 @@ namespace clm::server {
 ApiResponse KeyService::getlist(const json& req, std::int64_t keyid)
 {
   const std::int64_t now = m_clock();
-  // Without the fleet grant an ID reads its own devices, and of them its own keys.
-  const bool fleet = m_store.has_fleet_grant(keyid);
-  const DeviceUse use = fleet ? DeviceUse::fleet_list : DeviceUse::list;
-  const KeyScope scope = fleet ? KeyScope::fleet() : KeyScope::of(keyid);
+  const ListAccess access = list_access(m_store, keyid);
   return batch_answer(m_store, req,
-                      [&](const json& entry) { return getlist_device(entry, keyid, use, scope, now); });
+                      [&](const json& entry) { return getlist_device(entry, keyid, access.use, access.scope, now); });
 }
 
 json KeyService::getlist_device(const json& entry, std::int64_t keyid, DeviceUse use, const KeyScope& scope,

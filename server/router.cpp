@@ -1,5 +1,6 @@
 #include "router.hpp"
 
+#include <clm/crypto.hpp>
 #include <clm/error.hpp>
 
 #include <boost/beast/core/string.hpp>
@@ -37,20 +38,6 @@ constexpr Route k_routes[] = {
   {http::verb::get, "/SWCLM/SystemStatus", Access::open, Endpoint::system_status},
 };
 
-int hex_value(char c)
-{
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 // Return text with %XX decoded (and + as space in a query); a bad escape stays as it is.
 std::string percent_decode(std::string_view text, bool plus_is_space)
 {
@@ -58,8 +45,8 @@ std::string percent_decode(std::string_view text, bool plus_is_space)
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '%' && i + 2 < text.size()) {
-      const int hi = hex_value(text[i + 1]);
-      const int lo = hex_value(text[i + 2]);
+      const int hi = hex_digit_value(text[i + 1]);
+      const int lo = hex_digit_value(text[i + 2]);
       if (hi >= 0 && lo >= 0) {
         out += static_cast<char>(hi * 16 + lo);
         i += 2;

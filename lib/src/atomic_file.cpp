@@ -54,7 +54,7 @@ void sync_directory(const fs::path& dir)
   }
 }
 
-void write_all(int fd, std::string_view data, const fs::path& path)
+int write_fully(int fd, std::string_view data)
 {
   std::size_t done = 0;
   while (done < data.size()) {
@@ -63,9 +63,17 @@ void write_all(int fd, std::string_view data, const fs::path& path)
       if (errno == EINTR) {
         continue;
       }
-      throw_write(path, "write", errno);
+      return errno;
     }
     done += static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
+void write_all(int fd, std::string_view data, const fs::path& path)
+{
+  if (const int err = write_fully(fd, data); err != 0) {
+    throw_write(path, "write", err);
   }
 }
 

@@ -135,22 +135,31 @@ std::string hex_encode(std::string_view data)
   return out;
 }
 
+int hex_digit_value(char c)
+{
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
 std::string hex_decode(std::string_view text)
 {
   if (text.size() % 2 != 0) {
     throw Error(ExitCode::bad_file_format, "not hexadecimal: odd number of digits");
   }
   auto digit = [](char c) -> int {
-    if (c >= '0' && c <= '9') {
-      return c - '0';
+    const int v = hex_digit_value(c);
+    if (v < 0) {
+      throw Error(ExitCode::bad_file_format, "not hexadecimal");
     }
-    if (c >= 'a' && c <= 'f') {
-      return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-      return c - 'A' + 10;
-    }
-    throw Error(ExitCode::bad_file_format, "not hexadecimal");
+    return v;
   };
   std::string out;
   out.reserve(text.size() / 2);

@@ -1,3 +1,4 @@
+#include <clm/atomic_file.hpp>
 #include <clm/error.hpp>
 #include <clm/process.hpp>
 
@@ -31,19 +32,7 @@ int write_to_pipe(int fd, std::string_view data)
   sigpending(&pending);
   const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
   pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
-  int err = 0;
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      err = errno;
-      break;
-    }
-    done += static_cast<std::size_t>(n);
-  }
+  const int err = write_fully(fd, data);
   if (err == EPIPE && !was_pending) {
     const timespec no_wait{0, 0};
     while (sigtimedwait(&pipe_set, nullptr, &no_wait) < 0 && errno == EINTR) {

@@ -23,6 +23,9 @@ void remove_file_durable(const std::filesystem::path& path);
 // fsync the directory dir, so renames and removals in it survive a crash.
 void sync_directory(const std::filesystem::path& dir);
 
+// Write all of data to fd, retrying on EINTR; return 0, or the errno that stopped it.
+int write_fully(int fd, std::string_view data);
+
 // Write all of data to the open file fd (short writes and EINTR retried); on failure
 // throw Error(file_write) naming path, fd left open.
 void write_all(int fd, std::string_view data, const std::filesystem::path& path);

@@ -31,6 +31,9 @@ std::string hex_encode(std::string_view data);
 // when it is not an even number of hex digits.
 std::string hex_decode(std::string_view text);
 
+// Return the value of the hexadecimal digit c (either case), or -1 when c is none.
+int hex_digit_value(char c);
+
 // Return the SHA-256 digest of data (32 raw bytes).
 std::string sha256(std::string_view data);
 

@@ -59,6 +59,23 @@ assert_refused() {
   assert_regex "${stderr_lines[0]}" "errorcode $2"
 }
 
+# assert_no_change_to_a STATE DIR: as the ID whose state is STATE, deleting, checking or
+# rotating A's key (a copy of it in DIR) and renewing or revoking A's certificate are
+# each refused as for an unknown device (1706).
+assert_no_change_to_a() {
+  local state=$1 dir=$2
+  as "$state" run_clm clm-key delete --device "$DEV_A" --deviceid "$ID_A" --keynumber "$KEY_A" --in "$dir"
+  assert_refused clm-key 1706 404
+  as "$state" run_clm clm-key verify --device "$DEV_A" --deviceid "$ID_A" --keynumber "$KEY_A" --in "$dir"
+  assert_refused clm-key 1706 404
+  as "$state" run_clm clm-key update --device "$DEV_A" --deviceid "$ID_A" --keynumber "$KEY_A" --out "$dir"
+  assert_refused clm-key 1706 404
+  as "$state" run_clm clm-cert update --device "$DEV_A" --deviceid "$ID_A" --keynumber "$CERT_A" --out "$dir"
+  assert_refused clm-cert 1706 404
+  as "$state" run_clm clm-cert revoke --device "$DEV_A" --deviceid "$ID_A" --keynumber "$CERT_A"
+  assert_refused clm-cert 1706 404
+}
+
 # keylist_request STATE DEVICENAME: POST /SWCLM/DeviceInfo getkeylist with the ID of STATE.
 keylist_request() {
   local state=$1 devicename=$2
@@ -99,17 +116,9 @@ keylist_request() {
   assert_empty_dir "$got"
   # 4. Deleting the key, even holding a copy of its bytes; checking it.
   cp "$DIR_A/cmkey" "$got/cmkey"
-  as "$STATE_B" run_clm clm-key delete --device "$DEV_A" --deviceid "$ID_A" --keynumber "$KEY_A" --in "$got"
-  assert_refused clm-key 1706 404
-  as "$STATE_B" run_clm clm-key verify --device "$DEV_A" --deviceid "$ID_A" --keynumber "$KEY_A" --in "$got"
-  assert_refused clm-key 1706 404
-  # 5. Rotating the key, renewing or revoking the certificate, adding to the device.
-  as "$STATE_B" run_clm clm-key update --device "$DEV_A" --deviceid "$ID_A" --keynumber "$KEY_A" --out "$got"
-  assert_refused clm-key 1706 404
-  as "$STATE_B" run_clm clm-cert update --device "$DEV_A" --deviceid "$ID_A" --keynumber "$CERT_A" --out "$got"
-  assert_refused clm-cert 1706 404
-  as "$STATE_B" run_clm clm-cert revoke --device "$DEV_A" --deviceid "$ID_A" --keynumber "$CERT_A"
-  assert_refused clm-cert 1706 404
+  # 5. Rotating the key, renewing or revoking the certificate.
+  assert_no_change_to_a "$STATE_B" "$got"
+  # Adding to the device.
   as "$STATE_B" run_clm clm-key create --device "$DEV_A" --deviceid "$ID_A" --alias x --type AES --out "$got"
   assert_refused clm-key 1706 404
   # 6. A new registration of the name: taken (names are unique server-wide).
@@ -195,14 +204,7 @@ keylist_request() {
   cp "$DIR_A/cmkey" "$got/cmkey"
   as "$STATE_G" run_clm clm-key get --device "$DEV_A" --deviceid "$ID_A" --keynumber "$KEY_A" --out "$(outdir g-get)"
   assert_refused clm-key 1706 404
-  as "$STATE_G" run_clm clm-key update --device "$DEV_A" --deviceid "$ID_A" --keynumber "$KEY_A" --out "$got"
-  assert_refused clm-key 1706 404
-  as "$STATE_G" run_clm clm-key delete --device "$DEV_A" --deviceid "$ID_A" --keynumber "$KEY_A" --in "$got"
-  assert_refused clm-key 1706 404
-  as "$STATE_G" run_clm clm-key verify --device "$DEV_A" --deviceid "$ID_A" --keynumber "$KEY_A" --in "$got"
-  assert_refused clm-key 1706 404
-  as "$STATE_G" run_clm clm-cert revoke --device "$DEV_A" --deviceid "$ID_A" --keynumber "$CERT_A"
-  assert_refused clm-cert 1706 404
+  assert_no_change_to_a "$STATE_G" "$got"
   as "$STATE_A" run_clm -0 clm-cert get --device "$DEV_A" --keynumber "$CERT_A" --out "$(outdir a-cert)"
   as "$STATE_A" run_clm -0 clm-key verify --device "$DEV_A" --keynumber "$KEY_A" --in "$DIR_A"
 

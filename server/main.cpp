@@ -28,7 +28,7 @@ int main(int argc, char** argv)
     serve->add_option("--max-connections", o.max_connections,
                       "open connections beyond this are closed at once (default 10000)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
-    serve->add_option("--workers", o.workers, "threads running requests (default: 2 per core, at least 4)")
+    serve->add_option("--workers", o.workers, "threads running requests (default: one per core, at least 2)")
       ->check(CLI::Range(1u, 256u));
     serve->callback([&] { clm::server::serve_command(o); });
 

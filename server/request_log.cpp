@@ -1,8 +1,12 @@
 #include "request_log.hpp"
 
+#include <clm/atomic_file.hpp>
+
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <utility>
 
 namespace clm::server {
 
@@ -62,6 +66,69 @@ std::string format_request_log(const RequestLogEntry& e)
     line += " (" + log_field(e.detail, k_detail_max) + ")";
   }
   return line;
+}
+
+LogWriter::LogWriter(int fd, std::size_t max_pending)
+  : m_fd(fd), m_max_pending(max_pending), m_thread([this] { run(); })
+{
+}
+
+LogWriter::~LogWriter()
+{
+  {
+    std::lock_guard lock(m_mutex);
+    m_stop = true;
+  }
+  m_wake.notify_one();
+  m_thread.join();
+}
+
+void LogWriter::line(std::string_view text)
+{
+  std::lock_guard lock(m_mutex);
+  if (m_pending.size() + text.size() + 1 > m_max_pending) {
+    ++m_dropped;
+    return;
+  }
+  m_pending += text;
+  m_pending += '\n';
+  if (m_idle) {
+    m_idle = false;
+    m_wake.notify_one();
+  }
+}
+
+void LogWriter::run()
+{
+  // A reader of the log that went away makes write fail with EPIPE; the signal stays
+  // pending on this thread instead of ending the server.
+  sigset_t pipe_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
+  std::string batch;
+  std::unique_lock lock(m_mutex);
+  for (;;) {
+    m_idle = true;
+    m_wake.wait(lock, [this] { return m_stop || !m_pending.empty() || m_dropped > 0; });
+    m_idle = false;
+    if (m_stop && m_pending.empty() && m_dropped == 0) {
+      return;
+    }
+    batch.swap(m_pending);
+    const std::size_t dropped = std::exchange(m_dropped, 0);
+    lock.unlock();
+    if (dropped > 0) {
+      batch += "clm-server: " + std::to_string(dropped) + " log lines dropped: the log is not keeping up\n";
+    }
+    // Nothing to tell about a log that cannot be written: the lines are lost.
+    (void)write_fully(m_fd, batch);
+    batch.clear();
+    lock.lock();
+    if (!m_stop) {
+      m_wake.wait_for(lock, k_gather, [this] { return m_stop; });
+    }
+  }
 }
 
 }  // namespace clm::server

@@ -227,7 +227,8 @@ dir_fingerprint() {
 @test "the request log never holds the license key or a generated password" {
   local n license key
   license=$(<"$SERVER_DIR/license.key")
-  n=$(request_lines "$SERVER_LOG")
+  log_mark
+  n=$LOG_MARK
   api_request POST /SWCLM/IDInfo '{"mode":"create","tenantid":"TenantA","alias":"secretcheck"}'
   assert_equal "$API_STATUS" 201
   key=$(jq_of "$API_BODY" .key)

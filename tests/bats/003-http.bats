@@ -91,6 +91,35 @@ license_b64() {
   assert_success
 }
 
+# A silent TCP socket and a TLS client that stops in the middle of its request head:
+# each waits for the server to end it (up to 45 s) and says whether it did.
+DEADLINES='
+import signal, socket, ssl, sys
+signal.alarm(100)
+port = int(sys.argv[1])
+silent = socket.create_connection(("127.0.0.1", port))
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+half = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)))
+half.sendall(b"POST /SWCLM/IDInfo HTTP/1.1\r\nHost: x\r\n")
+for name, s in (("silent", silent), ("half-head", half)):
+    s.settimeout(45)
+    try:
+        print(name, "closed by the server" if s.recv(1) == b"" else "got data")
+    except socket.timeout:
+        print(name, "still open after 45 s")
+    except OSError:
+        print(name, "closed by the server")
+'
+
+@test "a silent connection and one stuck mid-head are closed by the server at their deadline" {
+  run timeout 120 python3 -c "$DEADLINES" "$SERVER_PORT"
+  assert_success
+  assert_line --index 0 'silent closed by the server'
+  assert_line --index 1 'half-head closed by the server'
+}
+
 @test "a chunked 10 MB body without a license gets 401 and is never read; with one, 413" {
   run bash -c "head -c 10000000 /dev/zero | tr '\\0' a | timeout 60 curl -sS --noproxy '*' \
     --cacert '$SERVER_DIR/tls/ca.pem' -H 'Transfer-Encoding: chunked' -H 'Content-Type: application/json' \

@@ -197,6 +197,20 @@ void grants_command(const CommandOptions& opts)
   std::cout << dump_json(json{{"grants", std::move(list)}}) << '\n' << std::flush;
 }
 
+void migrate_command(const CommandOptions& opts)
+{
+  const std::filesystem::path db = std::filesystem::path(opts.data_dir) / "clm.db";
+  std::error_code ec;
+  if (!std::filesystem::exists(db, ec)) {
+    throw Error(ExitCode::file_read, opts.data_dir + " holds no store (clm.db); run clm-server init first");
+  }
+  // Opening applies what is missing; it is safe beside a running server, which applied
+  // them itself when it opened the store.
+  const SqliteStore store(db);
+  std::cout << dump_json(json{{"schema_version", SqliteStore::schema_version()}, {"applied", store.migrations_applied()}})
+            << '\n' << std::flush;
+}
+
 void seed_command(const CommandOptions& opts)
 {
   SeedOptions seed;

@@ -49,6 +49,10 @@ void revoke_grant_command(const CommandOptions& opts);
 // Print the fleet read grants as {"grants": [{"keyid", "granted_at"}]}.
 void grants_command(const CommandOptions& opts);
 
+// migrate: bring the store of opts.data_dir to this build's schema; print
+// {"schema_version": N, "applied": [versions applied now]}.
+void migrate_command(const CommandOptions& opts);
+
 // Fill an initialized data directory that no server is using with devices and keys for
 // load tests; print the ID/password made for them (granted the fleet read) as one JSON
 // line on stdout.

@@ -52,6 +52,10 @@ int main(int argc, char** argv)
     revoke->add_option("--keyid", o.grant_keyid, "the ID whose grant to withdraw")->required();
     revoke->callback([&] { clm::server::revoke_grant_command(o); });
 
+    auto* migrate = app.add_subcommand("migrate", "bring the store to this version's schema; print the version, as JSON");
+    migrate->add_option("--data-dir", o.data_dir, "data directory (a server may be running on it)")->required();
+    migrate->callback([&] { clm::server::migrate_command(o); });
+
     auto* grants = app.add_subcommand("grants", "list the IDs holding the fleet read grant, as JSON");
     grants->add_option("--data-dir", o.data_dir, "data directory (a server may be running on it)")->required();
     grants->callback([&] { clm::server::grants_command(o); });

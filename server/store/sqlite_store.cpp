@@ -1,19 +1,35 @@
 #include "sqlite_store.hpp"
 
+#include "records.hpp"
+#include "sqlite_db.hpp"
+
+#include <clm/error.hpp>
 #include <clm/validate.hpp>
 
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <unordered_map>
+#include <chrono>
+#include <iterator>
+#include <vector>
 
 namespace clm::server {
 
 namespace {
 
-constexpr const char* k_schema = R"sql(
+// The schema, as versioned migrations applied in order, each in the transaction that
+// records it in schema_migrations (a table of the same shape in every backend). A store
+// made before that table existed is adopted at the version its columns show; version 1
+// creates only what is missing, so the tables of any earlier layout are completed.
+struct Migration {
+  int version;
+  const char* name;
+  const char* sql;
+};
+
+constexpr Migration k_migrations[] = {
+  {1, "IDs, devices, certificates, keys, bindings, events", R"sql(
 CREATE TABLE IF NOT EXISTS meta (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL
@@ -48,9 +64,7 @@ CREATE TABLE IF NOT EXISTS devices (
   macaddress TEXT NOT NULL DEFAULT '',
   ext_data   TEXT NOT NULL DEFAULT '{}',
   status     TEXT NOT NULL,
-  created_ms INTEGER NOT NULL,
-  -- The ID that registered the device; NULL: registered before owners were recorded.
-  owner_keyid INTEGER REFERENCES ids (keyid)
+  created_ms INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS certs (
   keynumber     INTEGER PRIMARY KEY REFERENCES keynumbers (keynumber),
@@ -101,259 +115,43 @@ CREATE TABLE IF NOT EXISTS events (
   mode      TEXT NOT NULL,
   keynumber INTEGER REFERENCES keynumbers (keynumber),
   filepath  TEXT NOT NULL DEFAULT '',
-  at_ms     INTEGER NOT NULL,
-  keyid     INTEGER  -- the ID that made the call; NULL in events older than the column
+  at_ms     INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_by_device ON events (deviceid, id);
+)sql"},
+  {2, "device owners, the caller of each event, fleet read grants", R"sql(
+-- The ID that registered the device; NULL: registered before owners were recorded.
+ALTER TABLE devices ADD COLUMN owner_keyid INTEGER REFERENCES ids (keyid);
+-- The ID that made the call; NULL in events older than the column.
+ALTER TABLE events ADD COLUMN keyid INTEGER;
 -- IDs an operator let read every device's keys (clm-server grant).
-CREATE TABLE IF NOT EXISTS fleet_grants (
+CREATE TABLE fleet_grants (
   keyid      INTEGER PRIMARY KEY REFERENCES ids (keyid),
   granted_ms INTEGER NOT NULL
 );
-)sql";
-
-[[noreturn]] void fail(sqlite3* db, const std::string& what)
-{
-  throw StoreError(1602, what + ": " + (db ? sqlite3_errmsg(db) : "no database"));
-}
-
-}  // namespace
-
-// Prepared statements kept for the life of the connection, by SQL text: preparing costs
-// more than running most of our statements, and a batch request runs them thousands of times.
-struct SqliteStatementCache {
-  struct Entry {
-    sqlite3_stmt* stmt = nullptr;
-    bool busy = false;  // borrowed by a live Statement
-  };
-
-  explicit SqliteStatementCache(sqlite3* connection) : db(connection) {}
-  ~SqliteStatementCache()
-  {
-    for (auto& [sql, entry] : entries) {
-      sqlite3_finalize(entry.stmt);
-    }
-  }
-  SqliteStatementCache(const SqliteStatementCache&) = delete;
-  SqliteStatementCache& operator=(const SqliteStatementCache&) = delete;
-
-  sqlite3* db;
-  std::unordered_map<std::string, Entry> entries;
+)sql"},
 };
 
-namespace {
+constexpr int k_schema_version = std::size(k_migrations);
 
-// A prepared statement borrowed from the cache and reset on scope exit; one prepared
-// for this use alone (finalized on scope exit) when the cached one is in use already.
-class Statement {
-public:
-  Statement(SqliteStatementCache& cache, const std::string& sql) : m_db(cache.db)
-  {
-    auto [it, added] = cache.entries.try_emplace(sql);
-    if (!it->second.busy) {
-      if (added && sqlite3_prepare_v3(m_db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &it->second.stmt, nullptr) != SQLITE_OK) {
-        cache.entries.erase(it);
-        fail(m_db, "prepare");
-      }
-      m_entry = &it->second;
-      m_entry->busy = true;
-      m_stmt = m_entry->stmt;
-      return;
-    }
-    if (sqlite3_prepare_v2(m_db, sql.c_str(), -1, &m_stmt, nullptr) != SQLITE_OK) {
-      fail(m_db, "prepare");
-    }
-  }
-  ~Statement()
-  {
-    if (m_entry) {
-      sqlite3_reset(m_stmt);
-      sqlite3_clear_bindings(m_stmt);
-      m_entry->busy = false;
-    } else {
-      sqlite3_finalize(m_stmt);
-    }
-  }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  Statement& bind(int i, std::int64_t v)
-  {
-    check(sqlite3_bind_int64(m_stmt, i, v));
-    return *this;
-  }
-  Statement& bind(int i, const std::string& v)
-  {
-    check(sqlite3_bind_text(m_stmt, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
-    return *this;
-  }
-  Statement& bind_blob(int i, const std::string& v)
-  {
-    check(sqlite3_bind_blob(m_stmt, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
-    return *this;
-  }
-  // Bind v, or NULL when it is absent.
-  template <typename T>
-  Statement& bind(int i, const std::optional<T>& v)
-  {
-    if (v) {
-      return bind(i, *v);
-    }
-    check(sqlite3_bind_null(m_stmt, i));
-    return *this;
-  }
-
-  // Reset to run again; the bindings stay.
-  void rewind() { sqlite3_reset(m_stmt); }
-
-  // Step once; return true when a row is available.
-  bool step()
-  {
-    const int rc = sqlite3_step(m_stmt);
-    if (rc == SQLITE_ROW) {
-      return true;
-    }
-    if (rc != SQLITE_DONE) {
-      fail(m_db, "step");
-    }
-    return false;
-  }
-
-  std::int64_t int64(int col) { return sqlite3_column_int64(m_stmt, col); }
-  bool is_null(int col) { return sqlite3_column_type(m_stmt, col) == SQLITE_NULL; }
-  std::optional<std::int64_t> optional_int64(int col)
-  {
-    return is_null(col) ? std::nullopt : std::optional<std::int64_t>(int64(col));
-  }
-  std::optional<std::string> optional_text(int col)
-  {
-    return is_null(col) ? std::nullopt : std::optional<std::string>(text(col));
-  }
-  std::string text(int col)
-  {
-    const auto* p = static_cast<const char*>(sqlite3_column_blob(m_stmt, col));
-    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, col))) : std::string();
-  }
-
-private:
-  void check(int rc)
-  {
-    if (rc != SQLITE_OK) {
-      fail(m_db, "bind");
-    }
-  }
-
-  sqlite3* m_db;
-  sqlite3_stmt* m_stmt = nullptr;
-  SqliteStatementCache::Entry* m_entry = nullptr;  // set when borrowed from the cache
-};
-
-void exec(sqlite3* db, const char* sql)
-{
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    const std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    throw StoreError(1602, std::string("exec: ") + msg);
-  }
-}
-
-// BEGIN IMMEDIATE ... COMMIT, rolled back when the scope is left by an exception.
-// Inside another transaction it is a SAVEPOINT, so a failed inner part rolls back alone.
-// depth counts the open levels of the connection; the caller holds its mutex.
-class Transaction {
-public:
-  Transaction(sqlite3* db, int& depth) : m_db(db), m_depth(depth), m_outer(depth == 0)
-  {
-    exec(db, m_outer ? "BEGIN IMMEDIATE" : "SAVEPOINT nested");
-    ++m_depth;
-  }
-  ~Transaction()
-  {
-    if (!m_done) {
-      if (m_outer) {
-        sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
-      } else {
-        sqlite3_exec(m_db, "ROLLBACK TO nested; RELEASE nested", nullptr, nullptr, nullptr);
-      }
-      --m_depth;
-    }
-  }
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-  void commit()
-  {
-    exec(m_db, m_outer ? "COMMIT" : "RELEASE nested");
-    m_done = true;
-    --m_depth;
-  }
-
-private:
-  sqlite3* m_db;
-  int& m_depth;
-  bool m_outer;
-  bool m_done = false;
-};
-
-const char* status_name(Status s)
-{
-  return s == Status::valid ? "valid" : "deleted";
-}
-
-IdRecord id_from(Statement& st)
+IdRecord id_from(SqliteStatement& st)
 {
   IdRecord r;
   r.keyid = st.int64(0);
   r.tenantid = st.text(1);
   r.alias = st.text(2);
   r.sealed_key = st.text(3);
-  r.status = st.text(4) == "valid" ? Status::valid : Status::deleted;
+  r.status = status_from(st.text(4), "ids.status");
   r.expiration_ms = st.int64(5);
   return r;
 }
 
 constexpr const char* k_id_columns = "keyid, tenantid, alias, sealed_key, status, expiration";
 
-const char* kind_name(CertKind k)
-{
-  switch (k) {
-  case CertKind::ca:
-    return "ca";
-  case CertKind::server:
-    return "server";
-  case CertKind::client:
-    break;
-  }
-  return "client";
-}
-
-CertKind kind_from(const std::string& s)
-{
-  return s == "ca" ? CertKind::ca : s == "server" ? CertKind::server : CertKind::client;
-}
-
-const char* cert_status_name(CertStatus st)
-{
-  switch (st) {
-  case CertStatus::revoked:
-    return "revoked";
-  case CertStatus::updated:
-    return "updated";
-  case CertStatus::valid:
-    break;
-  }
-  return "valid";
-}
-
-CertStatus cert_status_from(const std::string& s)
-{
-  return s == "revoked" ? CertStatus::revoked : s == "updated" ? CertStatus::updated : CertStatus::valid;
-}
-
 constexpr const char* k_device_columns =
   "deviceid, devicename, sealed_key, ipaddress, macaddress, ext_data, status, created_ms, owner_keyid";
 
-DeviceRecord device_from(Statement& st)
+DeviceRecord device_from(SqliteStatement& st)
 {
   DeviceRecord r;
   r.deviceid = st.text(0);
@@ -362,7 +160,7 @@ DeviceRecord device_from(Statement& st)
   r.ipaddress = st.text(3);
   r.macaddress = st.text(4);
   r.ext_data = st.text(5);
-  r.status = st.text(6) == "valid" ? Status::valid : Status::deleted;
+  r.status = status_from(st.text(6), "devices.status");
   r.created_ms = st.int64(7);
   r.owner_keyid = st.optional_int64(8);
   return r;
@@ -373,7 +171,7 @@ constexpr const char* k_cert_columns =
   "filepath, replaced_by, revoked_at_ms, created_ms, "
   "(SELECT d.owner_keyid FROM devices d WHERE d.deviceid = certs.deviceid)";
 
-CertRecord cert_from(Statement& st)
+CertRecord cert_from(SqliteStatement& st)
 {
   CertRecord r;
   r.keynumber = st.int64(0);
@@ -381,11 +179,11 @@ CertRecord cert_from(Statement& st)
   r.catype = st.text(2);
   r.ca_name = st.optional_text(3);
   r.deviceid = st.optional_text(4);
-  r.kind = kind_from(st.text(5));
+  r.kind = cert_kind_from(st.text(5), "certs.kind");
   r.subject = st.text(6);
   r.cert_der = st.text(7);
   r.sealed_key = st.text(8);
-  r.status = cert_status_from(st.text(9));
+  r.status = cert_status_from(st.text(9), "certs.status");
   r.not_after_ms = st.int64(10);
   r.filepath = st.text(11);
   r.replaced_by = st.optional_int64(12);
@@ -400,24 +198,6 @@ std::string select_certs(const char* where)
   return std::string("SELECT ") + k_cert_columns + " FROM certs " + where;
 }
 
-const char* key_status_name(KeyStatus st)
-{
-  switch (st) {
-  case KeyStatus::updated:
-    return "updated";
-  case KeyStatus::deleted:
-    return "deleted";
-  case KeyStatus::valid:
-    break;
-  }
-  return "valid";
-}
-
-KeyStatus key_status_from(const std::string& s)
-{
-  return s == "updated" ? KeyStatus::updated : s == "deleted" ? KeyStatus::deleted : KeyStatus::valid;
-}
-
 // The owner of a key is that of the device that created it, looked up by primary key.
 constexpr const char* k_key_owner = "(SELECT d.owner_keyid FROM devices d WHERE d.deviceid = keys.deviceid)";
 
@@ -425,7 +205,7 @@ const std::string k_key_columns =
   std::string("keynumber, keytype, keylength, alias, sealed_key, status, expiration_ms, replaced_by, deviceid, "
               "created_ms, ") + k_key_owner;
 
-KeyRecord key_from(Statement& st)
+KeyRecord key_from(SqliteStatement& st)
 {
   KeyRecord r;
   r.keynumber = st.int64(0);
@@ -433,7 +213,7 @@ KeyRecord key_from(Statement& st)
   r.keylength = static_cast<int>(st.int64(2));
   r.alias = st.text(3);
   r.sealed_key = st.text(4);
-  r.status = key_status_from(st.text(5));
+  r.status = key_status_from(st.text(5), "keys.status");
   r.expiration_ms = st.int64(6);
   r.replaced_by = st.optional_int64(7);
   r.deviceid = st.text(8);
@@ -447,37 +227,76 @@ std::string select_keys(const char* where)
   return std::string("SELECT ") + k_key_columns + " FROM keys " + where;
 }
 
+// Return whether the database holds a table named table.
+bool has_table(SqliteStatementCache& cache, const std::string& table)
+{
+  SqliteStatement st(cache, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?");
+  st.bind(1, table);
+  return st.step();
+}
+
 // Return whether table has a column named column.
 bool has_column(SqliteStatementCache& cache, const std::string& table, const std::string& column)
 {
-  Statement st(cache, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
+  SqliteStatement st(cache, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
   st.bind(1, table).bind(2, column);
   return st.step();
 }
 
-// Bring a store made by an older version to the current schema: add the columns it
-// lacks (their old rows get NULL). Idempotent, and serialized with other processes
-// opening the same file by the write lock of BEGIN IMMEDIATE.
-void migrate(sqlite3* db, SqliteStatementCache& cache)
+// Return the schema version of the database: the last migration recorded, or for a
+// store from before schema_migrations 2 when its devices have owners, else 0 (empty,
+// or tables of version 1 or earlier, which migration 1 completes).
+int current_version(SqliteStatementCache& cache)
 {
-  struct Added {
-    const char* table;
-    const char* column;
-    const char* declaration;
-  };
-  static constexpr Added k_added[] = {
-    {"devices", "owner_keyid", "INTEGER REFERENCES ids (keyid)"},
-    {"events", "keyid", "INTEGER"},
-  };
-  int depth = 0;
-  Transaction tx(db, depth);
-  for (const Added& a : k_added) {
-    if (!has_column(cache, a.table, a.column)) {
-      exec(db, (std::string("ALTER TABLE ") + a.table + " ADD COLUMN " + a.column + " " + a.declaration).c_str());
-    }
+  if (has_table(cache, "schema_migrations")) {
+    SqliteStatement st(cache, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    st.step();
+    return static_cast<int>(st.int64(0));
   }
-  Statement(cache, "UPDATE meta SET value = '2' WHERE key = 'schema_version' AND value <> '2'").step();
-  tx.commit();
+  return has_table(cache, "devices") && has_column(cache, "devices", "owner_keyid") ? 2 : 0;
+}
+
+// Bring the database to k_schema_version; return the versions applied now. Refuses
+// (exit 32) a database of a newer version than this build knows. Each migration is
+// one BEGIN IMMEDIATE transaction, which serializes processes opening the same file.
+std::vector<int> migrate(sqlite3* db, SqliteStatementCache& cache, const std::filesystem::path& path)
+{
+  std::vector<int> applied;
+  int depth = 0;
+  for (;;) {
+    SqliteTransaction tx(db, depth);
+    const int version = current_version(cache);
+    if (version > k_schema_version) {
+      throw Error(ExitCode::bad_file_format, path.string() + ": the store's schema is version " + std::to_string(version)
+                                               + ", newer than this clm-server knows (" + std::to_string(k_schema_version)
+                                               + "); run a newer clm-server");
+    }
+    sqlite_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                    "name TEXT NOT NULL, applied_ms INTEGER NOT NULL)");
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+    // A store adopted from before schema_migrations: record what it holds already.
+    for (const Migration& m : k_migrations) {
+      if (m.version <= version) {
+        SqliteStatement st(cache, "INSERT OR IGNORE INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)");
+        st.bind(1, std::int64_t{m.version}).bind(2, std::string(m.name)).bind(3, std::int64_t{now_ms}).step();
+      }
+    }
+    if (has_table(cache, "meta")) {
+      // The version row of older builds: schema_migrations says it now.
+      SqliteStatement(cache, "DELETE FROM meta WHERE key = 'schema_version'").step();
+    }
+    if (version == k_schema_version) {
+      tx.commit();
+      return applied;
+    }
+    const Migration& next = k_migrations[version];
+    sqlite_exec(db, next.sql);
+    SqliteStatement st(cache, "INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)");
+    st.bind(1, std::int64_t{next.version}).bind(2, std::string(next.name)).bind(3, std::int64_t{now_ms}).step();
+    tx.commit();
+    applied.push_back(next.version);
+  }
 }
 
 }  // namespace
@@ -497,8 +316,7 @@ SqliteStore::SqliteStore(std::filesystem::path path) : m_path(std::move(path))
   try {
     sqlite3_busy_timeout(m_db, 5000);
     // WAL lets readers proceed during a write; FULL keeps an issued credential across power loss.
-    exec(m_db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
-    exec(m_db, k_schema);
+    sqlite_exec(m_db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
   } catch (...) {
     sqlite3_close(m_db);  // the destructor does not run for a throwing constructor
     m_db = nullptr;
@@ -506,7 +324,7 @@ SqliteStore::SqliteStore(std::filesystem::path path) : m_path(std::move(path))
   }
   m_statements = std::make_unique<SqliteStatementCache>(m_db);
   try {
-    migrate(m_db, *m_statements);
+    m_applied = migrate(m_db, *m_statements, m_path);
   } catch (...) {
     m_statements.reset();
     sqlite3_close(m_db);
@@ -520,6 +338,11 @@ SqliteStore::SqliteStore(std::filesystem::path path) : m_path(std::move(path))
   }
 }
 
+int SqliteStore::schema_version()
+{
+  return k_schema_version;
+}
+
 SqliteStore::~SqliteStore()
 {
   m_statements.reset();  // a connection with unfinalized statements does not close
@@ -529,27 +352,26 @@ SqliteStore::~SqliteStore()
 bool SqliteStore::initialized()
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, "SELECT value FROM meta WHERE key = 'initialized'");
+  SqliteStatement st(*m_statements, "SELECT value FROM meta WHERE key = 'initialized'");
   return st.step();
 }
 
 void SqliteStore::initialize(const std::vector<std::pair<std::string, StoredKeyPair>>& pairs)
 {
   std::lock_guard lock(m_mutex);
-  Transaction tx(m_db, m_depth);
+  SqliteTransaction tx(m_db, m_depth);
   for (const auto& [name, pair] : pairs) {
-    Statement st(*m_statements, "INSERT OR REPLACE INTO key_pairs (name, cert_pem, sealed_key) VALUES (?, ?, ?)");
+    SqliteStatement st(*m_statements, "INSERT OR REPLACE INTO key_pairs (name, cert_pem, sealed_key) VALUES (?, ?, ?)");
     st.bind(1, name).bind(2, pair.cert_pem).bind_blob(3, pair.sealed_key).step();
   }
-  Statement(*m_statements, "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '2')").step();
-  Statement(*m_statements, "INSERT OR REPLACE INTO meta (key, value) VALUES ('initialized', '1')").step();
+  SqliteStatement(*m_statements, "INSERT OR REPLACE INTO meta (key, value) VALUES ('initialized', '1')").step();
   tx.commit();
 }
 
 std::optional<StoredKeyPair> SqliteStore::key_pair(const std::string& name)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, "SELECT cert_pem, sealed_key FROM key_pairs WHERE name = ?");
+  SqliteStatement st(*m_statements, "SELECT cert_pem, sealed_key FROM key_pairs WHERE name = ?");
   st.bind(1, name);
   if (!st.step()) {
     return std::nullopt;
@@ -560,8 +382,8 @@ std::optional<StoredKeyPair> SqliteStore::key_pair(const std::string& name)
 IdRecord SqliteStore::create_id(const IdRecord& fields, const std::function<std::string(std::int64_t)>& seal)
 {
   std::lock_guard lock(m_mutex);
-  Transaction tx(m_db, m_depth);
-  Statement next(*m_statements, "SELECT COALESCE(MAX(keyid), 0) + 1 FROM ids");
+  SqliteTransaction tx(m_db, m_depth);
+  SqliteStatement next(*m_statements, "SELECT COALESCE(MAX(keyid), 0) + 1 FROM ids");
   next.step();
   IdRecord r = fields;
   r.keyid = next.int64(0);
@@ -569,7 +391,7 @@ IdRecord SqliteStore::create_id(const IdRecord& fields, const std::function<std:
     throw StoreError(1205, "keyid numbers exhausted");
   }
   r.sealed_key = seal(r.keyid);
-  Statement ins(*m_statements, "INSERT INTO ids (keyid, tenantid, alias, sealed_key, status, expiration) VALUES (?, ?, ?, ?, ?, ?)");
+  SqliteStatement ins(*m_statements, "INSERT INTO ids (keyid, tenantid, alias, sealed_key, status, expiration) VALUES (?, ?, ?, ?, ?, ?)");
   ins.bind(1, r.keyid).bind(2, r.tenantid).bind(3, r.alias).bind_blob(4, r.sealed_key);
   ins.bind(5, std::string(status_name(r.status))).bind(6, r.expiration_ms).step();
   tx.commit();
@@ -579,7 +401,7 @@ IdRecord SqliteStore::create_id(const IdRecord& fields, const std::function<std:
 std::optional<IdRecord> SqliteStore::find_id(std::int64_t keyid)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, (std::string("SELECT ") + k_id_columns + " FROM ids WHERE keyid = ?").c_str());
+  SqliteStatement st(*m_statements, (std::string("SELECT ") + k_id_columns + " FROM ids WHERE keyid = ?").c_str());
   st.bind(1, keyid);
   if (!st.step()) {
     return std::nullopt;
@@ -590,7 +412,7 @@ std::optional<IdRecord> SqliteStore::find_id(std::int64_t keyid)
 std::vector<IdRecord> SqliteStore::valid_ids(std::int64_t now_ms)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, (std::string("SELECT ") + k_id_columns
+  SqliteStatement st(*m_statements, (std::string("SELECT ") + k_id_columns
                       + " FROM ids WHERE status = 'valid' AND expiration > ? ORDER BY keyid").c_str());
   st.bind(1, now_ms);
   std::vector<IdRecord> out;
@@ -603,7 +425,7 @@ std::vector<IdRecord> SqliteStore::valid_ids(std::int64_t now_ms)
 void SqliteStore::set_id_status(std::int64_t keyid, Status status)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, "UPDATE ids SET status = ? WHERE keyid = ?");
+  SqliteStatement st(*m_statements, "UPDATE ids SET status = ? WHERE keyid = ?");
   st.bind(1, std::string(status_name(status))).bind(2, keyid).step();
 }
 
@@ -619,14 +441,14 @@ void SqliteStore::check_health()
   if (st_path.st_dev != m_device || st_path.st_ino != m_inode) {
     throw StoreError(1601, m_path.string() + ": database file was replaced; restart the server to use it");
   }
-  Statement st(*m_statements, "SELECT COUNT(*) FROM meta");
+  SqliteStatement st(*m_statements, "SELECT COUNT(*) FROM meta");
   st.step();
 }
 
 void SqliteStore::transaction(const std::function<void()>& body)
 {
   std::lock_guard lock(m_mutex);
-  Transaction tx(m_db, m_depth);
+  SqliteTransaction tx(m_db, m_depth);
   body();
   tx.commit();
 }
@@ -634,12 +456,12 @@ void SqliteStore::transaction(const std::function<void()>& body)
 std::int64_t SqliteStore::next_sequence(const std::string& name)
 {
   std::lock_guard lock(m_mutex);
-  Transaction tx(m_db, m_depth);
-  Statement up(*m_statements, "INSERT INTO sequences (name, value) VALUES (?, 1) "
+  SqliteTransaction tx(m_db, m_depth);
+  SqliteStatement up(*m_statements, "INSERT INTO sequences (name, value) VALUES (?, 1) "
                      "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value");
   up.bind(1, name);
   if (!up.step()) {
-    fail(m_db, "next_sequence");
+    sqlite_fail(m_db, "next_sequence");
   }
   const std::int64_t value = up.int64(0);
   while (up.step()) {
@@ -651,7 +473,7 @@ std::int64_t SqliteStore::next_sequence(const std::string& name)
 std::int64_t SqliteStore::allocate_keynumber(const std::string& kind)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, "INSERT INTO keynumbers (kind) VALUES (?)");
+  SqliteStatement st(*m_statements, "INSERT INTO keynumbers (kind) VALUES (?)");
   st.bind(1, kind).step();
   return sqlite3_last_insert_rowid(m_db);
 }
@@ -660,7 +482,7 @@ DeviceRecord SqliteStore::create_device(const DeviceRecord& fields,
                                         const std::function<std::string(const std::string&)>& seal)
 {
   std::lock_guard lock(m_mutex);
-  Transaction tx(m_db, m_depth);
+  SqliteTransaction tx(m_db, m_depth);
   const std::int64_t number = next_sequence("deviceid");
   if (number > 9'999'999'999) {
     throw StoreError(1602, "deviceid numbers exhausted");
@@ -668,7 +490,7 @@ DeviceRecord SqliteStore::create_device(const DeviceRecord& fields,
   DeviceRecord r = fields;
   r.deviceid = format_keyid(number);
   r.sealed_key = seal(r.deviceid);
-  Statement ins(*m_statements, "INSERT INTO devices (deviceid, devicename, sealed_key, ipaddress, macaddress, ext_data, "
+  SqliteStatement ins(*m_statements, "INSERT INTO devices (deviceid, devicename, sealed_key, ipaddress, macaddress, ext_data, "
                       "status, created_ms, owner_keyid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
   ins.bind(1, r.deviceid).bind(2, r.devicename).bind_blob(3, r.sealed_key).bind(4, r.ipaddress);
   ins.bind(5, r.macaddress).bind(6, r.ext_data).bind(7, std::string(status_name(r.status))).bind(8, r.created_ms);
@@ -680,7 +502,7 @@ DeviceRecord SqliteStore::create_device(const DeviceRecord& fields,
 std::optional<DeviceRecord> SqliteStore::find_device_by_name(const std::string& devicename)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, (std::string("SELECT ") + k_device_columns + " FROM devices WHERE devicename = ?").c_str());
+  SqliteStatement st(*m_statements, (std::string("SELECT ") + k_device_columns + " FROM devices WHERE devicename = ?").c_str());
   st.bind(1, devicename);
   if (!st.step()) {
     return std::nullopt;
@@ -691,7 +513,7 @@ std::optional<DeviceRecord> SqliteStore::find_device_by_name(const std::string& 
 void SqliteStore::update_device_info(const DeviceRecord& r)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, "UPDATE devices SET ipaddress = ?, macaddress = ?, ext_data = ? WHERE deviceid = ?");
+  SqliteStatement st(*m_statements, "UPDATE devices SET ipaddress = ?, macaddress = ?, ext_data = ? WHERE deviceid = ?");
   st.bind(1, r.ipaddress).bind(2, r.macaddress).bind(3, r.ext_data).bind(4, r.deviceid).step();
 }
 
@@ -699,9 +521,9 @@ bool SqliteStore::claim_device(const std::string& deviceid, std::int64_t keyid)
 {
   std::lock_guard lock(m_mutex);
   // One statement: of two IDs claiming at once, the second finds the owner set.
-  Statement up(*m_statements, "UPDATE devices SET owner_keyid = ? WHERE deviceid = ? AND owner_keyid IS NULL");
+  SqliteStatement up(*m_statements, "UPDATE devices SET owner_keyid = ? WHERE deviceid = ? AND owner_keyid IS NULL");
   up.bind(1, keyid).bind(2, deviceid).step();
-  Statement st(*m_statements, "SELECT owner_keyid FROM devices WHERE deviceid = ?");
+  SqliteStatement st(*m_statements, "SELECT owner_keyid FROM devices WHERE deviceid = ?");
   st.bind(1, deviceid);
   return st.step() && st.optional_int64(0) == keyid;
 }
@@ -709,7 +531,7 @@ bool SqliteStore::claim_device(const std::string& deviceid, std::int64_t keyid)
 bool SqliteStore::add_fleet_grant(std::int64_t keyid, std::int64_t now_ms)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, "INSERT INTO fleet_grants (keyid, granted_ms) VALUES (?, ?) ON CONFLICT (keyid) DO NOTHING");
+  SqliteStatement st(*m_statements, "INSERT INTO fleet_grants (keyid, granted_ms) VALUES (?, ?) ON CONFLICT (keyid) DO NOTHING");
   st.bind(1, keyid).bind(2, now_ms).step();
   return sqlite3_changes(m_db) == 1;
 }
@@ -717,7 +539,7 @@ bool SqliteStore::add_fleet_grant(std::int64_t keyid, std::int64_t now_ms)
 bool SqliteStore::remove_fleet_grant(std::int64_t keyid)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, "DELETE FROM fleet_grants WHERE keyid = ?");
+  SqliteStatement st(*m_statements, "DELETE FROM fleet_grants WHERE keyid = ?");
   st.bind(1, keyid).step();
   return sqlite3_changes(m_db) == 1;
 }
@@ -725,7 +547,7 @@ bool SqliteStore::remove_fleet_grant(std::int64_t keyid)
 bool SqliteStore::has_fleet_grant(std::int64_t keyid)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, "SELECT 1 FROM fleet_grants WHERE keyid = ?");
+  SqliteStatement st(*m_statements, "SELECT 1 FROM fleet_grants WHERE keyid = ?");
   st.bind(1, keyid);
   return st.step();
 }
@@ -733,7 +555,7 @@ bool SqliteStore::has_fleet_grant(std::int64_t keyid)
 std::vector<FleetGrant> SqliteStore::fleet_grants()
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, "SELECT keyid, granted_ms FROM fleet_grants ORDER BY keyid");
+  SqliteStatement st(*m_statements, "SELECT keyid, granted_ms FROM fleet_grants ORDER BY keyid");
   std::vector<FleetGrant> out;
   while (st.step()) {
     out.push_back(FleetGrant{st.int64(0), st.int64(1)});
@@ -744,7 +566,7 @@ std::vector<FleetGrant> SqliteStore::fleet_grants()
 bool SqliteStore::serial_exists(const std::string& serial)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, "SELECT 1 FROM certs WHERE serial = ?");
+  SqliteStatement st(*m_statements, "SELECT 1 FROM certs WHERE serial = ?");
   st.bind(1, serial);
   return st.step();
 }
@@ -752,11 +574,11 @@ bool SqliteStore::serial_exists(const std::string& serial)
 void SqliteStore::insert_certificate(const CertRecord& r)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, "INSERT INTO certs (keynumber, serial, catype, ca_name, deviceid, kind, subject, cert_der, "
+  SqliteStatement st(*m_statements, "INSERT INTO certs (keynumber, serial, catype, ca_name, deviceid, kind, subject, cert_der, "
                      "sealed_key, status, not_after_ms, filepath, replaced_by, revoked_at_ms, created_ms) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   st.bind(1, r.keynumber).bind(2, r.serial).bind(3, r.catype).bind(4, r.ca_name).bind(5, r.deviceid);
-  st.bind(6, std::string(kind_name(r.kind))).bind(7, r.subject).bind_blob(8, r.cert_der).bind_blob(9, r.sealed_key);
+  st.bind(6, std::string(cert_kind_name(r.kind))).bind(7, r.subject).bind_blob(8, r.cert_der).bind_blob(9, r.sealed_key);
   st.bind(10, std::string(cert_status_name(r.status))).bind(11, r.not_after_ms).bind(12, r.filepath);
   st.bind(13, r.replaced_by).bind(14, r.revoked_at_ms).bind(15, r.created_ms);
   st.step();
@@ -765,7 +587,7 @@ void SqliteStore::insert_certificate(const CertRecord& r)
 std::optional<CertRecord> SqliteStore::find_certificate(std::int64_t keynumber)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, select_certs("WHERE keynumber = ?").c_str());
+  SqliteStatement st(*m_statements, select_certs("WHERE keynumber = ?").c_str());
   st.bind(1, keynumber);
   if (!st.step()) {
     return std::nullopt;
@@ -776,7 +598,7 @@ std::optional<CertRecord> SqliteStore::find_certificate(std::int64_t keynumber)
 std::optional<CertRecord> SqliteStore::find_certificate_by_serial(const std::string& serial)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, select_certs("WHERE serial = ?").c_str());
+  SqliteStatement st(*m_statements, select_certs("WHERE serial = ?").c_str());
   st.bind(1, serial);
   if (!st.step()) {
     return std::nullopt;
@@ -787,7 +609,7 @@ std::optional<CertRecord> SqliteStore::find_certificate_by_serial(const std::str
 std::optional<CertRecord> SqliteStore::find_ca_certificate(const std::string& ca_name)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, select_certs("WHERE ca_name = ?").c_str());
+  SqliteStatement st(*m_statements, select_certs("WHERE ca_name = ?").c_str());
   st.bind(1, ca_name);
   if (!st.step()) {
     return std::nullopt;
@@ -798,7 +620,7 @@ std::optional<CertRecord> SqliteStore::find_ca_certificate(const std::string& ca
 void SqliteStore::update_certificate(const CertRecord& r)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, "UPDATE certs SET status = ?, filepath = ?, replaced_by = ?, revoked_at_ms = ? "
+  SqliteStatement st(*m_statements, "UPDATE certs SET status = ?, filepath = ?, replaced_by = ?, revoked_at_ms = ? "
                      "WHERE keynumber = ?");
   st.bind(1, std::string(cert_status_name(r.status))).bind(2, r.filepath).bind(3, r.replaced_by);
   st.bind(4, r.revoked_at_ms).bind(5, r.keynumber).step();
@@ -810,7 +632,7 @@ void SqliteStore::update_certificate(const CertRecord& r)
 std::vector<CertRecord> SqliteStore::revoked_certificates(const std::string& catype)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, select_certs("WHERE catype = ? AND status = 'revoked' ORDER BY revoked_at_ms, keynumber").c_str());
+  SqliteStatement st(*m_statements, select_certs("WHERE catype = ? AND status = 'revoked' ORDER BY revoked_at_ms, keynumber").c_str());
   st.bind(1, catype);
   std::vector<CertRecord> out;
   while (st.step()) {
@@ -822,7 +644,7 @@ std::vector<CertRecord> SqliteStore::revoked_certificates(const std::string& cat
 void SqliteStore::insert_key(const KeyRecord& r)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, "INSERT INTO keys (keynumber, keytype, keylength, alias, sealed_key, status, expiration_ms, "
+  SqliteStatement st(*m_statements, "INSERT INTO keys (keynumber, keytype, keylength, alias, sealed_key, status, expiration_ms, "
                      "replaced_by, deviceid, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   st.bind(1, r.keynumber).bind(2, r.keytype).bind(3, std::int64_t{r.keylength}).bind(4, r.alias);
   st.bind_blob(5, r.sealed_key).bind(6, std::string(key_status_name(r.status))).bind(7, r.expiration_ms);
@@ -833,7 +655,7 @@ void SqliteStore::insert_key(const KeyRecord& r)
 std::optional<KeyRecord> SqliteStore::find_key(std::int64_t keynumber)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, select_keys("WHERE keynumber = ?").c_str());
+  SqliteStatement st(*m_statements, select_keys("WHERE keynumber = ?").c_str());
   st.bind(1, keynumber);
   if (!st.step()) {
     return std::nullopt;
@@ -848,7 +670,7 @@ std::optional<KeyRecord> SqliteStore::find_latest_key_by_alias(const std::string
 {
   std::lock_guard lock(m_mutex);
   // keys_by_alias gives the candidates newest first; the first that passes is the answer.
-  Statement st(*m_statements, select_keys((std::string("WHERE alias = ? AND status = 'valid' AND (? OR expiration_ms > ?) "
+  SqliteStatement st(*m_statements, select_keys((std::string("WHERE alias = ? AND status = 'valid' AND (? OR expiration_ms > ?) "
                                  "AND (? IS NULL OR EXISTS (SELECT 1 FROM key_bindings b "
                                  "WHERE b.keynumber = keys.keynumber AND b.deviceid = ?)) "
                                  "AND (? IS NULL OR ") + k_key_owner + " = ?) "
@@ -865,7 +687,7 @@ std::optional<KeyRecord> SqliteStore::find_latest_key_by_alias(const std::string
 void SqliteStore::update_key(const KeyRecord& r)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, "UPDATE keys SET status = ?, alias = ?, replaced_by = ?, sealed_key = ? WHERE keynumber = ?");
+  SqliteStatement st(*m_statements, "UPDATE keys SET status = ?, alias = ?, replaced_by = ?, sealed_key = ? WHERE keynumber = ?");
   st.bind(1, std::string(key_status_name(r.status))).bind(2, r.alias).bind(3, r.replaced_by);
   st.bind_blob(4, r.sealed_key).bind(5, r.keynumber).step();
   if (sqlite3_changes(m_db) != 1) {
@@ -876,7 +698,7 @@ void SqliteStore::update_key(const KeyRecord& r)
 void SqliteStore::bind_key(std::int64_t keynumber, const std::string& deviceid, const std::string& filepath)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, "INSERT INTO key_bindings (keynumber, deviceid, filepath) VALUES (?, ?, ?) "
+  SqliteStatement st(*m_statements, "INSERT INTO key_bindings (keynumber, deviceid, filepath) VALUES (?, ?, ?) "
                      "ON CONFLICT (keynumber, deviceid) DO UPDATE SET filepath = excluded.filepath");
   st.bind(1, keynumber).bind(2, deviceid).bind(3, filepath).step();
 }
@@ -884,7 +706,7 @@ void SqliteStore::bind_key(std::int64_t keynumber, const std::string& deviceid, 
 std::optional<std::string> SqliteStore::find_binding(std::int64_t keynumber, const std::string& deviceid)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, "SELECT filepath FROM key_bindings WHERE keynumber = ? AND deviceid = ?");
+  SqliteStatement st(*m_statements, "SELECT filepath FROM key_bindings WHERE keynumber = ? AND deviceid = ?");
   st.bind(1, keynumber).bind(2, deviceid);
   if (!st.step()) {
     return std::nullopt;
@@ -897,7 +719,7 @@ std::vector<std::optional<DeviceKeyRecord>> SqliteStore::find_keys_for_device(
 {
   std::lock_guard lock(m_mutex);
   // One primary-key lookup per number, the binding checked in the same step.
-  Statement st(*m_statements, std::string("SELECT ") + k_key_columns
+  SqliteStatement st(*m_statements, std::string("SELECT ") + k_key_columns
                                 + ", EXISTS (SELECT 1 FROM key_bindings b WHERE b.keynumber = keys.keynumber "
                                   "AND b.deviceid = ?1) FROM keys WHERE keynumber = ?2");
   constexpr int k_bound_column = 11;
@@ -921,7 +743,7 @@ std::vector<std::int64_t> SqliteStore::valid_keynumbers_of_device(const std::str
 {
   std::lock_guard lock(m_mutex);
   // key_bindings_by_device gives the device's numbers in order; each key is one lookup.
-  Statement st(*m_statements, "SELECT b.keynumber FROM key_bindings b JOIN keys k ON k.keynumber = b.keynumber "
+  SqliteStatement st(*m_statements, "SELECT b.keynumber FROM key_bindings b JOIN keys k ON k.keynumber = b.keynumber "
                               "WHERE b.deviceid = ? AND k.status = 'valid' AND k.expiration_ms > ? "
                               "AND (? IS NULL OR (SELECT d.owner_keyid FROM devices d WHERE d.deviceid = k.deviceid) = ?) "
                               "ORDER BY b.keynumber");
@@ -936,7 +758,7 @@ std::vector<std::int64_t> SqliteStore::valid_keynumbers_of_device(const std::str
 void SqliteStore::record_event(const EventRecord& e)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, "INSERT INTO events (deviceid, api, mode, keynumber, filepath, at_ms, keyid) "
+  SqliteStatement st(*m_statements, "INSERT INTO events (deviceid, api, mode, keynumber, filepath, at_ms, keyid) "
                               "VALUES (?, ?, ?, ?, ?, ?, ?)");
   st.bind(1, e.deviceid).bind(2, e.api).bind(3, e.mode).bind(4, e.keynumber).bind(5, e.filepath).bind(6, e.at_ms);
   st.bind(7, e.keyid).step();
@@ -945,7 +767,7 @@ void SqliteStore::record_event(const EventRecord& e)
 std::vector<EventRecord> SqliteStore::device_events(const std::string& deviceid)
 {
   std::lock_guard lock(m_mutex);
-  Statement st(*m_statements, "SELECT id, deviceid, api, mode, keynumber, filepath, at_ms, keyid FROM events "
+  SqliteStatement st(*m_statements, "SELECT id, deviceid, api, mode, keynumber, filepath, at_ms, keyid FROM events "
                      "WHERE deviceid = ? ORDER BY id");
   st.bind(1, deviceid);
   std::vector<EventRecord> out;

@@ -16,7 +16,8 @@ struct SqliteStatementCache;
 
 class SqliteStore final : public Store {
 public:
-  // Open (creating if needed, mode 0600) the database at path and create the schema.
+  // Open (creating if needed, mode 0600) the database at path and bring its schema to
+  // this build's version (Error(bad_file_format) for a newer one).
   explicit SqliteStore(std::filesystem::path path);
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
@@ -64,8 +65,14 @@ public:
   void record_event(const EventRecord& e) override;
   std::vector<EventRecord> device_events(const std::string& deviceid) override;
 
+  // Return the schema version of the database (that of this build, once opened).
+  static int schema_version();
+  // Return the migrations opening the store applied, by version.
+  const std::vector<int>& migrations_applied() const { return m_applied; }
+
 private:
   std::filesystem::path m_path;
+  std::vector<int> m_applied;
   sqlite3* m_db = nullptr;
   std::unique_ptr<SqliteStatementCache> m_statements;  // of m_db; guarded by m_mutex
   dev_t m_device = 0;  // identity of the file opened, to notice it being replaced

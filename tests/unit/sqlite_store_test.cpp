@@ -3,6 +3,8 @@
 #include "store/sqlite_store.hpp"
 #include "test_support.hpp"
 
+#include <clm/error.hpp>
+
 #include <gtest/gtest.h>
 
 #include <sqlite3.h>
@@ -48,6 +50,8 @@ std::optional<int> store_errorcode_of(F&& f)
   }
   return std::nullopt;
 }
+
+DeviceRecord device_fields(const std::string& name);
 
 // Run sql on the database file through a separate connection, as another process would.
 void exec_sql(const fs::path& db_path, const std::string& sql)
@@ -308,6 +312,55 @@ TEST_F(SqliteStoreTest, valid_ids_of_empty_store_is_empty)
 {
   SqliteStore store(db_path());
   EXPECT_TRUE(store.valid_ids(k_now).empty());
+}
+
+// ---- schema versions and row states ----------------------------------------
+
+TEST_F(SqliteStoreTest, a_new_store_applies_every_migration_once_and_records_it)
+{
+  {
+    SqliteStore store(db_path());
+    std::vector<int> all;
+    for (int v = 1; v <= SqliteStore::schema_version(); ++v) {
+      all.push_back(v);
+    }
+    EXPECT_EQ(store.migrations_applied(), all);
+  }
+  SqliteStore again(db_path());
+  EXPECT_TRUE(again.migrations_applied().empty()) << "nothing is applied twice";
+}
+
+TEST_F(SqliteStoreTest, a_store_of_a_newer_schema_is_refused_exit_32_naming_the_versions)
+{
+  { SqliteStore store(db_path()); }
+  exec_sql(db_path(), "INSERT INTO schema_migrations (version, name, applied_ms) VALUES (99, 'from the future', 1)");
+  try {
+    SqliteStore store(db_path());
+    FAIL() << "a store of schema version 99 was opened";
+  } catch (const clm::Error& e) {
+    EXPECT_EQ(e.code(), clm::ExitCode::bad_file_format);
+    const std::string what = e.what();
+    EXPECT_NE(what.find("version 99"), std::string::npos) << what;
+    EXPECT_NE(what.find(db_path().string()), std::string::npos) << what;
+  }
+}
+
+TEST_F(SqliteStoreTest, a_state_no_version_knows_is_an_error_never_valid)
+{
+  SqliteStore store(db_path());
+  const IdRecord id = add(store, "odd");
+  exec_sql(db_path(), "UPDATE ids SET status = 'suspended' WHERE keyid = " + std::to_string(id.keyid));
+  try {
+    store.find_id(id.keyid);
+    FAIL() << "an ID with status 'suspended' was read";
+  } catch (const StoreError& e) {
+    EXPECT_EQ(e.errorcode(), 1602);
+    EXPECT_NE(std::string(e.what()).find("ids.status: 'suspended'"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(store_errorcode_of([&] { store.valid_ids(0); }), std::nullopt) << "the row is not valid, so not listed";
+  const DeviceRecord d = store.create_device(device_fields("odd-gw"), [](const std::string&) { return std::string("k"); });
+  exec_sql(db_path(), "UPDATE devices SET status = '' WHERE deviceid = '" + d.deviceid + "'");
+  EXPECT_EQ(store_errorcode_of([&] { store.find_device_by_name("odd-gw"); }), 1602);
 }
 
 TEST_F(SqliteStoreTest, exhausted_keyids_are_1205)
@@ -781,9 +834,12 @@ TEST_F(SqliteStoreTest, database_from_before_device_owners_gains_the_columns_wit
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
   sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT group_concat(version) FROM schema_migrations", -1, &st, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "2");
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "1,2");
+  sqlite3_finalize(st);
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT 1 FROM meta WHERE key = 'schema_version'", -1, &st, nullptr), SQLITE_OK);
+  EXPECT_EQ(sqlite3_step(st), SQLITE_DONE) << "the version row of older builds is gone";
   sqlite3_finalize(st);
   sqlite3_close(db);
 }

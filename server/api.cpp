@@ -134,7 +134,7 @@ ApiResponse batch_answer(Store& store, const json& req,
       }
       devices.push_back(std::move(answer));
     }
-  });
+  }, Durability::deferred);  // the batch reads: their events need not wait on the disk
   return {200, json{{"errorcode", last_error}, {"deviceinfo", std::move(devices)}}};
 }
 

@@ -68,7 +68,8 @@ std::string echoed_string(const json& entry, const char* field);
 
 // Answer a batch request (getlist, getkeylist): answer_device turns each object of the
 // array field deviceinfo into its answer, all in one store transaction (one commit
-// however many devices); the top-level errorcode is the last error any device had.
+// however many devices, deferred: a read); the top-level errorcode is the last error
+// any device had.
 ApiResponse batch_answer(Store& store, const json& req,
                          const std::function<json(const json& entry)>& answer_device);
 

@@ -421,11 +421,13 @@ ApiResponse CredService::get(const json& req, std::int64_t keyid)
       if (cert.not_after_ms <= now) {
         throw ApiError{1305, "certificate " + std::to_string(cert.keynumber) + " has expired"};
       }
-      cert.filepath = filepath;
-      m_store.update_certificate(cert);
+      if (cert.filepath != filepath) {
+        cert.filepath = filepath;
+        m_store.update_certificate(cert);
+      }
     }
     record(keyid, device.deviceid, "get", cert.keynumber, filepath, now);
-  });
+  }, Durability::deferred);  // a read: its event and the path need not wait on the disk
 
   json body{{"errorcode", 0}, {"deviceid", device.deviceid}};
   if (ca) {

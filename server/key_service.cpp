@@ -402,7 +402,7 @@ ApiResponse KeyService::get(const json& req, std::int64_t keyid)
     // bound to it from then on.
     m_store.bind_key(key.keynumber, device.deviceid, filepath);
     record(keyid, device.deviceid, "get", key.keynumber, filepath, now);
-  });
+  }, Durability::deferred);  // a read: its event and binding need not wait on the disk
   return {200, key_answer(device.deviceid, key)};
 }
 
@@ -526,7 +526,7 @@ ApiResponse KeyService::auth(const json& req, std::int64_t keyid)
       check_encdata(key, secret, *encdata, device.devicename);
     }
     record(keyid, device.deviceid, "auth", key.keynumber, filepath, now);
-  });
+  }, Durability::deferred);  // a read: its event need not wait on the disk
   return {200, json{{"errorcode", 0}, {"deviceid", device.deviceid}, {"keynumber", std::to_string(keynumber)}}};
 }
 

@@ -138,6 +138,13 @@ struct EventRecord {
   std::optional<std::int64_t> keyid;  // the ID that made the call; nullopt in events older than the column
 };
 
+// When a commit reaches the disk. Issuance (create, update, revoke, delete) is answered
+// only once durable. What a read writes (its audit event, a binding) may be deferred:
+// the commit is visible and survives the process being killed at once, and reaches the
+// disk with the next durable commit, or within about a second under load; only a power
+// loss or kernel crash before then loses it.
+enum class Durability { full, deferred };
+
 class Store {
 public:
   virtual ~Store() = default;
@@ -168,8 +175,14 @@ public:
   virtual void check_health() = 0;
 
   // Run body as one transaction: the store calls it makes commit together, or not at
-  // all when it throws (the exception propagates). Transactions nest.
-  virtual void transaction(const std::function<void()>& body) = 0;
+  // all when it throws (the exception propagates). Transactions nest. The commit is
+  // durable (on disk) before this returns; see Durability for the other kind.
+  void transaction(const std::function<void()>& body) { transaction(body, Durability::full); }
+
+  // Run body as transaction(body) does, its commit durable or deferred. A durable part
+  // nested in a deferred transaction, or a change the store itself deems durable (a
+  // device claimed), makes the whole commit durable.
+  virtual void transaction(const std::function<void()>& body, Durability durability) = 0;
 
   // Return the next value of the named counter (1 for its first use).
   virtual std::int64_t next_sequence(const std::string& name) = 0;

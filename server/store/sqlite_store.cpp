@@ -134,6 +134,9 @@ CREATE TABLE fleet_grants (
 
 constexpr int k_schema_version = std::size(k_migrations);
 
+// How long deferred commits may wait for a durable one while commits keep coming.
+constexpr auto k_deferred_window = std::chrono::seconds(1);
+
 IdRecord id_from(SqliteStatement& st)
 {
   IdRecord r;
@@ -445,12 +448,54 @@ void SqliteStore::check_health()
   st.step();
 }
 
-void SqliteStore::transaction(const std::function<void()>& body)
+void SqliteStore::transaction(const std::function<void()>& body, Durability durability)
 {
   std::lock_guard lock(m_mutex);
-  SqliteTransaction tx(m_db, m_depth);
-  body();
-  tx.commit();
+  if (m_depth > 0) {
+    if (durability == Durability::full) {
+      m_commit = Durability::full;
+    }
+    SqliteTransaction tx(m_db, m_depth);
+    body();
+    tx.commit();
+    return;
+  }
+  // Deferred commits wait for a durable one at most k_deferred_window under load.
+  const auto now = std::chrono::steady_clock::now();
+  const bool deferred =
+    durability == Durability::deferred && !(m_unsynced_since && now - *m_unsynced_since >= k_deferred_window);
+  m_commit = deferred ? Durability::deferred : Durability::full;
+  // synchronous may change only outside a transaction. NORMAL in WAL mode appends the
+  // commit to the WAL without fsync; the next FULL commit (or a checkpoint) syncs it,
+  // earlier frames included. The connection is FULL outside deferred transactions.
+  if (deferred) {
+    SqliteStatement(*m_statements, "PRAGMA synchronous = NORMAL").step();
+  }
+  try {
+    SqliteTransaction tx(m_db, m_depth);
+    body();
+    tx.commit();
+  } catch (...) {
+    if (deferred) {
+      SqliteStatement(*m_statements, "PRAGMA synchronous = FULL").step();
+    }
+    m_commit = Durability::full;
+    throw;
+  }
+  if (!deferred) {
+    m_unsynced_since.reset();
+    return;
+  }
+  SqliteStatement(*m_statements, "PRAGMA synchronous = FULL").step();
+  if (m_commit == Durability::full) {
+    // Something in it had to be durable (a device claimed, a durable nested part): a
+    // checkpoint syncs the WAL, this commit and the deferred ones before it included.
+    SqliteStatement(*m_statements, "PRAGMA wal_checkpoint(PASSIVE)").step();
+    m_unsynced_since.reset();
+  } else if (!m_unsynced_since) {
+    m_unsynced_since = now;
+  }
+  m_commit = Durability::full;
 }
 
 std::int64_t SqliteStore::next_sequence(const std::string& name)
@@ -523,6 +568,9 @@ bool SqliteStore::claim_device(const std::string& deviceid, std::int64_t keyid)
   // One statement: of two IDs claiming at once, the second finds the owner set.
   SqliteStatement up(*m_statements, "UPDATE devices SET owner_keyid = ? WHERE deviceid = ? AND owner_keyid IS NULL");
   up.bind(1, keyid).bind(2, deviceid).step();
+  if (sqlite3_changes(m_db) > 0) {
+    m_commit = Durability::full;  // an owner is a grant of access: never deferred
+  }
   SqliteStatement st(*m_statements, "SELECT owner_keyid FROM devices WHERE deviceid = ?");
   st.bind(1, deviceid);
   return st.step() && st.optional_int64(0) == keyid;
@@ -698,8 +746,10 @@ void SqliteStore::update_key(const KeyRecord& r)
 void SqliteStore::bind_key(std::int64_t keynumber, const std::string& deviceid, const std::string& filepath)
 {
   std::lock_guard lock(m_mutex);
+  // A binding that holds this path already is left alone: a repeated get writes no page.
   SqliteStatement st(*m_statements, "INSERT INTO key_bindings (keynumber, deviceid, filepath) VALUES (?, ?, ?) "
-                     "ON CONFLICT (keynumber, deviceid) DO UPDATE SET filepath = excluded.filepath");
+                     "ON CONFLICT (keynumber, deviceid) DO UPDATE SET filepath = excluded.filepath "
+                     "WHERE filepath <> excluded.filepath");
   st.bind(1, keynumber).bind(2, deviceid).bind(3, filepath).step();
 }
 

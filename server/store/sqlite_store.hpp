@@ -3,6 +3,7 @@
 
 #include "store.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -31,7 +32,8 @@ public:
   std::vector<IdRecord> valid_ids(std::int64_t now_ms) override;
   void set_id_status(std::int64_t keyid, Status status) override;
   void check_health() override;
-  void transaction(const std::function<void()>& body) override;
+  using Store::transaction;
+  void transaction(const std::function<void()>& body, Durability durability) override;
   std::int64_t next_sequence(const std::string& name) override;
   std::int64_t allocate_keynumber(const std::string& kind) override;
   DeviceRecord create_device(const DeviceRecord& fields,
@@ -81,6 +83,10 @@ private:
   // a transaction body makes can take it again.
   std::recursive_mutex m_mutex;
   int m_depth = 0;  // open transaction levels (guarded by m_mutex)
+  // The durability the open outer transaction will commit with (guarded by m_mutex).
+  Durability m_commit = Durability::full;
+  // Since when deferred commits wait for a durable one (guarded by m_mutex).
+  std::optional<std::chrono::steady_clock::time_point> m_unsynced_since;
 };
 
 }  // namespace clm::server

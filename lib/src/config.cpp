@@ -133,7 +133,8 @@ std::vector<Endpoint> parse_endpoints(const Value& v, int default_port)
       if (close + 1 < item.size()) {
         port = item.substr(close + 2);
       }
-    } else if (const auto colon = item.find(':'); colon != std::string::npos && item.find(':', colon + 1) == std::string::npos) {
+    } else if (std::count(item.begin(), item.end(), ':') == 1) {
+      const auto colon = item.find(':');
       e.host = item.substr(0, colon);
       port = item.substr(colon + 1);
     }
@@ -142,7 +143,8 @@ std::vector<Endpoint> parse_endpoints(const Value& v, int default_port)
     }
     check_host(Value{e.host, v.origin, v.bad_code});
     if (port) {
-      e.port = static_cast<int>(parse_number(Value{*port, v.origin + " (port of " + item + ")", v.bad_code}, 1, 65535));
+      const Value port_value{*port, v.origin + " (port of " + item + ")", v.bad_code};
+      e.port = static_cast<int>(parse_number(port_value, 1, 65535));
     }
     out.push_back(std::move(e));
     if (comma == std::string_view::npos) {

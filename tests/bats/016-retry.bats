@@ -30,13 +30,7 @@ while True:
         f.write('accepted\n')
     try:
         t = ctx.wrap_socket(c, server_side=True)
-        data = b''
-        while b'\r\n\r\n' not in data:
-            chunk = t.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        head, _, body = data.partition(b'\r\n\r\n')
+        head, body = read_head(t) or (b'', b'')
         length = 0
         for line in head.split(b'\r\n')[1:]:
             name, _, value = line.partition(b':')

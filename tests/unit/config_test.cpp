@@ -280,7 +280,8 @@ TEST_F(ConfigTest, config_flag_beats_config_environment)
 TEST_F(ConfigTest, config_flag_beats_missing_config_environment)
 {
   use_config("host = flag-file.example\n");
-  EXPECT_EQ(resolve({{"CLM_CONFIG", (dir() / "missing.conf").string()}}).connection.endpoints.at(0).host, "flag-file.example");
+  const Settings s = resolve({{"CLM_CONFIG", (dir() / "missing.conf").string()}});
+  EXPECT_EQ(s.connection.endpoints.at(0).host, "flag-file.example");
 }
 
 TEST_F(ConfigTest, missing_config_flag_file_is_file_read)

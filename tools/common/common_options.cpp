@@ -10,7 +10,7 @@ namespace clm {
 void add_connection_options(CLI::App& app, ConnectionFlags& f)
 {
   const char* group = "Connection";
-  app.add_option("--host", f.host, "clm-server host name or IP address, or a list HOST[:PORT],... tried in turn [CLM_HOST]")
+  app.add_option("--host", f.host, "clm-server host name or IP address, or HOST[:PORT],... tried in turn [CLM_HOST]")
     ->group(group);
   app.add_option("--port", f.port, "clm-server port (default 8443) [CLM_PORT]")->group(group);
   app.add_option("--cacert", f.cacert, "PEM file of the CA that signed the server certificate [CLM_CACERT]")

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <sstream>
+#include <string_view>
 
 namespace clm {
 
@@ -38,7 +39,7 @@ using FileSettings = std::map<std::string, std::pair<std::string, std::string>>;
 // Keys clm.conf may hold; anything else is a typo worth an error.
 constexpr std::array k_config_keys{"host",           "port",           "cacert",          "proxy",
                                    "proxy_host",     "proxy_port",     "timeout",         "connect_timeout",
-                                   "license_key_file", "state_dir"};
+                                   "license_key_file", "state_dir",    "retry"};
 
 enum class Level { flag, env, file };
 constexpr std::array k_levels{Level::flag, Level::env, Level::file};
@@ -107,6 +108,52 @@ void check_host(const Value& v)
   }
 }
 
+// Return the servers a host setting names: a comma-separated list of HOST, HOST:PORT,
+// [IPV6] or [IPV6]:PORT, where an address with two colons or more and no brackets is
+// an IPv6 address without a port (the form --host always took). Elements without a
+// port take default_port.
+std::vector<Endpoint> parse_endpoints(const Value& v, int default_port)
+{
+  std::vector<Endpoint> out;
+  std::string_view rest = v.text;
+  while (true) {
+    const auto comma = rest.find(',');
+    const std::string item = trim(std::string(rest.substr(0, comma)));
+    auto bad = [&](const std::string& why) {
+      return Error(v.bad_code, v.origin + ": '" + item + "' " + why);
+    };
+    Endpoint e{item, default_port};
+    std::optional<std::string> port;
+    if (!item.empty() && item.front() == '[') {
+      const auto close = item.find(']');
+      if (close == std::string::npos || (close + 1 < item.size() && item[close + 1] != ':')) {
+        throw bad("is not [IPV6] or [IPV6]:PORT");
+      }
+      e.host = item.substr(1, close - 1);
+      if (close + 1 < item.size()) {
+        port = item.substr(close + 2);
+      }
+    } else if (std::count(item.begin(), item.end(), ':') == 1) {
+      const auto colon = item.find(':');
+      e.host = item.substr(0, colon);
+      port = item.substr(colon + 1);
+    }
+    if (e.host.find_first_of("[]") != std::string::npos) {
+      throw bad("is not a host name or IP address");
+    }
+    check_host(Value{e.host, v.origin, v.bad_code});
+    if (port) {
+      const Value port_value{*port, v.origin + " (port of " + item + ")", v.bad_code};
+      e.port = static_cast<int>(parse_number(port_value, 1, 65535));
+    }
+    out.push_back(std::move(e));
+    if (comma == std::string_view::npos) {
+      return out;
+    }
+    rest.remove_prefix(comma + 1);
+  }
+}
+
 FileSettings config_for(const ConnectionFlags& flags, const EnvLookup& env)
 {
   FileSettings out;
@@ -159,6 +206,12 @@ fs::path state_dir_of(const Resolver& r, const ConnectionFlags& flags)
 
 }  // namespace
 
+std::string Endpoint::text() const
+{
+  const bool ipv6 = host.find(':') != std::string::npos;
+  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
 EnvLookup process_env()
 {
   return [](const std::string& name) -> std::optional<std::string> {
@@ -210,10 +263,13 @@ Settings resolve_settings(const ConnectionFlags& flags, const EnvLookup& env)
   if (!host) {
     throw Error(ExitCode::missing_parameter, "missing --host (or CLM_HOST, or host= in the config file)");
   }
-  check_host(*host);
-  c.host = host->text;
+  int port = k_default_port;
   if (auto v = r.get(flags.port, "--port", "CLM_PORT", "port")) {
-    c.port = static_cast<int>(parse_number(*v, 1, 65535));
+    port = static_cast<int>(parse_number(*v, 1, 65535));
+  }
+  c.endpoints = parse_endpoints(*host, port);
+  if (auto v = r.get(flags.retry, "--retry", "CLM_RETRY", "retry")) {
+    c.retry = static_cast<int>(parse_number(*v, 0, k_max_retry));
   }
   if (auto v = r.get(flags.cacert, "--cacert", "CLM_CACERT", "cacert")) {
     c.cacert = v->text;

@@ -1,11 +1,16 @@
 #include <clm/api_error.hpp>
 #include <clm/error.hpp>
 #include <clm/http_client.hpp>
+#include <clm/retry.hpp>
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
 #include <unistd.h>
 
 namespace clm {
@@ -31,32 +36,19 @@ std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user)
   return len;
 }
 
-std::string url_for(const Connection& conn, const std::string& path)
+std::string url_for(const Endpoint& target, const std::string& path)
 {
-  const bool ipv6 = conn.host.find(':') != std::string::npos;
-  return "https://" + (ipv6 ? "[" + conn.host + "]" : conn.host) + ":" + std::to_string(conn.port) + path;
+  return "https://" + target.text() + path;
 }
 
-[[noreturn]] void throw_transport(CURLcode rc, const char* errbuf, const Connection& conn)
-{
-  std::string where = conn.host + ":" + std::to_string(conn.port);
-  if (!conn.proxy.empty()) {
-    where += " via proxy " + conn.proxy.substr(conn.proxy.find("//") + 2);
-  }
-  const std::string detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
-  switch (rc) {
-  case CURLE_OPERATION_TIMEDOUT:
-    throw Error(ExitCode::connect_timeout, where + ": timed out: " + detail);
-  case CURLE_COULDNT_CONNECT:
-    throw Error(ExitCode::connection_refused, where + ": connection refused: " + detail);
-  case CURLE_PEER_FAILED_VERIFICATION:
-  case CURLE_SSL_CACERT_BADFILE:
-    throw Error(ExitCode::network,
-                where + ": server certificate not trusted (check --cacert/CLM_CACERT): " + detail);
-  default:
-    throw Error(ExitCode::network, where + ": " + detail);
-  }
-}
+// What one attempt came to.
+struct Attempt {
+  CURLcode rc = CURLE_OK;
+  std::string error;  // libcurl's message when rc is not CURLE_OK
+  RequestSent sent = RequestSent::maybe;
+  long status = 0;
+  std::string body;
+};
 
 void set(CURL* h, CURLoption opt, auto value)
 {
@@ -65,29 +57,25 @@ void set(CURL* h, CURLoption opt, auto value)
   }
 }
 
-}  // namespace
-
-HttpResponse http_request(const Connection& conn, const std::string& path, const std::string& body)
+// Perform one request to https://TARGET<path>: GET when body is empty, else POST with
+// Content-Type: application/json. Transport failures are returned, not thrown.
+Attempt perform(const Connection& conn, const Endpoint& target, const std::string& path, const std::string& body)
 {
-  global_init();
-  if (!conn.cacert.empty() && ::access(conn.cacert.c_str(), R_OK) != 0) {
-    throw Error(ExitCode::file_read, conn.cacert + ": cannot read CA certificate file");
-  }
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> handle(curl_easy_init(), &curl_easy_cleanup);
   if (!handle) {
     throw Error(ExitCode::internal, "curl_easy_init failed");
   }
   CURL* h = handle.get();
   char errbuf[CURL_ERROR_SIZE] = {};
-  HttpResponse resp;
-  const std::string url = url_for(conn, path);
+  Attempt a;
+  const std::string url = url_for(target, path);
 
   set(h, CURLOPT_URL, url.c_str());
   set(h, CURLOPT_PROTOCOLS_STR, "https");
   set(h, CURLOPT_NOSIGNAL, 1L);
   set(h, CURLOPT_ERRORBUFFER, errbuf);
   set(h, CURLOPT_WRITEFUNCTION, &on_body);
-  set(h, CURLOPT_WRITEDATA, &resp.body);
+  set(h, CURLOPT_WRITEDATA, &a.body);
   set(h, CURLOPT_TIMEOUT, conn.timeout);
   set(h, CURLOPT_CONNECTTIMEOUT, conn.connect_timeout);
   set(h, CURLOPT_USERAGENT, "clm/" CLM_VERSION);
@@ -112,13 +100,58 @@ HttpResponse http_request(const Connection& conn, const std::string& path, const
     set(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
   }
 
-  const CURLcode rc = curl_easy_perform(h);
-  if (rc != CURLE_OK) {
-    throw_transport(rc, errbuf, conn);
+  a.rc = curl_easy_perform(h);
+  if (a.rc != CURLE_OK) {
+    a.error = errbuf[0] ? errbuf : curl_easy_strerror(a.rc);
   }
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
-  return resp;
+  // Whether a byte of the request may have left. libcurl stamps the pre-transfer time
+  // once the TCP connection, a proxy's CONNECT tunnel and the TLS handshake are all
+  // done, just before it writes the request; REQUEST_SIZE counts request bytes
+  // written. The handle is new for every attempt, so no reused connection carries an
+  // old stamp. Both zero: the attempt failed while connecting, and the server cannot
+  // have seen the request. Either set, or unreadable: it may have.
+  curl_off_t pretransfer = 0;
+  long request_size = 0;
+  if (curl_easy_getinfo(h, CURLINFO_PRETRANSFER_TIME_T, &pretransfer) == CURLE_OK
+      && curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &request_size) == CURLE_OK && pretransfer == 0
+      && request_size == 0) {
+    a.sent = RequestSent::no;
+  }
+  if (a.rc == CURLE_OK) {
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a.status);
+  }
+  return a;
 }
+
+// Throw the Error for a call whose last attempt failed in transport: its exit code,
+// the attempts made and the hosts they went to, and why the last one failed.
+[[noreturn]] void throw_transport(const Attempt& last, int attempts, const std::vector<std::string>& tried,
+                                  const Connection& conn, const std::string& note)
+{
+  std::string where;
+  for (const auto& t : tried) {
+    where += (where.empty() ? "" : ", ") + t;
+  }
+  if (!conn.proxy.empty()) {
+    where += " via proxy " + conn.proxy.substr(conn.proxy.find("//") + 2);
+  }
+  const std::string head =
+    std::to_string(attempts) + (attempts == 1 ? " attempt to " : " attempts to ") + where + " failed: ";
+  const std::string detail = last.error + note;
+  switch (last.rc) {
+  case CURLE_OPERATION_TIMEDOUT:
+    throw Error(ExitCode::connect_timeout, head + "timed out: " + detail);
+  case CURLE_COULDNT_CONNECT:
+    throw Error(ExitCode::connection_refused, head + "connection refused: " + detail);
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CACERT_BADFILE:
+    throw Error(ExitCode::network, head + "server certificate not trusted (check --cacert/CLM_CACERT): " + detail);
+  default:
+    throw Error(ExitCode::network, head + detail);
+  }
+}
+
+}  // namespace
 
 int ApiResult::errorcode() const
 {
@@ -143,8 +176,35 @@ ApiResult api_result_of(long http_status, std::string_view body)
 
 ApiResult call_api(const Connection& conn, const std::string& path, const json& request)
 {
-  const HttpResponse resp = http_request(conn, path, request.is_null() ? std::string() : dump_json(request));
-  return api_result_of(resp.status, resp.body);
+  global_init();
+  if (conn.endpoints.empty()) {
+    throw Error(ExitCode::internal, "no clm-server host to connect to");
+  }
+  if (!conn.cacert.empty() && ::access(conn.cacert.c_str(), R_OK) != 0) {
+    throw Error(ExitCode::file_read, conn.cacert + ": cannot read CA certificate file");
+  }
+  const std::string body = request.is_null() ? std::string() : dump_json(request);
+  const RequestKind kind = request_kind(request);
+  std::vector<std::string> tried;
+  std::mt19937_64 random(std::random_device{}());
+  for (int n = 0;; ++n) {
+    const Endpoint& target = conn.endpoints[static_cast<std::size_t>(n) % conn.endpoints.size()];
+    if (std::find(tried.begin(), tried.end(), target.text()) == tried.end()) {
+      tried.push_back(target.text());
+    }
+    const Attempt a = perform(conn, target, path, body);
+    const bool retryable = should_retry(a.rc, a.status, kind, a.sent);
+    if (!retryable || n >= conn.retry) {
+      if (a.rc == CURLE_OK) {
+        return api_result_of(a.status, a.body);
+      }
+      // Say why a failure that a read would have retried was not, so nobody wonders.
+      const bool held_back = n < conn.retry && should_retry(a.rc, a.status, RequestKind::read_only, a.sent);
+      throw_transport(a, n + 1, tried, conn,
+                      held_back ? "; not sent again: the request changes state and may have reached the server" : "");
+    }
+    std::this_thread::sleep_for(backoff_delay(static_cast<unsigned>(n), random()));
+  }
 }
 
 ApiCaller api_caller(const Connection& conn)

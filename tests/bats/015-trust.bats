@@ -75,7 +75,7 @@ at_impostor() {
 assert_refused_tls() {
   assert_equal "$status" "$TLS_VERIFY_FAILED"
   assert_output ''
-  assert_regex "$stderr" "^$1: error: 127\\.0\\.0\\.2:$FAKE_PORT: server certificate not trusted"
+  assert_regex "$stderr" "^$1: error: 1 attempt to 127\\.0\\.0\\.2:$FAKE_PORT failed: server certificate not trusted"
 }
 
 # assert_impostor_got_nothing: no request, no license key (plain or in Basic auth) and

@@ -318,7 +318,8 @@ start_extra_server() {
 }
 
 # The start of every Python helper server: listen on 127.0.0.1:0 and publish the port
-# in DIR/port (argv[1] is DIR) by rename, so a reader never sees half of it.
+# in DIR/port (argv[1] is DIR) by rename, so a reader never sees half of it; and
+# read_head(c), the HTTP head of a request on a connection.
 PY_LISTENER_PROLOGUE='
 import os, signal, socket, sys, threading
 d = sys.argv[1]
@@ -329,6 +330,17 @@ s.listen(64)
 with open(d + "/port.tmp", "w") as f:
     f.write("%d\n" % s.getsockname()[1])
 os.rename(d + "/port.tmp", d + "/port")
+
+def read_head(c):
+    """Read an HTTP head from c: return it and the bytes after it, or None at EOF first."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = c.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    return head, rest
 '
 
 # start_py_listener BODY: run PY_LISTENER_PROLOGUE + BODY in the background, stopped
@@ -380,13 +392,10 @@ def pipe(a, b):
             pass
 
 def handle(c):
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = c.recv(4096)
-        if not chunk:
-            return
-        head += chunk
-    line = head.split(b"\r\n", 1)[0].decode()
+    got = read_head(c)
+    if got is None:
+        return
+    line = got[0].split(b"\r\n", 1)[0].decode()
     with open(d + "/log", "a") as f:
         f.write(line + "\n")
     method, target = line.split(" ")[:2]

@@ -91,8 +91,8 @@ TEST_F(ConfigTest, defaults_apply_when_only_host_is_given)
 {
   flags().host = "server.example";
   const Settings s = resolve();
-  EXPECT_EQ(s.connection.host, "server.example");
-  EXPECT_EQ(s.connection.port, 8443);
+  EXPECT_EQ(s.connection.endpoints.at(0).host, "server.example");
+  EXPECT_EQ(s.connection.endpoints.at(0).port, 8443);
   EXPECT_EQ(s.connection.timeout, 60);
   EXPECT_EQ(s.connection.connect_timeout, 60);
   EXPECT_EQ(s.connection.cacert, "");
@@ -110,7 +110,7 @@ TEST_F(ConfigTest, missing_host_everywhere_is_missing_parameter)
 TEST_F(ConfigTest, empty_environment_host_counts_as_unset)
 {
   use_config("host = file.example\n");
-  EXPECT_EQ(resolve({{"CLM_HOST", ""}}).connection.host, "file.example");
+  EXPECT_EQ(resolve({{"CLM_HOST", ""}}).connection.endpoints.at(0).host, "file.example");
 }
 
 TEST_F(ConfigTest, malformed_host_flag_is_bad_parameter)
@@ -130,9 +130,65 @@ TEST_F(ConfigTest, malformed_host_in_file_is_bad_config)
 TEST_F(ConfigTest, ip_addresses_are_hosts)
 {
   flags().host = "192.0.2.10";
-  EXPECT_EQ(resolve().connection.host, "192.0.2.10");
+  EXPECT_EQ(resolve().connection.endpoints.at(0).host, "192.0.2.10");
   flags().host = "2001:db8::1";
-  EXPECT_EQ(resolve().connection.host, "2001:db8::1");
+  EXPECT_EQ(resolve().connection.endpoints.at(0).host, "2001:db8::1");
+}
+
+TEST_F(ConfigTest, host_list_gives_endpoints_in_order_with_their_own_ports)
+{
+  flags().host = "a.example, 192.0.2.1:9001,[2001:db8::1]:9002,[::1],2001:db8::2";
+  flags().port = "9000";
+  const auto e = resolve().connection.endpoints;
+  ASSERT_EQ(e.size(), 5u);
+  EXPECT_EQ(e[0].text(), "a.example:9000");
+  EXPECT_EQ(e[1].text(), "192.0.2.1:9001");
+  EXPECT_EQ(e[2].host, "2001:db8::1");
+  EXPECT_EQ(e[2].text(), "[2001:db8::1]:9002");
+  EXPECT_EQ(e[3].text(), "[::1]:9000");
+  EXPECT_EQ(e[4].text(), "[2001:db8::2]:9000");
+}
+
+TEST_F(ConfigTest, malformed_host_list_is_bad_parameter)
+{
+  for (const char* host : {"a,", ",a", "a,,b", "a:0", "a:65536", "a:x", "a:", "[::1", "[::1]x", "[::1]:", "x]",
+                           "a b,c"}) {
+    flags().host = host;
+    EXPECT_EQ(resolve_error(), ExitCode::bad_parameter) << "host '" << host << "'";
+  }
+}
+
+TEST_F(ConfigTest, host_list_in_file_is_read)
+{
+  use_config("host = one.example:1, two.example\nport = 2\n");
+  const auto e = resolve().connection.endpoints;
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0].text(), "one.example:1");
+  EXPECT_EQ(e[1].text(), "two.example:2");
+}
+
+TEST_F(ConfigTest, retry_defaults_to_two_and_follows_precedence)
+{
+  flags().host = "h";
+  EXPECT_EQ(resolve().connection.retry, 2);
+  use_config("retry = 5\n");
+  EXPECT_EQ(resolve().connection.retry, 5);
+  EXPECT_EQ(resolve({{"CLM_RETRY", "0"}}).connection.retry, 0);
+  flags().retry = "10";
+  EXPECT_EQ(resolve({{"CLM_RETRY", "0"}}).connection.retry, 10);
+}
+
+TEST_F(ConfigTest, retry_out_of_range_is_bad_value_named_by_origin)
+{
+  flags().host = "h";
+  for (const char* v : {"-1", "11", "x", ""}) {
+    flags().retry = v;
+    EXPECT_EQ(resolve_error(), ExitCode::bad_parameter) << "--retry '" << v << "'";
+  }
+  flags().retry.reset();
+  EXPECT_EQ(resolve_error({{"CLM_RETRY", "99"}}), ExitCode::bad_parameter);
+  use_config("retry = 11\n");
+  EXPECT_EQ(resolve_error(), ExitCode::bad_config);
 }
 
 // ---- precedence ------------------------------------------------------------
@@ -141,38 +197,38 @@ TEST_F(ConfigTest, host_flag_beats_environment_and_file)
 {
   use_config("host = file.example\n");
   flags().host = "flag.example";
-  EXPECT_EQ(resolve({{"CLM_HOST", "env.example"}}).connection.host, "flag.example");
+  EXPECT_EQ(resolve({{"CLM_HOST", "env.example"}}).connection.endpoints.at(0).host, "flag.example");
 }
 
 TEST_F(ConfigTest, host_environment_beats_file)
 {
   use_config("host = file.example\n");
-  EXPECT_EQ(resolve({{"CLM_HOST", "env.example"}}).connection.host, "env.example");
+  EXPECT_EQ(resolve({{"CLM_HOST", "env.example"}}).connection.endpoints.at(0).host, "env.example");
 }
 
 TEST_F(ConfigTest, host_from_file_when_nothing_else)
 {
   use_config("host = file.example\n");
-  EXPECT_EQ(resolve().connection.host, "file.example");
+  EXPECT_EQ(resolve().connection.endpoints.at(0).host, "file.example");
 }
 
 TEST_F(ConfigTest, port_flag_beats_environment_and_file)
 {
   use_config("host = h\nport = 1001\n");
   flags().port = "1003";
-  EXPECT_EQ(resolve({{"CLM_PORT", "1002"}}).connection.port, 1003);
+  EXPECT_EQ(resolve({{"CLM_PORT", "1002"}}).connection.endpoints.at(0).port, 1003);
 }
 
 TEST_F(ConfigTest, port_environment_beats_file)
 {
   use_config("host = h\nport = 1001\n");
-  EXPECT_EQ(resolve({{"CLM_PORT", "1002"}}).connection.port, 1002);
+  EXPECT_EQ(resolve({{"CLM_PORT", "1002"}}).connection.endpoints.at(0).port, 1002);
 }
 
 TEST_F(ConfigTest, port_from_file_beats_default)
 {
   use_config("host = h\nport = 1001\n");
-  EXPECT_EQ(resolve().connection.port, 1001);
+  EXPECT_EQ(resolve().connection.endpoints.at(0).port, 1001);
 }
 
 TEST_F(ConfigTest, cacert_and_timeouts_follow_the_same_precedence)
@@ -211,20 +267,21 @@ TEST_F(ConfigTest, config_file_from_environment)
 {
   flags().config.reset();
   const fs::path conf = write("env.conf", "host = env-file.example\n");
-  EXPECT_EQ(resolve({{"CLM_CONFIG", conf.string()}}).connection.host, "env-file.example");
+  EXPECT_EQ(resolve({{"CLM_CONFIG", conf.string()}}).connection.endpoints.at(0).host, "env-file.example");
 }
 
 TEST_F(ConfigTest, config_flag_beats_config_environment)
 {
   use_config("host = flag-file.example\n");
   const fs::path other = write("other.conf", "host = env-file.example\n");
-  EXPECT_EQ(resolve({{"CLM_CONFIG", other.string()}}).connection.host, "flag-file.example");
+  EXPECT_EQ(resolve({{"CLM_CONFIG", other.string()}}).connection.endpoints.at(0).host, "flag-file.example");
 }
 
 TEST_F(ConfigTest, config_flag_beats_missing_config_environment)
 {
   use_config("host = flag-file.example\n");
-  EXPECT_EQ(resolve({{"CLM_CONFIG", (dir() / "missing.conf").string()}}).connection.host, "flag-file.example");
+  const Settings s = resolve({{"CLM_CONFIG", (dir() / "missing.conf").string()}});
+  EXPECT_EQ(s.connection.endpoints.at(0).host, "flag-file.example");
 }
 
 TEST_F(ConfigTest, missing_config_flag_file_is_file_read)
@@ -255,8 +312,8 @@ TEST_F(ConfigTest, comments_blank_lines_spaces_and_quotes_are_accepted)
              "cacert = /etc/ssl/a=b.pem\r\n"
              "\t# indented comment\n");
   const Settings s = resolve();
-  EXPECT_EQ(s.connection.host, "quoted.example");
-  EXPECT_EQ(s.connection.port, 9000);
+  EXPECT_EQ(s.connection.endpoints.at(0).host, "quoted.example");
+  EXPECT_EQ(s.connection.endpoints.at(0).port, 9000);
   EXPECT_EQ(s.connection.cacert, "/etc/ssl/a=b.pem");
 }
 
@@ -311,9 +368,9 @@ TEST_F(ConfigTest, port_limits_are_1_and_65535)
 {
   flags().host = "h";
   flags().port = "1";
-  EXPECT_EQ(resolve().connection.port, 1);
+  EXPECT_EQ(resolve().connection.endpoints.at(0).port, 1);
   flags().port = "65535";
-  EXPECT_EQ(resolve().connection.port, 65535);
+  EXPECT_EQ(resolve().connection.endpoints.at(0).port, 65535);
 }
 
 TEST_F(ConfigTest, bad_port_flag_is_bad_parameter)
@@ -351,7 +408,7 @@ TEST_F(ConfigTest, bad_port_in_file_is_ignored_when_a_flag_wins)
 {
   use_config("host = h\nport = nonsense\n");
   flags().port = "9000";
-  EXPECT_EQ(resolve().connection.port, 9000);
+  EXPECT_EQ(resolve().connection.endpoints.at(0).port, 9000);
 }
 
 // ---- timeouts --------------------------------------------------------------

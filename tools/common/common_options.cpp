@@ -10,7 +10,8 @@ namespace clm {
 void add_connection_options(CLI::App& app, ConnectionFlags& f)
 {
   const char* group = "Connection";
-  app.add_option("--host", f.host, "clm-server host name or IP address [CLM_HOST]")->group(group);
+  app.add_option("--host", f.host, "clm-server host name or IP address, or HOST[:PORT],... tried in turn [CLM_HOST]")
+    ->group(group);
   app.add_option("--port", f.port, "clm-server port (default 8443) [CLM_PORT]")->group(group);
   app.add_option("--cacert", f.cacert, "PEM file of the CA that signed the server certificate [CLM_CACERT]")
     ->group(group);
@@ -22,6 +23,7 @@ void add_connection_options(CLI::App& app, ConnectionFlags& f)
     ->group(group);
   app.add_option("--connect-timeout", f.connect_timeout, "seconds to connect (default 60) [CLM_CONNECT_TIMEOUT]")
     ->group(group);
+  app.add_option("--retry", f.retry, "attempts after a failed one, 0..10 (default 2) [CLM_RETRY]")->group(group);
   app.add_option("--license-key-file", f.license_key_file, "file holding the license key [CLM_LICENSE_KEY_FILE]")
     ->group(group);
   app.add_option("--config", f.config, "configuration file (default /etc/clm/clm.conf) [CLM_CONFIG]")->group(group);

@@ -18,7 +18,7 @@ struct OutputOptions {
 };
 
 // Add --host, --port, --cacert, --insecure, --proxy, --proxy-host, --proxy-port,
-// --timeout, --connect-timeout, --license-key-file, --config and --state-dir.
+// --timeout, --connect-timeout, --retry, --license-key-file, --config and --state-dir.
 void add_connection_options(CLI::App& app, ConnectionFlags& flags);
 
 // Add --pretty and --result-file.

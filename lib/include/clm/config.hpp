@@ -7,19 +7,23 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace clm {
 
 inline constexpr int k_default_port = 8443;
 inline constexpr long k_default_timeout = 60;
 inline constexpr long k_max_timeout = 2147483647;  // 0x7FFFFFFF, as the command reference allows
+inline constexpr int k_default_retry = 2;
+inline constexpr int k_max_retry = 10;
 inline constexpr const char* k_default_config = "/etc/clm/clm.conf";
 inline constexpr const char* k_legacy_config = "/etc/swcagent/swcagent.conf";
 inline constexpr const char* k_license_user = "secureware-clm";
 
 // What the user gave on the command line; nullopt means "not given".
 struct ConnectionFlags {
-  std::optional<std::string> host;
+  std::optional<std::string> host;  // one host or a comma-separated list
+  std::optional<std::string> retry;
   std::optional<std::string> port;
   std::optional<std::string> cacert;
   std::optional<std::string> proxy;       // HOST:PORT
@@ -33,10 +37,19 @@ struct ConnectionFlags {
   bool insecure = false;
 };
 
-// Everything needed to talk to clm-server, after resolution and validation.
-struct Connection {
+// One clm-server to try: a host name or IP address (IPv6 without brackets) and its port.
+struct Endpoint {
   std::string host;
   int port = k_default_port;
+
+  // Return "HOST:PORT", with an IPv6 address in brackets.
+  std::string text() const;
+};
+
+// Everything needed to talk to clm-server, after resolution and validation.
+struct Connection {
+  std::vector<Endpoint> endpoints;  // tried in turn, one attempt each; never empty once resolved
+  int retry = k_default_retry;      // attempts after the first one
   std::string cacert;          // empty: the system trust store
   bool insecure = false;
   std::string proxy;           // empty: no proxy; else "http://HOST:PORT"

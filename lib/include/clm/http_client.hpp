@@ -1,5 +1,6 @@
 // The HTTPS client every network tool uses (libcurl), and the mapping of its
-// failures to exit codes: refused 102, timed out 101, anything else 40.
+// failures to exit codes: refused 102, timed out 101, anything else 40. Each call
+// tries the connection's hosts in turn under the retry policy of <clm/retry.hpp>.
 #pragma once
 
 #include <clm/config.hpp>
@@ -10,15 +11,6 @@
 #include <string_view>
 
 namespace clm {
-
-struct HttpResponse {
-  long status = 0;
-  std::string body;
-};
-
-// Perform one request to https://HOST:PORT<path>. body empty means GET, else POST
-// with Content-Type: application/json. Throws Error with 101/102/40 on transport failure.
-HttpResponse http_request(const Connection& conn, const std::string& path, const std::string& body);
 
 // The server's answer to a WebAPI call.
 struct ApiResult {
@@ -37,6 +29,10 @@ struct ApiResult {
 ApiResult api_result_of(long http_status, std::string_view body);
 
 // POST request (a JSON object) to path, or GET when request is null; return the answer.
+// A failed attempt is made again, to the next host, up to conn.retry times when
+// should_retry allows it, after a backoff_delay. When no attempt got an answer, throw
+// Error with the exit code of the last failure (101/102/40), naming the hosts tried
+// and the number of attempts.
 ApiResult call_api(const Connection& conn, const std::string& path, const json& request);
 
 // How a WebAPI call is made: call_api over a connection, or a stand-in in tests and fuzzers.

@@ -109,3 +109,24 @@ bench_peak_rss_kb() {
 bench_server_rss_kb() {
   awk '/^VmRSS/ { r = $2 } /^VmHWM/ { h = $2 } END { printf "%s/%s", r, h }' "/proc/$BENCH_SERVER_PID/status"
 }
+
+# Print a free TCP port on 127.0.0.1.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# license_files KEYFILE NAME: write BENCH_WORK/NAME.curl (a curl config with the license
+# as user) and BENCH_WORK/NAME.auth (the Authorization header value, for wrk), both 0600.
+# curl reads the license from a config file, so it is not on a command line either.
+license_files() {
+  local key_file=$1 name=$2
+  printf 'user = "secureware-clm:%s"\n' "$(cat "$key_file")" >"$BENCH_WORK/$name.curl"
+  printf 'Basic %s\n' "$(printf 'secureware-clm:%s' "$(cat "$key_file")" | base64 -w0)" >"$BENCH_WORK/$name.auth"
+  chmod 600 "$BENCH_WORK/$name.curl" "$BENCH_WORK/$name.auth"
+}
+
+# post CURLCONF URL JSON: POST JSON to the server bench_start_server started, print the
+# answer (fails on an HTTP error).
+post() {
+  curl -sSf -K "$1" --cacert "$CLM_CACERT" -H 'Content-Type: application/json' --data-binary "$3" "$2"
+}

@@ -35,10 +35,6 @@ if [ -n "${CLM_SERVER_BEFORE:-}" ]; then
   servers+=("before:$CLM_SERVER_BEFORE")
 fi
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 results=$BENCH_WORK/results
 : >"$results"
 
@@ -87,20 +83,6 @@ measure_all() {
   measure "$1" "$2" 16 "$3"
   measure "$1" "$2" 200 "$3"
   measure "$1" "$2" 16 "$3" "$idle_n"
-}
-
-# curl reads the license from a config file, so it is not on a command line either;
-# wrk gets the same header value from a file.
-license_files() {
-  local key_file=$1 name=$2
-  printf 'user = "secureware-clm:%s"\n' "$(cat "$key_file")" >"$BENCH_WORK/$name.curl"
-  printf 'Basic %s\n' "$(printf 'secureware-clm:%s' "$(cat "$key_file")" | base64 -w0)" >"$BENCH_WORK/$name.auth"
-  chmod 600 "$BENCH_WORK/$name.curl" "$BENCH_WORK/$name.auth"
-}
-
-# post CURLCONF URL JSON: POST JSON, print the answer (fails on an HTTP error).
-post() {
-  curl -sSf -K "$1" --cacert "$CLM_CACERT" -H 'Content-Type: application/json' --data-binary "$3" "$2"
 }
 
 sizes=

@@ -1,4 +1,4 @@
--- wrk script of bench/server-load.sh: the request comes from the environment, and one
+-- wrk script of bench/server-load.sh and bench/cert.sh: the request comes from the environment, and one
 -- machine-readable line with the figures is printed at the end.
 --   CLM_WRK_METHOD  GET (default) or POST
 --   CLM_WRK_BODY    file holding the request body (sent as application/json)

@@ -13,10 +13,11 @@ CLM_PACKAGES=(
   scdoc man-db jq curl openssl sqlite3 python3 util-linux procps time
 )
 
-# Debian packages only the load benchmarks need (bench/server-load.sh): passed to
-# clm_install_deps there, so a build or test machine does not get a web server.
+# Debian packages only the load benchmarks need (bench/server-load.sh, bench/cert.sh):
+# passed to clm_install_deps there, so a build or test machine does not get a web
+# server or another CA.
 # shellcheck disable=SC2034 # read by the scripts that source this file
-CLM_BENCH_PACKAGES=(wrk nginx)
+CLM_BENCH_PACKAGES=(wrk nginx golang-cfssl)
 # What scripts/fuzz needs on top: clang and its libFuzzer/sanitizer runtimes.
 # shellcheck disable=SC2034 # read by scripts/fuzz
 CLM_FUZZ_PACKAGES=(clang libclang-rt-14-dev)

@@ -6,6 +6,8 @@
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -86,6 +88,7 @@ using Crl = Ptr<X509_CRL, X509_CRL_free>;
 using Revoked = Ptr<X509_REVOKED, X509_REVOKED_free>;
 using Asn1Time = Ptr<ASN1_TIME, ASN1_TIME_free>;
 using Pkcs12 = Ptr<PKCS12, PKCS12_free>;
+using MdCtx = Ptr<EVP_MD_CTX, EVP_MD_CTX_free>;
 
 const unsigned char* bytes(std::string_view s)
 {
@@ -183,14 +186,107 @@ std::string cert_pem(X509* cert)
   return bio_text(bio.get());
 }
 
+// The DER of a P-256 key's parts, as OpenSSL 3 lays them out.
+constexpr std::size_t k_p256_scalar_bytes = 32;
+constexpr std::size_t k_p256_point_bytes = 65;  // 0x04 || x || y
+// PKCS#8 PrivateKeyInfo (RFC 5208) of a P-256 key up to its scalar: version 0,
+// AlgorithmIdentifier id-ecPublicKey with the named curve prime256v1, and the start of
+// the RFC 5915 ECPrivateKey (version 1, privateKey OCTET STRING of 32 bytes).
+constexpr std::array<unsigned char, 36> k_p256_pkcs8_head{
+  0x30, 0x81, 0x87, 0x02, 0x01, 0x00, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
+  0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x04, 0x6d, 0x30, 0x6b, 0x02, 0x01, 0x01, 0x04, 0x20};
+// Between the scalar and the point: publicKey [1] BIT STRING with no unused bits.
+constexpr std::array<unsigned char, 5> k_p256_pkcs8_middle{0xa1, 0x44, 0x03, 0x42, 0x00};
+
+// Return whether key is an EC key on P-256.
+bool is_p256(EVP_PKEY* key)
+{
+  if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) {
+    return false;
+  }
+  std::array<char, 32> group{};
+  std::size_t length = 0;
+  if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group.data(), group.size(), &length) != 1) {
+    ERR_clear_error();
+    return false;
+  }
+  const std::string_view name(group.data(), length);
+  return name == "prime256v1" || name == "P-256";
+}
+
+// Return the uncompressed point of a P-256 key.
+std::array<unsigned char, k_p256_point_bytes> p256_point(EVP_PKEY* key)
+{
+  std::array<unsigned char, k_p256_point_bytes> point{};
+  std::size_t length = 0;
+  if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point.data(), point.size(), &length)
+        != 1
+      || length != point.size()) {
+    throw_openssl("EVP_PKEY_get_octet_string_param encoded-pub-key");
+  }
+  return point;
+}
+
+// Return key as unencrypted PKCS#8 PEM ("BEGIN PRIVATE KEY").
 std::string key_pem(EVP_PKEY* key)
 {
   const Bio bio = write_bio();
-  // PEM_write_bio_PrivateKey writes unencrypted PKCS#8 ("BEGIN PRIVATE KEY").
-  if (PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
-    throw_openssl("PEM_write_bio_PrivateKey");
+  if (!is_p256(key)) {
+    if (PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+      throw_openssl("PEM_write_bio_PrivateKey");
+    }
+    return bio_text(bio.get());
+  }
+  // A P-256 key is written from its scalar and point into the DER OpenSSL would write
+  // (the unit test compares the two): OpenSSL 3's encoder looks up its implementations
+  // on every call, which costs more than making the key.
+  BIGNUM* raw = nullptr;
+  if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &raw) != 1) {
+    throw_openssl("EVP_PKEY_get_bn_param priv");
+  }
+  const Ptr<BIGNUM, BN_clear_free> scalar(raw);
+  const auto point = p256_point(key);
+  std::array<unsigned char, k_p256_pkcs8_head.size() + k_p256_scalar_bytes + k_p256_pkcs8_middle.size()
+                              + k_p256_point_bytes>
+    der{};
+  auto* at = std::copy(k_p256_pkcs8_head.begin(), k_p256_pkcs8_head.end(), der.begin());
+  if (BN_bn2binpad(scalar.get(), at, static_cast<int>(k_p256_scalar_bytes)) != static_cast<int>(k_p256_scalar_bytes)) {
+    OPENSSL_cleanse(der.data(), der.size());
+    throw_openssl("BN_bn2binpad");
+  }
+  at = std::copy(k_p256_pkcs8_middle.begin(), k_p256_pkcs8_middle.end(), at + k_p256_scalar_bytes);
+  std::copy(point.begin(), point.end(), at);
+  const int written = PEM_write_bio(bio.get(), "PRIVATE KEY", "", der.data(), static_cast<long>(der.size()));
+  OPENSSL_cleanse(der.data(), der.size());
+  if (written <= 0) {
+    throw_openssl("PEM_write_bio PRIVATE KEY");
   }
   return bio_text(bio.get());
+}
+
+// Set cert's public key to key's. A P-256 key's SubjectPublicKeyInfo is set straight
+// from its point: X509_set_pubkey runs the key through OpenSSL 3's encoder and then its
+// decoder, which together cost more than signing the certificate.
+void set_public_key(X509* cert, EVP_PKEY* key)
+{
+  if (!is_p256(key)) {
+    if (X509_set_pubkey(cert, key) != 1) {
+      throw_openssl("X509_set_pubkey");
+    }
+    return;
+  }
+  const auto point = p256_point(key);
+  auto* bits = static_cast<unsigned char*>(OPENSSL_memdup(point.data(), point.size()));
+  if (bits == nullptr) {
+    throw_openssl("OPENSSL_memdup");
+  }
+  // set0: the algorithm's objects are OpenSSL's static ones; bits is owned by cert now.
+  if (X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT,
+                             OBJ_nid2obj(NID_X9_62_prime256v1), bits, static_cast<int>(point.size()))
+      != 1) {
+    OPENSSL_free(bits);
+    throw_openssl("X509_PUBKEY_set0_param");
+  }
 }
 
 Pkey generate_key(KeyType type)
@@ -284,9 +380,7 @@ Cert new_cert(EVP_PKEY* key, const X509_NAME* subject, ASN1_INTEGER* serial, std
   if (X509_time_adj_ex(X509_getm_notAfter(cert.get()), days, seconds, &now) == nullptr) {
     throw_openssl("X509_time_adj_ex notAfter");
   }
-  if (X509_set_pubkey(cert.get(), key) != 1) {
-    throw_openssl("X509_set_pubkey");
-  }
+  set_public_key(cert.get(), key);
   return cert;
 }
 
@@ -675,9 +769,48 @@ const std::string* common_name(const std::vector<SubjectEntry>& subject)
 
 }  // namespace
 
+void PrivateKey::Free::operator()(evp_pkey_st* key) const
+{
+  EVP_PKEY_free(key);
+}
+
+PrivateKey::PrivateKey(std::unique_ptr<evp_pkey_st, Free> key, std::string pem)
+  : m_key(std::move(key)), m_pem(std::move(pem))
+{
+}
+
+PrivateKey::~PrivateKey() = default;
+PrivateKey::PrivateKey(PrivateKey&&) noexcept = default;
+PrivateKey& PrivateKey::operator=(PrivateKey&&) noexcept = default;
+
+PrivateKey PrivateKey::generate(KeyType type)
+{
+  Pkey key = generate_key(type);
+  std::string pem = key_pem(key.get());
+  return PrivateKey(std::unique_ptr<evp_pkey_st, Free>(key.release()), std::move(pem));
+}
+
+KeyType PrivateKey::type() const
+{
+  return EVP_PKEY_get_base_id(m_key.get()) == EVP_PKEY_RSA ? KeyType::rsa2048 : KeyType::ec_p256;
+}
+
 struct Issuer::Impl {
   Cert cert;
   Pkey key;
+  // A SHA-256 signing context initialized once on key; each signature works on a copy
+  // of it, so no request fetches the signature algorithm or the digest again.
+  MdCtx signer;
+
+  // Return a signing context of its own for one signature.
+  MdCtx signing_context() const
+  {
+    MdCtx ctx(EVP_MD_CTX_new());
+    if (!ctx || EVP_MD_CTX_copy_ex(ctx.get(), signer.get()) != 1) {
+      throw_openssl("EVP_MD_CTX_copy_ex");
+    }
+    return ctx;
+  }
 };
 
 Issuer::Issuer(const KeyPair& ca) : m_impl(std::make_unique<Impl>())
@@ -689,13 +822,19 @@ Issuer::Issuer(const KeyPair& ca) : m_impl(std::make_unique<Impl>())
   }
   // Fill OpenSSL's lazily computed extension cache now, while no other thread reads it.
   X509_check_purpose(m_impl->cert.get(), -1, 0);
+  m_impl->signer.reset(EVP_MD_CTX_new());
+  if (!m_impl->signer
+      || EVP_DigestSignInit_ex(m_impl->signer.get(), nullptr, "SHA256", nullptr, nullptr, m_impl->key.get(), nullptr)
+           != 1) {
+    throw_openssl("EVP_DigestSignInit_ex");
+  }
 }
 
 Issuer::~Issuer() = default;
 Issuer::Issuer(Issuer&&) noexcept = default;
 Issuer& Issuer::operator=(Issuer&&) noexcept = default;
 
-std::string Issuer::issue(const std::string& key_pem, const LeafSpec& spec) const
+std::string Issuer::issue(const PrivateKey& leaf_key, const LeafSpec& spec) const
 {
   const std::string* cn = common_name(spec.subject);
   if (cn == nullptr) {
@@ -704,15 +843,15 @@ std::string Issuer::issue(const std::string& key_pem, const LeafSpec& spec) cons
   if (spec.lifetime.count() <= 0) {
     throw_internal("issue: lifetime must be positive");
   }
-  const Pkey key = parse_key(key_pem, "leaf key");
+  EVP_PKEY* const key = leaf_key.native();
   const Asn1Integer serial = serial_from_hex(spec.serial_hex);
   X509* const ca = m_impl->cert.get();
-  const Cert cert = new_cert(key.get(), leaf_name(spec.subject).get(), serial.get(),
+  const Cert cert = new_cert(key, leaf_name(spec.subject).get(), serial.get(),
                              std::chrono::system_clock::to_time_t(spec.now), spec.lifetime.count());
   add_extension(cert.get(), ca, NID_basic_constraints, "critical,CA:FALSE");
   // RFC 5480 3: keyEncipherment is for RSA key transport; an EC key only signs.
   add_extension(cert.get(), ca, NID_key_usage,
-                EVP_PKEY_get_base_id(key.get()) == EVP_PKEY_RSA ? "critical,digitalSignature,keyEncipherment"
+                EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA ? "critical,digitalSignature,keyEncipherment"
                                                                 : "critical,digitalSignature");
   add_extension(cert.get(), ca, NID_ext_key_usage, spec.kind == LeafKind::server ? "serverAuth" : "clientAuth");
   add_extension(cert.get(), ca, NID_subject_key_identifier, "hash");
@@ -723,7 +862,12 @@ std::string Issuer::issue(const std::string& key_pem, const LeafSpec& spec) cons
       throw_openssl("X509_add1_ext_i2d subjectAltName");
     }
   }
-  sign(cert.get(), ca, m_impl->key.get());
+  if (X509_set_issuer_name(cert.get(), X509_get_subject_name(ca)) != 1) {
+    throw_openssl("X509_set_issuer_name");
+  }
+  if (X509_sign_ctx(cert.get(), m_impl->signing_context().get()) <= 0) {
+    throw_openssl("X509_sign_ctx");
+  }
   return cert_der(cert.get());
 }
 
@@ -773,19 +917,14 @@ std::string Issuer::crl(const std::vector<RevokedSerial>& revoked, std::chrono::
   if (!aki || X509_CRL_add_ext(crl.get(), aki.get(), -1) != 1) {
     throw_openssl("CRL authorityKeyIdentifier");
   }
-  if (X509_CRL_sign(crl.get(), m_impl->key.get(), EVP_sha256()) <= 0) {
-    throw_openssl("X509_CRL_sign");
+  if (X509_CRL_sign_ctx(crl.get(), m_impl->signing_context().get()) <= 0) {
+    throw_openssl("X509_CRL_sign_ctx");
   }
   const Bio bio = write_bio();
   if (PEM_write_bio_X509_CRL(bio.get(), crl.get()) != 1) {
     throw_openssl("PEM_write_bio_X509_CRL");
   }
   return bio_text(bio.get());
-}
-
-std::string generate_private_key(KeyType type)
-{
-  return key_pem(generate_key(type).get());
 }
 
 KeyType key_type_of(const std::string& key_pem)
@@ -834,7 +973,16 @@ CertificateFacts certificate_facts(const std::string& cert_pem)
 
 std::string der_to_pem(const std::string& der)
 {
-  return cert_pem(parse_der_cert(der, "der_to_pem").get());
+  if (der.empty() || der.size() > static_cast<std::size_t>(LONG_MAX)) {
+    throw_internal("der_to_pem: no certificate");
+  }
+  // Armour the bytes as they are: parsing them first would decode the public key through
+  // OpenSSL 3's decoders, the most costly step of an issuance's answer.
+  const Bio bio = write_bio();
+  if (PEM_write_bio(bio.get(), PEM_STRING_X509, "", bytes(der), static_cast<long>(der.size())) <= 0) {
+    throw_openssl("PEM_write_bio CERTIFICATE");
+  }
+  return bio_text(bio.get());
 }
 
 std::string encrypt_private_key(const std::string& key_pem, const std::string& passphrase)

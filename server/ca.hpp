@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+struct evp_pkey_st;  // OpenSSL's EVP_PKEY
+
 namespace clm::server {
 
 // A certificate and its private key, both PEM.
@@ -91,8 +93,41 @@ struct RevokedSerial {
   std::chrono::system_clock::time_point revoked_at;
 };
 
-// A CA certificate and its key, parsed once, signing leaf certificates and CRLs.
-// Its const members may be called from several threads at once.
+// A private key held parsed (OpenSSL's EVP_PKEY) together with its unencrypted PKCS#8
+// PEM, so that neither form is ever made again from the other. Its const members may
+// be called from several threads at once.
+class PrivateKey {
+public:
+  // Return a new key of type; its PEM is written once, here.
+  static PrivateKey generate(KeyType type);
+
+  ~PrivateKey();
+  PrivateKey(PrivateKey&&) noexcept;
+  PrivateKey& operator=(PrivateKey&&) noexcept;
+
+  // Return the key as unencrypted PKCS#8 PEM.
+  const std::string& pem() const { return m_pem; }
+
+  // Return the key type (rsa2048 or ec_p256).
+  KeyType type() const;
+
+  // Return OpenSSL's key, owned by this object.
+  evp_pkey_st* native() const { return m_key.get(); }
+
+private:
+  struct Free {
+    void operator()(evp_pkey_st* key) const;
+  };
+
+  PrivateKey(std::unique_ptr<evp_pkey_st, Free> key, std::string pem);
+
+  std::unique_ptr<evp_pkey_st, Free> m_key;
+  std::string m_pem;
+};
+
+// A CA certificate and its key, parsed once, signing leaf certificates and CRLs with
+// the signature algorithm and digest fetched once. Its const members may be called
+// from several threads at once.
 class Issuer {
 public:
   // Parse ca; throw Error(internal) when it does not parse or the key does not match.
@@ -101,12 +136,12 @@ public:
   Issuer(Issuer&&) noexcept;
   Issuer& operator=(Issuer&&) noexcept;
 
-  // Return the DER certificate of the public half of key_pem (PEM private key): subject
-  // and serial from spec, notBefore now - 5 minutes, notAfter now + lifetime, SHA-256,
+  // Return the DER certificate of the public half of key: subject and serial from
+  // spec, notBefore now - 5 minutes, notAfter now + lifetime, SHA-256,
   // basicConstraints critical CA:FALSE, keyUsage critical digitalSignature
   // (+keyEncipherment for RSA), extendedKeyUsage clientAuth or serverAuth, SKI/AKI, and
   // for a server certificate subjectAltName DNS:<CN> (IP:<CN> when CN is an address).
-  std::string issue(const std::string& key_pem, const LeafSpec& spec) const;
+  std::string issue(const PrivateKey& key, const LeafSpec& spec) const;
 
   // Return a PEM version 2 CRL listing revoked, with thisUpdate, nextUpdate, the CRL
   // number extension and an authorityKeyIdentifier, signed with SHA-256.
@@ -117,9 +152,6 @@ private:
   struct Impl;
   std::unique_ptr<Impl> m_impl;
 };
-
-// Return a new private key of type as unencrypted PKCS#8 PEM.
-std::string generate_private_key(KeyType type);
 
 // Return the key type of a PEM private key (any RSA key is rsa2048, any EC key ec_p256).
 KeyType key_type_of(const std::string& key_pem);

@@ -207,6 +207,8 @@ CredService::CredService(Store& store, const SecretBox& box, const IdService& id
   register_ca_certificates(m_store, m_clock());
   m_root = *m_store.find_ca_certificate(k_root_name);
   m_ca1 = *m_store.find_ca_certificate(k_issuing_name);
+  m_root_pem = cert_pem_of(m_root);
+  m_chain_pem = cert_pem_of(m_ca1) + m_root_pem;
 }
 
 ApiResponse CredService::post(std::string_view body)
@@ -229,37 +231,47 @@ ApiResponse CredService::post(std::string_view body)
   return revoke(req, keyid);
 }
 
-CertRecord CredService::issue_leaf(const std::string& deviceid, const std::vector<SubjectEntry>& subject,
-                                   CertKind kind, const std::string& key_pem, const std::string& filepath,
-                                   std::int64_t now_ms)
+CredService::SignedLeaf CredService::sign_leaf(const std::vector<SubjectEntry>& subject, CertKind kind,
+                                               const PrivateKey& key, std::int64_t now_ms) const
 {
-  CertRecord r;
-  r.keynumber = m_store.allocate_keynumber("certificate");
-  // 64 random bits make a collision all but impossible; the check makes it impossible.
-  for (int attempt = 0; r.serial.empty() || m_store.serial_exists(r.serial); ++attempt) {
-    if (attempt == k_serial_attempts) {
-      throw ApiError{1401, "no unused serial number found"};
-    }
-    r.serial = random_leaf_serial();
-  }
-  // Whole seconds, as the certificate states them.
-  const std::int64_t now_s = now_ms / 1000;
+  SignedLeaf leaf;
+  leaf.subject = subject;
+  leaf.kind = kind;
+  leaf.serial = random_leaf_serial();
+  leaf.now_ms = now_ms;
   LeafSpec spec;
   spec.subject = subject;
   spec.kind = kind == CertKind::server ? LeafKind::server : LeafKind::client;
-  spec.serial_hex = r.serial;
-  spec.now = time_point_of(now_s * 1000);
+  spec.serial_hex = leaf.serial;
+  spec.now = time_point_of(now_ms / 1000 * 1000);  // whole seconds, as the certificate states them
   spec.lifetime = m_policy.lifetime;
-  r.cert_der = openssl_step("issuing a certificate", [&] { return m_issuer.issue(key_pem, spec); });
+  leaf.der = openssl_step("issuing a certificate", [&] { return m_issuer.issue(key, spec); });
+  return leaf;
+}
+
+CertRecord CredService::store_leaf(const std::string& deviceid, SignedLeaf leaf, const PrivateKey& key,
+                                   const std::string& filepath)
+{
+  // 64 random bits make a collision all but impossible; the check makes it impossible.
+  for (int attempt = 1; m_store.serial_exists(leaf.serial); ++attempt) {
+    if (attempt == k_serial_attempts) {
+      throw ApiError{1401, "no unused serial number found"};
+    }
+    leaf = sign_leaf(leaf.subject, leaf.kind, key, leaf.now_ms);
+  }
+  CertRecord r;
+  r.keynumber = m_store.allocate_keynumber("certificate");
+  r.serial = std::move(leaf.serial);
+  r.cert_der = std::move(leaf.der);
   r.catype = k_issuing_name;
   r.deviceid = deviceid;
-  r.kind = kind;
-  r.subject = format_subject(subject);
-  r.sealed_key = m_box.seal(key_pem, associated_data(r.keynumber));
+  r.kind = leaf.kind;
+  r.subject = format_subject(leaf.subject);
+  r.sealed_key = m_box.seal(key.pem(), associated_data(r.keynumber));
   r.status = CertStatus::valid;
-  r.not_after_ms = (now_s + m_policy.lifetime.count()) * 1000;
+  r.not_after_ms = (leaf.now_ms / 1000 + m_policy.lifetime.count()) * 1000;
   r.filepath = filepath;
-  r.created_ms = now_ms;
+  r.created_ms = leaf.now_ms;
   m_store.insert_certificate(r);
   return r;
 }
@@ -269,10 +281,9 @@ std::string CredService::private_key_of(const CertRecord& cert) const
   return m_box.open(cert.sealed_key, associated_data(cert.keynumber));
 }
 
-void CredService::put_client(json& body, const CertRecord& cert, const std::string& certtype,
-                             const std::optional<std::string>& passphrase) const
+void CredService::put_client(json& body, const CertRecord& cert, const std::string& key_pem,
+                             const std::string& certtype, const std::optional<std::string>& passphrase) const
 {
-  const std::string key_pem = private_key_of(cert);
   if (certtype == "p12") {
     const auto subject = parse_subject(cert.subject);
     std::string name;
@@ -349,12 +360,15 @@ ApiResponse CredService::create(const json& req, std::int64_t keyid)
   }
   const DeviceInfo info = read_device_info(req);
 
-  // Key generation is the slow part; it happens before the transaction holds the store.
-  std::string key_pem;
-  if (!ca_only) {
-    key_pem = openssl_step("generating a key", [&] { return generate_private_key(m_policy.key_type); });
-  }
+  // Key generation and signing are the slow part; they happen before the transaction
+  // holds the store, so that requests do them in parallel.
   const std::int64_t now = m_clock();
+  std::optional<PrivateKey> key;
+  std::optional<SignedLeaf> signed_leaf;
+  if (!ca_only) {
+    key = openssl_step("generating a key", [&] { return PrivateKey::generate(m_policy.key_type); });
+    signed_leaf = sign_leaf(subject, certmode == "server" ? CertKind::server : CertKind::client, *key, now);
+  }
   DeviceAccess access;
   std::optional<CertRecord> leaf;
   m_store.transaction([&] {
@@ -362,8 +376,7 @@ ApiResponse CredService::create(const json& req, std::int64_t keyid)
     if (ca_only) {
       record(keyid, access.device.deviceid, "create", m_root.keynumber, *cafilepath, now);
     } else {
-      leaf = issue_leaf(access.device.deviceid, subject, certmode == "server" ? CertKind::server : CertKind::client,
-                        key_pem, *clientfilepath, now);
+      leaf = store_leaf(access.device.deviceid, *signed_leaf, *key, *clientfilepath);
       record(keyid, access.device.deviceid, "create", leaf->keynumber, *clientfilepath, now);
     }
   });
@@ -377,13 +390,13 @@ ApiResponse CredService::create(const json& req, std::int64_t keyid)
   if (cacerttype == "der") {
     body["cacert"] = base64_encode(ca.cert_der);
   } else {
-    body["cacert"] = ca_only ? cert_pem_of(m_root) : cert_pem_of(m_ca1) + cert_pem_of(m_root);
+    body["cacert"] = ca_only ? m_root_pem : m_chain_pem;
   }
   body["cacerttype"] = cacerttype;
   body["cakeynumber"] = std::to_string(ca.keynumber);
   body["caserial"] = ca.serial;
   if (leaf) {
-    put_client(body, *leaf, clientcerttype, passphrase);
+    put_client(body, *leaf, key->pem(), clientcerttype, passphrase);
   }
   return {201, std::move(body)};
 }
@@ -436,7 +449,7 @@ ApiResponse CredService::get(const json& req, std::int64_t keyid)
     body["cakeynumber"] = std::to_string(cert.keynumber);
     body["caserial"] = cert.serial;
   } else {
-    put_client(body, cert, certtype, passphrase);
+    put_client(body, cert, private_key_of(cert), certtype, passphrase);
   }
   return {200, std::move(body)};
 }
@@ -457,9 +470,9 @@ ApiResponse CredService::update(const json& req, std::int64_t keyid)
   const std::string filepath = required_path(req, "filepath");
   const std::string newfilepath = optional_path(req, "newfilepath").value_or(filepath);
 
-  std::string key_pem;
+  std::optional<PrivateKey> key;
   if (!adopt.given()) {
-    key_pem = openssl_step("generating a key", [&] { return generate_private_key(m_policy.key_type); });
+    key = openssl_step("generating a key", [&] { return PrivateKey::generate(m_policy.key_type); });
   }
   const std::int64_t now = m_clock();
   DeviceRecord device;
@@ -487,7 +500,9 @@ ApiResponse CredService::update(const json& req, std::int64_t keyid)
       renewed.filepath = newfilepath;
       m_store.update_certificate(renewed);
     } else {
-      renewed = issue_leaf(device.deviceid, parse_subject(old.subject), old.kind, key_pem, newfilepath, now);
+      // The subject and kind are the old certificate's, known only here: signed inside.
+      renewed = store_leaf(device.deviceid, sign_leaf(parse_subject(old.subject), old.kind, *key, now), *key,
+                           newfilepath);
     }
     old.status = CertStatus::updated;
     old.replaced_by = renewed.keynumber;
@@ -496,7 +511,7 @@ ApiResponse CredService::update(const json& req, std::int64_t keyid)
   });
 
   json body{{"errorcode", 0}, {"deviceid", device.deviceid}};
-  put_client(body, renewed, certtype, passphrase);
+  put_client(body, renewed, key ? key->pem() : private_key_of(renewed), certtype, passphrase);
   return {200, std::move(body)};
 }
 

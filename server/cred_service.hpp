@@ -51,11 +51,26 @@ private:
   ApiResponse update(const json& req, std::int64_t keyid);
   ApiResponse revoke(const json& req, std::int64_t keyid);
 
-  // Insert a new leaf for device signed by ca1 over key_pem; call inside a transaction.
-  CertRecord issue_leaf(const std::string& deviceid, const std::vector<SubjectEntry>& subject, CertKind kind,
-                        const std::string& key_pem, const std::string& filepath, std::int64_t now_ms);
+  // A leaf certificate signed by ca1, not yet stored.
+  struct SignedLeaf {
+    std::vector<SubjectEntry> subject;
+    CertKind kind = CertKind::client;
+    std::string serial;
+    std::string der;
+    std::int64_t now_ms = 0;
+  };
+
+  // Sign a new leaf over key with a fresh serial, valid from now_ms (whole seconds);
+  // needs no transaction, so the signing of several requests runs in parallel.
+  SignedLeaf sign_leaf(const std::vector<SubjectEntry>& subject, CertKind kind, const PrivateKey& key,
+                       std::int64_t now_ms) const;
+  // Insert leaf for device with key sealed; a serial that is already taken (all but
+  // impossible with 64 random bits) is drawn and signed again. Call inside a transaction.
+  CertRecord store_leaf(const std::string& deviceid, SignedLeaf leaf, const PrivateKey& key,
+                        const std::string& filepath);
   std::string private_key_of(const CertRecord& cert) const;
-  void put_client(json& body, const CertRecord& cert, const std::string& certtype,
+  // Put the certificate and its key (key_pem) into body as certtype asks.
+  void put_client(json& body, const CertRecord& cert, const std::string& key_pem, const std::string& certtype,
                   const std::optional<std::string>& passphrase) const;
   void record(std::int64_t keyid, const std::string& deviceid, const char* mode, std::int64_t keynumber,
               const std::string& filepath, std::int64_t now_ms);
@@ -74,6 +89,8 @@ private:
   DeviceRegistry m_devices;
   CertRecord m_root;  // "CA"
   CertRecord m_ca1;   // "ca1", the issuer of every leaf
+  std::string m_root_pem;   // m_root as PEM, made once
+  std::string m_chain_pem;  // ca1 then the root, as a leaf's answer carries them
   Issuer m_issuer;
   std::mutex m_crl_mutex;
   std::optional<CachedCrl> m_crl;  // guarded by m_crl_mutex

@@ -17,10 +17,12 @@
 
 #include <arpa/inet.h>
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -455,9 +457,10 @@ TEST(Leaf, ClientCertificateHasTheClientProfile)
 {
   const CaHierarchy& ca = shared_ca(KeyType::ec_p256);
   const Issuer issuer(ca.issuing);
-  const std::string key_pem = clm::server::generate_private_key(KeyType::ec_p256);
+  const clm::server::PrivateKey key = clm::server::PrivateKey::generate(KeyType::ec_p256);
+  const std::string& key_pem = key.pem();
   const LeafSpec spec = leaf_spec(LeafKind::client);
-  const Cert cert = der_cert(issuer.issue(key_pem, spec));
+  const Cert cert = der_cert(issuer.issue(key, spec));
   ASSERT_TRUE(cert);
   EXPECT_EQ(one_line_subject(cert.get()), "/C=JP/O=NEC/CN=dev.example");
   EXPECT_EQ(serial_hex(cert.get()), spec.serial_hex);
@@ -472,26 +475,27 @@ TEST(Leaf, ClientCertificateHasTheClientProfile)
   EXPECT_EQ(ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(cert.get()), X509_get0_subject_key_id(ca1.get())), 0);
   EXPECT_EQ(X509_check_private_key(cert.get(), parse_key(key_pem).get()), 1);
   expect_signature(cert.get(), KeyType::ec_p256);
-  EXPECT_TRUE(certificate_chains_to(clm::server::der_to_pem(issuer.issue(key_pem, leaf_spec(LeafKind::client))),
+  EXPECT_TRUE(certificate_chains_to(clm::server::der_to_pem(issuer.issue(key, leaf_spec(LeafKind::client))),
                                     ca.issuing.cert_pem, ca.root.cert_pem));
 }
 
 TEST(Leaf, ServerCertificateNamesItsCommonName)
 {
   const Issuer issuer(shared_ca(KeyType::ec_p256).issuing);
-  const std::string key_pem = clm::server::generate_private_key(KeyType::ec_p256);
-  const Cert dns = der_cert(issuer.issue(key_pem, leaf_spec(LeafKind::server, "gw.example")));
+  const clm::server::PrivateKey key = clm::server::PrivateKey::generate(KeyType::ec_p256);
+  const Cert dns = der_cert(issuer.issue(key, leaf_spec(LeafKind::server, "gw.example")));
   EXPECT_EQ(X509_get_extended_key_usage(dns.get()), static_cast<std::uint32_t>(XKU_SSL_SERVER));
   EXPECT_EQ(subject_alt_names(dns.get()), (std::vector<std::pair<std::string, std::string>>{{"DNS", "gw.example"}}));
-  const Cert ip = der_cert(issuer.issue(key_pem, leaf_spec(LeafKind::server, "2001:db8::7")));
+  const Cert ip = der_cert(issuer.issue(key, leaf_spec(LeafKind::server, "2001:db8::7")));
   EXPECT_EQ(subject_alt_names(ip.get()), (std::vector<std::pair<std::string, std::string>>{{"IP", "2001:db8::7"}}));
 }
 
 TEST(Leaf, RsaLeafOfAnRsaCaAllowsKeyEncipherment)
 {
   const Issuer issuer(shared_ca(KeyType::rsa2048).issuing);
-  const std::string key_pem = clm::server::generate_private_key(KeyType::rsa2048);
-  const Cert cert = der_cert(issuer.issue(key_pem, leaf_spec(LeafKind::client)));
+  const clm::server::PrivateKey key = clm::server::PrivateKey::generate(KeyType::rsa2048);
+  const std::string& key_pem = key.pem();
+  const Cert cert = der_cert(issuer.issue(key, leaf_spec(LeafKind::client)));
   EXPECT_EQ(X509_get_key_usage(cert.get()), static_cast<std::uint32_t>(KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT));
   expect_signature(cert.get(), KeyType::rsa2048);
   expect_key_type(cert.get(), key_pem, KeyType::rsa2048);
@@ -503,7 +507,7 @@ TEST(Leaf, ValidityStartsFromTheGivenTime)
   LeafSpec spec = leaf_spec(LeafKind::client);
   spec.now = std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000));
   spec.lifetime = std::chrono::seconds(90 * 60);
-  const Cert cert = der_cert(issuer.issue(clm::server::generate_private_key(KeyType::ec_p256), spec));
+  const Cert cert = der_cert(issuer.issue(clm::server::PrivateKey::generate(KeyType::ec_p256), spec));
   EXPECT_EQ(ASN1_TIME_cmp_time_t(X509_get0_notBefore(cert.get()), 1'700'000'000 - 300), 0);
   EXPECT_EQ(ASN1_TIME_cmp_time_t(X509_get0_notAfter(cert.get()), 1'700'000'000 + 5400), 0);
 }
@@ -513,7 +517,7 @@ TEST(Leaf, LongLifetimeDoesNotOverflow)
   const Issuer issuer(shared_ca(KeyType::ec_p256).issuing);
   LeafSpec spec = leaf_spec(LeafKind::client);
   spec.lifetime = std::chrono::hours(24LL * 365 * 1000);
-  const Cert cert = der_cert(issuer.issue(clm::server::generate_private_key(KeyType::ec_p256), spec));
+  const Cert cert = der_cert(issuer.issue(clm::server::PrivateKey::generate(KeyType::ec_p256), spec));
   ASSERT_TRUE(cert);
   EXPECT_GT(validity_seconds(cert.get()), 999LL * 365 * 86400);
 }
@@ -522,19 +526,29 @@ TEST(Leaf, IssueRefusesBadInput)
 {
   const CaHierarchy& ca = shared_ca(KeyType::ec_p256);
   const Issuer issuer(ca.issuing);
-  const std::string key_pem = clm::server::generate_private_key(KeyType::ec_p256);
+  const clm::server::PrivateKey key = clm::server::PrivateKey::generate(KeyType::ec_p256);
   LeafSpec no_cn = leaf_spec(LeafKind::client);
   no_cn.subject = {{"O", "NEC"}};
-  expect_internal_error([&] { issuer.issue(key_pem, no_cn); }, "no CN");
+  expect_internal_error([&] { issuer.issue(key, no_cn); }, "no CN");
   LeafSpec no_time = leaf_spec(LeafKind::client);
   no_time.lifetime = std::chrono::seconds(0);
-  expect_internal_error([&] { issuer.issue(key_pem, no_time); }, "lifetime");
+  expect_internal_error([&] { issuer.issue(key, no_time); }, "lifetime");
   LeafSpec bad_serial = leaf_spec(LeafKind::client);
   bad_serial.serial_hex = "XYZ";
-  expect_internal_error([&] { issuer.issue(key_pem, bad_serial); }, "serial");
-  expect_internal_error([&] { issuer.issue("not a key", leaf_spec(LeafKind::client)); }, "leaf key");
+  expect_internal_error([&] { issuer.issue(key, bad_serial); }, "serial");
   const KeyPair mismatched{.cert_pem = ca.issuing.cert_pem, .key_pem = ca.root.key_pem};
   expect_internal_error([&] { Issuer bad(mismatched); }, "does not match");
+}
+
+TEST(PrivateKey, HoldsTheKeyItsPemSays)
+{
+  for (const KeyType type : {KeyType::ec_p256, KeyType::rsa2048}) {
+    const clm::server::PrivateKey key = clm::server::PrivateKey::generate(type);
+    EXPECT_EQ(key.type(), type);
+    EXPECT_EQ(key.pem().rfind("-----BEGIN PRIVATE KEY-----\n", 0), 0u) << "not unencrypted PKCS#8";
+    EXPECT_EQ(EVP_PKEY_eq(key.native(), parse_key(key.pem()).get()), 1);
+    EXPECT_NE(key.pem(), clm::server::PrivateKey::generate(type).pem());
+  }
 }
 
 TEST(Leaf, RandomSerialsAre16HexDigitsAndDiffer)
@@ -569,7 +583,7 @@ TEST(Leaf, KeyTypeOfReadsTheAlgorithm)
 
 TEST(Leaf, EncryptedKeyOpensOnlyWithThePassphrase)
 {
-  const std::string key_pem = clm::server::generate_private_key(KeyType::ec_p256);
+  const std::string key_pem = clm::server::PrivateKey::generate(KeyType::ec_p256).pem();
   const std::string encrypted = clm::server::encrypt_private_key(key_pem, "pass-phrase");
   EXPECT_EQ(encrypted.rfind("-----BEGIN ENCRYPTED PRIVATE KEY-----\n", 0), 0u);
   std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(encrypted.data(), static_cast<int>(encrypted.size())));
@@ -583,8 +597,9 @@ TEST(Leaf, EncryptedKeyOpensOnlyWithThePassphrase)
 TEST(Leaf, Pkcs12HoldsKeyAndCertificateWithAes256)
 {
   const Issuer issuer(shared_ca(KeyType::ec_p256).issuing);
-  const std::string key_pem = clm::server::generate_private_key(KeyType::ec_p256);
-  const std::string der = issuer.issue(key_pem, leaf_spec(LeafKind::client));
+  const clm::server::PrivateKey leaf_key = clm::server::PrivateKey::generate(KeyType::ec_p256);
+  const std::string& key_pem = leaf_key.pem();
+  const std::string der = issuer.issue(leaf_key, leaf_spec(LeafKind::client));
   const std::string p12_der = clm::server::make_pkcs12(der, key_pem, "p12-pass", "dev.example");
   const auto* p = reinterpret_cast<const unsigned char*>(p12_der.data());
   std::unique_ptr<PKCS12, decltype(&PKCS12_free)> p12(d2i_PKCS12(nullptr, &p, static_cast<long>(p12_der.size())),
@@ -629,6 +644,92 @@ TEST(Leaf, Pkcs12HoldsKeyAndCertificateWithAes256)
 struct CrlFree {
   void operator()(X509_CRL* p) const { X509_CRL_free(p); }
 };
+
+// Return the DER of what i2d writes for object.
+template <typename T>
+std::string der_of(int (*i2d)(const T*, unsigned char**), const T* object)
+{
+  unsigned char* out = nullptr;
+  const int n = i2d(object, &out);
+  EXPECT_GT(n, 0);
+  std::string der(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n > 0 ? n : 0));
+  OPENSSL_free(out);
+  return der;
+}
+
+// The P-256 key and public key are written without OpenSSL's encoders: byte for byte
+// what OpenSSL writes for them.
+TEST(PrivateKey, P256KeyAndPublicKeyAreWhatOpenSslWrites)
+{
+  const Issuer issuer(shared_ca(KeyType::ec_p256).issuing);
+  for (int i = 0; i < 20; ++i) {
+    const clm::server::PrivateKey key = clm::server::PrivateKey::generate(KeyType::ec_p256);
+    std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
+    ASSERT_EQ(PEM_write_bio_PrivateKey(bio.get(), key.native(), nullptr, nullptr, 0, nullptr, nullptr), 1);
+    char* data = nullptr;
+    const long n = BIO_get_mem_data(bio.get(), &data);
+    EXPECT_EQ(key.pem(), std::string(data, static_cast<std::size_t>(n)));
+    const Cert cert = der_cert(issuer.issue(key, leaf_spec(LeafKind::client)));
+    ASSERT_TRUE(cert);
+    EXPECT_EQ(der_of(i2d_X509_PUBKEY, X509_get_X509_PUBKEY(cert.get())), der_of(i2d_PUBKEY, key.native()));
+    EXPECT_EQ(X509_check_private_key(cert.get(), key.native()), 1);
+  }
+}
+
+// One Issuer shared by two threads signing at once (as the server's workers do):
+// every certificate verifies against the CA, and so does a CRL signed meanwhile.
+class ConcurrentIssuer : public ::testing::TestWithParam<KeyType> {};
+
+TEST_P(ConcurrentIssuer, TwoThreadsSignAtOnce)
+{
+  const CaHierarchy& ca = shared_ca(GetParam());
+  const Issuer issuer(ca.issuing);
+  constexpr int k_per_thread = 40;
+  std::array<std::vector<std::string>, 2> ders;
+  std::array<std::string, 2> errors;
+  std::array<std::string, 2> crls;
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < ders.size(); ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        for (int i = 0; i < k_per_thread; ++i) {
+          ders[t].push_back(
+            issuer.issue(clm::server::PrivateKey::generate(KeyType::ec_p256), leaf_spec(LeafKind::client)));
+          if (i == k_per_thread / 2) {
+            const auto now = std::chrono::system_clock::now();
+            crls[t] = issuer.crl({}, now, now + std::chrono::hours(1), static_cast<std::int64_t>(t));
+          }
+        }
+      } catch (const std::exception& e) {
+        errors[t] = e.what();
+      }
+    });
+  }
+  for (std::thread& t : threads) {
+    t.join();
+  }
+  const Cert ca1 = parse_cert(ca.issuing.cert_pem);
+  std::set<std::string> serials;
+  for (std::size_t t = 0; t < ders.size(); ++t) {
+    EXPECT_EQ(errors[t], "");
+    ASSERT_EQ(ders[t].size(), static_cast<std::size_t>(k_per_thread));
+    for (const std::string& der : ders[t]) {
+      const Cert cert = der_cert(der);
+      ASSERT_TRUE(cert);
+      EXPECT_EQ(X509_verify(cert.get(), X509_get0_pubkey(ca1.get())), 1);
+      EXPECT_TRUE(certificate_chains_to(clm::server::der_to_pem(der), ca.issuing.cert_pem, ca.root.cert_pem));
+      serials.insert(serial_hex(cert.get()));
+    }
+    std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(crls[t].data(), static_cast<int>(crls[t].size())));
+    std::unique_ptr<X509_CRL, CrlFree> crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
+    ASSERT_TRUE(crl);
+    EXPECT_EQ(X509_CRL_verify(crl.get(), X509_get0_pubkey(ca1.get())), 1);
+  }
+  EXPECT_EQ(serials.size(), 2u * k_per_thread);
+}
+
+INSTANTIATE_TEST_SUITE_P(KeyTypes, ConcurrentIssuer, ::testing::Values(KeyType::rsa2048, KeyType::ec_p256),
+                         key_type_name);
 
 TEST(Crl, ListsTheRevokedSerialsWithTheirDates)
 {
@@ -717,7 +818,7 @@ TEST_P(CaTest, TlsRootAndDeviceCaDoNotVouchForEachOthersCertificates)
   // A device's server certificate for the server's own address, sent with its chain.
   const Issuer issuer(ca.issuing);
   const std::string device = clm::server::der_to_pem(
-    issuer.issue(clm::server::generate_private_key(KeyType::ec_p256), leaf_spec(LeafKind::server, "127.0.0.1")));
+    issuer.issue(clm::server::PrivateKey::generate(KeyType::ec_p256), leaf_spec(LeafKind::server, "127.0.0.1")));
   EXPECT_TRUE(certificate_chains_to(device, ca.issuing.cert_pem, ca.root.cert_pem));
   EXPECT_FALSE(certificate_chains_to(device, ca.issuing.cert_pem + ca.root.cert_pem, root.cert_pem));
   EXPECT_FALSE(certificate_chains_to(ca.issuing.cert_pem, "", root.cert_pem));
@@ -735,7 +836,7 @@ TEST(TlsNames, CertificateNamesAreTheCommonNamesWithoutSubjectAltName)
   LeafSpec spec = leaf_spec(LeafKind::client);
   spec.subject = {{"O", "NEC"}, {"CN", "gw1.example"}, {"CN", "10.0.0.1"}};
   const std::string pem =
-    clm::server::der_to_pem(issuer.issue(clm::server::generate_private_key(KeyType::ec_p256), spec));
+    clm::server::der_to_pem(issuer.issue(clm::server::PrivateKey::generate(KeyType::ec_p256), spec));
   EXPECT_EQ(clm::server::certificate_names(pem), (std::vector<std::string>{"gw1.example", "10.0.0.1"}));
 }
 

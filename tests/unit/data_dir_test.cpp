@@ -249,7 +249,7 @@ TEST_F(DataDirTest, organization_tls_files_at_fault_are_named)
   const fs::path garbage = dir() / "garbage.pem";
   write_plain(garbage, "not PEM at all\n");
   const fs::path other_key = dir() / "other-key.pem";
-  write_plain(other_key, clm::server::generate_private_key(KeyType::ec_p256));
+  write_plain(other_key, clm::server::PrivateKey::generate(KeyType::ec_p256).pem());
   const fs::path broken = dir() / "broken.pem";
   std::string text = m_org_leaf.cert_pem;
   text.replace(text.find('\n') + 10, 8, "!!!!!!!!");

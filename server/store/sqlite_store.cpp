@@ -134,6 +134,18 @@ CREATE TABLE fleet_grants (
 
 constexpr int k_schema_version = std::size(k_migrations);
 
+// migrate() applies k_migrations[version] after version: the list must run 1, 2, 3, ...
+constexpr bool migrations_numbered_in_order()
+{
+  for (std::size_t i = 0; i < std::size(k_migrations); ++i) {
+    if (k_migrations[i].version != static_cast<int>(i) + 1) {
+      return false;
+    }
+  }
+  return true;
+}
+static_assert(migrations_numbered_in_order(), "k_migrations must be numbered 1, 2, 3, ... in order");
+
 // How long deferred commits may wait for a durable one while commits keep coming.
 constexpr auto k_deferred_window = std::chrono::seconds(1);
 

@@ -10,7 +10,7 @@ CLM_PACKAGES=(
   libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
   libboost1.81-dev libgtest-dev
   bats bats-support bats-assert bats-file
-  scdoc man-db jq curl openssl sqlite3 python3 util-linux procps time
+  scdoc man-db jq curl openssl sqlite3 python3 util-linux procps time strace
 )
 
 # Debian packages only the load benchmarks need (bench/server-load.sh, bench/cert.sh):

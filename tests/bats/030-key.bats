@@ -1191,3 +1191,32 @@ refute_key_printed() {
   run_clm -0 clm-key get --device "$device" --keynumber "$new" --out "$(outdir g)"
   assert_key_file "$BATS_TEST_TMPDIR/g/cmkey" 16
 }
+
+# Print how many fdatasync/fsync calls the strace log FILE holds.
+syncs_in() {
+  grep -c -E '(fdatasync|fsync)\(' "$1" || true
+}
+
+@test "a key get commits without waiting for the disk; a key create is answered only once synced (strace)" {
+  local d g device trace="$BATS_TEST_TMPDIR/strace.log" n1 n2 n3 per_create
+  d=$(outdir out)
+  g=$(outdir got)
+  device=$(dev sync)
+  mkkey "$device" "$d" AES 128 --name first.key
+  strace -f -e trace=fdatasync,fsync -p "$SERVER_PID" -o "$trace" 2>"$BATS_TEST_TMPDIR/strace.err" 3>&- &
+  register_pid $!
+  wait_until 10 grep -q attached "$BATS_TEST_TMPDIR/strace.err"
+  # A create is durable before its answer: its syncs are in the log when the tool returns.
+  ALIAS=$(al a) mkkey "$device" "$d" AES 128 --name a.key
+  n1=$(syncs_in "$trace")
+  ALIAS=$(al b) mkkey "$device" "$d" AES 128 --name b.key
+  n2=$(syncs_in "$trace")
+  per_create=$((n2 - n1))
+  ((per_create >= 1))
+  # Right after a durable commit, a read is always deferred: no sync of its own. The next
+  # create syncs exactly as many times as the one before.
+  run_clm -0 clm-key get --device "$device" --keynumber "$KEY_NUMBER" --out "$g" --name got.key
+  ALIAS=$(al c) mkkey "$device" "$d" AES 128 --name c.key
+  n3=$(syncs_in "$trace")
+  assert_equal "$((n3 - n2))" "$per_create"
+}

@@ -4,13 +4,15 @@
 CLM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CLM_BUILD_DIR=${CLM_BUILD_DIR:-$CLM_ROOT/build}
 
-# Debian packages the build, the tests and the demo need.
+# Debian packages the build, the tests and the demo need (postgresql: the throwaway
+# cluster of scripts/pg-cluster; haproxy: the load-balancer failover test).
 CLM_PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
   libboost1.81-dev libgtest-dev
   bats bats-support bats-assert bats-file
   scdoc man-db jq curl openssl sqlite3 python3 util-linux procps time strace
+  postgresql libpq-dev haproxy
 )
 
 # Debian packages only the load benchmarks need (bench/server-load.sh, bench/cert.sh):

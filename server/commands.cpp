@@ -1,7 +1,9 @@
 #include "commands.hpp"
 
 #include "seed.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/open_store.hpp"
+#include "store/records.hpp"
+#include "store/store_copy.hpp"
 
 #include <clm/atomic_file.hpp>
 #include <clm/error.hpp>
@@ -39,6 +41,7 @@ void ensure_initialized(const CommandOptions& opts, bool say_if_present)
   }
   init.hostnames = opts.hostnames;
   init.key_type = key_type_from(opts.key_type);
+  init.store = opts.store;
   const InitReport report = init_data_dir(init);
   const std::filesystem::path dir = opts.data_dir;
   if (!report.created) {
@@ -59,9 +62,9 @@ void ensure_initialized(const CommandOptions& opts, bool say_if_present)
 }
 
 // Open dir, saying on stderr when opening gave it a TLS root of its own.
-OpenDataDir open_and_report(const std::filesystem::path& dir)
+OpenDataDir open_and_report(const std::filesystem::path& dir, const std::optional<std::string>& store)
 {
-  OpenDataDir data = open_data_dir(dir);
+  OpenDataDir data = open_data_dir(dir, store);
   if (data.tls_separated) {
     std::cerr << "clm-server: the TLS certificate of " << dir.string()
               << " chained to the device CA; it now has a TLS root of its own: clients must now trust the new "
@@ -71,13 +74,14 @@ OpenDataDir open_and_report(const std::filesystem::path& dir)
 }
 
 // Open the store of an initialized data directory for a grant command. No lock: the
-// grants are single statements, safe beside a server using the store (SQLite WAL).
-std::unique_ptr<SqliteStore> open_grant_store(const std::filesystem::path& dir)
+// grants are single statements, safe beside a server using the store.
+std::unique_ptr<Store> open_grant_store(const CommandOptions& opts)
 {
-  if (!is_initialized(dir)) {
+  const std::filesystem::path dir = opts.data_dir;
+  if (!is_initialized(dir, opts.store)) {
     throw Error(ExitCode::file_read, dir.string() + " is not an initialized data directory; run clm-server init first");
   }
-  return std::make_unique<SqliteStore>(dir / "clm.db");
+  return open_store(store_location(dir, opts.store), dir);
 }
 
 std::int64_t parse_grant_keyid(const std::string& text)
@@ -152,10 +156,14 @@ void serve_command(const CommandOptions& opts)
   const std::filesystem::path dir = opts.data_dir;
   serve_opts.license_key = read_secret_file(opts.license_key_file ? std::filesystem::path(*opts.license_key_file)
                                                                   : dir / "license.key");
-  const DataDirLock lock(dir);
+  // Servers sharing a PostgreSQL store may share the data directory too.
+  std::optional<DataDirLock> lock;
+  if (!is_postgres_location(store_location(dir, opts.store))) {
+    lock.emplace(dir);
+  }
   std::error_code ec;
   const bool had_admin_key = std::filesystem::exists(dir / "admin.key", ec);
-  OpenDataDir data = open_and_report(dir);
+  OpenDataDir data = open_and_report(dir, opts.store);
   if (!had_admin_key) {
     std::cerr << "clm-server: generated the admin license key in " << (dir / "admin.key").string()
               << " (0600); GET /SWCLM/IDInfo needs it\n";
@@ -173,7 +181,7 @@ void serve_command(const CommandOptions& opts)
 void grant_command(const CommandOptions& opts)
 {
   const std::int64_t keyid = parse_grant_keyid(opts.grant_keyid);
-  const auto store = open_grant_store(opts.data_dir);
+  const auto store = open_grant_store(opts);
   if (!store->find_id(keyid)) {
     throw Error(ExitCode::bad_parameter, "--keyid: no ID " + format_keyid(keyid) + " on this server");
   }
@@ -183,13 +191,13 @@ void grant_command(const CommandOptions& opts)
 void revoke_grant_command(const CommandOptions& opts)
 {
   const std::int64_t keyid = parse_grant_keyid(opts.grant_keyid);
-  const auto store = open_grant_store(opts.data_dir);
+  const auto store = open_grant_store(opts);
   print_grant(keyid, false, store->remove_fleet_grant(keyid));
 }
 
 void grants_command(const CommandOptions& opts)
 {
-  const auto store = open_grant_store(opts.data_dir);
+  const auto store = open_grant_store(opts);
   json list = json::array();
   for (const FleetGrant& g : store->fleet_grants()) {
     list.push_back(json{{"keyid", format_keyid(g.keyid)}, {"granted_at", std::to_string(g.granted_ms)}});
@@ -197,17 +205,60 @@ void grants_command(const CommandOptions& opts)
   std::cout << dump_json(json{{"grants", std::move(list)}}) << '\n' << std::flush;
 }
 
+namespace {
+
+void copy_command(const CommandOptions& opts)
+{
+  const std::filesystem::path dir = opts.data_dir;
+  const std::string from = opts.copy_from ? *opts.copy_from : store_location(dir, opts.store);
+  const std::string to = *opts.copy_to;
+  check_store_location(from, "--from");
+  check_store_location(to, "--to");
+  std::error_code ec;
+  if (!is_postgres_location(from) && !std::filesystem::exists(sqlite_file(from, dir), ec)) {
+    throw Error(ExitCode::file_read, "--from: " + sqlite_file(from, dir).string() + " does not exist");
+  }
+  if (describe_location(from, dir) == describe_location(to, dir)) {
+    throw Error(ExitCode::bad_parameter, "--to: the same store as --from");
+  }
+  const std::unique_ptr<Store> source = open_store(from, dir);
+  if (!source->initialized()) {
+    throw Error(ExitCode::bad_parameter, "--from: " + describe_location(from, dir) + " is not an initialized store");
+  }
+  const std::unique_ptr<Store> target = open_store(to, dir);
+  json tables = json::array();
+  for (const TableDigest& t : copy_store(*source, *target)) {
+    tables.push_back(json{{"table", t.table}, {"rows", t.rows}, {"sha256", t.sha256}});
+  }
+  std::cout << dump_json(json{{"from", describe_location(from, dir)},
+                              {"to", describe_location(to, dir)},
+                              {"tables", std::move(tables)}})
+            << '\n' << std::flush;
+  std::cerr << "clm-server: copied; servers use the copy once DIR/clm-server.conf says store = "
+            << describe_location(to, dir) << " (or serve --store)\n";
+}
+
+}  // namespace
+
 void migrate_command(const CommandOptions& opts)
 {
-  const std::filesystem::path db = std::filesystem::path(opts.data_dir) / "clm.db";
+  if (opts.copy_to) {
+    copy_command(opts);
+    return;
+  }
+  if (opts.copy_from) {
+    throw Error(ExitCode::missing_parameter, "--to: missing (--from copies a store into the one --to names)");
+  }
+  const std::filesystem::path dir = opts.data_dir;
+  const std::string location = store_location(dir, opts.store);
   std::error_code ec;
-  if (!std::filesystem::exists(db, ec)) {
+  if (!is_postgres_location(location) && !std::filesystem::exists(sqlite_file(location, dir), ec)) {
     throw Error(ExitCode::file_read, opts.data_dir + " holds no store (clm.db); run clm-server init first");
   }
   // Opening applies what is missing; it is safe beside a running server, which applied
   // them itself when it opened the store.
-  const SqliteStore store(db);
-  std::cout << dump_json(json{{"schema_version", SqliteStore::schema_version()}, {"applied", store.migrations_applied()}})
+  const std::unique_ptr<Store> store = open_store(location, dir);
+  std::cout << dump_json(json{{"schema_version", k_schema_version}, {"applied", store->migrations_applied()}})
             << '\n' << std::flush;
 }
 
@@ -221,11 +272,11 @@ void seed_command(const CommandOptions& opts)
   seed.keylength = opts.keylength;
   check_seed_options(seed);
   const std::filesystem::path dir = opts.data_dir;
-  if (!is_initialized(dir)) {
+  if (!is_initialized(dir, opts.store)) {
     throw Error(ExitCode::file_read, dir.string() + " is not an initialized data directory; run clm-server init first");
   }
   const DataDirLock lock(dir);
-  OpenDataDir data = open_and_report(dir);
+  OpenDataDir data = open_and_report(dir, opts.store);
   IdService ids(*data.store, *data.box, data.settings.id_policy, system_clock_ms());
   KeyService keys(*data.store, *data.box, ids, data.settings.key_policy, system_clock_ms());
 

@@ -14,6 +14,7 @@ namespace clm::server {
 struct CommandOptions {
   std::string data_dir;
   std::optional<std::string> license_key_file;
+  std::optional<std::string> store;  // --store: the store location (store/open_store.hpp)
   std::vector<std::string> hostnames;
   std::string key_type = "rsa2048";
   std::string listen = "127.0.0.1:8443";
@@ -29,6 +30,9 @@ struct CommandOptions {
   std::string keytype = "AES";
   int keylength = 128;
   std::optional<std::string> list_file;
+  // migrate --from --to: copy a whole store
+  std::optional<std::string> copy_from;
+  std::optional<std::string> copy_to;
   // grant, revoke-grant
   std::string grant_keyid;
 };
@@ -50,7 +54,9 @@ void revoke_grant_command(const CommandOptions& opts);
 void grants_command(const CommandOptions& opts);
 
 // migrate: bring the store of opts.data_dir to this build's schema; print
-// {"schema_version": N, "applied": [versions applied now]}.
+// {"schema_version": N, "applied": [versions applied now]}. With --to: copy the store
+// (--from, default the data dir's) into the empty store --to names, checked table by
+// table; print {"from", "to", "tables": [{"table", "rows", "sha256"}]}.
 void migrate_command(const CommandOptions& opts);
 
 // Fill an initialized data directory that no server is using with devices and keys for

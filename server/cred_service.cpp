@@ -547,29 +547,40 @@ std::string CredService::crl(const std::optional<std::string>& catype)
   if (catype && *catype != k_issuing_name) {
     throw ApiError{1302, "there is a CRL for catype ca1 only"};
   }
-  std::vector<std::pair<std::string, std::int64_t>> revoked;
-  for (const CertRecord& r : m_store.revoked_certificates(k_issuing_name)) {
-    revoked.emplace_back(r.serial, r.revoked_at_ms.value_or(r.created_ms));
-  }
-  const std::int64_t now = m_clock();
-  std::lock_guard lock(m_crl_mutex);
-  if (m_crl && m_crl->revoked == revoked && now >= m_crl->made_ms && now - m_crl->made_ms < k_crl_refresh_ms) {
-    return m_crl->pem;
-  }
-  // Every CRL signed gets the next number, shared by all servers on this store.
-  const std::int64_t number = m_store.next_sequence("crl_number/ca1");
   std::vector<RevokedSerial> entries;
-  entries.reserve(revoked.size());
-  for (const auto& [serial, at_ms] : revoked) {
-    entries.push_back(RevokedSerial{serial, time_point_of(at_ms)});
+  std::string listed;  // what the digest covers: serial and date of each entry
+  for (const CertRecord& r : m_store.revoked_certificates(k_issuing_name)) {
+    const std::int64_t at_ms = r.revoked_at_ms.value_or(r.created_ms);
+    entries.push_back(RevokedSerial{r.serial, time_point_of(at_ms)});
+    listed += r.serial + " " + std::to_string(at_ms) + "\n";
   }
-  const std::int64_t this_update_ms = now / 1000 * 1000;
-  std::string pem = openssl_step("signing the CRL", [&] {
-    return m_issuer.crl(entries, time_point_of(this_update_ms), time_point_of(this_update_ms + k_crl_validity_ms),
-                        number);
+  const std::string digest = hex_encode(sha256(listed));
+  const std::int64_t now = m_clock();
+  // The latest CRL published to the store is the answer while it lists what is revoked
+  // and is fresh, whichever server signed it: every server answers the same CRL.
+  const auto current = [&](const std::optional<CrlRecord>& crl) {
+    return crl && crl->revoked_digest == digest && now >= crl->this_update_ms
+           && now - crl->this_update_ms < k_crl_refresh_ms;
+  };
+  std::lock_guard lock(m_crl_mutex);  // one signer per process; servers race harmlessly
+  if (auto latest = m_store.latest_crl(k_issuing_name); current(latest)) {
+    return std::move(latest->pem);
+  }
+  CrlRecord crl;
+  crl.catype = k_issuing_name;
+  crl.number = m_store.next_number(Counter::crl_number);
+  crl.revoked_digest = digest;
+  crl.this_update_ms = now / 1000 * 1000;
+  crl.pem = openssl_step("signing the CRL", [&] {
+    return m_issuer.crl(entries, time_point_of(crl.this_update_ms),
+                        time_point_of(crl.this_update_ms + k_crl_validity_ms), crl.number);
   });
-  m_crl = CachedCrl{std::move(revoked), now, pem};
-  return pem;
+  m_store.publish_crl(crl);
+  // Another server may have published a later one meanwhile: answer the latest.
+  if (auto latest = m_store.latest_crl(k_issuing_name); latest && latest->number > crl.number && current(latest)) {
+    return std::move(latest->pem);
+  }
+  return crl.pem;
 }
 
 }  // namespace clm::server

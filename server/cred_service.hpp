@@ -75,11 +75,6 @@ private:
   void record(std::int64_t keyid, const std::string& deviceid, const char* mode, std::int64_t keynumber,
               const std::string& filepath, std::int64_t now_ms);
 
-  struct CachedCrl {
-    std::vector<std::pair<std::string, std::int64_t>> revoked;  // serial, revoked_at_ms
-    std::int64_t made_ms = 0;
-    std::string pem;
-  };
 
   Store& m_store;
   const SecretBox& m_box;
@@ -92,8 +87,7 @@ private:
   std::string m_root_pem;   // m_root as PEM, made once
   std::string m_chain_pem;  // ca1 then the root, as a leaf's answer carries them
   Issuer m_issuer;
-  std::mutex m_crl_mutex;
-  std::optional<CachedCrl> m_crl;  // guarded by m_crl_mutex
+  std::mutex m_crl_mutex;  // one CRL signed at a time in this process
 };
 
 }  // namespace clm::server

@@ -1,6 +1,6 @@
 #include "data_dir.hpp"
 
-#include "store/sqlite_store.hpp"
+#include "store/open_store.hpp"
 
 #include <clm/atomic_file.hpp>
 #include <clm/config.hpp>
@@ -34,7 +34,6 @@ constexpr const char* k_tls_root = "tls-root";
 constexpr const char* k_tls_leaf = "tls";
 constexpr int k_tls_leaf_days = 825;  // the most browsers took when it was chosen
 
-fs::path db_path(const fs::path& dir) { return dir / "clm.db"; }
 fs::path master_key_path(const fs::path& dir) { return dir / "master.key"; }
 fs::path admin_key_path(const fs::path& dir) { return dir / "admin.key"; }
 
@@ -130,7 +129,7 @@ bool separate_tls_identity(const fs::path& dir, Store& store, const SecretBox& b
   const auto device_root = store.key_pair("CA");
   const auto issuing = store.key_pair("ca1");
   if (!leaf || !device_root || !issuing) {
-    throw Error(ExitCode::bad_file_format, db_path(dir).string() + ": TLS or CA key pair missing; re-run init");
+    throw Error(ExitCode::bad_file_format, "the store holds no TLS or CA key pair; re-run init");
   }
   if (root && !certificate_chains_to(leaf->cert_pem, issuing->cert_pem, device_root->cert_pem)) {
     return false;
@@ -172,22 +171,43 @@ std::chrono::seconds parse_duration(const std::string& text, const std::string& 
 
 }  // namespace
 
-bool is_initialized(const fs::path& dir)
+std::string store_location(const fs::path& dir, const std::optional<std::string>& store)
+{
+  if (store) {
+    check_store_location(*store, "--store");
+    return *store;
+  }
+  return read_server_settings(dir).store;
+}
+
+bool is_initialized(const fs::path& dir, const std::optional<std::string>& store)
 {
   std::error_code ec;
-  if (!fs::exists(db_path(dir), ec) || !fs::exists(master_key_path(dir), ec)) {
+  if (!fs::exists(master_key_path(dir), ec)) {
     return false;
   }
-  SqliteStore store(db_path(dir));
-  return store.initialized();
+  const std::string location = store_location(dir, store);
+  if (!is_postgres_location(location) && !fs::exists(sqlite_file(location, dir), ec)) {
+    return false;
+  }
+  return open_store(location, dir)->initialized();
 }
 
 InitReport init_data_dir(const InitOptions& opts)
 {
   const fs::path& dir = opts.data_dir;
   make_dir(dir, 0700);
-  if (is_initialized(dir)) {
+  if (is_initialized(dir, opts.store)) {
     return {};
+  }
+  const std::string location = store_location(dir, opts.store);
+  const std::unique_ptr<Store> store = open_store(location, dir);
+  if (store->initialized()) {
+    // A store another server initialized: this one needs that server's master key.
+    throw Error(ExitCode::bad_config,
+                describe_location(location, dir) + " is initialized already, by another server; copy its data "
+                "directory's master.key, license.key, admin.key, clm-server.conf and tls/ to " + dir.string()
+                + " (clm-server(8), SEVERAL SERVERS)");
   }
   InitReport report{true, false};
   // The license key first: a bad --license-key-file must stop us before anything is made.
@@ -204,7 +224,12 @@ InitReport init_data_dir(const InitOptions& opts)
   write_file_atomic(admin_key_path(dir), generate_license_key() + "\n", 0600);
   std::error_code ec;
   if (!fs::exists(dir / "clm-server.conf", ec)) {
-    write_file_atomic(dir / "clm-server.conf", k_default_settings, 0644);
+    std::string settings = k_default_settings;
+    if (!location.empty()) {
+      settings += "# Where the store is: a PostgreSQL database, its password in a passfile (PGPASSFILE).\nstore = "
+                  + location + "\n";
+    }
+    write_file_atomic(dir / "clm-server.conf", settings, 0644);
   }
 
   // The device CA issues device certificates only; the server's TLS identity has a root
@@ -218,10 +243,9 @@ InitReport init_data_dir(const InitOptions& opts)
   write_tls_files(dir, tls);
   // The store is marked initialized last, in one transaction: a crash before this
   // point leaves a directory that the next init simply redoes.
-  SqliteStore store(db_path(dir));
-  store.initialize({sealed_pair(box, "CA", ca.root), sealed_pair(box, "ca1", ca.issuing),
-                    sealed_pair(box, k_tls_root, tls.root), sealed_pair(box, k_tls_leaf, tls.leaf)});
-  register_ca_certificates(store, system_clock_ms()());
+  store->initialize({sealed_pair(box, "CA", ca.root), sealed_pair(box, "ca1", ca.issuing),
+                     sealed_pair(box, k_tls_root, tls.root), sealed_pair(box, k_tls_leaf, tls.leaf)});
+  register_ca_certificates(*store, system_clock_ms()());
   return report;
 }
 
@@ -253,6 +277,9 @@ ServerSettings read_server_settings(const fs::path& dir)
       s.cert_policy.lifetime = parse_duration(value, origin);
     } else if (key == "key_lifetime") {
       s.key_policy.lifetime = parse_duration(value, origin);
+    } else if (key == "store") {
+      check_store_location(value, origin);
+      s.store = value;
     } else {
       throw Error(ExitCode::bad_config, origin + ": unknown setting");
     }
@@ -260,17 +287,33 @@ ServerSettings read_server_settings(const fs::path& dir)
   return s;
 }
 
-OpenDataDir open_data_dir(const fs::path& dir)
+OpenDataDir open_data_dir(const fs::path& dir, const std::optional<std::string>& store)
 {
   OpenDataDir d;
   d.settings = read_server_settings(dir);
+  if (store) {
+    check_store_location(*store, "--store");
+    d.settings.store = *store;
+  }
   d.box = std::make_unique<SecretBox>(load_master_key(dir));
   d.admin_key = load_admin_key(dir);
-  d.store = std::make_unique<SqliteStore>(db_path(dir));
-  d.tls_separated = separate_tls_identity(dir, *d.store, *d.box);
+  d.store = open_store(d.settings.store, dir);
+  d.shared_store = is_postgres_location(d.settings.store);
   const auto issuing = d.store->key_pair("ca1");
+  if (!issuing) {
+    throw Error(ExitCode::bad_file_format, describe_location(d.settings.store, dir) + " holds no CA; run clm-server init");
+  }
   // Leaves get the key type chosen for the CA at init (--key-type).
-  d.settings.cert_policy.key_type = key_type_of(d.box->open(issuing->sealed_key, key_pair_associated_data("ca1")));
+  std::string ca_key;
+  try {
+    ca_key = d.box->open(issuing->sealed_key, key_pair_associated_data("ca1"));
+  } catch (const Error&) {
+    throw Error(ExitCode::tampered, master_key_path(dir).string() + " does not open the CA key in "
+                                      + describe_location(d.settings.store, dir)
+                                      + ": servers sharing a store need the master.key of the one that initialized it");
+  }
+  d.settings.cert_policy.key_type = key_type_of(ca_key);
+  d.tls_separated = separate_tls_identity(dir, *d.store, *d.box);
   // Data directories made before the certificate API get key numbers for their CA certificates.
   register_ca_certificates(*d.store, system_clock_ms()());
   return d;

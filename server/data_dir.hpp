@@ -2,7 +2,7 @@
 // apart from it, the server's TLS identity.
 //
 //   DIR/               0700
-//   DIR/clm.db         0600  SQLite store (secrets inside are sealed with the master key);
+//   DIR/clm.db         0600  SQLite store (unless the setting store names a PostgreSQL one) (secrets inside are sealed with the master key);
 //                            key pairs "CA" and "ca1" (the device CA, issuing device
 //                            certificates only), "tls-root" and "tls" (the TLS identity)
 //   DIR/master.key     0600  AES-256-GCM master key, hex
@@ -39,6 +39,7 @@ struct InitOptions {
   std::vector<std::string> hostnames;                      // extra TLS subjectAltNames
   KeyType key_type = KeyType::rsa2048;                     // of the device CA and its leaves
   KeyType tls_key_type = KeyType::ec_p256;                 // of the TLS root and certificate
+  std::optional<std::string> store;                        // --store: recorded in DIR/clm-server.conf
 };
 
 struct InitReport {
@@ -46,8 +47,13 @@ struct InitReport {
   bool license_generated = false;  // true: a new key was written to DIR/license.key
 };
 
-// Return whether dir holds an initialized server.
-bool is_initialized(const std::filesystem::path& dir);
+// Return the store location of dir: store when given (--store), else the store setting
+// of DIR/clm-server.conf, else "" (SQLite in DIR). See store/open_store.hpp.
+std::string store_location(const std::filesystem::path& dir, const std::optional<std::string>& store);
+
+// Return whether dir holds an initialized server (its master key and an initialized
+// store at store_location(dir, store)).
+bool is_initialized(const std::filesystem::path& dir, const std::optional<std::string>& store = std::nullopt);
 
 // Initialize the data directory; leave an initialized one untouched (created = false).
 InitReport init_data_dir(const InitOptions& opts);
@@ -57,6 +63,7 @@ struct ServerSettings {
   IdPolicy id_policy;
   CertPolicy cert_policy;  // key_type is set by open_data_dir from the issuing CA's key
   KeyPolicy key_policy;
+  std::string store;  // where the store is (store/open_store.hpp); "": DIR/clm.db
 };
 ServerSettings read_server_settings(const std::filesystem::path& dir);
 
@@ -67,12 +74,15 @@ struct OpenDataDir {
   ServerSettings settings;
   std::string admin_key;     // DIR/admin.key: the license key of fleet-wide requests
   bool tls_separated = false;  // opening gave an old directory a TLS root of its own
+  bool shared_store = false;   // a PostgreSQL store other servers may use too
 };
 
 // Open an initialized data directory; Error(file_read) when a file is missing. A
 // directory whose TLS certificate chains to the device CA gets a TLS root and a new
 // certificate (same names, store and DIR/tls/ rewritten) and tls_separated set.
-OpenDataDir open_data_dir(const std::filesystem::path& dir);
+// The store is store_location(dir, store); Error(tampered) when DIR/master.key does not
+// open its CA key (a server sharing a store with a master key of its own).
+OpenDataDir open_data_dir(const std::filesystem::path& dir, const std::optional<std::string>& store = std::nullopt);
 
 // The server's TLS identity: its certificate chain (leaf first, PEM), private key (PEM),
 // and the DNS names and IP addresses the leaf is issued for.

@@ -581,6 +581,7 @@ void serve(const ServeOptions& opts, OpenDataDir& data)
   // mostly add thread switches (bench/server-load.sh measures about 10% fewer
   // requests per second with 4 than with 2 on 2 cores).
   const unsigned worker_threads = opts.workers != 0 ? opts.workers : std::max(2u, cores);
+  data.store->set_concurrency(worker_threads);
   raise_file_limit(opts.max_connections);
 
   const tcp::endpoint endpoint = resolve_listen_address(opts);

@@ -7,7 +7,13 @@ int main(int argc, char** argv)
   clm::server::CommandOptions o;
   return clm::tool_main("clm-server", "CLM WebAPI server: IDs, certificates and keys over HTTPS", argc, argv,
                         [&](CLI::App& app) {
+    auto store = [&](CLI::App* sub) {
+      sub->add_option("--store", o.store,
+                      "store: postgresql://... (password in PGPASSFILE) or sqlite:PATH; default DIR/clm.db, or the "
+                      "store setting of DIR/clm-server.conf");
+    };
     auto common = [&](CLI::App* sub) {
+      store(sub);
       sub->add_option("--data-dir", o.data_dir, "data directory (created 0700)")->required();
       sub->add_option("--license-key-file", o.license_key_file,
                       "license key file (default: DIR/license.key, generated at init)");
@@ -40,24 +46,33 @@ int main(int argc, char** argv)
     seed->add_option("--type", o.keytype, "key type: AES (default) or TWINE");
     seed->add_option("--length", o.keylength, "key length in bits (default 128)");
     seed->add_option("--list", o.list_file, "write the device names to FILE, one a line");
+    store(seed);
     seed->callback([&] { clm::server::seed_command(o); });
 
     auto* grant = app.add_subcommand("grant", "let an ID read every device's keys (getlist, getkeylist), read only");
     grant->add_option("--data-dir", o.data_dir, "data directory (a server may be running on it)")->required();
     grant->add_option("--keyid", o.grant_keyid, "the ID to grant the fleet read")->required();
+    store(grant);
     grant->callback([&] { clm::server::grant_command(o); });
 
     auto* revoke = app.add_subcommand("revoke-grant", "withdraw the fleet read grant of an ID");
     revoke->add_option("--data-dir", o.data_dir, "data directory (a server may be running on it)")->required();
     revoke->add_option("--keyid", o.grant_keyid, "the ID whose grant to withdraw")->required();
+    store(revoke);
     revoke->callback([&] { clm::server::revoke_grant_command(o); });
 
     auto* migrate = app.add_subcommand("migrate", "bring the store to this version's schema; print the version, as JSON");
     migrate->add_option("--data-dir", o.data_dir, "data directory (a server may be running on it)")->required();
+    migrate->add_option("--from", o.copy_from,
+                        "with --to: the store to copy (default: the data dir's), e.g. sqlite:DIR");
+    migrate->add_option("--to", o.copy_to,
+                        "copy the whole store into this empty one, e.g. postgresql:///clm?host=/run/postgresql");
+    store(migrate);
     migrate->callback([&] { clm::server::migrate_command(o); });
 
     auto* grants = app.add_subcommand("grants", "list the IDs holding the fleet read grant, as JSON");
     grants->add_option("--data-dir", o.data_dir, "data directory (a server may be running on it)")->required();
+    store(grants);
     grants->callback([&] { clm::server::grants_command(o); });
   });
 }

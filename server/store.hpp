@@ -2,6 +2,7 @@
 // default) and PostgreSQL (for several servers sharing one database) both fit.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -138,6 +139,37 @@ struct EventRecord {
   std::optional<std::int64_t> keyid;  // the ID that made the call; nullopt in events older than the column
 };
 
+// The numbers the store hands out: IDs, devices, key numbers (certificates and keys
+// share one), and the numbers of the CRLs signed.
+enum class Counter { keyid, deviceid, keynumber, crl_number };
+
+// A CRL as published: every server sharing the store answers the latest one, so
+// they all answer the same CRL.
+struct CrlRecord {
+  std::string catype;
+  std::int64_t number = 0;
+  std::string revoked_digest;  // of the revoked serials and dates it lists
+  std::int64_t this_update_ms = 0;
+  std::string pem;
+};
+
+// What a store copy (clm-server migrate --from --to) moves: tables by name, their
+// columns with the type each holds, and the order rows are read in (which the digests
+// of the copy follow).
+enum class ColumnType { integer, text, bytes };
+struct ColumnSpec {
+  const char* name;
+  ColumnType type;
+};
+struct TableSpec {
+  const char* name;
+  std::vector<ColumnSpec> columns;
+  const char* order_by;
+};
+// One value of a row in a copy: NULL, or an integer in decimal, or text or bytes.
+using Cell = std::optional<std::string>;
+using Row = std::vector<Cell>;
+
 // When a commit reaches the disk. Issuance (create, update, revoke, delete) is answered
 // only once durable. What a read writes (its audit event, a binding) may be deferred:
 // the commit is visible and survives the process being killed at once, and reaches the
@@ -148,6 +180,12 @@ enum class Durability { full, deferred };
 class Store {
 public:
   virtual ~Store() = default;
+
+  // Let up to n requests use the store at once (a server: one per worker thread).
+  virtual void set_concurrency(std::size_t n) { (void)n; }
+
+  // Return the schema migrations opening the store applied, by version.
+  virtual const std::vector<int>& migrations_applied() const = 0;
 
   // Return whether the store holds a completed initialization.
   virtual bool initialized() = 0;
@@ -184,10 +222,12 @@ public:
   // device claimed), makes the whole commit durable.
   virtual void transaction(const std::function<void()>& body, Durability durability) = 0;
 
-  // Return the next value of the named counter (1 for its first use).
-  virtual std::int64_t next_sequence(const std::string& name) = 0;
+  // Return the next number of counter (1 for its first use): unique across every process
+  // sharing the store, and increasing. One taken by a transaction that rolls back may be
+  // skipped (PostgreSQL) or given again (SQLite); a committed one is never given again.
+  virtual std::int64_t next_number(Counter counter) = 0;
 
-  // Allocate a key number from the one sequence shared by everything the server issues.
+  // Allocate a key number (Counter::keynumber) and record what kind of thing holds it.
   virtual std::int64_t allocate_keynumber(const std::string& kind) = 0;
 
   // Insert a new device; the store assigns its deviceid, and seal(deviceid) gives the
@@ -269,6 +309,23 @@ public:
   // status is valid and whose expiration is after now_ms.
   virtual std::vector<std::int64_t> valid_keynumbers_of_device(const std::string& deviceid, const KeyScope& scope,
                                                                std::int64_t now_ms) = 0;
+
+  // Return the CRL of catype with the largest number, or nullopt.
+  virtual std::optional<CrlRecord> latest_crl(const std::string& catype) = 0;
+
+  // Save a CRL (its number from next_number(Counter::crl_number)).
+  virtual void publish_crl(const CrlRecord& crl) = 0;
+
+  // For store copies: call row with every row of table, in its order.
+  virtual void scan_table(const TableSpec& table, const std::function<void(const Row&)>& row) = 0;
+  // For store copies: insert rows into table as they are (numbers included).
+  virtual void insert_rows(const TableSpec& table, const std::vector<Row>& rows) = 0;
+  // For store copies, inside a transaction: check foreign keys at its commit only.
+  virtual void defer_constraints() = 0;
+  // Return the last number counter gave (0: none yet).
+  virtual std::int64_t counter_value(Counter counter) = 0;
+  // Make counter continue after last.
+  virtual void set_counter(Counter counter, std::int64_t last) = 0;
 
   // Append an event to the audit trail.
   virtual void record_event(const EventRecord& e) = 0;

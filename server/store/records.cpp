@@ -1,6 +1,9 @@
 #include "records.hpp"
 
+#include <clm/error.hpp>
+
 #include <array>
+#include <chrono>
 #include <string>
 #include <utility>
 
@@ -17,6 +20,11 @@ constexpr Names<CertStatus, 3> k_cert_status{
   {{CertStatus::valid, "valid"}, {CertStatus::revoked, "revoked"}, {CertStatus::updated, "updated"}}};
 constexpr Names<KeyStatus, 3> k_key_status{
   {{KeyStatus::valid, "valid"}, {KeyStatus::updated, "updated"}, {KeyStatus::deleted, "deleted"}}};
+
+constexpr Names<Counter, 4> k_counter{{{Counter::keyid, "keyid"},
+                                       {Counter::deviceid, "deviceid"},
+                                       {Counter::keynumber, "keynumber"},
+                                       {Counter::crl_number, "crl_number/ca1"}}};
 
 template <typename E, std::size_t N>
 std::string_view name_of(const Names<E, N>& names, E value)
@@ -46,6 +54,7 @@ std::string_view status_name(Status s) { return name_of(k_status, s); }
 std::string_view cert_kind_name(CertKind k) { return name_of(k_cert_kind, k); }
 std::string_view cert_status_name(CertStatus s) { return name_of(k_cert_status, s); }
 std::string_view key_status_name(KeyStatus s) { return name_of(k_key_status, s); }
+std::string_view counter_name(Counter c) { return name_of(k_counter, c); }
 
 Status status_from(std::string_view text, std::string_view column) { return value_of(k_status, text, column); }
 CertKind cert_kind_from(std::string_view text, std::string_view column) { return value_of(k_cert_kind, text, column); }
@@ -56,6 +65,73 @@ CertStatus cert_status_from(std::string_view text, std::string_view column)
 KeyStatus key_status_from(std::string_view text, std::string_view column)
 {
   return value_of(k_key_status, text, column);
+}
+
+const std::vector<TableSpec>& copied_tables()
+{
+  constexpr ColumnType I = ColumnType::integer;
+  constexpr ColumnType T = ColumnType::text;
+  constexpr ColumnType B = ColumnType::bytes;
+  static const std::vector<TableSpec> tables{
+    {"meta", {{"key", T}, {"value", T}}, "key"},
+    {"key_pairs", {{"name", T}, {"cert_pem", T}, {"sealed_key", B}}, "name"},
+    {"ids", {{"keyid", I}, {"tenantid", T}, {"alias", T}, {"sealed_key", B}, {"status", T}, {"expiration", I}}, "keyid"},
+    {"keynumbers", {{"keynumber", I}, {"kind", T}}, "keynumber"},
+    {"devices",
+     {{"deviceid", T}, {"devicename", T}, {"sealed_key", B}, {"ipaddress", T}, {"macaddress", T}, {"ext_data", T},
+      {"status", T}, {"created_ms", I}, {"owner_keyid", I}},
+     "deviceid"},
+    {"certs",
+     {{"keynumber", I}, {"serial", T}, {"catype", T}, {"ca_name", T}, {"deviceid", T}, {"kind", T}, {"subject", T},
+      {"cert_der", B}, {"sealed_key", B}, {"status", T}, {"not_after_ms", I}, {"filepath", T}, {"replaced_by", I},
+      {"revoked_at_ms", I}, {"created_ms", I}},
+     "keynumber"},
+    {"keys",
+     {{"keynumber", I}, {"keytype", T}, {"keylength", I}, {"alias", T}, {"sealed_key", B}, {"status", T},
+      {"expiration_ms", I}, {"replaced_by", I}, {"deviceid", T}, {"created_ms", I}},
+     "keynumber"},
+    {"key_bindings", {{"keynumber", I}, {"deviceid", T}, {"filepath", T}}, "keynumber, deviceid"},
+    {"events",
+     {{"id", I}, {"deviceid", T}, {"api", T}, {"mode", T}, {"keynumber", I}, {"filepath", T}, {"at_ms", I},
+      {"keyid", I}},
+     "id"},
+    {"fleet_grants", {{"keyid", I}, {"granted_ms", I}}, "keyid"},
+    {"crls", {{"catype", T}, {"number", I}, {"revoked_digest", T}, {"this_update_ms", I}, {"pem", T}}, "catype, number"},
+  };
+  return tables;
+}
+
+std::string insert_statement(const TableSpec& table, const std::function<std::string(int)>& placeholder)
+{
+  std::string columns;
+  std::string values;
+  for (std::size_t i = 0; i < table.columns.size(); ++i) {
+    columns += (i ? ", " : "") + std::string(table.columns[i].name);
+    values += (i ? ", " : "") + placeholder(static_cast<int>(i) + 1);
+  }
+  return "INSERT INTO " + std::string(table.name) + " (" + columns + ") VALUES (" + values + ")";
+}
+
+std::string select_statement(const TableSpec& table)
+{
+  std::string columns;
+  for (std::size_t i = 0; i < table.columns.size(); ++i) {
+    columns += (i ? ", " : "") + std::string(table.columns[i].name);
+  }
+  return "SELECT " + columns + " FROM " + table.name + " ORDER BY " + table.order_by;
+}
+
+void refuse_newer_schema(const std::string& where, int version)
+{
+  throw Error(ExitCode::bad_file_format, where + ": the store's schema is version " + std::to_string(version)
+                                           + ", newer than this clm-server knows (" + std::to_string(k_schema_version)
+                                           + "); run a newer clm-server");
+}
+
+std::int64_t wall_clock_ms()
+{
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+    .count();
 }
 
 }  // namespace clm::server

@@ -4,7 +4,11 @@
 
 #include "store.hpp"
 
+#include <cstddef>
+#include <functional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace clm::server {
 
@@ -12,6 +16,49 @@ std::string_view status_name(Status s);
 std::string_view cert_kind_name(CertKind k);
 std::string_view cert_status_name(CertStatus s);
 std::string_view key_status_name(KeyStatus s);
+// The name of counter in the SQLite sequences table and in exports.
+std::string_view counter_name(Counter c);
+
+// One step of the schema. Every backend has the same steps, by version and name, in
+// its own SQL, and records those applied in a table schema_migrations (version, name,
+// applied_ms).
+struct Migration {
+  int version;
+  const char* name;
+  const char* sql;
+};
+
+// The schema version of this build: every backend's migrations end at it.
+inline constexpr int k_schema_version = 3;
+
+// Return whether migrations run 1, 2, 3, ... k_schema_version in order, as the stores
+// index them.
+template <std::size_t N>
+constexpr bool migrations_complete(const Migration (&migrations)[N])
+{
+  for (std::size_t i = 0; i < N; ++i) {
+    if (migrations[i].version != static_cast<int>(i) + 1) {
+      return false;
+    }
+  }
+  return N == k_schema_version;
+}
+
+// The tables a store copy moves, parents before children, in schema version
+// k_schema_version: everything but the schema's own record and the counters.
+const std::vector<TableSpec>& copied_tables();
+
+// Return "INSERT INTO table (columns) VALUES (p(1), p(2), ...)" and the select list of
+// table; p gives the placeholder of a parameter ("?" or "$1").
+std::string insert_statement(const TableSpec& table, const std::function<std::string(int)>& placeholder);
+std::string select_statement(const TableSpec& table);
+
+// Throw Error(bad_file_format) saying the store at where has a newer schema (version)
+// than this build knows.
+[[noreturn]] void refuse_newer_schema(const std::string& where, int version);
+
+// Return the time now, in milliseconds since the epoch (when a migration is applied).
+std::int64_t wall_clock_ms();
 
 // Return the state text names; StoreError 1602 naming the column and the text when it
 // names none (a row written by a newer version, or damaged).
@@ -19,5 +66,131 @@ Status status_from(std::string_view text, std::string_view column);
 CertKind cert_kind_from(std::string_view text, std::string_view column);
 CertStatus cert_status_from(std::string_view text, std::string_view column);
 KeyStatus key_status_from(std::string_view text, std::string_view column);
+
+}  // namespace clm::server
+
+namespace clm::server {
+
+// The columns every backend selects for each record, in the order the *_from readers
+// below take them. A backend's row type gives int64(i), text(i), optional_int64(i) and
+// optional_text(i) for column i.
+inline constexpr const char* k_id_columns = "keyid, tenantid, alias, sealed_key, status, expiration";
+
+inline constexpr const char* k_device_columns =
+  "deviceid, devicename, sealed_key, ipaddress, macaddress, ext_data, status, created_ms, owner_keyid";
+
+inline constexpr const char* k_cert_columns =
+  "keynumber, serial, catype, ca_name, deviceid, kind, subject, cert_der, sealed_key, status, not_after_ms, "
+  "filepath, replaced_by, revoked_at_ms, created_ms, "
+  "(SELECT d.owner_keyid FROM devices d WHERE d.deviceid = certs.deviceid)";
+
+// The owner of a key is that of the device that created it, looked up by primary key.
+inline constexpr const char* k_key_owner = "(SELECT d.owner_keyid FROM devices d WHERE d.deviceid = keys.deviceid)";
+
+inline const std::string k_key_columns =
+  std::string("keynumber, keytype, keylength, alias, sealed_key, status, expiration_ms, replaced_by, deviceid, "
+              "created_ms, ") + k_key_owner;
+inline constexpr int k_key_column_count = 11;
+
+inline constexpr const char* k_event_columns = "id, deviceid, api, mode, keynumber, filepath, at_ms, keyid";
+
+template <typename Row>
+IdRecord id_from(Row& row)
+{
+  IdRecord r;
+  r.keyid = row.int64(0);
+  r.tenantid = row.text(1);
+  r.alias = row.text(2);
+  r.sealed_key = row.text(3);
+  r.status = status_from(row.text(4), "ids.status");
+  r.expiration_ms = row.int64(5);
+  return r;
+}
+
+template <typename Row>
+DeviceRecord device_from(Row& row)
+{
+  DeviceRecord r;
+  r.deviceid = row.text(0);
+  r.devicename = row.text(1);
+  r.sealed_key = row.text(2);
+  r.ipaddress = row.text(3);
+  r.macaddress = row.text(4);
+  r.ext_data = row.text(5);
+  r.status = status_from(row.text(6), "devices.status");
+  r.created_ms = row.int64(7);
+  r.owner_keyid = row.optional_int64(8);
+  return r;
+}
+
+template <typename Row>
+CertRecord cert_from(Row& row)
+{
+  CertRecord r;
+  r.keynumber = row.int64(0);
+  r.serial = row.text(1);
+  r.catype = row.text(2);
+  r.ca_name = row.optional_text(3);
+  r.deviceid = row.optional_text(4);
+  r.kind = cert_kind_from(row.text(5), "certs.kind");
+  r.subject = row.text(6);
+  r.cert_der = row.text(7);
+  r.sealed_key = row.text(8);
+  r.status = cert_status_from(row.text(9), "certs.status");
+  r.not_after_ms = row.int64(10);
+  r.filepath = row.text(11);
+  r.replaced_by = row.optional_int64(12);
+  r.revoked_at_ms = row.optional_int64(13);
+  r.created_ms = row.int64(14);
+  r.owner_keyid = row.optional_int64(15);
+  return r;
+}
+
+template <typename Row>
+KeyRecord key_from(Row& row)
+{
+  KeyRecord r;
+  r.keynumber = row.int64(0);
+  r.keytype = row.text(1);
+  r.keylength = static_cast<int>(row.int64(2));
+  r.alias = row.text(3);
+  r.sealed_key = row.text(4);
+  r.status = key_status_from(row.text(5), "keys.status");
+  r.expiration_ms = row.int64(6);
+  r.replaced_by = row.optional_int64(7);
+  r.deviceid = row.text(8);
+  r.created_ms = row.int64(9);
+  r.owner_keyid = row.optional_int64(10);
+  return r;
+}
+
+inline constexpr const char* k_crl_columns = "catype, number, revoked_digest, this_update_ms, pem";
+
+template <typename Row>
+CrlRecord crl_from(Row& row)
+{
+  CrlRecord r;
+  r.catype = row.text(0);
+  r.number = row.int64(1);
+  r.revoked_digest = row.text(2);
+  r.this_update_ms = row.int64(3);
+  r.pem = row.text(4);
+  return r;
+}
+
+template <typename Row>
+EventRecord event_from(Row& row)
+{
+  EventRecord e;
+  e.id = row.int64(0);
+  e.deviceid = row.text(1);
+  e.api = row.text(2);
+  e.mode = row.text(3);
+  e.keynumber = row.optional_int64(4);
+  e.filepath = row.text(5);
+  e.at_ms = row.int64(6);
+  e.keyid = row.optional_int64(7);
+  return e;
+}
 
 }  // namespace clm::server

@@ -18,16 +18,10 @@ namespace clm::server {
 
 namespace {
 
-// The schema, as versioned migrations applied in order, each in the transaction that
-// records it in schema_migrations (a table of the same shape in every backend). A store
-// made before that table existed is adopted at the version its columns show; version 1
-// creates only what is missing, so the tables of any earlier layout are completed.
-struct Migration {
-  int version;
-  const char* name;
-  const char* sql;
-};
-
+// The schema as versioned migrations (records.hpp), each applied in the transaction
+// that records it. A store made before schema_migrations existed is adopted at the
+// version its columns show; version 1 creates only what is missing, so the tables of
+// any earlier layout are completed.
 constexpr Migration k_migrations[] = {
   {1, "IDs, devices, certificates, keys, bindings, events", R"sql(
 CREATE TABLE IF NOT EXISTS meta (
@@ -130,111 +124,32 @@ CREATE TABLE fleet_grants (
   granted_ms INTEGER NOT NULL
 );
 )sql"},
+  {3, "one counter scheme for key ids, device ids and key numbers; published CRLs", R"sql(
+-- Every number the store hands out comes from sequences (PostgreSQL: a sequence each).
+INSERT OR IGNORE INTO sequences (name, value) SELECT 'keyid', COALESCE(MAX(keyid), 0) FROM ids;
+INSERT OR IGNORE INTO sequences (name, value)
+  SELECT 'keynumber', MAX(COALESCE((SELECT MAX(keynumber) FROM keynumbers), 0),
+                          COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'keynumbers'), 0));
+-- The CRLs signed, the latest answered by every server sharing the store.
+CREATE TABLE crls (
+  catype         TEXT NOT NULL,
+  number         INTEGER NOT NULL,
+  revoked_digest TEXT NOT NULL,
+  this_update_ms INTEGER NOT NULL,
+  pem            TEXT NOT NULL,
+  PRIMARY KEY (catype, number)
+);
+)sql"},
 };
 
-constexpr int k_schema_version = std::size(k_migrations);
-
-// migrate() applies k_migrations[version] after version: the list must run 1, 2, 3, ...
-constexpr bool migrations_numbered_in_order()
-{
-  for (std::size_t i = 0; i < std::size(k_migrations); ++i) {
-    if (k_migrations[i].version != static_cast<int>(i) + 1) {
-      return false;
-    }
-  }
-  return true;
-}
-static_assert(migrations_numbered_in_order(), "k_migrations must be numbered 1, 2, 3, ... in order");
+static_assert(migrations_complete(k_migrations), "k_migrations must be numbered 1, 2, 3, ... k_schema_version");
 
 // How long deferred commits may wait for a durable one while commits keep coming.
 constexpr auto k_deferred_window = std::chrono::seconds(1);
 
-IdRecord id_from(SqliteStatement& st)
-{
-  IdRecord r;
-  r.keyid = st.int64(0);
-  r.tenantid = st.text(1);
-  r.alias = st.text(2);
-  r.sealed_key = st.text(3);
-  r.status = status_from(st.text(4), "ids.status");
-  r.expiration_ms = st.int64(5);
-  return r;
-}
-
-constexpr const char* k_id_columns = "keyid, tenantid, alias, sealed_key, status, expiration";
-
-constexpr const char* k_device_columns =
-  "deviceid, devicename, sealed_key, ipaddress, macaddress, ext_data, status, created_ms, owner_keyid";
-
-DeviceRecord device_from(SqliteStatement& st)
-{
-  DeviceRecord r;
-  r.deviceid = st.text(0);
-  r.devicename = st.text(1);
-  r.sealed_key = st.text(2);
-  r.ipaddress = st.text(3);
-  r.macaddress = st.text(4);
-  r.ext_data = st.text(5);
-  r.status = status_from(st.text(6), "devices.status");
-  r.created_ms = st.int64(7);
-  r.owner_keyid = st.optional_int64(8);
-  return r;
-}
-
-constexpr const char* k_cert_columns =
-  "keynumber, serial, catype, ca_name, deviceid, kind, subject, cert_der, sealed_key, status, not_after_ms, "
-  "filepath, replaced_by, revoked_at_ms, created_ms, "
-  "(SELECT d.owner_keyid FROM devices d WHERE d.deviceid = certs.deviceid)";
-
-CertRecord cert_from(SqliteStatement& st)
-{
-  CertRecord r;
-  r.keynumber = st.int64(0);
-  r.serial = st.text(1);
-  r.catype = st.text(2);
-  r.ca_name = st.optional_text(3);
-  r.deviceid = st.optional_text(4);
-  r.kind = cert_kind_from(st.text(5), "certs.kind");
-  r.subject = st.text(6);
-  r.cert_der = st.text(7);
-  r.sealed_key = st.text(8);
-  r.status = cert_status_from(st.text(9), "certs.status");
-  r.not_after_ms = st.int64(10);
-  r.filepath = st.text(11);
-  r.replaced_by = st.optional_int64(12);
-  r.revoked_at_ms = st.optional_int64(13);
-  r.created_ms = st.int64(14);
-  r.owner_keyid = st.optional_int64(15);
-  return r;
-}
-
 std::string select_certs(const char* where)
 {
   return std::string("SELECT ") + k_cert_columns + " FROM certs " + where;
-}
-
-// The owner of a key is that of the device that created it, looked up by primary key.
-constexpr const char* k_key_owner = "(SELECT d.owner_keyid FROM devices d WHERE d.deviceid = keys.deviceid)";
-
-const std::string k_key_columns =
-  std::string("keynumber, keytype, keylength, alias, sealed_key, status, expiration_ms, replaced_by, deviceid, "
-              "created_ms, ") + k_key_owner;
-
-KeyRecord key_from(SqliteStatement& st)
-{
-  KeyRecord r;
-  r.keynumber = st.int64(0);
-  r.keytype = st.text(1);
-  r.keylength = static_cast<int>(st.int64(2));
-  r.alias = st.text(3);
-  r.sealed_key = st.text(4);
-  r.status = key_status_from(st.text(5), "keys.status");
-  r.expiration_ms = st.int64(6);
-  r.replaced_by = st.optional_int64(7);
-  r.deviceid = st.text(8);
-  r.created_ms = st.int64(9);
-  r.owner_keyid = st.optional_int64(10);
-  return r;
 }
 
 std::string select_keys(const char* where)
@@ -282,14 +197,11 @@ std::vector<int> migrate(sqlite3* db, SqliteStatementCache& cache, const std::fi
     SqliteTransaction tx(db, depth);
     const int version = current_version(cache);
     if (version > k_schema_version) {
-      throw Error(ExitCode::bad_file_format, path.string() + ": the store's schema is version " + std::to_string(version)
-                                               + ", newer than this clm-server knows (" + std::to_string(k_schema_version)
-                                               + "); run a newer clm-server");
+      refuse_newer_schema(path.string(), version);
     }
     sqlite_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
                     "name TEXT NOT NULL, applied_ms INTEGER NOT NULL)");
-    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch()).count();
+    const std::int64_t now_ms = wall_clock_ms();
     // A store adopted from before schema_migrations: record what it holds already.
     for (const Migration& m : k_migrations) {
       if (m.version <= version) {
@@ -353,11 +265,6 @@ SqliteStore::SqliteStore(std::filesystem::path path) : m_path(std::move(path))
   }
 }
 
-int SqliteStore::schema_version()
-{
-  return k_schema_version;
-}
-
 SqliteStore::~SqliteStore()
 {
   m_statements.reset();  // a connection with unfinalized statements does not close
@@ -398,10 +305,8 @@ IdRecord SqliteStore::create_id(const IdRecord& fields, const std::function<std:
 {
   std::lock_guard lock(m_mutex);
   SqliteTransaction tx(m_db, m_depth);
-  SqliteStatement next(*m_statements, "SELECT COALESCE(MAX(keyid), 0) + 1 FROM ids");
-  next.step();
   IdRecord r = fields;
-  r.keyid = next.int64(0);
+  r.keyid = next_number(Counter::keyid);
   if (r.keyid > 9'999'999'999) {
     throw StoreError(1205, "keyid numbers exhausted");
   }
@@ -416,7 +321,7 @@ IdRecord SqliteStore::create_id(const IdRecord& fields, const std::function<std:
 std::optional<IdRecord> SqliteStore::find_id(std::int64_t keyid)
 {
   std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, (std::string("SELECT ") + k_id_columns + " FROM ids WHERE keyid = ?").c_str());
+  SqliteStatement st(*m_statements, std::string("SELECT ") + k_id_columns + " FROM ids WHERE keyid = ?");
   st.bind(1, keyid);
   if (!st.step()) {
     return std::nullopt;
@@ -510,15 +415,15 @@ void SqliteStore::transaction(const std::function<void()>& body, Durability dura
   m_commit = Durability::full;
 }
 
-std::int64_t SqliteStore::next_sequence(const std::string& name)
+std::int64_t SqliteStore::next_number(Counter counter)
 {
   std::lock_guard lock(m_mutex);
   SqliteTransaction tx(m_db, m_depth);
   SqliteStatement up(*m_statements, "INSERT INTO sequences (name, value) VALUES (?, 1) "
                      "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value");
-  up.bind(1, name);
+  up.bind(1, std::string(counter_name(counter)));
   if (!up.step()) {
-    sqlite_fail(m_db, "next_sequence");
+    sqlite_fail(m_db, "next_number");
   }
   const std::int64_t value = up.int64(0);
   while (up.step()) {
@@ -530,9 +435,12 @@ std::int64_t SqliteStore::next_sequence(const std::string& name)
 std::int64_t SqliteStore::allocate_keynumber(const std::string& kind)
 {
   std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, "INSERT INTO keynumbers (kind) VALUES (?)");
-  st.bind(1, kind).step();
-  return sqlite3_last_insert_rowid(m_db);
+  SqliteTransaction tx(m_db, m_depth);
+  const std::int64_t keynumber = next_number(Counter::keynumber);
+  SqliteStatement st(*m_statements, "INSERT INTO keynumbers (keynumber, kind) VALUES (?, ?)");
+  st.bind(1, keynumber).bind(2, kind).step();
+  tx.commit();
+  return keynumber;
 }
 
 DeviceRecord SqliteStore::create_device(const DeviceRecord& fields,
@@ -540,7 +448,7 @@ DeviceRecord SqliteStore::create_device(const DeviceRecord& fields,
 {
   std::lock_guard lock(m_mutex);
   SqliteTransaction tx(m_db, m_depth);
-  const std::int64_t number = next_sequence("deviceid");
+  const std::int64_t number = next_number(Counter::deviceid);
   if (number > 9'999'999'999) {
     throw StoreError(1602, "deviceid numbers exhausted");
   }
@@ -784,7 +692,7 @@ std::vector<std::optional<DeviceKeyRecord>> SqliteStore::find_keys_for_device(
   SqliteStatement st(*m_statements, std::string("SELECT ") + k_key_columns
                                 + ", EXISTS (SELECT 1 FROM key_bindings b WHERE b.keynumber = keys.keynumber "
                                   "AND b.deviceid = ?1) FROM keys WHERE keynumber = ?2");
-  constexpr int k_bound_column = 11;
+  constexpr int k_bound_column = k_key_column_count;
   st.bind(1, deviceid);
   std::vector<std::optional<DeviceKeyRecord>> out;
   out.reserve(keynumbers.size());
@@ -817,6 +725,90 @@ std::vector<std::int64_t> SqliteStore::valid_keynumbers_of_device(const std::str
   return out;
 }
 
+std::optional<CrlRecord> SqliteStore::latest_crl(const std::string& catype)
+{
+  std::lock_guard lock(m_mutex);
+  SqliteStatement st(*m_statements, "SELECT catype, number, revoked_digest, this_update_ms, pem FROM crls "
+                     "WHERE catype = ? ORDER BY number DESC LIMIT 1");
+  st.bind(1, catype);
+  if (!st.step()) {
+    return std::nullopt;
+  }
+  return crl_from(st);
+}
+
+void SqliteStore::publish_crl(const CrlRecord& crl)
+{
+  std::lock_guard lock(m_mutex);
+  SqliteStatement st(*m_statements, "INSERT INTO crls (catype, number, revoked_digest, this_update_ms, pem) "
+                     "VALUES (?, ?, ?, ?, ?)");
+  st.bind(1, crl.catype).bind(2, crl.number).bind(3, crl.revoked_digest).bind(4, crl.this_update_ms).bind(5, crl.pem);
+  st.step();
+}
+
+void SqliteStore::scan_table(const TableSpec& table, const std::function<void(const Row&)>& row)
+{
+  std::lock_guard lock(m_mutex);
+  SqliteStatement st(*m_statements, select_statement(table));
+  Row values(table.columns.size());
+  while (st.step()) {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const int col = static_cast<int>(i);
+      if (st.is_null(col)) {
+        values[i].reset();
+      } else if (table.columns[i].type == ColumnType::integer) {
+        values[i] = std::to_string(st.int64(col));
+      } else {
+        values[i] = st.text(col);
+      }
+    }
+    row(values);
+  }
+}
+
+void SqliteStore::insert_rows(const TableSpec& table, const std::vector<Row>& rows)
+{
+  std::lock_guard lock(m_mutex);
+  SqliteStatement st(*m_statements, insert_statement(table, [](int) { return std::string("?"); }));
+  for (const Row& row : rows) {
+    st.rewind();
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      const int param = static_cast<int>(i) + 1;
+      if (!row[i]) {
+        st.bind(param, std::optional<std::int64_t>());
+      } else if (table.columns[i].type == ColumnType::integer) {
+        st.bind(param, std::int64_t{std::stoll(*row[i])});
+      } else if (table.columns[i].type == ColumnType::bytes) {
+        st.bind_blob(param, *row[i]);
+      } else {
+        st.bind(param, *row[i]);
+      }
+    }
+    st.step();
+  }
+}
+
+void SqliteStore::defer_constraints()
+{
+  std::lock_guard lock(m_mutex);
+  sqlite_exec(m_db, "PRAGMA defer_foreign_keys = ON");
+}
+
+std::int64_t SqliteStore::counter_value(Counter counter)
+{
+  std::lock_guard lock(m_mutex);
+  SqliteStatement st(*m_statements, "SELECT value FROM sequences WHERE name = ?");
+  st.bind(1, std::string(counter_name(counter)));
+  return st.step() ? st.int64(0) : 0;
+}
+
+void SqliteStore::set_counter(Counter counter, std::int64_t last)
+{
+  std::lock_guard lock(m_mutex);
+  SqliteStatement st(*m_statements, "INSERT OR REPLACE INTO sequences (name, value) VALUES (?, ?)");
+  st.bind(1, std::string(counter_name(counter))).bind(2, last).step();
+}
+
 void SqliteStore::record_event(const EventRecord& e)
 {
   std::lock_guard lock(m_mutex);
@@ -829,21 +821,11 @@ void SqliteStore::record_event(const EventRecord& e)
 std::vector<EventRecord> SqliteStore::device_events(const std::string& deviceid)
 {
   std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, "SELECT id, deviceid, api, mode, keynumber, filepath, at_ms, keyid FROM events "
-                     "WHERE deviceid = ? ORDER BY id");
+  SqliteStatement st(*m_statements, std::string("SELECT ") + k_event_columns + " FROM events WHERE deviceid = ? ORDER BY id");
   st.bind(1, deviceid);
   std::vector<EventRecord> out;
   while (st.step()) {
-    EventRecord e;
-    e.id = st.int64(0);
-    e.deviceid = st.text(1);
-    e.api = st.text(2);
-    e.mode = st.text(3);
-    e.keynumber = st.optional_int64(4);
-    e.filepath = st.text(5);
-    e.at_ms = st.int64(6);
-    e.keyid = st.optional_int64(7);
-    out.push_back(std::move(e));
+    out.push_back(event_from(st));
   }
   return out;
 }

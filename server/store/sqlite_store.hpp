@@ -34,7 +34,7 @@ public:
   void check_health() override;
   using Store::transaction;
   void transaction(const std::function<void()>& body, Durability durability) override;
-  std::int64_t next_sequence(const std::string& name) override;
+  std::int64_t next_number(Counter counter) override;
   std::int64_t allocate_keynumber(const std::string& kind) override;
   DeviceRecord create_device(const DeviceRecord& fields,
                              const std::function<std::string(const std::string&)>& seal) override;
@@ -64,13 +64,17 @@ public:
     const std::string& deviceid, const std::vector<std::int64_t>& keynumbers) override;
   std::vector<std::int64_t> valid_keynumbers_of_device(const std::string& deviceid, const KeyScope& scope,
                                                        std::int64_t now_ms) override;
+  std::optional<CrlRecord> latest_crl(const std::string& catype) override;
+  void publish_crl(const CrlRecord& crl) override;
+  void scan_table(const TableSpec& table, const std::function<void(const Row&)>& row) override;
+  void insert_rows(const TableSpec& table, const std::vector<Row>& rows) override;
+  void defer_constraints() override;
+  std::int64_t counter_value(Counter counter) override;
+  void set_counter(Counter counter, std::int64_t last) override;
   void record_event(const EventRecord& e) override;
   std::vector<EventRecord> device_events(const std::string& deviceid) override;
 
-  // Return the schema version of the database (that of this build, once opened).
-  static int schema_version();
-  // Return the migrations opening the store applied, by version.
-  const std::vector<int>& migrations_applied() const { return m_applied; }
+  const std::vector<int>& migrations_applied() const override { return m_applied; }
 
 private:
   std::filesystem::path m_path;

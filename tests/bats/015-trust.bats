@@ -144,7 +144,7 @@ assert_impostor_got_nothing() {
   local old_ca="$BATS_TEST_TMPDIR/old-ca.pem"
   cp "$EXTRA_DIR/tls/ca.pem" "$old_ca"
   # What an older init left: no "tls-root" key pair in the store.
-  sqlite3 "$EXTRA_DIR/clm.db" "DELETE FROM key_pairs WHERE name = 'tls-root'"
+  store_sql "$EXTRA_DIR" "DELETE FROM key_pairs WHERE name = 'tls-root'"
   start_extra_server old
   assert_equal "$(grep -c 'clients must now trust the new' "$EXTRA_LOG")" 1
   assert_file_contains "$EXTRA_LOG" "clm-server: the TLS certificate of $EXTRA_DIR chained to the device CA; .*: clients must now trust the new $EXTRA_DIR/tls/ca.pem (--cacert)"

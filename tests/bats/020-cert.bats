@@ -104,7 +104,7 @@ split_bundle() {
 # is the server's own TLS root.
 device_root() {
   local f="$BATS_TEST_TMPDIR/device-root.pem"
-  sqlite3 "$SERVER_DIR/clm.db" "SELECT cert_pem FROM key_pairs WHERE name = 'CA'" >"$f"
+  store_sql "$SERVER_DIR" "SELECT cert_pem FROM key_pairs WHERE name = 'CA'" >"$f"
   printf '%s\n' "$f"
 }
 

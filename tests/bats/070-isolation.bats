@@ -235,7 +235,7 @@ keylist_request() {
   new_id "$STATE_B" >/dev/null
   # Make it a directory of the release before: no owners, no admin key.
   kill_pid "$EXTRA_PID"
-  sqlite3 "$EXTRA_DIR/clm.db" 'UPDATE devices SET owner_keyid = NULL; UPDATE events SET keyid = NULL'
+  store_sql "$EXTRA_DIR" 'UPDATE devices SET owner_keyid = NULL; UPDATE events SET keyid = NULL'
   rm "$EXTRA_DIR/admin.key"
   start_extra_server upgraded
   export CLM_PORT=$EXTRA_PORT
@@ -249,12 +249,12 @@ keylist_request() {
   assert_equal "$status" 5
   # The owner's device acts first and becomes A's; then B is refused.
   as "$STATE_A" run_clm -0 clm-key get --device "$DEV_A" --keynumber "$KEY_A" --out "$(outdir a-get)"
-  assert_equal "$(sqlite3 "$EXTRA_DIR/clm.db" "SELECT owner_keyid FROM devices WHERE devicename = '$DEV_A'")" \
+  assert_equal "$(store_sql "$EXTRA_DIR" "SELECT owner_keyid FROM devices WHERE devicename = '$DEV_A'")" \
     "$((10#$(jq -r .keyid "$STATE_A/id.json")))"
   as "$STATE_B" run_clm clm-key get --device "$DEV_A" --deviceid "$ID_A" --keynumber "$KEY_A" --out "$(outdir b-get)"
   assert_refused clm-key 1706 404
   # From now on each event names the ID that made it.
-  assert_equal "$(sqlite3 "$EXTRA_DIR/clm.db" "SELECT count(*) FROM events WHERE keyid IS NOT NULL")" 1
+  assert_equal "$(store_sql "$EXTRA_DIR" "SELECT count(*) FROM events WHERE keyid IS NOT NULL")" 1
 }
 
 @test "GET /SWCLM/IDInfo hands ID passwords to the admin license key only" {

@@ -3,7 +3,12 @@
 # clm-server on loopback with real TLS, and a hermetic environment for every test.
 #
 # Run:   CLM_BUILD_DIR=/path/to/build bats tests/bats
-# CLM_BUILD_DIR defaults to <repo>/build. Every test file does:
+# CLM_BUILD_DIR defaults to <repo>/build.
+# With CLM_TEST_PG_CLUSTER=DIR (a cluster running from `scripts/pg-cluster start DIR`),
+# pg_available is true and new_pg_database hands out databases in it; adding
+# CLM_TEST_STORE=postgresql makes every server a test starts on a fresh data dir use a
+# PostgreSQL database of its own instead of SQLite (see launch_server).
+# Every test file does:
 #
 #   load helpers
 #   setup_file()    { start_server; }
@@ -22,6 +27,11 @@ export TEST_BUILD_DIR="${TEST_BUILD_DIR:-${CLM_BUILD_DIR:-$CLM_REPO_DIR/build}}"
 [[ $TEST_BUILD_DIR == /* ]] || TEST_BUILD_DIR="$PWD/$TEST_BUILD_DIR"
 # Seconds any single run of a product binary may take before it counts as a hang.
 export TEST_CMD_TIMEOUT="${TEST_CMD_TIMEOUT:-30}"
+# The store selection, captured under non-CLM_ names for the same reason.
+export TEST_PG_CLUSTER="${TEST_PG_CLUSTER:-${CLM_TEST_PG_CLUSTER:-}}"
+export TEST_STORE="${TEST_STORE:-${CLM_TEST_STORE:-}}"
+# (CLM_REPO_DIR goes with the other CLM_* variables.)
+TEST_PG_CLUSTER_CMD="$CLM_REPO_DIR/scripts/pg-cluster"
 export LICENSE_USER=secureware-clm
 
 # ---------------------------------------------------------------------------------
@@ -238,19 +248,99 @@ s.close()'
 }
 
 # ---------------------------------------------------------------------------------
+# PostgreSQL stores (CLM_TEST_PG_CLUSTER, CLM_TEST_STORE)
+
+# pg_available: a PostgreSQL cluster for the tests is there (CLM_TEST_PG_CLUSTER).
+pg_available() {
+  [[ -n $TEST_PG_CLUSTER ]]
+}
+
+# pg_selected: the servers the tests start are to use PostgreSQL stores
+# (CLM_TEST_STORE=postgresql with a cluster).
+pg_selected() {
+  pg_available && [[ $TEST_STORE == postgresql ]]
+}
+
+# store_sql DIR SQL: run SQL on the store of data dir DIR, PostgreSQL or SQLite, as its
+# clm-server.conf says; print the rows, one per line, columns joined by '|'.
+store_sql() {
+  local dir=$1 sql=$2 uri
+  uri=$(sed -n 's/^store = //p' "$dir/clm-server.conf" 2>/dev/null)
+  if [[ $uri == postgres* ]]; then
+    psql -q -X -At -v ON_ERROR_STOP=1 "$uri" -c "$sql"
+  else
+    sqlite3 "$dir/clm.db" "$sql"
+  fi
+}
+
+# skip_if_pg_selected REASON: skip this test in the PostgreSQL pass (a SQLite matter).
+skip_if_pg_selected() {
+  if pg_selected; then
+    skip "SQLite only: $1"
+  fi
+}
+
+# skip_unless_pg: skip this test when there is no cluster.
+skip_unless_pg() {
+  pg_available || skip "no PostgreSQL cluster (CLM_TEST_PG_CLUSTER)"
+}
+
+# new_pg_database: make a fresh database in the cluster and print its URI.
+new_pg_database() {
+  local i err
+  # The name is unique to this process and a random number; on the rare clash with
+  # an existing database (createdb fails) another name is tried.
+  for ((i = 0; i < 5; i++)); do
+    if err=$("$TEST_PG_CLUSTER_CMD" createdb "$TEST_PG_CLUSTER" \
+      "clm_t${BASHPID}_${RANDOM}${RANDOM}" 2>&1 >&3); then
+      return 0
+    fi
+  done 3>&1
+  printf '%s\n' "$err" >&2
+  return 1
+}
+
+# store_args_for DIR [ARGS...]: when the servers use PostgreSQL, DIR does not exist yet
+# and ARGS name no --store, make a database for DIR and set STORE_ARGS to
+# (--store URI) and STORE_URI to URI; otherwise both are empty.
+store_args_for() {
+  local dir=$1 a
+  shift
+  STORE_ARGS=() STORE_URI=
+  pg_selected && [[ ! -e $dir ]] || return 0
+  for a in "$@"; do
+    [[ $a != --store && $a != --store=* ]] || return 0
+  done
+  STORE_URI=$(new_pg_database) || return 1
+  STORE_ARGS=(--store "$STORE_URI")
+}
+
+# ---------------------------------------------------------------------------------
 # clm-server instances
 
-# launch_server DIR [SERVE ARGS...]
+# launch_server [--files PREFIX] DIR [SERVE ARGS...]
 # Start `clm-server serve --data-dir DIR --listen 127.0.0.1:0` in the background, its
 # stderr in DIR.log, and wait (up to 20 s) for its port file. Sets LAUNCHED_PID,
-# LAUNCHED_PORT and LAUNCHED_LOG.
+# LAUNCHED_PORT, LAUNCHED_LOG and LAUNCHED_STORE. With --files, the log and port file
+# are PREFIX.log and PREFIX.port (several servers on one DIR). When the servers use PostgreSQL
+# (pg_selected) and DIR does not exist yet, DIR gets a database of its own: serve
+# initializes DIR with `--store URI` and DIR/clm-server.conf remembers it for later
+# starts; LAUNCHED_STORE is that URI (empty otherwise).
 launch_server() {
+  local files=
+  if [[ $1 == --files ]]; then
+    files=$2
+    shift 2
+  fi
   local dir=$1 i
   shift
-  local log="$dir.log" port_file="$dir.port"
+  files=${files:-$dir}
+  local log="$files.log" port_file="$files.port"
+  store_args_for "$dir" "$@" || return 1
+  LAUNCHED_STORE=$STORE_URI
   rm -f "$port_file"
   clm-server serve --data-dir "$dir" --listen 127.0.0.1:0 --port-file "$port_file" "$@" \
-    </dev/null >/dev/null 2>"$log" 3>&- &
+    "${STORE_ARGS[@]}" </dev/null >/dev/null 2>"$log" 3>&- &
   LAUNCHED_PID=$!
   LAUNCHED_LOG=$log
   for ((i = 0; i < 400; i++)); do
@@ -272,14 +362,15 @@ launch_server() {
 }
 
 # start_server [SERVE ARGS...] (from setup_file): the file's shared server.
-# Exports SERVER_PID SERVER_PORT SERVER_DIR SERVER_LOG, the CLM_* settings that reach
-# it, and TEST_CLM_* copies that setup_common re-exports in every test.
+# Exports SERVER_PID SERVER_PORT SERVER_DIR SERVER_LOG SERVER_STORE, the CLM_* settings
+# that reach it, and TEST_CLM_* copies that setup_common re-exports in every test.
 start_server() {
   use_build_path
   clean_clm_env
   export SERVER_DIR="$BATS_FILE_TMPDIR/server"
   launch_server "$SERVER_DIR" "$@" || return 1
   export SERVER_PID=$LAUNCHED_PID SERVER_PORT=$LAUNCHED_PORT SERVER_LOG=$LAUNCHED_LOG
+  export SERVER_STORE=$LAUNCHED_STORE
   export CLM_HOST=127.0.0.1 CLM_PORT=$SERVER_PORT CLM_CACERT="$SERVER_DIR/tls/ca.pem"
   export CLM_LICENSE_KEY_FILE="$SERVER_DIR/license.key"
   export TEST_CLM_HOST=$CLM_HOST TEST_CLM_PORT=$CLM_PORT TEST_CLM_CACERT=$CLM_CACERT
@@ -296,8 +387,11 @@ stop_server() {
 
 # start_extra_server NAME [--conf TEXT] [SERVE ARGS...] (from a test): a server of its
 # own for destructive tests, initialized with an EC key (fast), stopped in teardown.
-# With --conf, `clm-server init` runs first and TEXT becomes DIR/clm-server.conf.
-# Sets EXTRA_DIR EXTRA_PORT EXTRA_PID EXTRA_LOG EXTRA_LICENSE (and EXTRA_ADMIN_KEY_FILE).
+# With --conf, `clm-server init` runs first and TEXT becomes DIR/clm-server.conf (when
+# the servers use PostgreSQL, init gets the --store of a fresh database and TEXT a
+# `store = URI` line, as it replaces the conf init wrote).
+# Sets EXTRA_DIR EXTRA_PORT EXTRA_PID EXTRA_LOG EXTRA_LICENSE EXTRA_STORE (the URI of
+# its PostgreSQL database, or empty) and EXTRA_ADMIN_KEY_FILE.
 start_extra_server() {
   local name=$1 conf=
   shift
@@ -306,13 +400,20 @@ start_extra_server() {
     shift 2
   fi
   EXTRA_DIR="$BATS_TEST_TMPDIR/$name"
+  EXTRA_STORE=
   if [[ -n $conf ]]; then
-    t clm-server init --data-dir "$EXTRA_DIR" --key-type ec-p256 2>/dev/null || return 1
+    store_args_for "$EXTRA_DIR" "$@" || return 1
+    EXTRA_STORE=$STORE_URI
+    t clm-server init --data-dir "$EXTRA_DIR" --key-type ec-p256 "${STORE_ARGS[@]}" 2>/dev/null || return 1
+    if [[ -n $EXTRA_STORE ]]; then
+      conf+=$'\n'"store = $EXTRA_STORE"
+    fi
     printf '%s\n' "$conf" >"$EXTRA_DIR/clm-server.conf"
   fi
   launch_server "$EXTRA_DIR" --key-type ec-p256 "$@" || return 1
   register_pid "$LAUNCHED_PID"
   EXTRA_PID=$LAUNCHED_PID EXTRA_PORT=$LAUNCHED_PORT EXTRA_LOG=$LAUNCHED_LOG
+  [[ -n $EXTRA_STORE ]] || EXTRA_STORE=$LAUNCHED_STORE
   EXTRA_LICENSE=$(<"$EXTRA_DIR/license.key")
   EXTRA_ADMIN_KEY_FILE="$EXTRA_DIR/admin.key"
 }

@@ -170,7 +170,8 @@ TEST_F(DataDirTest, opening_a_directory_from_before_registers_the_ca_certificate
   // Undo the registration: a directory made before the certificate API has none.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((data() / "clm.db").c_str(), &db), SQLITE_OK);
-  const int rc = sqlite3_exec(db, "DELETE FROM certs; DELETE FROM keynumbers; DELETE FROM sqlite_sequence;", nullptr,
+  const int rc = sqlite3_exec(db, "DELETE FROM certs; DELETE FROM keynumbers; DELETE FROM sqlite_sequence; "
+                              "DELETE FROM sequences WHERE name = 'keynumber';", nullptr,
                               nullptr, nullptr);
   sqlite3_close(db);
   ASSERT_EQ(rc, SQLITE_OK);

@@ -1,6 +1,10 @@
-// Tests of the embedded SQLite store: file mode, initialization, key pairs,
-// IDs, and the errorcodes (1601/1602/1205) its failures carry.
+// Tests of the stores: the contract every backend keeps (StoreContract, CertContract:
+// SQLite and PostgreSQL), and what is SQLite's own (file modes, a file replaced under
+// it, schemas of older versions).
+#include "store/postgres_store.hpp"
+#include "store/records.hpp"
 #include "store/sqlite_store.hpp"
+#include "pg_test_schema.hpp"
 #include "test_support.hpp"
 
 #include <clm/error.hpp>
@@ -9,12 +13,15 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -29,6 +36,7 @@ using clm::server::DeviceRecord;
 using clm::server::EventRecord;
 using clm::server::IdRecord;
 using clm::server::SqliteStore;
+using clm::server::Store;
 using clm::server::Status;
 using clm::server::StoredKeyPair;
 using clm::server::StoreError;
@@ -88,11 +96,65 @@ protected:
   fs::path db_path() const { return dir() / "clm.db"; }
 
   // Create an ID that expires a day after k_now; return it.
-  static IdRecord add(SqliteStore& store, const std::string& alias, std::int64_t expiration_ms = k_now + k_day_ms)
+  static IdRecord add(Store& store, const std::string& alias, std::int64_t expiration_ms = k_now + k_day_ms)
   {
     return store.create_id(id_fields(alias, expiration_ms), seal_for);
   }
 };
+
+// The tests every backend must pass: SQLite in a temporary directory, and PostgreSQL
+// in a schema of its own in the database CLM_TEST_PG_URI names (skipped without it;
+// scripts/test starts a cluster and sets it).
+// Name a parametrized test by its backend: StoreContract.create_id_assigns_1_2_3/sqlite.
+std::string backend_name(const ::testing::TestParamInfo<std::string>& backend)
+{
+  return backend.param;
+}
+
+class StoreContract : public SqliteStoreTest, public ::testing::WithParamInterface<std::string> {
+protected:
+  void SetUp() override
+  {
+    ASSERT_NO_FATAL_FAILURE(SqliteStoreTest::SetUp());
+    if (GetParam() == "postgresql") {
+      const char* uri = std::getenv("CLM_TEST_PG_URI");
+      if (!uri || !*uri) {
+        GTEST_SKIP() << "CLM_TEST_PG_URI is not set";
+      }
+      m_schema = std::make_unique<clm::test::PgTestSchema>(uri);
+    }
+  }
+  void TearDown() override
+  {
+    m_schema.reset();
+    SqliteStoreTest::TearDown();
+  }
+
+  // Run sql in the database under test, through a connection of its own.
+  void exec_backend(const std::string& sql) const
+  {
+    if (m_schema) {
+      m_schema->run(sql);
+    } else {
+      exec_sql(db_path(), sql);
+    }
+  }
+
+  // Open the store under test (again: the same data).
+  std::unique_ptr<Store> open() const
+  {
+    if (m_schema) {
+      return std::make_unique<clm::server::PostgresStore>(m_schema->uri(), 4);
+    }
+    return std::make_unique<SqliteStore>(db_path());
+  }
+
+private:
+  std::unique_ptr<clm::test::PgTestSchema> m_schema;
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values("sqlite", "postgresql"),
+                         backend_name);
 
 // ---- file and initialization -----------------------------------------------
 
@@ -120,35 +182,40 @@ TEST_F(SqliteStoreTest, missing_directory_is_1601)
   EXPECT_EQ(store_errorcode_of([&] { SqliteStore store(dir() / "missing" / "clm.db"); }), 1601);
 }
 
-TEST_F(SqliteStoreTest, fresh_store_is_not_initialized)
+TEST_P(StoreContract, fresh_store_is_not_initialized)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   EXPECT_FALSE(store.initialized());
 }
 
-TEST_F(SqliteStoreTest, initialize_marks_the_store_initialized)
+TEST_P(StoreContract, initialize_marks_the_store_initialized)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   store.initialize({});
   EXPECT_TRUE(store.initialized());
 }
 
-TEST_F(SqliteStoreTest, initialization_survives_reopening)
+TEST_P(StoreContract, initialization_survives_reopening)
 {
   {
-    SqliteStore store(db_path());
+    auto owned = open();
+  Store& store = *owned;
     store.initialize({{"CA", StoredKeyPair{"cert", "key"}}});
   }
-  SqliteStore reopened(db_path());
+  auto reopened_owner = open();
+  Store& reopened = *reopened_owner;
   EXPECT_TRUE(reopened.initialized());
   EXPECT_TRUE(reopened.key_pair("CA").has_value());
 }
 
 // ---- key pairs -------------------------------------------------------------
 
-TEST_F(SqliteStoreTest, key_pairs_round_trip)
+TEST_P(StoreContract, key_pairs_round_trip)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   const std::string binary_key("\x00\x01sealed\xff\x00tail", 14);
   store.initialize({{"CA", StoredKeyPair{"-----BEGIN CERTIFICATE-----\nA\n", binary_key}},
                     {"tls", StoredKeyPair{"tls cert", "tls key"}}});
@@ -162,17 +229,19 @@ TEST_F(SqliteStoreTest, key_pairs_round_trip)
   EXPECT_EQ(tls->sealed_key, "tls key");
 }
 
-TEST_F(SqliteStoreTest, unknown_key_pair_is_nullopt)
+TEST_P(StoreContract, unknown_key_pair_is_nullopt)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   store.initialize({{"CA", StoredKeyPair{"c", "k"}}});
   EXPECT_FALSE(store.key_pair("ca1").has_value());
   EXPECT_FALSE(store.key_pair("").has_value());
 }
 
-TEST_F(SqliteStoreTest, initialize_replaces_a_key_pair_of_the_same_name)
+TEST_P(StoreContract, initialize_replaces_a_key_pair_of_the_same_name)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   store.initialize({{"tls", StoredKeyPair{"old", "old"}}});
   store.initialize({{"tls", StoredKeyPair{"new", "new"}}});
   const auto tls = store.key_pair("tls");
@@ -182,17 +251,19 @@ TEST_F(SqliteStoreTest, initialize_replaces_a_key_pair_of_the_same_name)
 
 // ---- IDs -------------------------------------------------------------------
 
-TEST_F(SqliteStoreTest, create_id_assigns_1_2_3)
+TEST_P(StoreContract, create_id_assigns_1_2_3)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   EXPECT_EQ(add(store, "a").keyid, 1);
   EXPECT_EQ(add(store, "b").keyid, 2);
   EXPECT_EQ(add(store, "c").keyid, 3);
 }
 
-TEST_F(SqliteStoreTest, create_id_passes_the_new_keyid_to_seal)
+TEST_P(StoreContract, create_id_passes_the_new_keyid_to_seal)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   std::vector<std::int64_t> sealed_for;
   for (int i = 0; i < 3; ++i) {
     const IdRecord r = store.create_id(id_fields("a", k_now + k_day_ms), [&](std::int64_t keyid) {
@@ -204,9 +275,10 @@ TEST_F(SqliteStoreTest, create_id_passes_the_new_keyid_to_seal)
   EXPECT_EQ(sealed_for, (std::vector<std::int64_t>{1, 2, 3}));
 }
 
-TEST_F(SqliteStoreTest, create_id_returns_the_stored_record)
+TEST_P(StoreContract, create_id_returns_the_stored_record)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   const IdRecord r = store.create_id(id_fields("host01", k_now + 5, "TenantB"), seal_for);
   EXPECT_EQ(r.keyid, 1);
   EXPECT_EQ(r.tenantid, "TenantB");
@@ -216,9 +288,10 @@ TEST_F(SqliteStoreTest, create_id_returns_the_stored_record)
   EXPECT_EQ(r.expiration_ms, k_now + 5);
 }
 
-TEST_F(SqliteStoreTest, find_id_returns_what_create_id_stored)
+TEST_P(StoreContract, find_id_returns_what_create_id_stored)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   const std::string binary_seal("\x00\x80\xff\x00", 4);
   store.create_id(id_fields("host01", k_now + 5, "TenantB"), [&](std::int64_t) { return binary_seal; });
   const auto r = store.find_id(1);
@@ -231,41 +304,48 @@ TEST_F(SqliteStoreTest, find_id_returns_what_create_id_stored)
   EXPECT_EQ(r->expiration_ms, k_now + 5);
 }
 
-TEST_F(SqliteStoreTest, find_unknown_id_is_nullopt)
+TEST_P(StoreContract, find_unknown_id_is_nullopt)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   add(store, "a");
   EXPECT_FALSE(store.find_id(0).has_value());
   EXPECT_FALSE(store.find_id(2).has_value());
   EXPECT_FALSE(store.find_id(9999999999).has_value());
 }
 
-TEST_F(SqliteStoreTest, ids_survive_reopening)
+TEST_P(StoreContract, ids_survive_reopening)
 {
   {
-    SqliteStore store(db_path());
+    auto owned = open();
+  Store& store = *owned;
     add(store, "a");
     add(store, "b");
   }
-  SqliteStore reopened(db_path());
+  auto reopened_owner = open();
+  Store& reopened = *reopened_owner;
   ASSERT_TRUE(reopened.find_id(2).has_value());
   EXPECT_EQ(reopened.find_id(2)->alias, "b");
   EXPECT_EQ(add(reopened, "c").keyid, 3);
 }
 
-TEST_F(SqliteStoreTest, failed_seal_stores_nothing)
+TEST_P(StoreContract, failed_seal_stores_nothing)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   EXPECT_THROW(store.create_id(id_fields("a", k_now + k_day_ms),
                                [](std::int64_t) -> std::string { throw std::runtime_error("seal failed"); }),
                std::runtime_error);
   EXPECT_FALSE(store.find_id(1).has_value());
-  EXPECT_EQ(add(store, "b").keyid, 1);
+  const std::int64_t b = add(store, "b").keyid;  // 1 (SQLite) or 2 (PostgreSQL skips)
+  EXPECT_GE(b, 1);
+  EXPECT_EQ(store.find_id(b)->alias, "b");
 }
 
-TEST_F(SqliteStoreTest, set_id_status_marks_deleted_and_back)
+TEST_P(StoreContract, set_id_status_marks_deleted_and_back)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   add(store, "a");
   store.set_id_status(1, Status::deleted);
   EXPECT_EQ(store.find_id(1)->status, Status::deleted);
@@ -273,9 +353,10 @@ TEST_F(SqliteStoreTest, set_id_status_marks_deleted_and_back)
   EXPECT_EQ(store.find_id(1)->status, Status::valid);
 }
 
-TEST_F(SqliteStoreTest, set_id_status_touches_only_that_id)
+TEST_P(StoreContract, set_id_status_touches_only_that_id)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   add(store, "a");
   add(store, "b");
   store.set_id_status(2, Status::deleted);
@@ -283,9 +364,10 @@ TEST_F(SqliteStoreTest, set_id_status_touches_only_that_id)
   EXPECT_EQ(store.find_id(2)->status, Status::deleted);
 }
 
-TEST_F(SqliteStoreTest, valid_ids_excludes_deleted_and_expired)
+TEST_P(StoreContract, valid_ids_excludes_deleted_and_expired)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   add(store, "valid-1");
   add(store, "deleted");
   add(store, "expired", k_now - 1);
@@ -300,17 +382,19 @@ TEST_F(SqliteStoreTest, valid_ids_excludes_deleted_and_expired)
   EXPECT_EQ(ids[1].sealed_key, "sealed-4");
 }
 
-TEST_F(SqliteStoreTest, id_expiring_exactly_now_is_not_valid)
+TEST_P(StoreContract, id_expiring_exactly_now_is_not_valid)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   add(store, "edge", k_now);
   EXPECT_TRUE(store.valid_ids(k_now).empty());
   EXPECT_EQ(store.valid_ids(k_now - 1).size(), 1u);
 }
 
-TEST_F(SqliteStoreTest, valid_ids_of_empty_store_is_empty)
+TEST_P(StoreContract, valid_ids_of_empty_store_is_empty)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   EXPECT_TRUE(store.valid_ids(k_now).empty());
 }
 
@@ -321,7 +405,7 @@ TEST_F(SqliteStoreTest, a_new_store_applies_every_migration_once_and_records_it)
   {
     SqliteStore store(db_path());
     std::vector<int> all;
-    for (int v = 1; v <= SqliteStore::schema_version(); ++v) {
+    for (int v = 1; v <= clm::server::k_schema_version; ++v) {
       all.push_back(v);
     }
     EXPECT_EQ(store.migrations_applied(), all);
@@ -367,7 +451,8 @@ TEST_F(SqliteStoreTest, exhausted_keyids_are_1205)
 {
   SqliteStore store(db_path());
   exec_sql(db_path(), "INSERT INTO ids (keyid, tenantid, alias, sealed_key, status, expiration) "
-                      "VALUES (9999999999, 'T', 'last', x'00', 'valid', 1)");
+                      "VALUES (9999999999, 'T', 'last', x'00', 'valid', 1);"
+                      "INSERT OR REPLACE INTO sequences (name, value) VALUES ('keyid', 9999999999)");
   bool sealed = false;
   const auto code = store_errorcode_of([&] {
     store.create_id(id_fields("one-too-many", k_now + k_day_ms), [&](std::int64_t keyid) {
@@ -382,9 +467,10 @@ TEST_F(SqliteStoreTest, exhausted_keyids_are_1205)
 
 // ---- failures --------------------------------------------------------------
 
-TEST_F(SqliteStoreTest, healthy_store_passes_check_health)
+TEST_P(StoreContract, healthy_store_passes_check_health)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   store.initialize({});
   EXPECT_NO_THROW(store.check_health());
 }
@@ -438,12 +524,13 @@ TEST_F(SqliteStoreTest, dropped_meta_table_fails_health_check)
   EXPECT_EQ(*code, 1602);
 }
 
-TEST_F(SqliteStoreTest, store_error_is_a_runtime_error_with_a_message)
+TEST_P(StoreContract, store_error_is_a_runtime_error_with_a_message)
 {
-  SqliteStore store(db_path());
-  exec_sql(db_path(), "DROP TABLE ids");
+  auto owned = open();
+  Store& store = *owned;
+  ASSERT_NO_FATAL_FAILURE(exec_backend("DROP TABLE events"));
   try {
-    store.find_id(1);
+    store.device_events("0000000001");
     FAIL() << "no StoreError";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()), "");
@@ -452,9 +539,10 @@ TEST_F(SqliteStoreTest, store_error_is_a_runtime_error_with_a_message)
 
 // ---- transactions -----------------------------------------------------------
 
-TEST_F(SqliteStoreTest, transaction_commits_every_call_inside_it)
+TEST_P(StoreContract, transaction_commits_every_call_inside_it)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   store.transaction([&] {
     add(store, "a");
     add(store, "b");
@@ -462,9 +550,10 @@ TEST_F(SqliteStoreTest, transaction_commits_every_call_inside_it)
   EXPECT_TRUE(store.find_id(2).has_value());
 }
 
-TEST_F(SqliteStoreTest, throwing_transaction_rolls_everything_back)
+TEST_P(StoreContract, throwing_transaction_rolls_everything_back)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   EXPECT_THROW(store.transaction([&] {
     add(store, "a");
     store.allocate_keynumber("certificate");
@@ -472,31 +561,39 @@ TEST_F(SqliteStoreTest, throwing_transaction_rolls_everything_back)
   }),
                std::runtime_error);
   EXPECT_FALSE(store.find_id(1).has_value());
-  EXPECT_EQ(store.allocate_keynumber("certificate"), 1);
+  EXPECT_GE(store.allocate_keynumber("certificate"), 1);
+  EXPECT_FALSE(store.find_certificate(1).has_value());
 }
 
-TEST_F(SqliteStoreTest, failed_inner_transaction_rolls_back_alone)
+TEST_P(StoreContract, failed_inner_transaction_rolls_back_alone)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
+  std::int64_t inner = 0;
+  std::int64_t after = 0;
   store.transaction([&] {
     add(store, "outer");
     EXPECT_THROW(store.transaction([&] {
-      add(store, "inner");
+      inner = add(store, "inner").keyid;
       throw std::runtime_error("inner refused");
     }),
                  std::runtime_error);
-    add(store, "after");
+    after = add(store, "after").keyid;
   });
   ASSERT_TRUE(store.find_id(1).has_value());
   EXPECT_EQ(store.find_id(1)->alias, "outer");
-  ASSERT_TRUE(store.find_id(2).has_value());
-  EXPECT_EQ(store.find_id(2)->alias, "after");
-  EXPECT_FALSE(store.find_id(3).has_value());
+  ASSERT_TRUE(store.find_id(after).has_value());
+  EXPECT_EQ(store.find_id(after)->alias, "after");
+  if (inner != after) {
+    EXPECT_FALSE(store.find_id(inner).has_value());
+  }
+  EXPECT_EQ(store.valid_ids(k_now).size(), 2U);
 }
 
-TEST_F(SqliteStoreTest, store_is_usable_after_a_failed_transaction)
+TEST_P(StoreContract, store_is_usable_after_a_failed_transaction)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   EXPECT_THROW(store.transaction([] { throw std::runtime_error("x"); }), std::runtime_error);
   store.transaction([&] { add(store, "a"); });
   EXPECT_TRUE(store.find_id(1).has_value());
@@ -504,23 +601,33 @@ TEST_F(SqliteStoreTest, store_is_usable_after_a_failed_transaction)
 
 // ---- sequences and key numbers ------------------------------------------------
 
-TEST_F(SqliteStoreTest, sequences_count_from_1_independently)
+TEST_P(StoreContract, counters_count_from_1_independently)
 {
-  SqliteStore store(db_path());
-  EXPECT_EQ(store.next_sequence("a"), 1);
-  EXPECT_EQ(store.next_sequence("a"), 2);
-  EXPECT_EQ(store.next_sequence("b"), 1);
-  EXPECT_EQ(store.next_sequence("a"), 3);
+  auto owned = open();
+  Store& store = *owned;
+  using clm::server::Counter;
+  EXPECT_EQ(store.next_number(Counter::crl_number), 1);
+  EXPECT_EQ(store.next_number(Counter::crl_number), 2);
+  EXPECT_EQ(store.next_number(Counter::deviceid), 1);
+  EXPECT_EQ(store.next_number(Counter::crl_number), 3);
+  // A number taken inside a transaction that rolls back: skipped or given again.
+  EXPECT_THROW(store.transaction([&] {
+    EXPECT_EQ(store.next_number(Counter::crl_number), 4);
+    throw std::runtime_error("rolled back");
+  }), std::runtime_error);
+  EXPECT_GE(store.next_number(Counter::crl_number), 4);
 }
 
-TEST_F(SqliteStoreTest, key_numbers_are_one_sequence_for_every_kind_and_survive_reopening)
+TEST_P(StoreContract, key_numbers_are_one_sequence_for_every_kind_and_survive_reopening)
 {
   {
-    SqliteStore store(db_path());
+    auto owned = open();
+  Store& store = *owned;
     EXPECT_EQ(store.allocate_keynumber("certificate"), 1);
     EXPECT_EQ(store.allocate_keynumber("symmetric"), 2);
   }
-  SqliteStore reopened(db_path());
+  auto reopened_owner = open();
+  Store& reopened = *reopened_owner;
   EXPECT_EQ(reopened.allocate_keynumber("certificate"), 3);
 }
 
@@ -537,9 +644,10 @@ DeviceRecord device_fields(const std::string& name)
   return d;
 }
 
-TEST_F(SqliteStoreTest, create_device_assigns_ten_digit_ids_and_seals_with_them)
+TEST_P(StoreContract, create_device_assigns_ten_digit_ids_and_seals_with_them)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   std::vector<std::string> sealed_for;
   auto seal = [&](const std::string& id) {
     sealed_for.push_back(id);
@@ -553,9 +661,10 @@ TEST_F(SqliteStoreTest, create_device_assigns_ten_digit_ids_and_seals_with_them)
   EXPECT_EQ(a.sealed_key, "sealed-0000000001");
 }
 
-TEST_F(SqliteStoreTest, find_device_by_name_returns_what_was_stored)
+TEST_P(StoreContract, find_device_by_name_returns_what_was_stored)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   store.create_device(device_fields("gw-01"), [](const std::string&) { return std::string("\x00\xff", 2); });
   const auto d = store.find_device_by_name("gw-01");
   ASSERT_TRUE(d.has_value());
@@ -570,22 +679,25 @@ TEST_F(SqliteStoreTest, find_device_by_name_returns_what_was_stored)
   EXPECT_FALSE(store.find_device_by_name("gw-02").has_value());
 }
 
-TEST_F(SqliteStoreTest, duplicate_devicename_is_refused)
+TEST_P(StoreContract, duplicate_devicename_is_refused)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   store.create_device(device_fields("a"), [](const std::string&) { return std::string("k"); });
   EXPECT_EQ(store_errorcode_of([&] {
     store.create_device(device_fields("a"), [](const std::string&) { return std::string("k"); });
   }),
             1602);
-  // The failed insert does not use up a deviceid.
-  EXPECT_EQ(store.create_device(device_fields("b"), [](const std::string&) { return std::string("k"); }).deviceid,
-            "0000000002");
+  // The failed insert left nothing: the next device is numbered after the first.
+  EXPECT_GT(store.create_device(device_fields("b"), [](const std::string&) { return std::string("k"); }).deviceid,
+            "0000000001");
+  EXPECT_FALSE(store.find_device_by_name("a")->deviceid.empty());
 }
 
-TEST_F(SqliteStoreTest, update_device_info_replaces_address_and_ext_data)
+TEST_P(StoreContract, update_device_info_replaces_address_and_ext_data)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   DeviceRecord d = store.create_device(device_fields("a"), [](const std::string&) { return std::string("k"); });
   d.ipaddress = "10.0.0.1";
   d.macaddress = "";
@@ -601,18 +713,21 @@ TEST_F(SqliteStoreTest, update_device_info_replaces_address_and_ext_data)
 
 // ---- certificates ------------------------------------------------------------------
 
-class SqliteCertTest : public SqliteStoreTest {
+class CertContract : public StoreContract {
 protected:
   void SetUp() override
   {
-    ASSERT_NO_FATAL_FAILURE(SqliteStoreTest::SetUp());
-    m_store = std::make_unique<SqliteStore>(db_path());
+    ASSERT_NO_FATAL_FAILURE(StoreContract::SetUp());
+    if (IsSkipped()) {
+      return;
+    }
+    m_store = open();
     m_device = m_store->create_device(device_fields("dev"), [](const std::string&) { return std::string("k"); });
   }
   void TearDown() override
   {
     m_store.reset();
-    SqliteStoreTest::TearDown();
+    StoreContract::TearDown();
   }
 
   // Insert a leaf of the device with serial; return it.
@@ -634,14 +749,20 @@ protected:
     return r;
   }
 
-  SqliteStore& store() { return *m_store; }
+  Store& store() { return *m_store; }
 
 private:
-  std::unique_ptr<SqliteStore> m_store;
+  std::unique_ptr<Store> m_store;
   DeviceRecord m_device;
+
+protected:
+  const DeviceRecord& device() const { return m_device; }
 };
 
-TEST_F(SqliteCertTest, certificate_round_trips_by_keynumber_and_serial)
+INSTANTIATE_TEST_SUITE_P(Backends, CertContract, ::testing::Values("sqlite", "postgresql"),
+                         backend_name);
+
+TEST_P(CertContract, certificate_round_trips_by_keynumber_and_serial)
 {
   const CertRecord r = leaf("0123456789ABCDEF");
   for (const auto& found : {store().find_certificate(r.keynumber), store().find_certificate_by_serial(r.serial)}) {
@@ -668,13 +789,13 @@ TEST_F(SqliteCertTest, certificate_round_trips_by_keynumber_and_serial)
   EXPECT_FALSE(store().serial_exists("0123456789abcdef"));
 }
 
-TEST_F(SqliteCertTest, duplicate_serial_is_refused)
+TEST_P(CertContract, duplicate_serial_is_refused)
 {
   leaf("AA");
   EXPECT_EQ(store_errorcode_of([&] { leaf("AA"); }), 1602);
 }
 
-TEST_F(SqliteCertTest, certificate_needs_an_allocated_keynumber_and_a_known_device)
+TEST_P(CertContract, certificate_needs_an_allocated_keynumber_and_a_known_device)
 {
   CertRecord r = leaf("01");
   r.keynumber = 99;
@@ -685,7 +806,7 @@ TEST_F(SqliteCertTest, certificate_needs_an_allocated_keynumber_and_a_known_devi
   EXPECT_EQ(store_errorcode_of([&] { store().insert_certificate(r); }), 1602);
 }
 
-TEST_F(SqliteCertTest, ca_certificate_is_found_by_name)
+TEST_P(CertContract, ca_certificate_is_found_by_name)
 {
   CertRecord r;
   r.keynumber = store().allocate_keynumber("certificate");
@@ -704,7 +825,7 @@ TEST_F(SqliteCertTest, ca_certificate_is_found_by_name)
   EXPECT_FALSE(store().find_ca_certificate("CA").has_value());
 }
 
-TEST_F(SqliteCertTest, update_certificate_saves_status_links_and_filepath)
+TEST_P(CertContract, update_certificate_saves_status_links_and_filepath)
 {
   const CertRecord old_cert = leaf("01");
   CertRecord r = leaf("02");
@@ -724,14 +845,14 @@ TEST_F(SqliteCertTest, update_certificate_saves_status_links_and_filepath)
   EXPECT_EQ(store().find_certificate(old_cert.keynumber)->status, CertStatus::valid);
 }
 
-TEST_F(SqliteCertTest, update_of_unknown_certificate_is_1602)
+TEST_P(CertContract, update_of_unknown_certificate_is_1602)
 {
   CertRecord r;
   r.keynumber = 42;
   EXPECT_EQ(store_errorcode_of([&] { store().update_certificate(r); }), 1602);
 }
 
-TEST_F(SqliteCertTest, revoked_certificates_lists_revoked_of_that_ca_oldest_first)
+TEST_P(CertContract, revoked_certificates_lists_revoked_of_that_ca_oldest_first)
 {
   CertRecord late = leaf("01");
   CertRecord updated = leaf("02");
@@ -752,7 +873,7 @@ TEST_F(SqliteCertTest, revoked_certificates_lists_revoked_of_that_ca_oldest_firs
   EXPECT_TRUE(store().revoked_certificates("CA").empty());
 }
 
-TEST_F(SqliteCertTest, events_are_listed_per_device_in_order)
+TEST_P(CertContract, events_are_listed_per_device_in_order)
 {
   const CertRecord r = leaf("01");
   for (const char* mode : {"create", "get", "revoke"}) {
@@ -836,7 +957,7 @@ TEST_F(SqliteStoreTest, database_from_before_device_owners_gains_the_columns_wit
   sqlite3_stmt* st = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT group_concat(version) FROM schema_migrations", -1, &st, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "1,2");
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "1,2,3");
   sqlite3_finalize(st);
   ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT 1 FROM meta WHERE key = 'schema_version'", -1, &st, nullptr), SQLITE_OK);
   EXPECT_EQ(sqlite3_step(st), SQLITE_DONE) << "the version row of older builds is gone";
@@ -844,9 +965,10 @@ TEST_F(SqliteStoreTest, database_from_before_device_owners_gains_the_columns_wit
   sqlite3_close(db);
 }
 
-TEST_F(SqliteStoreTest, a_new_device_keeps_its_owner_and_events_their_id)
+TEST_P(StoreContract, a_new_device_keeps_its_owner_and_events_their_id)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   const IdRecord id = add(store, "owner");
   DeviceRecord fields = device_fields("gw");
   fields.owner_keyid = id.keyid;
@@ -863,9 +985,10 @@ TEST_F(SqliteStoreTest, a_new_device_keeps_its_owner_and_events_their_id)
   EXPECT_EQ(store.device_events(d.deviceid).at(0).keyid, id.keyid);
 }
 
-TEST_F(SqliteStoreTest, fleet_grants_are_added_listed_and_removed)
+TEST_P(StoreContract, fleet_grants_are_added_listed_and_removed)
 {
-  SqliteStore store(db_path());
+  auto owned = open();
+  Store& store = *owned;
   const IdRecord one = add(store, "one");
   const IdRecord two = add(store, "two");
   EXPECT_FALSE(store.has_fleet_grant(one.keyid));
@@ -883,6 +1006,80 @@ TEST_F(SqliteStoreTest, fleet_grants_are_added_listed_and_removed)
   EXPECT_FALSE(store.has_fleet_grant(one.keyid));
   EXPECT_EQ(store.fleet_grants().size(), 1u);
   EXPECT_THROW(store.add_fleet_grant(99, k_now), StoreError) << "no such ID";
+}
+
+// ---- several servers on one store -----------------------------------------------
+
+TEST_P(CertContract, the_latest_crl_is_the_one_with_the_largest_number)
+{
+  using clm::server::CrlRecord;
+  EXPECT_FALSE(store().latest_crl("ca1").has_value());
+  store().publish_crl(CrlRecord{"ca1", 2, "d2", k_now, "pem-2"});
+  store().publish_crl(CrlRecord{"ca1", 1, "d1", k_now - 1, "pem-1"});
+  store().publish_crl(CrlRecord{"other", 9, "d9", k_now, "pem-9"});
+  const auto latest = store().latest_crl("ca1");
+  ASSERT_TRUE(latest.has_value());
+  EXPECT_EQ(latest->number, 2);
+  EXPECT_EQ(latest->revoked_digest, "d2");
+  EXPECT_EQ(latest->this_update_ms, k_now);
+  EXPECT_EQ(latest->pem, "pem-2");
+  EXPECT_THROW(store().publish_crl(CrlRecord{"ca1", 2, "again", k_now, "pem"}), StoreError) << "a number is published once";
+}
+
+// Two servers (two store objects on one database) updating one key at once: exactly one
+// update wins, every other one finds the key updated, as the API answers 1504.
+TEST_P(CertContract, of_sixteen_updates_of_one_key_through_two_stores_exactly_one_wins)
+{
+  using clm::server::KeyRecord;
+  using clm::server::KeyStatus;
+  KeyRecord key;
+  key.keynumber = store().allocate_keynumber("key");
+  key.keytype = "AES";
+  key.keylength = 128;
+  key.alias = "shared";
+  key.sealed_key = "sealed";
+  key.expiration_ms = k_now + k_day_ms;
+  key.deviceid = device().deviceid;
+  key.created_ms = k_now;
+  store().insert_key(key);
+
+  std::vector<std::unique_ptr<Store>> servers;
+  servers.push_back(open());
+  servers.push_back(open());
+  std::atomic<int> won{0};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&, i] {
+      Store& s = *servers[static_cast<std::size_t>(i % 2)];
+      try {
+        s.transaction([&] {
+          KeyRecord old = *s.find_key(key.keynumber);
+          if (old.status != KeyStatus::valid) {
+            throw std::invalid_argument("already updated");  // 1504
+          }
+          KeyRecord renewed = old;
+          renewed.keynumber = s.allocate_keynumber("key");
+          renewed.sealed_key = "sealed-" + std::to_string(i);
+          s.insert_key(renewed);
+          old.status = KeyStatus::updated;
+          old.replaced_by = renewed.keynumber;
+          s.update_key(old);
+        });
+        ++won;
+      } catch (const std::invalid_argument&) {
+        ++refused;
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(won.load(), 1);
+  EXPECT_EQ(refused.load(), 15);
+  const auto old = store().find_key(key.keynumber);
+  ASSERT_TRUE(old->replaced_by.has_value());
+  EXPECT_EQ(store().find_key(*old->replaced_by)->status, KeyStatus::valid);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 # Prints figures and ratios; asserts nothing.
 #
 #   bench/keyget.sh [DEVICES [SAMPLE [ROUNDS]]]   (default 100000, 1000, 3; build first)
+#   CLM_BENCH_PG=0   leave out the same pull with the store in PostgreSQL (on by default)
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 . "$(dirname "$0")/lib.sh"
@@ -15,13 +16,21 @@ rounds=${3:-3}
 server=$CLM_SERVER
 tools=$CLM_BUILD_DIR/tools
 
-"$server" init --data-dir "$BENCH_WORK/fleet" --key-type ec-p256 2>/dev/null
-t0=$(date +%s%N)
-"$server" seed --data-dir "$BENCH_WORK/fleet" --devices "$devices" --keys 1 --list "$BENCH_WORK/list" \
-  >"$BENCH_WORK/seed.json"
-seed_ms=$((($(date +%s%N) - t0) / 1000000))
-bench_start_server fleet
-"$tools/clm-id" verify <"$BENCH_WORK/seed.json" >/dev/null
+# seed_fleet NAME [INIT ARGS...]: a data dir BENCH_WORK/NAME with DEVICES devices, one
+# key each, their names in BENCH_WORK/list; its server started, the ID verified. Sets
+# seed_ms.
+seed_fleet() {
+  local name=$1 t0
+  shift
+  "$server" init --data-dir "$BENCH_WORK/$name" --key-type ec-p256 "$@" 2>/dev/null
+  t0=$(date +%s%N)
+  "$server" seed --data-dir "$BENCH_WORK/$name" --devices "$devices" --keys 1 --list "$BENCH_WORK/list" \
+    >"$BENCH_WORK/$name.seed.json"
+  seed_ms=$((($(date +%s%N) - t0) / 1000000))
+  bench_start_server "$name"
+  "$tools/clm-id" verify <"$BENCH_WORK/$name.seed.json" >/dev/null
+}
+seed_fleet fleet
 
 # clm-keyget (every device, default batches and jobs) and the baseline, in turns, ROUNDS
 # times, each into a fresh directory; nothing is removed until the end, because on some
@@ -45,19 +54,25 @@ for i in range(n):
 print(f"{time.time() - t:.2f}")
 PY
 }
-keyget_times=()
-fs_times=()
-keyget_rss=0
-for ((round = 1; round <= rounds; round++)); do
-  mkdir -p "$BENCH_WORK/out$round"
-  /usr/bin/time -f '%e %M' -o "$BENCH_WORK/keyget.time" "$tools/clm-keyget" -i "$BENCH_WORK/list" \
-    -o "$BENCH_WORK/out$round" -e "$BENCH_WORK/err.log" >"$BENCH_WORK/keyget.out"
-  read -r s rss <"$BENCH_WORK/keyget.time"
-  keyget_times+=("$s")
-  if ((rss > keyget_rss)); then keyget_rss=$rss; fi
-  files=$(find "$BENCH_WORK/out$round" -type f | wc -l)
-  fs_times+=("$(baseline "$BENCH_WORK/fs$round" "$files")")
-done
+# pull_rounds TAG: ROUNDS pulls of the whole fleet into BENCH_WORK/TAG.outN, each followed
+# by the file-system baseline when TAG is out. Sets keyget_times, fs_times, keyget_rss, files.
+pull_rounds() {
+  local tag=$1 round s rss
+  keyget_times=() fs_times=() keyget_rss=0
+  for ((round = 1; round <= rounds; round++)); do
+    mkdir -p "$BENCH_WORK/$tag$round"
+    /usr/bin/time -f '%e %M' -o "$BENCH_WORK/keyget.time" "$tools/clm-keyget" -i "$BENCH_WORK/list" \
+      -o "$BENCH_WORK/$tag$round" -e "$BENCH_WORK/err.log" >"$BENCH_WORK/keyget.out"
+    read -r s rss <"$BENCH_WORK/keyget.time"
+    keyget_times+=("$s")
+    if ((rss > keyget_rss)); then keyget_rss=$rss; fi
+    files=$(find "$BENCH_WORK/$tag$round" -type f | wc -l)
+    if [ "$tag" = out ]; then
+      fs_times+=("$(baseline "$BENCH_WORK/fs$round" "$files")")
+    fi
+  done
+}
+pull_rounds out
 server_rss=$(bench_server_rss_kb)
 # pick best|median TIMES...
 pick() {
@@ -100,3 +115,22 @@ printf '%-44s %12s\n' "naive, extrapolated to all devices, s" "$naive_total_s"
 printf '%-44s %12s\n' "ratio naive / clm-keyget (median)" "$(awk -v a="$naive_total_s" -v b="$keyget_med" 'BEGIN { printf "%.0fx", a / b }')"
 printf '%-44s %12s\n' "clm-keyget peak RSS KiB" "$keyget_rss"
 printf '%-44s %12s\n' "clm-server RSS KiB (now/peak)" "$server_rss"
+
+# The same fleet on PostgreSQL (CLM_BENCH_PG=0 leaves it out): seeded and pulled the
+# same way from a server whose store is a database of a local cluster.
+if [ "${CLM_BENCH_PG:-1}" = 1 ]; then
+  sqlite_best=$keyget_s sqlite_med=$keyget_med
+  bench_stop_server
+  seed_fleet fleet-pg --store "$(bench_pg_database fleet)"
+  pull_rounds pg
+  pg_best=$(pick best "${keyget_times[@]}")
+  pg_med=$(pick median "${keyget_times[@]}")
+  printf '\nThe same pull with the store in PostgreSQL 15 (local cluster, unix socket, fsync on)\n'
+  printf '%-44s %12s\n' "clm-server seed (devices + keys), s" "$(awk -v ms="$seed_ms" 'BEGIN { printf "%.1f", ms / 1000 }')"
+  printf '%-44s %12s\n' "clm-keyget, all devices, wall s (best/median)" "$pg_best/$pg_med"
+  printf '%-44s %12s\n' "  every round, s" "$(IFS=' '; echo "${keyget_times[*]}")"
+  printf '%-44s %12s\n' "key files written (per round)" "$files"
+  printf '%-44s %12s\n' "PostgreSQL pull / SQLite pull (best)" "$(awk -v a="$pg_best" -v b="$sqlite_best" 'BEGIN { printf "%.2fx", a / b }')"
+  printf '%-44s %12s\n' "PostgreSQL pull / SQLite pull (median)" "$(awk -v a="$pg_med" -v b="$sqlite_med" 'BEGIN { printf "%.2fx", a / b }')"
+  printf '%-44s %12s\n' "clm-server RSS KiB (now/peak)" "$(bench_server_rss_kb)"
+fi

@@ -16,12 +16,28 @@ mkdir -p "${BENCH_TMPDIR:=$CLM_BUILD_DIR/bench-work}"
 BENCH_WORK=$(mktemp -d "$BENCH_TMPDIR/run.XXXXXX")
 BENCH_SERVER_PID=
 BENCH_PIDS=()
+BENCH_PG_CLUSTER=
 bench_cleanup() {
   local pid
   for pid in "${BENCH_PIDS[@]}" ${BENCH_SERVER_PID:+"$BENCH_SERVER_PID"}; do
     bench_stop "$pid"
   done
+  if [ -n "$BENCH_PG_CLUSTER" ]; then
+    "$CLM_ROOT/scripts/pg-cluster" stop "$BENCH_PG_CLUSTER" >/dev/null 2>&1 || true
+  fi
   rm -rf "$BENCH_WORK"
+}
+
+# bench_pg_database NAME: print the URI of a fresh PostgreSQL database NAME, in a
+# cluster of this run (scripts/pg-cluster: Debian's PostgreSQL 15, default settings,
+# fsync on, unix socket; started at the first call, stopped at exit).
+bench_pg_database() {
+  if [ -z "$BENCH_PG_CLUSTER" ]; then
+    BENCH_PG_CLUSTER=$(mktemp -d /tmp/clm-pg.XXXXXX)
+    rmdir "$BENCH_PG_CLUSTER"
+    "$CLM_ROOT/scripts/pg-cluster" start "$BENCH_PG_CLUSTER" >/dev/null
+  fi
+  "$CLM_ROOT/scripts/pg-cluster" createdb "$BENCH_PG_CLUSTER" "$1"
 }
 trap bench_cleanup EXIT
 trap 'exit 130' INT

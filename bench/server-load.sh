@@ -11,11 +11,22 @@
 #   CLM_SERVER=/path/clm-server           the server measured (default: the build's)
 #   CLM_SERVER_BEFORE=/path/clm-server    a second server measured in the same run,
 #                                         printed on the row under the first
+#   CLM_BENCH_SETUPS="sqlite postgresql haproxy"
+#                                         stores measured (default sqlite): "postgresql"
+#                                         is one server on a PostgreSQL database of a
+#                                         local cluster (fsync on), "haproxy" two such
+#                                         servers on one database behind haproxy (tcp)
+#   CLM_BENCH_CONNS="16 200 16+1000i"     the rows (default: all three)
+#   CLM_BENCH_TARGETS="status idinfo keyget keycreate"
+#                                         the endpoints (default: all four; key create
+#                                         issues a key per request, answered once durable)
+# Scale-out figures: CLM_BENCH_SETUPS="sqlite postgresql haproxy" CLM_BENCH_CONNS=200
+# CLM_BENCH_TARGETS="keyget keycreate" bench/server-load.sh 60
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 clm_install_deps "${CLM_BENCH_PACKAGES[@]}"
 . "$(dirname "$0")/lib.sh"
-for cmd in wrk nginx python3 openssl; do
+for cmd in wrk nginx python3 openssl haproxy; do
   command -v "$cmd" >/dev/null || { echo "bench: $cmd is missing" >&2; exit 1; }
 done
 
@@ -78,20 +89,88 @@ measure() {
     }' <<<"$line" >>"$results"
 }
 
-# measure_all SERVER TARGET URL: 16 connections, 200, then 16 with idle ones held.
+read -r -a setups <<<"${CLM_BENCH_SETUPS:-sqlite}"
+read -r -a conns_rows <<<"${CLM_BENCH_CONNS:-16 200 16+1000i}"
+targets=" ${CLM_BENCH_TARGETS:-status idinfo keyget keycreate} "
+
+# measure_all SERVER TARGET URL: a row for each of CLM_BENCH_CONNS ("N+1000i": N with
+# the idle connections held).
 measure_all() {
-  measure "$1" "$2" 16 "$3"
-  measure "$1" "$2" 200 "$3"
-  measure "$1" "$2" 16 "$3" "$idle_n"
+  local row
+  for row in "${conns_rows[@]}"; do
+    case $row in
+    *+*i) measure "$1" "$2" "${row%%+*}" "$3" "$idle_n" ;;
+    *) measure "$1" "$2" "$row" "$3" ;;
+    esac
+  done
+}
+
+# wants TARGET: TARGET is among CLM_BENCH_TARGETS.
+wants() {
+  [[ $targets == *" $1 "* ]]
+}
+
+# start_second_and_haproxy TAG: a second server on data dir BENCH_WORK/TAG (a PostgreSQL
+# store: no lock on the directory) and haproxy in TCP mode balancing the two; CLM_PORT
+# becomes haproxy's.
+start_second_and_haproxy() {
+  local tag=$1 port2 hp
+  rm -f "$BENCH_WORK/port2"
+  "$CLM_SERVER" serve --data-dir "$BENCH_WORK/$tag" --listen 127.0.0.1:0 --port-file "$BENCH_WORK/port2" \
+    2>"$BENCH_WORK/$tag.2.log" &
+  bench_track $!
+  setup_pids+=($!)
+  for _ in $(seq 200); do
+    [ -s "$BENCH_WORK/port2" ] && break
+    sleep 0.05
+  done
+  port2=$(cat "$BENCH_WORK/port2")
+  hp=$(free_port)
+  cat >"$BENCH_WORK/haproxy.cfg" <<EOF
+global
+  maxconn 8000
+defaults
+  mode tcp
+  timeout connect 1s
+  timeout client 60s
+  timeout server 60s
+  retries 3
+  option redispatch
+listen clm
+  bind 127.0.0.1:$hp
+  balance roundrobin
+  server a 127.0.0.1:$CLM_PORT check inter 500
+  server b 127.0.0.1:$port2 check inter 500
+EOF
+  haproxy -f "$BENCH_WORK/haproxy.cfg" -db >"$BENCH_WORK/haproxy.log" 2>&1 &
+  bench_track $!
+  setup_pids+=($!)
+  for _ in $(seq 100); do
+    (: <"/dev/tcp/127.0.0.1/$hp") 2>/dev/null && break
+    sleep 0.05
+  done
+  CLM_PORT=$hp
 }
 
 sizes=
 rss_notes=
 for entry in "${servers[@]}"; do
+ for setup in "${setups[@]}"; do
   tag=${entry%%:*}
   CLM_SERVER=${entry#*:}
-  "$CLM_SERVER" init --data-dir "$BENCH_WORK/$tag" --key-type ec-p256 >/dev/null 2>"$BENCH_WORK/$tag.init.log"
+  store=() setup_pids=()
+  case $setup in
+  sqlite) ;;
+  postgresql) tag+=-pg store=(--store "$(bench_pg_database "${tag}_pg")") ;;
+  haproxy) tag+=-2pg store=(--store "$(bench_pg_database "${tag}_2pg")") ;;
+  *) echo "bench: CLM_BENCH_SETUPS: unknown setup $setup" >&2; exit 1 ;;
+  esac
+  "$CLM_SERVER" init --data-dir "$BENCH_WORK/$tag" --key-type ec-p256 "${store[@]}" >/dev/null \
+    2>"$BENCH_WORK/$tag.init.log"
   bench_start_server "$tag"
+  if [ "$setup" = haproxy ]; then
+    start_second_and_haproxy "$tag"
+  fi
   base="https://$CLM_HOST:$CLM_PORT/SWCLM"
   license_files "$CLM_LICENSE_KEY_FILE" "$tag.license"
   # GET IDInfo is a fleet-wide request: it takes the admin license key where there is one.
@@ -107,6 +186,10 @@ for entry in "${servers[@]}"; do
   jq -c -n --argjson id "$id" --argjson k "$created" '
     {mode: "get", keyid: $id.keyid, key: $id.key, devicename: "bench", deviceid: $k.deviceid,
      devicekey: $k.devicekey, keynumber: $k.keynumber, filepath: "/tmp/bench"}' >"$BENCH_WORK/$tag.get.json"
+  jq -c -n --argjson id "$id" --argjson k "$created" '
+    {mode: "create", keyid: $id.keyid, key: $id.key, devicename: "bench", deviceid: $k.deviceid,
+     devicekey: $k.devicekey, alias: "bench", keytype: "AES", keylength: "128", keyfilepath: "/tmp/key",
+     commonkeyfilepath: "/tmp/bench"}' >"$BENCH_WORK/$tag.create.json"
 
   # The size of each answer, once: nginx serves a file as large as the IDInfo one.
   if [ -z "$sizes" ]; then
@@ -117,13 +200,27 @@ for entry in "${servers[@]}"; do
     sizes="SystemStatus $status_size B, IDInfo $id_size B, KeyInfo get $key_size B"
   fi
 
-  CLM_WRK_METHOD=GET CLM_WRK_BODY='' CLM_WRK_AUTH='' measure_all "$tag" SystemStatus "$base/SystemStatus"
-  CLM_WRK_METHOD=GET CLM_WRK_BODY='' CLM_WRK_AUTH=$BENCH_WORK/$tag.admin.auth \
-    measure_all "$tag" "IDInfo GET" "$base/IDInfo?keyid=$keyid"
-  CLM_WRK_METHOD=POST CLM_WRK_BODY=$BENCH_WORK/$tag.get.json CLM_WRK_AUTH=$BENCH_WORK/$tag.license.auth \
-    measure_all "$tag" "KeyInfo get" "$base/KeyInfo"
+  if wants status; then
+    CLM_WRK_METHOD=GET CLM_WRK_BODY='' CLM_WRK_AUTH='' measure_all "$tag" SystemStatus "$base/SystemStatus"
+  fi
+  if wants idinfo; then
+    CLM_WRK_METHOD=GET CLM_WRK_BODY='' CLM_WRK_AUTH=$BENCH_WORK/$tag.admin.auth \
+      measure_all "$tag" "IDInfo GET" "$base/IDInfo?keyid=$keyid"
+  fi
+  if wants keyget; then
+    CLM_WRK_METHOD=POST CLM_WRK_BODY=$BENCH_WORK/$tag.get.json CLM_WRK_AUTH=$BENCH_WORK/$tag.license.auth \
+      measure_all "$tag" "KeyInfo get" "$base/KeyInfo"
+  fi
+  if wants keycreate; then
+    CLM_WRK_METHOD=POST CLM_WRK_BODY=$BENCH_WORK/$tag.create.json CLM_WRK_AUTH=$BENCH_WORK/$tag.license.auth \
+      measure_all "$tag" "KeyInfo create" "$base/KeyInfo"
+  fi
   rss_notes+="$tag RSS after its runs (now/peak KiB): $(bench_server_rss_kb)"$'\n'
   bench_stop_server
+  for pid in "${setup_pids[@]}"; do
+    bench_stop "$pid"
+  done
+ done
 done
 
 # nginx: its own throwaway configuration, certificate and document root, in the

@@ -577,9 +577,9 @@ void serve(const ServeOptions& opts, OpenDataDir& data)
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const unsigned io_threads = std::min(2u, cores);
-  // The SQLite store runs one statement at a time: workers beyond the cores would
-  // mostly add thread switches (bench/server-load.sh measures about 10% fewer
-  // requests per second with 4 than with 2 on 2 cores).
+  // Requests are CPU work (TLS aside, which the I/O threads do) and writes take turns
+  // in the store: workers beyond the cores mostly add thread switches. A PostgreSQL
+  // store waits on its database; give it more with --workers.
   const unsigned worker_threads = opts.workers != 0 ? opts.workers : std::max(2u, cores);
   data.store->set_concurrency(worker_threads);
   raise_file_limit(opts.max_connections);

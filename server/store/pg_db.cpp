@@ -66,6 +66,15 @@ PgParams& PgParams::add_int64_array(const std::vector<std::int64_t>& v)
   return push(k_int8_array, text + "}", 0);
 }
 
+PgParams& PgParams::add_int64_array(const std::vector<std::optional<std::int64_t>>& v)
+{
+  std::string text = "{";
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    text += (i ? "," : "") + (v[i] ? std::to_string(*v[i]) : std::string("NULL"));
+  }
+  return push(k_int8_array, text + "}", 0);
+}
+
 PgParams& PgParams::add_text_array(const std::vector<std::string>& v)
 {
   std::string text = "{";

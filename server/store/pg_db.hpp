@@ -44,6 +44,7 @@ public:
   PgParams& add(const std::string& v);  // text
   PgParams& add_bytes(const std::string& v);  // bytea
   PgParams& add_int64_array(const std::vector<std::int64_t>& v);
+  PgParams& add_int64_array(const std::vector<std::optional<std::int64_t>>& v);
   PgParams& add_text_array(const std::vector<std::string>& v);
   // Add v, or NULL of its type when it is absent.
   template <typename T>

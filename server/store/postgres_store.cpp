@@ -218,7 +218,34 @@ struct OpenTransaction {
   PgConnection* conn;
   int depth;
   Durability commit;
+  // Audit events recorded in it, inserted together just before it commits: one round
+  // trip for a batch answer's events instead of one per device.
+  std::vector<EventRecord> events;
 };
+
+// Insert events in one statement.
+void insert_events(PgConnection& conn, const std::vector<EventRecord>& events)
+{
+  if (events.empty()) {
+    return;
+  }
+  std::vector<std::string> deviceids, apis, modes, filepaths;
+  std::vector<std::optional<std::int64_t>> keynumbers, at_ms, keyids;
+  for (const EventRecord& e : events) {
+    deviceids.push_back(e.deviceid);
+    apis.push_back(e.api);
+    modes.push_back(e.mode);
+    keynumbers.push_back(e.keynumber);
+    filepaths.push_back(e.filepath);
+    at_ms.push_back(e.at_ms);
+    keyids.push_back(e.keyid);
+  }
+  conn.exec("INSERT INTO events (deviceid, api, mode, keynumber, filepath, at_ms, keyid) "
+            "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], "
+            "$7::bigint[])",
+            PgParams().add_text_array(deviceids).add_text_array(apis).add_text_array(modes)
+              .add_int64_array(keynumbers).add_text_array(filepaths).add_int64_array(at_ms).add_int64_array(keyids));
+}
 
 // The transactions this thread has open (one per store at most; rarely more than one).
 thread_local std::vector<OpenTransaction> t_open;
@@ -257,6 +284,7 @@ public:
   Use(const Use&) = delete;
   Use& operator=(const Use&) = delete;
   PgConnection* operator->() { return m_conn; }
+  PgConnection& operator*() { return *m_conn; }
 
 private:
   PgPool& m_pool;
@@ -360,11 +388,14 @@ void PostgresStore::transaction(const std::function<void()>& body, Durability du
       t->commit = Durability::full;
     }
     const std::string name = "level" + std::to_string(t->depth++);
+    const std::size_t events_before = t->events.size();
     conn.exec_script(("SAVEPOINT " + name).c_str());
     try {
       body();
     } catch (...) {
-      --open_transaction(this)->depth;
+      OpenTransaction* open = open_transaction(this);
+      --open->depth;
+      open->events.resize(events_before);  // recorded in the part rolled back
       if (conn.healthy()) {
         conn.exec_script(("ROLLBACK TO SAVEPOINT " + name + "; RELEASE SAVEPOINT " + name).c_str());
       }
@@ -400,8 +431,9 @@ void PostgresStore::transaction(const std::function<void()>& body, Durability du
     };
     try {
       conn->exec_script(begin);
-      t_open.push_back(OpenTransaction{this, conn.get(), 1, durability});
+      t_open.push_back(OpenTransaction{this, conn.get(), 1, durability, {}});
       body();
+      insert_events(*conn, open_transaction(this)->events);
       conn->exec_script("COMMIT");
       close();
       m_pool->release(std::move(conn));
@@ -767,14 +799,20 @@ void PostgresStore::set_counter(Counter counter, std::int64_t last)
 
 void PostgresStore::record_event(const EventRecord& e)
 {
+  if (OpenTransaction* t = open_transaction(this)) {
+    t->events.push_back(e);
+    return;
+  }
   Use c(*this);
-  c->exec("INSERT INTO events (deviceid, api, mode, keynumber, filepath, at_ms, keyid) "
-          "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-          PgParams().add(e.deviceid).add(e.api).add(e.mode).add(e.keynumber).add(e.filepath).add(e.at_ms).add(e.keyid));
+  insert_events(*c, {e});
 }
 
 std::vector<EventRecord> PostgresStore::device_events(const std::string& deviceid)
 {
+  if (OpenTransaction* t = open_transaction(this)) {
+    insert_events(*t->conn, t->events);  // what this transaction recorded comes first
+    t->events.clear();
+  }
   Use c(*this);
   return all<EventRecord>(c->exec(std::string("SELECT ") + k_event_columns + " FROM events WHERE deviceid = $1 ORDER BY id",
                                   PgParams().add(deviceid)),

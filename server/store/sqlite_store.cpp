@@ -10,7 +10,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <unordered_map>
 #include <iterator>
 #include <vector>
 
@@ -228,36 +233,82 @@ std::vector<int> migrate(sqlite3* db, SqliteStatementCache& cache, const std::fi
 
 }  // namespace
 
-SqliteStore::SqliteStore(std::filesystem::path path) : m_path(std::move(path))
+// One thread's connection to the database, with its statements and the state of the
+// transaction it has open.
+struct SqliteStore::Connection {
+  explicit Connection(const std::filesystem::path& path)
+  {
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+      const std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+      sqlite3_close(db);
+      throw StoreError(1601, path.string() + ": " + msg);
+    }
+    try {
+      // Another process writing (migrate, grant) makes us wait for it, not fail.
+      sqlite3_busy_timeout(db, 5000);
+      // WAL: readers proceed during a write. NORMAL: a commit appends to the WAL without
+      // fsync; what must be durable is synced after the commit (WalSync), outside the lock.
+      sqlite_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+    } catch (...) {
+      sqlite3_close(db);
+      throw;
+    }
+    statements = std::make_unique<SqliteStatementCache>(db);
+  }
+  ~Connection()
+  {
+    statements.reset();  // a connection with unfinalized statements does not close
+    sqlite3_close(db);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  sqlite3* db = nullptr;
+  std::unique_ptr<SqliteStatementCache> statements;
+  int depth = 0;                            // open transaction levels
+  Durability commit = Durability::full;     // how the open outer transaction commits
+};
+
+namespace {
+
+// Each thread's connections, by store: the key is the store's serial number, never reused,
+// so a connection of a destroyed store is never taken for one of a new store.
+thread_local std::unordered_map<std::uint64_t, SqliteStore::Connection*> t_connections;
+std::atomic<std::uint64_t> g_store_serial{0};
+
+}  // namespace
+
+SqliteStore::Connection& SqliteStore::connection()
+{
+  if (const auto it = t_connections.find(m_serial); it != t_connections.end()) {
+    return *it->second;
+  }
+  auto conn = std::make_unique<Connection>(m_path);
+  Connection* raw = conn.get();
+  {
+    std::lock_guard lock(m_connections_mutex);
+    m_connections.push_back(std::move(conn));
+  }
+  t_connections.emplace(m_serial, raw);
+  return *raw;
+}
+
+SqliteStore::SqliteStore(std::filesystem::path path) : m_path(std::move(path)), m_serial(++g_store_serial)
 {
   // Create the file 0600 ourselves: SQLite would use the umask.
   if (const int fd = ::open(m_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) {
     ::close(fd);
   }
-  if (sqlite3_open_v2(m_path.c_str(), &m_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
-    const std::string msg = m_db ? sqlite3_errmsg(m_db) : "out of memory";
-    sqlite3_close(m_db);
-    m_db = nullptr;
-    throw StoreError(1601, m_path.string() + ": " + msg);
+  Connection& c = connection();
+  m_applied = migrate(c.db, *c.statements, m_path);
+  // The WAL exists while a connection is open (the first one stays until the end): its
+  // file is what a durable commit syncs.
+  const std::string wal = m_path.string() + "-wal";
+  m_wal_fd = ::open(wal.c_str(), O_RDWR | O_CLOEXEC);
+  if (m_wal_fd < 0) {
+    throw StoreError(1601, wal + ": " + std::strerror(errno));
   }
-  try {
-    sqlite3_busy_timeout(m_db, 5000);
-    // WAL lets readers proceed during a write; FULL keeps an issued credential across power loss.
-    sqlite_exec(m_db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
-  } catch (...) {
-    sqlite3_close(m_db);  // the destructor does not run for a throwing constructor
-    m_db = nullptr;
-    throw;
-  }
-  m_statements = std::make_unique<SqliteStatementCache>(m_db);
-  try {
-    m_applied = migrate(m_db, *m_statements, m_path);
-  } catch (...) {
-    m_statements.reset();
-    sqlite3_close(m_db);
-    m_db = nullptr;
-    throw;
-  }
+  sync_wal(m_commits);  // the migrations applied
   struct stat st {};
   if (::stat(m_path.c_str(), &st) == 0) {
     m_device = st.st_dev;
@@ -267,33 +318,72 @@ SqliteStore::SqliteStore(std::filesystem::path path) : m_path(std::move(path))
 
 SqliteStore::~SqliteStore()
 {
-  m_statements.reset();  // a connection with unfinalized statements does not close
-  sqlite3_close(m_db);
+  if (m_wal_fd >= 0) {
+    ::close(m_wal_fd);
+  }
+  t_connections.erase(m_serial);
+  // Other threads' entries for this store stay behind, unused: its serial is never reused.
+}
+
+void SqliteStore::sync_wal(std::uint64_t through)
+{
+  std::unique_lock lock(m_sync_mutex);
+  while (m_synced < through) {
+    if (m_syncing) {
+      m_synced_cv.wait(lock);  // one fdatasync at a time; the next one covers us
+      continue;
+    }
+    m_syncing = true;
+    const std::uint64_t target = m_commits;
+    lock.unlock();
+    const int rc = ::fdatasync(m_wal_fd);
+    const int err = errno;
+    lock.lock();
+    m_syncing = false;
+    m_synced_cv.notify_all();
+    if (rc != 0) {
+      throw StoreError(1602, m_path.string() + "-wal: fdatasync: " + std::strerror(err));
+    }
+    m_synced = std::max(m_synced, target);
+    if (m_synced >= m_commits) {
+      m_unsynced_since.reset();
+    }
+  }
+}
+
+void SqliteStore::write(const std::function<void(Connection&)>& change)
+{
+  Connection& c = connection();
+  if (c.depth > 0) {
+    change(c);
+    return;
+  }
+  transaction([&] { change(c); });
 }
 
 bool SqliteStore::initialized()
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, "SELECT value FROM meta WHERE key = 'initialized'");
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, "SELECT value FROM meta WHERE key = 'initialized'");
   return st.step();
 }
 
 void SqliteStore::initialize(const std::vector<std::pair<std::string, StoredKeyPair>>& pairs)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteTransaction tx(m_db, m_depth);
-  for (const auto& [name, pair] : pairs) {
-    SqliteStatement st(*m_statements, "INSERT OR REPLACE INTO key_pairs (name, cert_pem, sealed_key) VALUES (?, ?, ?)");
-    st.bind(1, name).bind(2, pair.cert_pem).bind_blob(3, pair.sealed_key).step();
-  }
-  SqliteStatement(*m_statements, "INSERT OR REPLACE INTO meta (key, value) VALUES ('initialized', '1')").step();
-  tx.commit();
+  transaction([&] {
+    Connection& c = connection();
+    for (const auto& [name, pair] : pairs) {
+      SqliteStatement st(*c.statements, "INSERT OR REPLACE INTO key_pairs (name, cert_pem, sealed_key) VALUES (?, ?, ?)");
+      st.bind(1, name).bind(2, pair.cert_pem).bind_blob(3, pair.sealed_key).step();
+    }
+    SqliteStatement(*c.statements, "INSERT OR REPLACE INTO meta (key, value) VALUES ('initialized', '1')").step();
+  });
 }
 
 std::optional<StoredKeyPair> SqliteStore::key_pair(const std::string& name)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, "SELECT cert_pem, sealed_key FROM key_pairs WHERE name = ?");
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, "SELECT cert_pem, sealed_key FROM key_pairs WHERE name = ?");
   st.bind(1, name);
   if (!st.step()) {
     return std::nullopt;
@@ -303,25 +393,26 @@ std::optional<StoredKeyPair> SqliteStore::key_pair(const std::string& name)
 
 IdRecord SqliteStore::create_id(const IdRecord& fields, const std::function<std::string(std::int64_t)>& seal)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteTransaction tx(m_db, m_depth);
   IdRecord r = fields;
-  r.keyid = next_number(Counter::keyid);
-  if (r.keyid > 9'999'999'999) {
-    throw StoreError(1205, "keyid numbers exhausted");
-  }
-  r.sealed_key = seal(r.keyid);
-  SqliteStatement ins(*m_statements, "INSERT INTO ids (keyid, tenantid, alias, sealed_key, status, expiration) VALUES (?, ?, ?, ?, ?, ?)");
-  ins.bind(1, r.keyid).bind(2, r.tenantid).bind(3, r.alias).bind_blob(4, r.sealed_key);
-  ins.bind(5, std::string(status_name(r.status))).bind(6, r.expiration_ms).step();
-  tx.commit();
+  transaction([&] {
+    r.keyid = next_number(Counter::keyid);
+    if (r.keyid > 9'999'999'999) {
+      throw StoreError(1205, "keyid numbers exhausted");
+    }
+    r.sealed_key = seal(r.keyid);
+    Connection& c = connection();
+    SqliteStatement ins(*c.statements, "INSERT INTO ids (keyid, tenantid, alias, sealed_key, status, expiration) "
+                                       "VALUES (?, ?, ?, ?, ?, ?)");
+    ins.bind(1, r.keyid).bind(2, r.tenantid).bind(3, r.alias).bind_blob(4, r.sealed_key);
+    ins.bind(5, std::string(status_name(r.status))).bind(6, r.expiration_ms).step();
+  });
   return r;
 }
 
 std::optional<IdRecord> SqliteStore::find_id(std::int64_t keyid)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, std::string("SELECT ") + k_id_columns + " FROM ids WHERE keyid = ?");
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, std::string("SELECT ") + k_id_columns + " FROM ids WHERE keyid = ?");
   st.bind(1, keyid);
   if (!st.step()) {
     return std::nullopt;
@@ -331,8 +422,8 @@ std::optional<IdRecord> SqliteStore::find_id(std::int64_t keyid)
 
 std::vector<IdRecord> SqliteStore::valid_ids(std::int64_t now_ms)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, (std::string("SELECT ") + k_id_columns
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, (std::string("SELECT ") + k_id_columns
                       + " FROM ids WHERE status = 'valid' AND expiration > ? ORDER BY keyid").c_str());
   st.bind(1, now_ms);
   std::vector<IdRecord> out;
@@ -344,14 +435,15 @@ std::vector<IdRecord> SqliteStore::valid_ids(std::int64_t now_ms)
 
 void SqliteStore::set_id_status(std::int64_t keyid, Status status)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, "UPDATE ids SET status = ? WHERE keyid = ?");
-  st.bind(1, std::string(status_name(status))).bind(2, keyid).step();
+  write([&](Connection& c) {
+    SqliteStatement st(*c.statements, "UPDATE ids SET status = ? WHERE keyid = ?");
+    st.bind(1, std::string(status_name(status))).bind(2, keyid).step();
+  });
 }
 
 void SqliteStore::check_health()
 {
-  std::lock_guard lock(m_mutex);
+  Connection& c = connection();
   // A database file removed or replaced under a running server means this process
   // writes where nobody will read: report it instead of carrying on.
   struct stat st_path {};
@@ -361,113 +453,108 @@ void SqliteStore::check_health()
   if (st_path.st_dev != m_device || st_path.st_ino != m_inode) {
     throw StoreError(1601, m_path.string() + ": database file was replaced; restart the server to use it");
   }
-  SqliteStatement st(*m_statements, "SELECT COUNT(*) FROM meta");
+  SqliteStatement st(*c.statements, "SELECT COUNT(*) FROM meta");
   st.step();
 }
 
 void SqliteStore::transaction(const std::function<void()>& body, Durability durability)
 {
-  std::lock_guard lock(m_mutex);
-  if (m_depth > 0) {
+  Connection& c = connection();
+  if (c.depth > 0) {
     if (durability == Durability::full) {
-      m_commit = Durability::full;
+      c.commit = Durability::full;
     }
-    SqliteTransaction tx(m_db, m_depth);
+    SqliteTransaction tx(c.db, c.depth);
     body();
     tx.commit();
     return;
   }
-  // Deferred commits wait for a durable one at most k_deferred_window under load.
-  const auto now = std::chrono::steady_clock::now();
-  const bool deferred =
-    durability == Durability::deferred && !(m_unsynced_since && now - *m_unsynced_since >= k_deferred_window);
-  m_commit = deferred ? Durability::deferred : Durability::full;
-  // synchronous may change only outside a transaction. NORMAL in WAL mode appends the
-  // commit to the WAL without fsync; the next FULL commit (or a checkpoint) syncs it,
-  // earlier frames included. The connection is FULL outside deferred transactions.
-  if (deferred) {
-    SqliteStatement(*m_statements, "PRAGMA synchronous = NORMAL").step();
-  }
+  // One writing transaction of this process at a time: a mutex hands the write lock on
+  // at once, where SQLite's busy handler would poll. Reads outside transactions take no
+  // lock; each thread reads on a connection of its own.
+  std::unique_lock writing(m_write_mutex);
+  c.commit = durability;
+  std::uint64_t ticket = 0;
   try {
-    SqliteTransaction tx(m_db, m_depth);
+    SqliteTransaction tx(c.db, c.depth);
     body();
     tx.commit();
   } catch (...) {
-    if (deferred) {
-      SqliteStatement(*m_statements, "PRAGMA synchronous = FULL").step();
-    }
-    m_commit = Durability::full;
+    c.commit = Durability::full;
     throw;
   }
-  if (!deferred) {
-    m_unsynced_since.reset();
-    return;
+  const auto now = std::chrono::steady_clock::now();
+  bool durable = c.commit == Durability::full;
+  c.commit = Durability::full;
+  {
+    std::lock_guard lock(m_sync_mutex);
+    ticket = ++m_commits;
+    if (!m_unsynced_since) {
+      m_unsynced_since = now;
+    }
+    // Deferred commits wait for a durable one at most k_deferred_window.
+    durable = durable || now - *m_unsynced_since >= k_deferred_window;
   }
-  SqliteStatement(*m_statements, "PRAGMA synchronous = FULL").step();
-  if (m_commit == Durability::full) {
-    // Something in it had to be durable (a device claimed, a durable nested part): a
-    // checkpoint syncs the WAL, this commit and the deferred ones before it included.
-    SqliteStatement(*m_statements, "PRAGMA wal_checkpoint(PASSIVE)").step();
-    m_unsynced_since.reset();
-  } else if (!m_unsynced_since) {
-    m_unsynced_since = now;
+  writing.unlock();
+  if (durable) {
+    // Outside the write lock: other commits go on meanwhile, and one fdatasync covers
+    // every commit made before it started (group commit).
+    sync_wal(ticket);
   }
-  m_commit = Durability::full;
 }
 
 std::int64_t SqliteStore::next_number(Counter counter)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteTransaction tx(m_db, m_depth);
-  SqliteStatement up(*m_statements, "INSERT INTO sequences (name, value) VALUES (?, 1) "
-                     "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value");
-  up.bind(1, std::string(counter_name(counter)));
-  if (!up.step()) {
-    sqlite_fail(m_db, "next_number");
-  }
-  const std::int64_t value = up.int64(0);
-  while (up.step()) {
-  }
-  tx.commit();
+  std::int64_t value = 0;
+  write([&](Connection& c) {
+    SqliteStatement up(*c.statements, "INSERT INTO sequences (name, value) VALUES (?, 1) "
+                                      "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value");
+    up.bind(1, std::string(counter_name(counter)));
+    if (!up.step()) {
+      sqlite_fail(c.db, "next_number");
+    }
+    value = up.int64(0);
+    while (up.step()) {
+    }
+  });
   return value;
 }
 
 std::int64_t SqliteStore::allocate_keynumber(const std::string& kind)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteTransaction tx(m_db, m_depth);
-  const std::int64_t keynumber = next_number(Counter::keynumber);
-  SqliteStatement st(*m_statements, "INSERT INTO keynumbers (keynumber, kind) VALUES (?, ?)");
-  st.bind(1, keynumber).bind(2, kind).step();
-  tx.commit();
+  std::int64_t keynumber = 0;
+  write([&](Connection& c) {
+    keynumber = next_number(Counter::keynumber);
+    SqliteStatement st(*c.statements, "INSERT INTO keynumbers (keynumber, kind) VALUES (?, ?)");
+    st.bind(1, keynumber).bind(2, kind).step();
+  });
   return keynumber;
 }
 
 DeviceRecord SqliteStore::create_device(const DeviceRecord& fields,
                                         const std::function<std::string(const std::string&)>& seal)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteTransaction tx(m_db, m_depth);
-  const std::int64_t number = next_number(Counter::deviceid);
-  if (number > 9'999'999'999) {
-    throw StoreError(1602, "deviceid numbers exhausted");
-  }
   DeviceRecord r = fields;
-  r.deviceid = format_keyid(number);
-  r.sealed_key = seal(r.deviceid);
-  SqliteStatement ins(*m_statements, "INSERT INTO devices (deviceid, devicename, sealed_key, ipaddress, macaddress, ext_data, "
-                      "status, created_ms, owner_keyid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  ins.bind(1, r.deviceid).bind(2, r.devicename).bind_blob(3, r.sealed_key).bind(4, r.ipaddress);
-  ins.bind(5, r.macaddress).bind(6, r.ext_data).bind(7, std::string(status_name(r.status))).bind(8, r.created_ms);
-  ins.bind(9, r.owner_keyid).step();
-  tx.commit();
+  write([&](Connection& c) {
+    const std::int64_t number = next_number(Counter::deviceid);
+    if (number > 9'999'999'999) {
+      throw StoreError(1602, "deviceid numbers exhausted");
+    }
+    r.deviceid = format_keyid(number);
+    r.sealed_key = seal(r.deviceid);
+    SqliteStatement ins(*c.statements, "INSERT INTO devices (deviceid, devicename, sealed_key, ipaddress, macaddress, "
+                                       "ext_data, status, created_ms, owner_keyid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    ins.bind(1, r.deviceid).bind(2, r.devicename).bind_blob(3, r.sealed_key).bind(4, r.ipaddress);
+    ins.bind(5, r.macaddress).bind(6, r.ext_data).bind(7, std::string(status_name(r.status))).bind(8, r.created_ms);
+    ins.bind(9, r.owner_keyid).step();
+  });
   return r;
 }
 
 std::optional<DeviceRecord> SqliteStore::find_device_by_name(const std::string& devicename)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, (std::string("SELECT ") + k_device_columns + " FROM devices WHERE devicename = ?").c_str());
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, (std::string("SELECT ") + k_device_columns + " FROM devices WHERE devicename = ?").c_str());
   st.bind(1, devicename);
   if (!st.step()) {
     return std::nullopt;
@@ -477,53 +564,64 @@ std::optional<DeviceRecord> SqliteStore::find_device_by_name(const std::string& 
 
 void SqliteStore::update_device_info(const DeviceRecord& r)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, "UPDATE devices SET ipaddress = ?, macaddress = ?, ext_data = ? WHERE deviceid = ?");
-  st.bind(1, r.ipaddress).bind(2, r.macaddress).bind(3, r.ext_data).bind(4, r.deviceid).step();
+  write([&](Connection& c) {
+    SqliteStatement st(*c.statements, "UPDATE devices SET ipaddress = ?, macaddress = ?, ext_data = ? WHERE deviceid = ?");
+    st.bind(1, r.ipaddress).bind(2, r.macaddress).bind(3, r.ext_data).bind(4, r.deviceid).step();
+  });
 }
 
 bool SqliteStore::claim_device(const std::string& deviceid, std::int64_t keyid)
 {
-  std::lock_guard lock(m_mutex);
-  // One statement: of two IDs claiming at once, the second finds the owner set.
-  SqliteStatement up(*m_statements, "UPDATE devices SET owner_keyid = ? WHERE deviceid = ? AND owner_keyid IS NULL");
-  up.bind(1, keyid).bind(2, deviceid).step();
-  if (sqlite3_changes(m_db) > 0) {
-    m_commit = Durability::full;  // an owner is a grant of access: never deferred
-  }
-  SqliteStatement st(*m_statements, "SELECT owner_keyid FROM devices WHERE deviceid = ?");
-  st.bind(1, deviceid);
-  return st.step() && st.optional_int64(0) == keyid;
+  bool owner = false;
+  write([&](Connection& c) {
+    // One statement: of two IDs claiming at once, the second finds the owner set.
+    SqliteStatement up(*c.statements, "UPDATE devices SET owner_keyid = ? WHERE deviceid = ? AND owner_keyid IS NULL");
+    up.bind(1, keyid).bind(2, deviceid).step();
+    if (sqlite3_changes(c.db) > 0) {
+      c.commit = Durability::full;  // an owner is a grant of access: never deferred
+    }
+    SqliteStatement st(*c.statements, "SELECT owner_keyid FROM devices WHERE deviceid = ?");
+    st.bind(1, deviceid);
+    owner = st.step() && st.optional_int64(0) == keyid;
+  });
+  return owner;
 }
 
 bool SqliteStore::add_fleet_grant(std::int64_t keyid, std::int64_t now_ms)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, "INSERT INTO fleet_grants (keyid, granted_ms) VALUES (?, ?) ON CONFLICT (keyid) DO NOTHING");
-  st.bind(1, keyid).bind(2, now_ms).step();
-  return sqlite3_changes(m_db) == 1;
+  bool added = false;
+  write([&](Connection& c) {
+    SqliteStatement st(*c.statements,
+                       "INSERT INTO fleet_grants (keyid, granted_ms) VALUES (?, ?) ON CONFLICT (keyid) DO NOTHING");
+    st.bind(1, keyid).bind(2, now_ms).step();
+    added = sqlite3_changes(c.db) == 1;
+  });
+  return added;
 }
 
 bool SqliteStore::remove_fleet_grant(std::int64_t keyid)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, "DELETE FROM fleet_grants WHERE keyid = ?");
-  st.bind(1, keyid).step();
-  return sqlite3_changes(m_db) == 1;
+  bool removed = false;
+  write([&](Connection& c) {
+    SqliteStatement st(*c.statements, "DELETE FROM fleet_grants WHERE keyid = ?");
+    st.bind(1, keyid).step();
+    removed = sqlite3_changes(c.db) == 1;
+  });
+  return removed;
 }
 
 bool SqliteStore::has_fleet_grant(std::int64_t keyid)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, "SELECT 1 FROM fleet_grants WHERE keyid = ?");
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, "SELECT 1 FROM fleet_grants WHERE keyid = ?");
   st.bind(1, keyid);
   return st.step();
 }
 
 std::vector<FleetGrant> SqliteStore::fleet_grants()
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, "SELECT keyid, granted_ms FROM fleet_grants ORDER BY keyid");
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, "SELECT keyid, granted_ms FROM fleet_grants ORDER BY keyid");
   std::vector<FleetGrant> out;
   while (st.step()) {
     out.push_back(FleetGrant{st.int64(0), st.int64(1)});
@@ -533,29 +631,30 @@ std::vector<FleetGrant> SqliteStore::fleet_grants()
 
 bool SqliteStore::serial_exists(const std::string& serial)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, "SELECT 1 FROM certs WHERE serial = ?");
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, "SELECT 1 FROM certs WHERE serial = ?");
   st.bind(1, serial);
   return st.step();
 }
 
 void SqliteStore::insert_certificate(const CertRecord& r)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, "INSERT INTO certs (keynumber, serial, catype, ca_name, deviceid, kind, subject, cert_der, "
-                     "sealed_key, status, not_after_ms, filepath, replaced_by, revoked_at_ms, created_ms) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  st.bind(1, r.keynumber).bind(2, r.serial).bind(3, r.catype).bind(4, r.ca_name).bind(5, r.deviceid);
-  st.bind(6, std::string(cert_kind_name(r.kind))).bind(7, r.subject).bind_blob(8, r.cert_der).bind_blob(9, r.sealed_key);
-  st.bind(10, std::string(cert_status_name(r.status))).bind(11, r.not_after_ms).bind(12, r.filepath);
-  st.bind(13, r.replaced_by).bind(14, r.revoked_at_ms).bind(15, r.created_ms);
-  st.step();
+  write([&](Connection& c) {
+    SqliteStatement st(*c.statements, "INSERT INTO certs (keynumber, serial, catype, ca_name, deviceid, kind, subject, cert_der, "
+                       "sealed_key, status, not_after_ms, filepath, replaced_by, revoked_at_ms, created_ms) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    st.bind(1, r.keynumber).bind(2, r.serial).bind(3, r.catype).bind(4, r.ca_name).bind(5, r.deviceid);
+    st.bind(6, std::string(cert_kind_name(r.kind))).bind(7, r.subject).bind_blob(8, r.cert_der).bind_blob(9, r.sealed_key);
+    st.bind(10, std::string(cert_status_name(r.status))).bind(11, r.not_after_ms).bind(12, r.filepath);
+    st.bind(13, r.replaced_by).bind(14, r.revoked_at_ms).bind(15, r.created_ms);
+    st.step();
+  });
 }
 
 std::optional<CertRecord> SqliteStore::find_certificate(std::int64_t keynumber)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, select_certs("WHERE keynumber = ?").c_str());
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, select_certs("WHERE keynumber = ?").c_str());
   st.bind(1, keynumber);
   if (!st.step()) {
     return std::nullopt;
@@ -565,8 +664,8 @@ std::optional<CertRecord> SqliteStore::find_certificate(std::int64_t keynumber)
 
 std::optional<CertRecord> SqliteStore::find_certificate_by_serial(const std::string& serial)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, select_certs("WHERE serial = ?").c_str());
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, select_certs("WHERE serial = ?").c_str());
   st.bind(1, serial);
   if (!st.step()) {
     return std::nullopt;
@@ -576,8 +675,8 @@ std::optional<CertRecord> SqliteStore::find_certificate_by_serial(const std::str
 
 std::optional<CertRecord> SqliteStore::find_ca_certificate(const std::string& ca_name)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, select_certs("WHERE ca_name = ?").c_str());
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, select_certs("WHERE ca_name = ?").c_str());
   st.bind(1, ca_name);
   if (!st.step()) {
     return std::nullopt;
@@ -587,20 +686,21 @@ std::optional<CertRecord> SqliteStore::find_ca_certificate(const std::string& ca
 
 void SqliteStore::update_certificate(const CertRecord& r)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, "UPDATE certs SET status = ?, filepath = ?, replaced_by = ?, revoked_at_ms = ? "
-                     "WHERE keynumber = ?");
-  st.bind(1, std::string(cert_status_name(r.status))).bind(2, r.filepath).bind(3, r.replaced_by);
-  st.bind(4, r.revoked_at_ms).bind(5, r.keynumber).step();
-  if (sqlite3_changes(m_db) != 1) {
-    throw StoreError(1602, "update_certificate: no certificate " + std::to_string(r.keynumber));
-  }
+  write([&](Connection& c) {
+    SqliteStatement st(*c.statements, "UPDATE certs SET status = ?, filepath = ?, replaced_by = ?, revoked_at_ms = ? "
+                       "WHERE keynumber = ?");
+    st.bind(1, std::string(cert_status_name(r.status))).bind(2, r.filepath).bind(3, r.replaced_by);
+    st.bind(4, r.revoked_at_ms).bind(5, r.keynumber).step();
+    if (sqlite3_changes(c.db) != 1) {
+      throw StoreError(1602, "update_certificate: no certificate " + std::to_string(r.keynumber));
+    }
+  });
 }
 
 std::vector<CertRecord> SqliteStore::revoked_certificates(const std::string& catype)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, select_certs("WHERE catype = ? AND status = 'revoked' ORDER BY revoked_at_ms, keynumber").c_str());
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, select_certs("WHERE catype = ? AND status = 'revoked' ORDER BY revoked_at_ms, keynumber").c_str());
   st.bind(1, catype);
   std::vector<CertRecord> out;
   while (st.step()) {
@@ -611,19 +711,20 @@ std::vector<CertRecord> SqliteStore::revoked_certificates(const std::string& cat
 
 void SqliteStore::insert_key(const KeyRecord& r)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, "INSERT INTO keys (keynumber, keytype, keylength, alias, sealed_key, status, expiration_ms, "
-                     "replaced_by, deviceid, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  st.bind(1, r.keynumber).bind(2, r.keytype).bind(3, std::int64_t{r.keylength}).bind(4, r.alias);
-  st.bind_blob(5, r.sealed_key).bind(6, std::string(key_status_name(r.status))).bind(7, r.expiration_ms);
-  st.bind(8, r.replaced_by).bind(9, r.deviceid).bind(10, r.created_ms);
-  st.step();
+  write([&](Connection& c) {
+    SqliteStatement st(*c.statements, "INSERT INTO keys (keynumber, keytype, keylength, alias, sealed_key, status, expiration_ms, "
+                       "replaced_by, deviceid, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    st.bind(1, r.keynumber).bind(2, r.keytype).bind(3, std::int64_t{r.keylength}).bind(4, r.alias);
+    st.bind_blob(5, r.sealed_key).bind(6, std::string(key_status_name(r.status))).bind(7, r.expiration_ms);
+    st.bind(8, r.replaced_by).bind(9, r.deviceid).bind(10, r.created_ms);
+    st.step();
+  });
 }
 
 std::optional<KeyRecord> SqliteStore::find_key(std::int64_t keynumber)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, select_keys("WHERE keynumber = ?").c_str());
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, select_keys("WHERE keynumber = ?").c_str());
   st.bind(1, keynumber);
   if (!st.step()) {
     return std::nullopt;
@@ -636,9 +737,9 @@ std::optional<KeyRecord> SqliteStore::find_latest_key_by_alias(const std::string
                                                                const KeyScope& scope, std::int64_t now_ms,
                                                                IncludeExpired expired)
 {
-  std::lock_guard lock(m_mutex);
+  Connection& c = connection();
   // keys_by_alias gives the candidates newest first; the first that passes is the answer.
-  SqliteStatement st(*m_statements, select_keys((std::string("WHERE alias = ? AND status = 'valid' AND (? OR expiration_ms > ?) "
+  SqliteStatement st(*c.statements, select_keys((std::string("WHERE alias = ? AND status = 'valid' AND (? OR expiration_ms > ?) "
                                  "AND (? IS NULL OR EXISTS (SELECT 1 FROM key_bindings b "
                                  "WHERE b.keynumber = keys.keynumber AND b.deviceid = ?)) "
                                  "AND (? IS NULL OR ") + k_key_owner + " = ?) "
@@ -654,29 +755,31 @@ std::optional<KeyRecord> SqliteStore::find_latest_key_by_alias(const std::string
 
 void SqliteStore::update_key(const KeyRecord& r)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, "UPDATE keys SET status = ?, alias = ?, replaced_by = ?, sealed_key = ? WHERE keynumber = ?");
-  st.bind(1, std::string(key_status_name(r.status))).bind(2, r.alias).bind(3, r.replaced_by);
-  st.bind_blob(4, r.sealed_key).bind(5, r.keynumber).step();
-  if (sqlite3_changes(m_db) != 1) {
-    throw StoreError(1602, "update_key: no key " + std::to_string(r.keynumber));
-  }
+  write([&](Connection& c) {
+    SqliteStatement st(*c.statements, "UPDATE keys SET status = ?, alias = ?, replaced_by = ?, sealed_key = ? WHERE keynumber = ?");
+    st.bind(1, std::string(key_status_name(r.status))).bind(2, r.alias).bind(3, r.replaced_by);
+    st.bind_blob(4, r.sealed_key).bind(5, r.keynumber).step();
+    if (sqlite3_changes(c.db) != 1) {
+      throw StoreError(1602, "update_key: no key " + std::to_string(r.keynumber));
+    }
+  });
 }
 
 void SqliteStore::bind_key(std::int64_t keynumber, const std::string& deviceid, const std::string& filepath)
 {
-  std::lock_guard lock(m_mutex);
-  // A binding that holds this path already is left alone: a repeated get writes no page.
-  SqliteStatement st(*m_statements, "INSERT INTO key_bindings (keynumber, deviceid, filepath) VALUES (?, ?, ?) "
-                     "ON CONFLICT (keynumber, deviceid) DO UPDATE SET filepath = excluded.filepath "
-                     "WHERE filepath <> excluded.filepath");
-  st.bind(1, keynumber).bind(2, deviceid).bind(3, filepath).step();
+  write([&](Connection& c) {
+    // A binding that holds this path already is left alone: a repeated get writes no page.
+    SqliteStatement st(*c.statements, "INSERT INTO key_bindings (keynumber, deviceid, filepath) VALUES (?, ?, ?) "
+                       "ON CONFLICT (keynumber, deviceid) DO UPDATE SET filepath = excluded.filepath "
+                       "WHERE filepath <> excluded.filepath");
+    st.bind(1, keynumber).bind(2, deviceid).bind(3, filepath).step();
+  });
 }
 
 std::optional<std::string> SqliteStore::find_binding(std::int64_t keynumber, const std::string& deviceid)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, "SELECT filepath FROM key_bindings WHERE keynumber = ? AND deviceid = ?");
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, "SELECT filepath FROM key_bindings WHERE keynumber = ? AND deviceid = ?");
   st.bind(1, keynumber).bind(2, deviceid);
   if (!st.step()) {
     return std::nullopt;
@@ -687,9 +790,9 @@ std::optional<std::string> SqliteStore::find_binding(std::int64_t keynumber, con
 std::vector<std::optional<DeviceKeyRecord>> SqliteStore::find_keys_for_device(
   const std::string& deviceid, const std::vector<std::int64_t>& keynumbers)
 {
-  std::lock_guard lock(m_mutex);
+  Connection& c = connection();
   // One primary-key lookup per number, the binding checked in the same step.
-  SqliteStatement st(*m_statements, std::string("SELECT ") + k_key_columns
+  SqliteStatement st(*c.statements, std::string("SELECT ") + k_key_columns
                                 + ", EXISTS (SELECT 1 FROM key_bindings b WHERE b.keynumber = keys.keynumber "
                                   "AND b.deviceid = ?1) FROM keys WHERE keynumber = ?2");
   constexpr int k_bound_column = k_key_column_count;
@@ -711,9 +814,9 @@ std::vector<std::optional<DeviceKeyRecord>> SqliteStore::find_keys_for_device(
 std::vector<std::int64_t> SqliteStore::valid_keynumbers_of_device(const std::string& deviceid, const KeyScope& scope,
                                                                   std::int64_t now_ms)
 {
-  std::lock_guard lock(m_mutex);
+  Connection& c = connection();
   // key_bindings_by_device gives the device's numbers in order; each key is one lookup.
-  SqliteStatement st(*m_statements, "SELECT b.keynumber FROM key_bindings b JOIN keys k ON k.keynumber = b.keynumber "
+  SqliteStatement st(*c.statements, "SELECT b.keynumber FROM key_bindings b JOIN keys k ON k.keynumber = b.keynumber "
                               "WHERE b.deviceid = ? AND k.status = 'valid' AND k.expiration_ms > ? "
                               "AND (? IS NULL OR (SELECT d.owner_keyid FROM devices d WHERE d.deviceid = k.deviceid) = ?) "
                               "ORDER BY b.keynumber");
@@ -727,8 +830,8 @@ std::vector<std::int64_t> SqliteStore::valid_keynumbers_of_device(const std::str
 
 std::optional<CrlRecord> SqliteStore::latest_crl(const std::string& catype)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, "SELECT catype, number, revoked_digest, this_update_ms, pem FROM crls "
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, "SELECT catype, number, revoked_digest, this_update_ms, pem FROM crls "
                      "WHERE catype = ? ORDER BY number DESC LIMIT 1");
   st.bind(1, catype);
   if (!st.step()) {
@@ -739,17 +842,18 @@ std::optional<CrlRecord> SqliteStore::latest_crl(const std::string& catype)
 
 void SqliteStore::publish_crl(const CrlRecord& crl)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, "INSERT INTO crls (catype, number, revoked_digest, this_update_ms, pem) "
-                     "VALUES (?, ?, ?, ?, ?)");
-  st.bind(1, crl.catype).bind(2, crl.number).bind(3, crl.revoked_digest).bind(4, crl.this_update_ms).bind(5, crl.pem);
-  st.step();
+  write([&](Connection& c) {
+    SqliteStatement st(*c.statements, "INSERT INTO crls (catype, number, revoked_digest, this_update_ms, pem) "
+                       "VALUES (?, ?, ?, ?, ?)");
+    st.bind(1, crl.catype).bind(2, crl.number).bind(3, crl.revoked_digest).bind(4, crl.this_update_ms).bind(5, crl.pem);
+    st.step();
+  });
 }
 
 void SqliteStore::scan_table(const TableSpec& table, const std::function<void(const Row&)>& row)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, select_statement(table));
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, select_statement(table));
   Row values(table.columns.size());
   while (st.step()) {
     for (std::size_t i = 0; i < values.size(); ++i) {
@@ -768,60 +872,63 @@ void SqliteStore::scan_table(const TableSpec& table, const std::function<void(co
 
 void SqliteStore::insert_rows(const TableSpec& table, const std::vector<Row>& rows)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, insert_statement(table, [](int) { return std::string("?"); }));
-  for (const Row& row : rows) {
-    st.rewind();
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      const int param = static_cast<int>(i) + 1;
-      if (!row[i]) {
-        st.bind(param, std::optional<std::int64_t>());
-      } else if (table.columns[i].type == ColumnType::integer) {
-        st.bind(param, std::int64_t{std::stoll(*row[i])});
-      } else if (table.columns[i].type == ColumnType::bytes) {
-        st.bind_blob(param, *row[i]);
-      } else {
-        st.bind(param, *row[i]);
+  write([&](Connection& c) {
+    SqliteStatement st(*c.statements, insert_statement(table, [](int) { return std::string("?"); }));
+    for (const Row& row : rows) {
+      st.rewind();
+      for (std::size_t i = 0; i < row.size(); ++i) {
+        const int param = static_cast<int>(i) + 1;
+        if (!row[i]) {
+          st.bind(param, std::optional<std::int64_t>());
+        } else if (table.columns[i].type == ColumnType::integer) {
+          st.bind(param, std::int64_t{std::stoll(*row[i])});
+        } else if (table.columns[i].type == ColumnType::bytes) {
+          st.bind_blob(param, *row[i]);
+        } else {
+          st.bind(param, *row[i]);
+        }
       }
+      st.step();
     }
-    st.step();
-  }
+  });
 }
 
 void SqliteStore::defer_constraints()
 {
-  std::lock_guard lock(m_mutex);
-  sqlite_exec(m_db, "PRAGMA defer_foreign_keys = ON");
+  Connection& c = connection();
+  sqlite_exec(c.db, "PRAGMA defer_foreign_keys = ON");
 }
 
 std::int64_t SqliteStore::counter_value(Counter counter)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, "SELECT value FROM sequences WHERE name = ?");
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, "SELECT value FROM sequences WHERE name = ?");
   st.bind(1, std::string(counter_name(counter)));
   return st.step() ? st.int64(0) : 0;
 }
 
 void SqliteStore::set_counter(Counter counter, std::int64_t last)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, "INSERT OR REPLACE INTO sequences (name, value) VALUES (?, ?)");
-  st.bind(1, std::string(counter_name(counter))).bind(2, last).step();
+  write([&](Connection& c) {
+    SqliteStatement st(*c.statements, "INSERT OR REPLACE INTO sequences (name, value) VALUES (?, ?)");
+    st.bind(1, std::string(counter_name(counter))).bind(2, last).step();
+  });
 }
 
 void SqliteStore::record_event(const EventRecord& e)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, "INSERT INTO events (deviceid, api, mode, keynumber, filepath, at_ms, keyid) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?)");
-  st.bind(1, e.deviceid).bind(2, e.api).bind(3, e.mode).bind(4, e.keynumber).bind(5, e.filepath).bind(6, e.at_ms);
-  st.bind(7, e.keyid).step();
+  write([&](Connection& c) {
+    SqliteStatement st(*c.statements, "INSERT INTO events (deviceid, api, mode, keynumber, filepath, at_ms, keyid) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    st.bind(1, e.deviceid).bind(2, e.api).bind(3, e.mode).bind(4, e.keynumber).bind(5, e.filepath).bind(6, e.at_ms);
+    st.bind(7, e.keyid).step();
+  });
 }
 
 std::vector<EventRecord> SqliteStore::device_events(const std::string& deviceid)
 {
-  std::lock_guard lock(m_mutex);
-  SqliteStatement st(*m_statements, std::string("SELECT ") + k_event_columns + " FROM events WHERE deviceid = ? ORDER BY id");
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, std::string("SELECT ") + k_event_columns + " FROM events WHERE deviceid = ? ORDER BY id");
   st.bind(1, deviceid);
   std::vector<EventRecord> out;
   while (st.step()) {

@@ -1,4 +1,6 @@
-// The embedded default store: one SQLite file, WAL journal, full fsync.
+// The embedded default store: one SQLite file in WAL mode. Each thread reads on a
+// connection of its own, concurrently; writing transactions take turns; a durable commit
+// is synced after it, outside the lock, so that concurrent ones share one fdatasync.
 #pragma once
 
 #include "store.hpp"
@@ -6,14 +8,18 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
 #include <mutex>
+#include <optional>
+#include <vector>
 #include <sys/types.h>
 
 struct sqlite3;
 
 namespace clm::server {
 
-struct SqliteStatementCache;
 
 class SqliteStore final : public Store {
 public:
@@ -76,20 +82,35 @@ public:
 
   const std::vector<int>& migrations_applied() const override { return m_applied; }
 
+  struct Connection;  // one thread's (public for the thread-local table of connections)
+
 private:
+  // Return this thread's connection to the database, opened at its first use.
+  Connection& connection();
+  // Run change on this thread's connection inside a transaction: the open one, else a
+  // durable one of its own.
+  void write(const std::function<void(Connection&)>& change);
+  // Return once every commit up to number through is on disk: fdatasync of the WAL,
+  // one at a time, each covering every commit made before it started.
+  void sync_wal(std::uint64_t through);
+
   std::filesystem::path m_path;
+  std::uint64_t m_serial;  // this store's key in each thread's table of connections
   std::vector<int> m_applied;
-  sqlite3* m_db = nullptr;
-  std::unique_ptr<SqliteStatementCache> m_statements;  // of m_db; guarded by m_mutex
   dev_t m_device = 0;  // identity of the file opened, to notice it being replaced
   ino_t m_inode = 0;
-  // One connection, used by one request at a time; recursive so that the store calls
-  // a transaction body makes can take it again.
-  std::recursive_mutex m_mutex;
-  int m_depth = 0;  // open transaction levels (guarded by m_mutex)
-  // The durability the open outer transaction will commit with (guarded by m_mutex).
-  Durability m_commit = Durability::full;
-  // Since when deferred commits wait for a durable one (guarded by m_mutex).
+  std::mutex m_connections_mutex;
+  std::vector<std::unique_ptr<Connection>> m_connections;  // every thread's; guarded by m_connections_mutex
+  // One writing transaction of this process at a time.
+  std::mutex m_write_mutex;
+  // Durable commits: the WAL's file, commits counted and synced (guarded by m_sync_mutex).
+  int m_wal_fd = -1;
+  std::mutex m_sync_mutex;
+  std::condition_variable m_synced_cv;
+  std::uint64_t m_commits = 0;
+  std::uint64_t m_synced = 0;
+  bool m_syncing = false;
+  // Since when commits wait to be synced (guarded by m_sync_mutex).
   std::optional<std::chrono::steady_clock::time_point> m_unsynced_since;
 };
 

@@ -897,6 +897,46 @@ TEST_P(CertContract, events_are_listed_per_device_in_order)
   EXPECT_TRUE(store().device_events("0000000002").empty());
 }
 
+TEST_P(CertContract, events_of_a_transaction_keep_their_order_and_a_rolled_back_part_leaves_none)
+{
+  const auto event = [&](const std::string& mode, std::optional<std::int64_t> keyid) {
+    EventRecord e;
+    e.deviceid = "0000000001";
+    e.api = "KeyInfo";
+    e.mode = mode;
+    e.filepath = mode == "quoted" ? "/a \"b\" {c,d} \\e" : "";
+    e.at_ms = k_now;
+    e.keyid = keyid;
+    store().record_event(e);
+  };
+  store().transaction([&] {
+    event("first", 7);
+    EXPECT_THROW(store().transaction([&] {
+      event("rolled back", std::nullopt);
+      throw std::runtime_error("refused");
+    }),
+                 std::runtime_error);
+    event("quoted", std::nullopt);
+    EXPECT_EQ(store().device_events("0000000001").size(), 2u) << "a transaction sees its own events";
+    event("last", 8);
+  }, clm::server::Durability::deferred);
+  EXPECT_THROW(store().transaction([&] {
+    event("never", 9);
+    throw std::runtime_error("refused");
+  }),
+               std::runtime_error);
+  const auto events = store().device_events("0000000001");
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].mode, "first");
+  EXPECT_EQ(events[0].keyid, 7);
+  EXPECT_EQ(events[1].mode, "quoted");
+  EXPECT_EQ(events[1].filepath, "/a \"b\" {c,d} \\e");
+  EXPECT_FALSE(events[1].keyid.has_value());
+  EXPECT_FALSE(events[1].keynumber.has_value());
+  EXPECT_EQ(events[2].mode, "last");
+  EXPECT_LT(events[1].id, events[2].id);
+}
+
 TEST_F(SqliteStoreTest, database_from_before_the_certificate_tables_gains_them)
 {
   // The schema of the first release: meta, key_pairs and ids only.

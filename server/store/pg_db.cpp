@@ -54,7 +54,9 @@ PgParams& PgParams::push(Oid type, std::string value, int format)
 
 PgParams& PgParams::add(std::int64_t v) { return push(k_int8, std::to_string(v), 0); }
 PgParams& PgParams::add(bool v) { return push(k_bool, v ? "t" : "f", 0); }
-PgParams& PgParams::add(const std::string& v) { return push(k_text, v, 0); }
+// Binary: the length counts (text format would stop at a NUL byte; PostgreSQL refuses
+// one in text, so it fails instead of being cut short).
+PgParams& PgParams::add(const std::string& v) { return push(k_text, v, 1); }
 PgParams& PgParams::add_bytes(const std::string& v) { return push(k_bytea, v, 1); }
 
 PgParams& PgParams::add_int64_array(const std::vector<std::int64_t>& v)

@@ -36,7 +36,7 @@ private:
 };
 
 // The parameters of one statement, $1, $2, ... in the order added, with their types.
-// Values travel as text, byte strings (bytea) as binary.
+// Numbers and arrays travel as text, strings and byte strings (bytea) as their bytes.
 class PgParams {
 public:
   PgParams& add(std::int64_t v);

@@ -430,7 +430,17 @@ void PostgresStore::transaction(const std::function<void()>& body, Durability du
       m_pool->release(std::move(conn));
     };
     try {
-      conn->exec_script(begin);
+      try {
+        conn->exec_script(begin);
+      } catch (const PgError&) {
+        if (conn->healthy() || attempt == k_max_attempts) {
+          throw;
+        }
+        // A pooled connection the database dropped meanwhile (a restart): nothing was
+        // sent that could apply, so a fresh connection may run it.
+        abandon();
+        continue;
+      }
       t_open.push_back(OpenTransaction{this, conn.get(), 1, durability, {}});
       body();
       insert_events(*conn, open_transaction(this)->events);

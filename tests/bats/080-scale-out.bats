@@ -476,3 +476,26 @@ results_at_least() {
   printf '# answered %s, failed %s, rows %s, recorded at the kill %s\n' "$ok" "$failed" "$nrows" \
     "$at_kill" >&3
 }
+
+@test "joining a shared store: init on a store another server initialized, or a master key of its own, is refused" {
+  local uri first="$BATS_TEST_TMPDIR/first" second="$BATS_TEST_TMPDIR/second"
+  uri=$(new_pg_database)
+  run_clm -0 clm-server init --data-dir "$first" --store "$uri" --key-type ec-p256
+  # A second init on the same database makes no second CA: refused, and nothing is left in the new directory
+  # that could serve (no master key).
+  run_clm -3 clm-server init --data-dir "$second" --store "$uri" --key-type ec-p256
+  assert_regex "$stderr" "^clm-server: error: .* is initialized already, by another server; copy its data directory's master.key"
+  assert_equal "${#lines[@]}" 0
+  assert [ ! -e "$second/master.key" ]
+  assert_equal "$(psql -X -At "$uri" -c "SELECT count(*) FROM key_pairs WHERE name = 'ca1'")" 1
+  # A copy of the first directory with a master key of its own does not serve the store.
+  cp -a "$first" "$second.copy"
+  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$second.copy/master.key"
+  printf '\n' >>"$second.copy/master.key"
+  run_clm -15 clm-server serve --data-dir "$second.copy" --listen 127.0.0.1:0
+  assert_regex "$stderr" "master.key does not open the CA key in postgresql://.*: servers sharing a store need the master.key"
+  # A URI carrying a password is refused before anything is made.
+  run_clm -3 clm-server init --data-dir "$BATS_TEST_TMPDIR/pw" --store "postgresql://clm:hunter2@127.0.0.1/clm"
+  refute_regex "$stderr" hunter2
+  assert_regex "$stderr" 'passfile'
+}

@@ -3,6 +3,7 @@
 // type following the CA, the TLS root apart from the device CA (and the migration of
 // directories made before it), and loading the TLS identity.
 #include "data_dir.hpp"
+#include "store/open_store.hpp"
 #include "store/sqlite_store.hpp"
 #include "test_support.hpp"
 
@@ -180,6 +181,31 @@ TEST_F(DataDirTest, opening_a_directory_from_before_registers_the_ca_certificate
   EXPECT_EQ(opened.store->find_ca_certificate("ca1")->keynumber, 2);
   auto again = clm::server::open_data_dir(data());
   EXPECT_EQ(again.store->allocate_keynumber("probe"), 3) << "registered twice";
+}
+
+TEST(StoreLocation, postgresql_uris_are_taken_without_a_password_and_anything_else_is_exit_3)
+{
+  using clm::server::check_store_location;
+  for (const char* ok : {"", "sqlite:/var/lib/clm", "postgresql:///clm?host=/run/postgresql",
+                         "postgresql://clm@db.example:5432/clm?sslmode=verify-full", "postgres://db/clm",
+                         "postgresql://clm@db/clm?passfile=/etc/clm/pgpass"}) {
+    EXPECT_NO_THROW(check_store_location(ok, "--store")) << ok;
+  }
+  for (const char* with_password : {"postgresql://clm:secret@db/clm", "postgresql://db/clm?password=secret",
+                                    "postgresql://db/clm?sslmode=disable&password=secret"}) {
+    const auto e = error_of([&] { check_store_location(with_password, "--store"); });
+    ASSERT_TRUE(e.has_value()) << with_password;
+    EXPECT_EQ(e->code(), clm::ExitCode::bad_config);
+    EXPECT_EQ(std::string(e->what()).find("secret"), std::string::npos) << "the password is not repeated";
+    EXPECT_NE(std::string(e->what()).find("passfile"), std::string::npos);
+  }
+  for (const char* unknown : {"mysql://db/clm", "/var/lib/clm/clm.db", "host=db dbname=clm"}) {
+    const auto e = error_of([&] { check_store_location(unknown, "store"); });
+    ASSERT_TRUE(e.has_value()) << unknown;
+    EXPECT_EQ(e->code(), clm::ExitCode::bad_config);
+  }
+  EXPECT_FALSE(clm::server::is_postgres_location("sqlite:/x"));
+  EXPECT_TRUE(clm::server::is_postgres_location("postgres://db/clm"));
 }
 
 TEST_F(DataDirTest, leaf_key_type_follows_the_ca)

@@ -34,12 +34,20 @@ public:
   PgTestSchema(const PgTestSchema&) = delete;
   PgTestSchema& operator=(const PgTestSchema&) = delete;
 
-  // The URI of the database with this schema first on the search path.
+  // The URI of the database with this schema first on the search path, its connections
+  // named after the schema (pg_stat_activity.application_name).
   std::string uri() const
   {
-    return m_base + (m_base.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + m_name;
+    return m_base + (m_base.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + m_name
+           + "&application_name=" + m_name;
   }
   const std::string& name() const { return m_name; }
+
+  // Make the database drop every connection of stores opened on uri(), as a restart would.
+  void drop_connections() const
+  {
+    run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '" + m_name + "'");
+  }
 
   // Run sql (several statements allowed) in this schema; throw on failure.
   void run(const std::string& sql) const

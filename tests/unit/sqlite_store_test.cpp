@@ -149,6 +149,9 @@ protected:
     return std::make_unique<SqliteStore>(db_path());
   }
 
+  // The PostgreSQL schema under test, or nullptr for SQLite.
+  const clm::test::PgTestSchema* schema() const { return m_schema.get(); }
+
 private:
   std::unique_ptr<clm::test::PgTestSchema> m_schema;
 };
@@ -600,6 +603,19 @@ TEST_P(StoreContract, store_is_usable_after_a_failed_transaction)
 }
 
 // ---- sequences and key numbers ------------------------------------------------
+
+TEST_P(StoreContract, a_transaction_after_the_database_dropped_its_connections_runs_on_new_ones)
+{
+  if (!schema()) {
+    GTEST_SKIP() << "PostgreSQL only: SQLite has no connections to lose";
+  }
+  auto owned = open();
+  Store& store = *owned;
+  add(store, "before");
+  ASSERT_NO_THROW(schema()->drop_connections());
+  store.transaction([&] { add(store, "after"); });
+  EXPECT_EQ(store.valid_ids(k_now).size(), 2u);
+}
 
 TEST_P(StoreContract, counters_count_from_1_independently)
 {

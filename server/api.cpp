@@ -120,13 +120,30 @@ void record_call(Store& store, const char* api, std::int64_t keyid, const std::s
   store.record_event(e);
 }
 
-ApiResponse batch_answer(Store& store, const json& req,
-                         const std::function<json(const json& entry)>& answer_device)
+std::vector<std::string> batch_strings(const json& entries, const char* field)
+{
+  std::vector<std::string> out;
+  for (const json& entry : entries) {
+    if (const auto it = entry.find(field); it != entry.end() && it->is_string()) {
+      out.push_back(it->get<std::string>());
+    }
+  }
+  return out;
+}
+
+ApiResponse batch_answer(Store& store, const json& req, const std::function<json(const json& entry)>& answer_device,
+                         const std::function<void(const json& entries)>& prepare)
 {
   const json& entries = required_object_array(req, "deviceinfo");
-  json devices = json::array();
+  json devices;
   int last_error = 0;
   store.transaction([&] {
+    // From the start: a store may run the transaction again (a serialization failure).
+    devices = json::array();
+    last_error = 0;
+    if (prepare) {
+      prepare(entries);
+    }
     for (const json& entry : entries) {
       json answer = answer_device(entry);
       if (const int code = answer["errorcode"].get<int>(); code != 0) {

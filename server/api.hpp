@@ -66,12 +66,17 @@ const json& required_object_array(const json& req, const char* field);
 // request's fields in the answer of a batch entry that failed).
 std::string echoed_string(const json& entry, const char* field);
 
+// Return the string values of field in the objects of entries (those where it is a
+// string), in order.
+std::vector<std::string> batch_strings(const json& entries, const char* field);
+
 // Answer a batch request (getlist, getkeylist): answer_device turns each object of the
 // array field deviceinfo into its answer, all in one store transaction (one commit
 // however many devices, deferred: a read); the top-level errorcode is the last error
-// any device had.
-ApiResponse batch_answer(Store& store, const json& req,
-                         const std::function<json(const json& entry)>& answer_device);
+// any device had. prepare, when given, sees the entries first, inside the transaction
+// (to give the store its prefetch hints).
+ApiResponse batch_answer(Store& store, const json& req, const std::function<json(const json& entry)>& answer_device,
+                         const std::function<void(const json& entries)>& prepare = {});
 
 // Append a successful call of api (mode, key number, file path) that ID keyid made for
 // deviceid to the audit trail.

@@ -32,8 +32,20 @@ ApiResponse DeviceService::getkeylist(const json& req, std::int64_t keyid)
 {
   const std::int64_t now = m_clock();
   const ListAccess access = list_access(m_store, keyid);
-  return batch_answer(m_store, req,
-                      [&](const json& entry) { return getkeylist_device(entry, keyid, access.use, access.scope, now); });
+  return batch_answer(
+    m_store, req, [&](const json& entry) { return getkeylist_device(entry, keyid, access.use, access.scope, now); },
+    [&](const json& entries) {
+      // Every device and its key numbers in two queries, not two per device.
+      const std::vector<std::string> names = batch_strings(entries, "devicename");
+      m_store.prefetch_devices(names);
+      std::vector<std::string> deviceids;
+      for (const std::string& name : names) {
+        if (const auto device = m_store.find_device_by_name(name)) {
+          deviceids.push_back(device->deviceid);
+        }
+      }
+      m_store.prefetch_valid_keynumbers(deviceids, access.scope, now);
+    });
 }
 
 json DeviceService::getkeylist_device(const json& entry, std::int64_t keyid, DeviceUse use, const KeyScope& scope,

@@ -538,8 +538,26 @@ ApiResponse KeyService::getlist(const json& req, std::int64_t keyid)
 {
   const std::int64_t now = m_clock();
   const ListAccess access = list_access(m_store, keyid);
-  return batch_answer(m_store, req,
-                      [&](const json& entry) { return getlist_device(entry, keyid, access.use, access.scope, now); });
+  return batch_answer(
+    m_store, req, [&](const json& entry) { return getlist_device(entry, keyid, access.use, access.scope, now); },
+    [&](const json& entries) {
+      // Every device and the keys asked for in two queries, not two per device; an entry
+      // that is malformed gets its error from getlist_device.
+      m_store.prefetch_devices(batch_strings(entries, "devicename"));
+      std::vector<std::pair<std::string, std::vector<std::int64_t>>> wanted;
+      for (const json& entry : entries) {
+        const auto id = entry.find("deviceid");
+        if (id == entry.end() || !id->is_string()) {
+          continue;
+        }
+        try {
+          wanted.emplace_back(id->get<std::string>(), read_selection(entry).numbers);
+        } catch (const ApiError&) {
+          // answered per device
+        }
+      }
+      m_store.prefetch_keys_for_devices(wanted);
+    });
 }
 
 json KeyService::getlist_device(const json& entry, std::int64_t keyid, DeviceUse use, const KeyScope& scope,

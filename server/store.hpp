@@ -310,6 +310,23 @@ public:
   virtual std::vector<std::int64_t> valid_keynumbers_of_device(const std::string& deviceid, const KeyScope& scope,
                                                                std::int64_t now_ms) = 0;
 
+  // Hints for a batch answer, given inside its transaction: a store that pays a round
+  // trip per query may load now, one query each, what the calls that follow will ask
+  // (find_device_by_name of these names; valid_keynumbers_of_device of these devices
+  // with this scope and time; find_keys_for_device of these devices and numbers). The
+  // answers of those calls are the same with or without a hint; a change made in the
+  // transaction drops what was loaded.
+  virtual void prefetch_devices(const std::vector<std::string>& devicenames) { (void)devicenames; }
+  virtual void prefetch_valid_keynumbers(const std::vector<std::string>& deviceids, const KeyScope& scope,
+                                         std::int64_t now_ms)
+  {
+    (void)deviceids, (void)scope, (void)now_ms;
+  }
+  virtual void prefetch_keys_for_devices(const std::vector<std::pair<std::string, std::vector<std::int64_t>>>& wanted)
+  {
+    (void)wanted;
+  }
+
   // Return the CRL of catype with the largest number, or nullopt.
   virtual std::optional<CrlRecord> latest_crl(const std::string& catype) = 0;
 

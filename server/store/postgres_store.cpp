@@ -6,6 +6,7 @@
 #include <clm/validate.hpp>
 
 #include <algorithm>
+#include <map>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -211,6 +212,15 @@ std::vector<Record> all(const PgResult& res, Read read)
   return out;
 }
 
+// What a batch's hints loaded (prefetch_*), for the reads of the same transaction.
+struct Prefetched {
+  std::unordered_map<std::string, std::optional<DeviceRecord>> devices;  // by name
+  std::unordered_map<std::string, std::vector<std::int64_t>> valid_keynumbers;  // by deviceid
+  std::optional<std::int64_t> valid_owner;  // the scope and time valid_keynumbers are for
+  std::int64_t valid_now = 0;
+  std::map<std::pair<std::string, std::int64_t>, std::optional<DeviceKeyRecord>> device_keys;
+};
+
 // The transaction a thread has open on a store: the connection it holds, how deep it
 // is nested, and whether its commit must be durable.
 struct OpenTransaction {
@@ -221,6 +231,7 @@ struct OpenTransaction {
   // Audit events recorded in it, inserted together just before it commits: one round
   // trip for a batch answer's events instead of one per device.
   std::vector<EventRecord> events;
+  Prefetched prefetched;
 };
 
 // Insert events in one statement.
@@ -261,6 +272,21 @@ OpenTransaction* open_transaction(const PostgresStore* store)
 }
 
 }  // namespace
+
+// Return what the open transaction of store prefetched, or nullptr outside one.
+Prefetched* prefetched(const PostgresStore* store)
+{
+  OpenTransaction* t = open_transaction(store);
+  return t ? &t->prefetched : nullptr;
+}
+
+// Drop what was prefetched: a change in the transaction may make it stale.
+void forget_prefetched(const PostgresStore* store)
+{
+  if (Prefetched* p = prefetched(store)) {
+    *p = Prefetched{};
+  }
+}
 
 // The connection of one store call: that of the thread's open transaction, else one
 // borrowed from the pool for the call (its statement commits on its own).
@@ -441,7 +467,7 @@ void PostgresStore::transaction(const std::function<void()>& body, Durability du
         abandon();
         continue;
       }
-      t_open.push_back(OpenTransaction{this, conn.get(), 1, durability, {}});
+      t_open.push_back(OpenTransaction{this, conn.get(), 1, durability, {}, {}});
       body();
       insert_events(*conn, open_transaction(this)->events);
       conn->exec_script("COMMIT");
@@ -485,6 +511,7 @@ DeviceRecord PostgresStore::create_device(const DeviceRecord& fields,
   if (number > 9'999'999'999) {
     throw StoreError(1602, "deviceid numbers exhausted");
   }
+  forget_prefetched(this);
   DeviceRecord r = fields;
   r.deviceid = format_keyid(number);
   r.sealed_key = seal(r.deviceid);
@@ -498,6 +525,11 @@ DeviceRecord PostgresStore::create_device(const DeviceRecord& fields,
 
 std::optional<DeviceRecord> PostgresStore::find_device_by_name(const std::string& devicename)
 {
+  if (const Prefetched* p = prefetched(this)) {
+    if (const auto it = p->devices.find(devicename); it != p->devices.end()) {
+      return it->second;
+    }
+  }
   Use c(*this);
   return first<DeviceRecord>(c->exec(std::string("SELECT ") + k_device_columns + " FROM devices WHERE devicename = $1",
                                      PgParams().add(devicename)),
@@ -506,6 +538,7 @@ std::optional<DeviceRecord> PostgresStore::find_device_by_name(const std::string
 
 void PostgresStore::update_device_info(const DeviceRecord& r)
 {
+  forget_prefetched(this);
   Use c(*this);
   c->exec("UPDATE devices SET ipaddress = $1, macaddress = $2, ext_data = $3 WHERE deviceid = $4",
           PgParams().add(r.ipaddress).add(r.macaddress).add(r.ext_data).add(r.deviceid));
@@ -513,6 +546,7 @@ void PostgresStore::update_device_info(const DeviceRecord& r)
 
 bool PostgresStore::claim_device(const std::string& deviceid, std::int64_t keyid)
 {
+  forget_prefetched(this);
   Use c(*this);
   // One statement: of two IDs claiming at once, the second waits for the first's row
   // and finds the owner set.
@@ -617,6 +651,7 @@ std::vector<CertRecord> PostgresStore::revoked_certificates(const std::string& c
 
 void PostgresStore::insert_key(const KeyRecord& r)
 {
+  forget_prefetched(this);
   Use c(*this);
   c->exec("INSERT INTO keys (keynumber, keytype, keylength, alias, sealed_key, status, expiration_ms, replaced_by, "
           "deviceid, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -652,6 +687,7 @@ std::optional<KeyRecord> PostgresStore::find_latest_key_by_alias(const std::stri
 
 void PostgresStore::update_key(const KeyRecord& r)
 {
+  forget_prefetched(this);
   Use c(*this);
   const PgResult res = c->exec("UPDATE keys SET status = $1, alias = $2, replaced_by = $3, sealed_key = $4 "
                                "WHERE keynumber = $5",
@@ -664,6 +700,7 @@ void PostgresStore::update_key(const KeyRecord& r)
 
 void PostgresStore::bind_key(std::int64_t keynumber, const std::string& deviceid, const std::string& filepath)
 {
+  forget_prefetched(this);
   Use c(*this);
   // A binding that holds this path already is left alone: a repeated get writes nothing.
   c->exec("INSERT INTO key_bindings (keynumber, deviceid, filepath) VALUES ($1, $2, $3) "
@@ -686,6 +723,19 @@ std::vector<std::optional<DeviceKeyRecord>> PostgresStore::find_keys_for_device(
   std::vector<std::optional<DeviceKeyRecord>> out(keynumbers.size());
   if (keynumbers.empty()) {
     return out;
+  }
+  if (const Prefetched* p = prefetched(this)) {
+    std::size_t i = 0;
+    for (; i < keynumbers.size(); ++i) {
+      const auto it = p->device_keys.find({deviceid, keynumbers[i]});
+      if (it == p->device_keys.end()) {
+        break;
+      }
+      out[i] = it->second;
+    }
+    if (i == keynumbers.size()) {
+      return out;
+    }
   }
   Use c(*this);
   // Every number in one statement, the binding checked in the same row.
@@ -710,6 +760,11 @@ std::vector<std::optional<DeviceKeyRecord>> PostgresStore::find_keys_for_device(
 std::vector<std::int64_t> PostgresStore::valid_keynumbers_of_device(const std::string& deviceid,
                                                                     const KeyScope& scope, std::int64_t now_ms)
 {
+  if (const Prefetched* p = prefetched(this); p && p->valid_owner == scope.owner && p->valid_now == now_ms) {
+    if (const auto it = p->valid_keynumbers.find(deviceid); it != p->valid_keynumbers.end()) {
+      return it->second;
+    }
+  }
   Use c(*this);
   return all<std::int64_t>(
     c->exec("SELECT b.keynumber FROM key_bindings b JOIN keys k ON k.keynumber = b.keynumber "
@@ -718,6 +773,85 @@ std::vector<std::int64_t> PostgresStore::valid_keynumbers_of_device(const std::s
             "ORDER BY b.keynumber",
             PgParams().add(deviceid).add(now_ms).add(scope.owner)),
     [](const PgResult::Row& row) { return row.int64(0); });
+}
+
+void PostgresStore::prefetch_devices(const std::vector<std::string>& devicenames)
+{
+  Prefetched* p = prefetched(this);
+  if (!p || devicenames.empty()) {
+    return;
+  }
+  Use c(*this);
+  const PgResult res = c->exec(std::string("SELECT ") + k_device_columns + " FROM devices WHERE devicename = ANY ($1)",
+                               PgParams().add_text_array(devicenames));
+  for (const std::string& name : devicenames) {
+    p->devices.emplace(name, std::nullopt);
+  }
+  for (int i = 0; i < res.rows(); ++i) {
+    const auto row = res.row(i);
+    DeviceRecord d = device_from(row);
+    p->devices[d.devicename] = std::move(d);
+  }
+}
+
+void PostgresStore::prefetch_valid_keynumbers(const std::vector<std::string>& deviceids, const KeyScope& scope,
+                                              std::int64_t now_ms)
+{
+  Prefetched* p = prefetched(this);
+  if (!p || deviceids.empty()) {
+    return;
+  }
+  Use c(*this);
+  const PgResult res =
+    c->exec("SELECT b.deviceid, b.keynumber FROM key_bindings b JOIN keys k ON k.keynumber = b.keynumber "
+            "WHERE b.deviceid = ANY ($1) AND k.status = 'valid' AND k.expiration_ms > $2 "
+            "AND ($3::bigint IS NULL OR (SELECT d.owner_keyid FROM devices d WHERE d.deviceid = k.deviceid) = $3) "
+            "ORDER BY b.deviceid, b.keynumber",
+            PgParams().add_text_array(deviceids).add(now_ms).add(scope.owner));
+  p->valid_keynumbers.clear();
+  p->valid_owner = scope.owner;
+  p->valid_now = now_ms;
+  for (const std::string& id : deviceids) {
+    p->valid_keynumbers.emplace(id, std::vector<std::int64_t>());
+  }
+  for (int i = 0; i < res.rows(); ++i) {
+    const auto row = res.row(i);
+    p->valid_keynumbers[row.text(0)].push_back(row.int64(1));
+  }
+}
+
+void PostgresStore::prefetch_keys_for_devices(
+  const std::vector<std::pair<std::string, std::vector<std::int64_t>>>& wanted)
+{
+  Prefetched* p = prefetched(this);
+  if (!p) {
+    return;
+  }
+  std::vector<std::string> deviceids;
+  std::vector<std::int64_t> numbers;
+  for (const auto& [deviceid, keynumbers] : wanted) {
+    for (const std::int64_t n : keynumbers) {
+      deviceids.push_back(deviceid);
+      numbers.push_back(n);
+      p->device_keys.emplace(std::make_pair(deviceid, n), std::nullopt);
+    }
+  }
+  if (numbers.empty()) {
+    return;
+  }
+  Use c(*this);
+  // The key columns first, as key_from reads them; then the binding and the device asked for.
+  const PgResult res = c->exec(
+    std::string("SELECT k.*, p.dev FROM unnest($1::text[], $2::bigint[]) AS p (dev, num) "
+                "JOIN LATERAL (SELECT ") + k_key_columns
+      + ", EXISTS (SELECT 1 FROM key_bindings b WHERE b.keynumber = keys.keynumber AND b.deviceid = p.dev) "
+        "FROM keys WHERE keys.keynumber = p.num) k ON true",
+    PgParams().add_text_array(deviceids).add_int64_array(numbers));
+  for (int i = 0; i < res.rows(); ++i) {
+    const auto row = res.row(i);
+    DeviceKeyRecord r{key_from(row), row.boolean(k_key_column_count)};
+    p->device_keys[{row.text(k_key_column_count + 1), r.key.keynumber}] = std::move(r);
+  }
 }
 
 std::optional<CrlRecord> PostgresStore::latest_crl(const std::string& catype)
@@ -759,6 +893,7 @@ void PostgresStore::scan_table(const TableSpec& table, const std::function<void(
 
 void PostgresStore::insert_rows(const TableSpec& table, const std::vector<Row>& rows)
 {
+  forget_prefetched(this);
   Use c(*this);
   const std::string sql = insert_statement(table, [](int i) { return "$" + std::to_string(i); });
   for (const Row& row : rows) {

@@ -69,6 +69,11 @@ public:
     const std::string& deviceid, const std::vector<std::int64_t>& keynumbers) override;
   std::vector<std::int64_t> valid_keynumbers_of_device(const std::string& deviceid, const KeyScope& scope,
                                                        std::int64_t now_ms) override;
+  void prefetch_devices(const std::vector<std::string>& devicenames) override;
+  void prefetch_valid_keynumbers(const std::vector<std::string>& deviceids, const KeyScope& scope,
+                                 std::int64_t now_ms) override;
+  void prefetch_keys_for_devices(
+    const std::vector<std::pair<std::string, std::vector<std::int64_t>>>& wanted) override;
   std::optional<CrlRecord> latest_crl(const std::string& catype) override;
   void publish_crl(const CrlRecord& crl) override;
   void scan_table(const TableSpec& table, const std::function<void(const Row&)>& row) override;

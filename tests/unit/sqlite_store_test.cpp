@@ -953,6 +953,68 @@ TEST_P(CertContract, events_of_a_transaction_keep_their_order_and_a_rolled_back_
   EXPECT_LT(events[1].id, events[2].id);
 }
 
+// Prefetch hints change no answer: the same calls give the same records with and
+// without them, for devices and keys that exist and that do not, and after a change.
+TEST_P(CertContract, batch_hints_change_no_answer)
+{
+  using clm::server::KeyRecord;
+  using clm::server::KeyScope;
+  using clm::server::KeyStatus;
+  const auto key = [&](const std::string& alias) {
+    KeyRecord k;
+    k.keynumber = store().allocate_keynumber("key");
+    k.keytype = "AES";
+    k.keylength = 128;
+    k.alias = alias;
+    k.sealed_key = "s-" + alias;
+    k.expiration_ms = k_now + k_day_ms;
+    k.deviceid = device().deviceid;
+    k.created_ms = k_now;
+    store().insert_key(k);
+    return k;
+  };
+  const KeyRecord a = key("a");
+  const KeyRecord b = key("b");
+  store().bind_key(a.keynumber, device().deviceid, "/a");
+  const DeviceRecord other = store().create_device(device_fields("other"), [](const std::string&) { return std::string("k"); });
+  const std::vector<std::int64_t> numbers{b.keynumber, a.keynumber, 999};
+  const auto plain = [&] {
+    std::string out;
+    for (const char* name : {"dev", "other", "nobody"}) {
+      const auto d = store().find_device_by_name(name);
+      out += d ? d->deviceid + d->devicename + ";" : "none;";
+    }
+    for (const std::string& id : {device().deviceid, other.deviceid}) {
+      for (const std::int64_t n : store().valid_keynumbers_of_device(id, KeyScope::fleet(), k_now)) {
+        out += std::to_string(n) + ",";
+      }
+      for (const auto& r : store().find_keys_for_device(id, numbers)) {
+        out += r ? std::to_string(r->key.keynumber) + r->key.alias + (r->bound ? "+" : "-") + ";" : "none;";
+      }
+    }
+    return out;
+  };
+  const std::string expected = plain();
+  EXPECT_NE(expected.find("none"), std::string::npos);
+  std::string hinted;
+  std::string after_change;
+  store().transaction([&] {
+    store().prefetch_devices({"dev", "other", "nobody"});
+    store().prefetch_valid_keynumbers({device().deviceid, other.deviceid}, KeyScope::fleet(), k_now);
+    store().prefetch_keys_for_devices({{device().deviceid, numbers}, {other.deviceid, numbers}});
+    hinted = plain();
+    // A change drops what was loaded: the answers follow it.
+    store().bind_key(b.keynumber, device().deviceid, "/b");
+    KeyRecord updated = a;
+    updated.status = KeyStatus::updated;
+    store().update_key(updated);
+    after_change = plain();
+  }, clm::server::Durability::deferred);
+  EXPECT_EQ(hinted, expected);
+  EXPECT_EQ(after_change, plain()) << "answers inside the transaction after a change are those of the store";
+  EXPECT_NE(after_change, expected);
+}
+
 TEST_F(SqliteStoreTest, database_from_before_the_certificate_tables_gains_them)
 {
   // The schema of the first release: meta, key_pairs and ids only.

@@ -61,6 +61,7 @@ SeedResult seed_store(Store& store, IdService& ids, KeyService& keys, const Seed
   try {
     // Transactions nest: each request's own becomes a savepoint, and there is one commit.
     store.transaction([&] {
+      result.devicenames.clear();  // from the start: a store may run the transaction again
       const json id =
         accepted(ids.post(dump_json(json{{"mode", "create"}, {"tenantid", "seed"}, {"alias", "seed"}})), 201, "IDInfo create");
       result.keyid = id.at("keyid").get<std::string>();

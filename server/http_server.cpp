@@ -577,10 +577,12 @@ void serve(const ServeOptions& opts, OpenDataDir& data)
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const unsigned io_threads = std::min(2u, cores);
-  // Requests are CPU work (TLS aside, which the I/O threads do) and writes take turns
-  // in the store: workers beyond the cores mostly add thread switches. A PostgreSQL
-  // store waits on its database; give it more with --workers.
-  const unsigned worker_threads = opts.workers != 0 ? opts.workers : std::max(2u, cores);
+  // With SQLite, requests are CPU work (TLS aside, which the I/O threads do) and writes
+  // take turns in the store: workers beyond the cores mostly add thread switches. With
+  // PostgreSQL a request mostly waits for the database's answers: more workers keep
+  // more requests in flight (each holds one connection of the pool).
+  const unsigned default_workers = data.shared_store ? std::max(8u, 4 * cores) : std::max(2u, cores);
+  const unsigned worker_threads = opts.workers != 0 ? opts.workers : default_workers;
   data.store->set_concurrency(worker_threads);
   raise_file_limit(opts.max_connections);
 

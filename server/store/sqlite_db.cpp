@@ -65,9 +65,10 @@ void SqliteStatement::check(int rc)
   }
 }
 
-SqliteTransaction::SqliteTransaction(sqlite3* db, int& depth) : m_db(db), m_depth(depth), m_outer(depth == 0)
+SqliteTransaction::SqliteTransaction(sqlite3* db, int& depth, Kind kind)
+  : m_db(db), m_depth(depth), m_outer(depth == 0)
 {
-  sqlite_exec(db, m_outer ? "BEGIN IMMEDIATE" : "SAVEPOINT nested");
+  sqlite_exec(db, !m_outer ? "SAVEPOINT nested" : kind == Kind::write ? "BEGIN IMMEDIATE" : "BEGIN");
   ++m_depth;
 }
 

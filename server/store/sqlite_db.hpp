@@ -111,7 +111,9 @@ private:
 // depth counts the open levels of the connection; the caller holds its mutex.
 class SqliteTransaction {
 public:
-  SqliteTransaction(sqlite3* db, int& depth);
+  // write: BEGIN IMMEDIATE (the write lock at once); read: BEGIN (a snapshot at the first read).
+  enum class Kind { write, read };
+  SqliteTransaction(sqlite3* db, int& depth, Kind kind = Kind::write);
   ~SqliteTransaction();
   SqliteTransaction(const SqliteTransaction&) = delete;
   SqliteTransaction& operator=(const SqliteTransaction&) = delete;

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstring>
 #include <unordered_map>
+#include <cstdio>
 #include <iterator>
 #include <vector>
 
@@ -267,7 +268,20 @@ struct SqliteStore::Connection {
   std::unique_ptr<SqliteStatementCache> statements;
   int depth = 0;                            // open transaction levels
   Durability commit = Durability::full;     // how the open outer transaction commits
+  bool reading = false;                     // the open transaction is a read (see transaction)
+  std::vector<EventRecord> events;          // recorded by that read, queued when it ends
 };
+
+namespace {
+
+// Thrown by a change inside a read transaction: transaction() runs the body again as a
+// writing one. A StoreError, so that should it ever escape, the request fails with 1602.
+class ReadTransactionWrites : public StoreError {
+public:
+  ReadTransactionWrites() : StoreError(1602, "internal: a read transaction made a change") {}
+};
+
+}  // namespace
 
 namespace {
 
@@ -309,6 +323,7 @@ SqliteStore::SqliteStore(std::filesystem::path path) : m_path(std::move(path)), 
     throw StoreError(1601, wal + ": " + std::strerror(errno));
   }
   sync_wal(m_commits);  // the migrations applied
+  m_events = std::make_unique<EventWriter>(*this);
   struct stat st {};
   if (::stat(m_path.c_str(), &st) == 0) {
     m_device = st.st_dev;
@@ -318,6 +333,7 @@ SqliteStore::SqliteStore(std::filesystem::path path) : m_path(std::move(path)), 
 
 SqliteStore::~SqliteStore()
 {
+  m_events->stop();  // writes what it holds, on its own thread's connection (it needs m_events)
   if (m_wal_fd >= 0) {
     ::close(m_wal_fd);
   }
@@ -351,9 +367,136 @@ void SqliteStore::sync_wal(std::uint64_t through)
   }
 }
 
+SqliteStore::EventWriter::EventWriter(SqliteStore& store) : m_store(store), m_thread([this] { run(); }) {}
+
+SqliteStore::EventWriter::~EventWriter()
+{
+  stop();
+}
+
+void SqliteStore::EventWriter::stop()
+{
+  {
+    std::lock_guard lock(m_mutex);
+    m_stop = true;
+  }
+  m_wake.notify_all();
+  if (m_thread.joinable()) {
+    m_thread.join();
+  }
+}
+
+void SqliteStore::EventWriter::add(std::vector<EventRecord> events)
+{
+  if (events.empty()) {
+    return;
+  }
+  {
+    std::lock_guard lock(m_mutex);
+    m_added += events.size();
+    for (EventRecord& e : events) {
+      m_pending.push_back(std::move(e));
+    }
+  }
+  m_wake.notify_all();
+}
+
+std::vector<EventRecord> SqliteStore::EventWriter::take()
+{
+  std::lock_guard lock(m_mutex);
+  std::vector<EventRecord> out;
+  out.swap(m_pending);
+  return out;
+}
+
+void SqliteStore::EventWriter::put_back(std::vector<EventRecord> events)
+{
+  if (events.empty()) {
+    return;
+  }
+  {
+    std::lock_guard lock(m_mutex);
+    events.insert(events.end(), std::make_move_iterator(m_pending.begin()), std::make_move_iterator(m_pending.end()));
+    m_pending.swap(events);
+  }
+  m_wake.notify_all();
+}
+
+void SqliteStore::EventWriter::written(std::size_t n)
+{
+  if (n == 0) {
+    return;
+  }
+  {
+    std::lock_guard lock(m_mutex);
+    m_written += n;
+  }
+  m_wake.notify_all();
+}
+
+void SqliteStore::EventWriter::flush()
+{
+  std::unique_lock lock(m_mutex);
+  const std::uint64_t target = m_added;
+  m_wake.wait(lock, [&] { return m_written >= target; });
+}
+
+void SqliteStore::EventWriter::run()
+{
+  std::unique_lock lock(m_mutex);
+  for (;;) {
+    m_wake.wait(lock, [&] { return m_stop || !m_pending.empty(); });
+    if (m_pending.empty()) {
+      return;  // stopping, and everything is written
+    }
+    lock.unlock();
+    // A writing transaction takes what is queued first; this one holds nothing else.
+    // Idle, an event is written at once; under load, the events of many requests that
+    // came meanwhile share one commit.
+    try {
+      m_store.write_transaction(m_store.connection(), [] {}, Durability::deferred);
+    } catch (const std::exception& e) {
+      const std::size_t lost = take().size();
+      written(lost);
+      std::fprintf(stderr, "clm-server: %zu audit events of reads were not written: %s\n", lost, e.what());
+    }
+    lock.lock();
+  }
+}
+
+bool SqliteStore::read_transaction(Connection& c, const std::function<void()>& body)
+{
+  // A read runs on this thread's connection beside every other read and the writer, on
+  // a snapshot (BEGIN takes no lock until something is read). Its audit events go to the
+  // event writer once it ends; a change it makes ends it, and the caller runs the body
+  // again as a writing transaction.
+  c.reading = true;
+  c.events.clear();
+  try {
+    SqliteTransaction tx(c.db, c.depth, SqliteTransaction::Kind::read);
+    body();
+    tx.commit();
+  } catch (const ReadTransactionWrites&) {
+    c.reading = false;
+    c.events.clear();
+    return false;
+  } catch (...) {
+    c.reading = false;
+    c.events.clear();
+    throw;
+  }
+  c.reading = false;
+  m_events->add(std::move(c.events));
+  c.events.clear();
+  return true;
+}
+
 void SqliteStore::write(const std::function<void(Connection&)>& change)
 {
   Connection& c = connection();
+  if (c.reading) {
+    throw ReadTransactionWrites();
+  }
   if (c.depth > 0) {
     change(c);
     return;
@@ -462,6 +605,9 @@ void SqliteStore::transaction(const std::function<void()>& body, Durability dura
   Connection& c = connection();
   if (c.depth > 0) {
     if (durability == Durability::full) {
+      if (c.reading) {
+        throw ReadTransactionWrites();
+      }
       c.commit = Durability::full;
     }
     SqliteTransaction tx(c.db, c.depth);
@@ -469,20 +615,36 @@ void SqliteStore::transaction(const std::function<void()>& body, Durability dura
     tx.commit();
     return;
   }
+  if (durability == Durability::deferred && read_transaction(c, body)) {
+    return;
+  }
+  write_transaction(c, body, durability);
+}
+
+void SqliteStore::write_transaction(Connection& c, const std::function<void()>& body, Durability durability)
+{
   // One writing transaction of this process at a time: a mutex hands the write lock on
   // at once, where SQLite's busy handler would poll. Reads outside transactions take no
   // lock; each thread reads on a connection of its own.
   std::unique_lock writing(m_write_mutex);
   c.commit = durability;
   std::uint64_t ticket = 0;
+  // The events reads recorded before go first: the audit trail keeps the order of the
+  // calls that made them.
+  std::vector<EventRecord> queued = m_events->take();
   try {
     SqliteTransaction tx(c.db, c.depth);
+    for (const EventRecord& e : queued) {
+      insert_event(c, e);
+    }
     body();
     tx.commit();
   } catch (...) {
     c.commit = Durability::full;
+    m_events->put_back(std::move(queued));
     throw;
   }
+  m_events->written(queued.size());
   const auto now = std::chrono::steady_clock::now();
   bool durable = c.commit == Durability::full;
   c.commit = Durability::full;
@@ -572,6 +734,18 @@ void SqliteStore::update_device_info(const DeviceRecord& r)
 
 bool SqliteStore::claim_device(const std::string& deviceid, std::int64_t keyid)
 {
+  if (connection().reading) {
+    // Claimed already (by keyid or another): nothing to change, and a read stays a read.
+    Connection& c = connection();
+    SqliteStatement st(*c.statements, "SELECT owner_keyid FROM devices WHERE deviceid = ?");
+    st.bind(1, deviceid);
+    if (!st.step()) {
+      return false;
+    }
+    if (const auto owner = st.optional_int64(0)) {
+      return *owner == keyid;
+    }
+  }
   bool owner = false;
   write([&](Connection& c) {
     // One statement: of two IDs claiming at once, the second finds the owner set.
@@ -767,6 +941,9 @@ void SqliteStore::update_key(const KeyRecord& r)
 
 void SqliteStore::bind_key(std::int64_t keynumber, const std::string& deviceid, const std::string& filepath)
 {
+  if (connection().reading && find_binding(keynumber, deviceid) == filepath) {
+    return;  // a read that changes nothing stays a read
+  }
   write([&](Connection& c) {
     // A binding that holds this path already is left alone: a repeated get writes no page.
     SqliteStatement st(*c.statements, "INSERT INTO key_bindings (keynumber, deviceid, filepath) VALUES (?, ?, ?) "
@@ -917,17 +1094,30 @@ void SqliteStore::set_counter(Counter counter, std::int64_t last)
 
 void SqliteStore::record_event(const EventRecord& e)
 {
-  write([&](Connection& c) {
-    SqliteStatement st(*c.statements, "INSERT INTO events (deviceid, api, mode, keynumber, filepath, at_ms, keyid) "
-                                "VALUES (?, ?, ?, ?, ?, ?, ?)");
-    st.bind(1, e.deviceid).bind(2, e.api).bind(3, e.mode).bind(4, e.keynumber).bind(5, e.filepath).bind(6, e.at_ms);
-    st.bind(7, e.keyid).step();
-  });
+  if (Connection& c = connection(); c.reading) {
+    c.events.push_back(e);
+    return;
+  }
+  write([&](Connection& c) { insert_event(c, e); });
+}
+
+void SqliteStore::insert_event(Connection& c, const EventRecord& e)
+{
+  SqliteStatement st(*c.statements, "INSERT INTO events (deviceid, api, mode, keynumber, filepath, at_ms, keyid) "
+                                    "VALUES (?, ?, ?, ?, ?, ?, ?)");
+  st.bind(1, e.deviceid).bind(2, e.api).bind(3, e.mode).bind(4, e.keynumber).bind(5, e.filepath).bind(6, e.at_ms);
+  st.bind(7, e.keyid).step();
 }
 
 std::vector<EventRecord> SqliteStore::device_events(const std::string& deviceid)
 {
   Connection& c = connection();
+  if (c.reading && !c.events.empty()) {
+    throw ReadTransactionWrites();  // its own events must be written to be listed
+  }
+  if (c.depth == 0) {
+    m_events->flush();  // what reads recorded is written before it is listed
+  }
   SqliteStatement st(*c.statements, std::string("SELECT ") + k_event_columns + " FROM events WHERE deviceid = ? ORDER BY id");
   st.bind(1, deviceid);
   std::vector<EventRecord> out;

@@ -219,6 +219,7 @@ struct Prefetched {
   std::optional<std::int64_t> valid_owner;  // the scope and time valid_keynumbers are for
   std::int64_t valid_now = 0;
   std::map<std::pair<std::string, std::int64_t>, std::optional<DeviceKeyRecord>> device_keys;
+  std::map<std::pair<std::int64_t, std::string>, std::optional<std::string>> bindings;  // read in it
 };
 
 // The transaction a thread has open on a store: the connection it holds, how deep it
@@ -228,11 +229,34 @@ struct OpenTransaction {
   PgConnection* conn;
   int depth;
   Durability commit;
+  // A read (deferred) sends BEGIN only before its first change: until then each of its
+  // statements reads committed data as it would inside READ COMMITTED, and a read that
+  // changes nothing costs no BEGIN and no COMMIT.
+  bool begun;
   // Audit events recorded in it, inserted together just before it commits: one round
   // trip for a batch answer's events instead of one per device.
   std::vector<EventRecord> events;
   Prefetched prefetched;
 };
+
+// Insert events with synchronous_commit off, as one script: one round trip.
+void insert_events_deferred(PgConnection& conn, const std::vector<EventRecord>& events)
+{
+  if (events.empty()) {
+    return;
+  }
+  const auto number = [](const std::optional<std::int64_t>& v) { return v ? std::to_string(*v) : std::string("NULL"); };
+  std::string sql = "BEGIN; SET LOCAL synchronous_commit = off; "
+                    "INSERT INTO events (deviceid, api, mode, keynumber, filepath, at_ms, keyid) VALUES ";
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const EventRecord& e = events[i];
+    sql += (i ? ", (" : "(") + conn.literal(e.deviceid) + ", " + conn.literal(e.api) + ", " + conn.literal(e.mode)
+           + ", " + number(e.keynumber) + ", " + conn.literal(e.filepath) + ", " + std::to_string(e.at_ms) + ", "
+           + number(e.keyid) + ")";
+  }
+  sql += "; COMMIT";
+  conn.exec_script(sql.c_str());
+}
 
 // Insert events in one statement.
 void insert_events(PgConnection& conn, const std::vector<EventRecord>& events)
@@ -273,6 +297,15 @@ OpenTransaction* open_transaction(const PostgresStore* store)
 
 }  // namespace
 
+// Send the BEGIN a read put off, before its first change.
+void begin_if_lazy(OpenTransaction& t)
+{
+  if (!t.begun) {
+    t.conn->exec_script("BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit = off");
+    t.begun = true;
+  }
+}
+
 // Return what the open transaction of store prefetched, or nullptr outside one.
 Prefetched* prefetched(const PostgresStore* store)
 {
@@ -288,13 +321,20 @@ void forget_prefetched(const PostgresStore* store)
   }
 }
 
-// The connection of one store call: that of the thread's open transaction, else one
-// borrowed from the pool for the call (its statement commits on its own).
+// What a store call does with its connection.
+enum class Intent { read, write };
+
+// The connection of one store call: that of the thread's open transaction (begun first
+// for a change), else one borrowed from the pool for the call (its statement commits on
+// its own).
 class PostgresStore::Use {
 public:
-  explicit Use(PostgresStore& store) : m_pool(*store.m_pool)
+  explicit Use(PostgresStore& store, Intent intent = Intent::read) : m_pool(*store.m_pool)
   {
     if (OpenTransaction* t = open_transaction(&store)) {
+      if (intent == Intent::write) {
+        begin_if_lazy(*t);
+      }
       m_conn = t->conn;
     } else {
       m_owned = m_pool.acquire();
@@ -344,7 +384,7 @@ bool PostgresStore::initialized()
 void PostgresStore::initialize(const std::vector<std::pair<std::string, StoredKeyPair>>& pairs)
 {
   transaction([&] {
-    Use c(*this);
+    Use c(*this, Intent::write);
     for (const auto& [name, pair] : pairs) {
       c->exec("INSERT INTO key_pairs (name, cert_pem, sealed_key) VALUES ($1, $2, $3) "
               "ON CONFLICT (name) DO UPDATE SET cert_pem = excluded.cert_pem, sealed_key = excluded.sealed_key",
@@ -369,7 +409,7 @@ IdRecord PostgresStore::create_id(const IdRecord& fields, const std::function<st
     throw StoreError(1205, "keyid numbers exhausted");
   }
   r.sealed_key = seal(r.keyid);
-  Use c(*this);
+  Use c(*this, Intent::write);
   c->exec("INSERT INTO ids (keyid, tenantid, alias, sealed_key, status, expiration) VALUES ($1, $2, $3, $4, $5, $6)",
           PgParams().add(r.keyid).add(r.tenantid).add(r.alias).add_bytes(r.sealed_key)
             .add(std::string(status_name(r.status))).add(r.expiration_ms));
@@ -395,7 +435,7 @@ std::vector<IdRecord> PostgresStore::valid_ids(std::int64_t now_ms)
 
 void PostgresStore::set_id_status(std::int64_t keyid, Status status)
 {
-  Use c(*this);
+  Use c(*this, Intent::write);
   c->exec("UPDATE ids SET status = $1 WHERE keyid = $2", PgParams().add(std::string(status_name(status))).add(keyid));
 }
 
@@ -409,6 +449,7 @@ void PostgresStore::transaction(const std::function<void()>& body, Durability du
 {
   if (OpenTransaction* t = open_transaction(this)) {
     PgConnection& conn = *t->conn;
+    begin_if_lazy(*t);
     if (durability == Durability::full && t->commit == Durability::deferred) {
       conn.exec_script("SET LOCAL synchronous_commit = on");
       t->commit = Durability::full;
@@ -434,9 +475,7 @@ void PostgresStore::transaction(const std::function<void()>& body, Durability du
   // Issuance reads what it changes (a key's status before updating it); SERIALIZABLE
   // makes the second of two servers doing so at once fail, and run again it sees the
   // first one's change. Reads only add rows (events, bindings): READ COMMITTED.
-  const char* begin = durability == Durability::full
-                        ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
-                        : "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit = off";
+  const char* begin = "BEGIN ISOLATION LEVEL SERIALIZABLE";
   std::minstd_rand jitter(std::random_device{}());
   for (int attempt = 1;; ++attempt) {
     std::unique_ptr<PgConnection> conn = m_pool->acquire();
@@ -445,8 +484,10 @@ void PostgresStore::transaction(const std::function<void()>& body, Durability du
                    t_open.end());
     };
     const auto abandon = [&] {
+      const OpenTransaction* t = open_transaction(this);
+      const bool begun = !t || t->begun;
       close();
-      if (conn->healthy()) {
+      if (begun && conn->healthy()) {
         try {
           conn->exec_script("ROLLBACK");
         } catch (const StoreError&) {
@@ -457,7 +498,9 @@ void PostgresStore::transaction(const std::function<void()>& body, Durability du
     };
     try {
       try {
-        conn->exec_script(begin);
+        if (durability == Durability::full) {
+          conn->exec_script(begin);
+        }
       } catch (const PgError&) {
         if (conn->healthy() || attempt == k_max_attempts) {
           throw;
@@ -467,16 +510,26 @@ void PostgresStore::transaction(const std::function<void()>& body, Durability du
         abandon();
         continue;
       }
-      t_open.push_back(OpenTransaction{this, conn.get(), 1, durability, {}, {}});
+      t_open.push_back(OpenTransaction{this, conn.get(), 1, durability, durability == Durability::full, {}, {}});
       body();
-      insert_events(*conn, open_transaction(this)->events);
-      conn->exec_script("COMMIT");
+      OpenTransaction& t = *open_transaction(this);
+      if (t.begun) {
+        insert_events(*conn, t.events);
+        conn->exec_script("COMMIT");
+      } else {
+        // Nothing changed but the audit trail: one round trip, not waiting for the disk.
+        insert_events_deferred(*conn, t.events);
+      }
       close();
       m_pool->release(std::move(conn));
       return;
     } catch (const PgError& e) {
+      // A read that had changed nothing, on a connection the database had dropped, may
+      // run again on a fresh one.
+      const OpenTransaction* t = open_transaction(this);
+      const bool unsent = t && !t->begun && !conn->healthy();
       abandon();
-      if (!e.retryable() || attempt == k_max_attempts) {
+      if (!(e.retryable() || unsent) || attempt == k_max_attempts) {
         throw;
       }
       // Apart, or the same two collide again.
@@ -497,7 +550,7 @@ std::int64_t PostgresStore::next_number(Counter counter)
 
 std::int64_t PostgresStore::allocate_keynumber(const std::string& kind)
 {
-  Use c(*this);
+  Use c(*this, Intent::write);
   return c->exec("INSERT INTO keynumbers (keynumber, kind) VALUES (nextval('keynumber_seq'), $1) RETURNING keynumber",
                  PgParams().add(kind))
     .row(0)
@@ -515,7 +568,7 @@ DeviceRecord PostgresStore::create_device(const DeviceRecord& fields,
   DeviceRecord r = fields;
   r.deviceid = format_keyid(number);
   r.sealed_key = seal(r.deviceid);
-  Use c(*this);
+  Use c(*this, Intent::write);
   c->exec("INSERT INTO devices (deviceid, devicename, sealed_key, ipaddress, macaddress, ext_data, status, created_ms, "
           "owner_keyid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
           PgParams().add(r.deviceid).add(r.devicename).add_bytes(r.sealed_key).add(r.ipaddress).add(r.macaddress)
@@ -539,7 +592,7 @@ std::optional<DeviceRecord> PostgresStore::find_device_by_name(const std::string
 void PostgresStore::update_device_info(const DeviceRecord& r)
 {
   forget_prefetched(this);
-  Use c(*this);
+  Use c(*this, Intent::write);
   c->exec("UPDATE devices SET ipaddress = $1, macaddress = $2, ext_data = $3 WHERE deviceid = $4",
           PgParams().add(r.ipaddress).add(r.macaddress).add(r.ext_data).add(r.deviceid));
 }
@@ -547,7 +600,7 @@ void PostgresStore::update_device_info(const DeviceRecord& r)
 bool PostgresStore::claim_device(const std::string& deviceid, std::int64_t keyid)
 {
   forget_prefetched(this);
-  Use c(*this);
+  Use c(*this, Intent::write);
   // One statement: of two IDs claiming at once, the second waits for the first's row
   // and finds the owner set.
   const PgResult up = c->exec("UPDATE devices SET owner_keyid = $1 WHERE deviceid = $2 AND owner_keyid IS NULL",
@@ -564,7 +617,7 @@ bool PostgresStore::claim_device(const std::string& deviceid, std::int64_t keyid
 
 bool PostgresStore::add_fleet_grant(std::int64_t keyid, std::int64_t now_ms)
 {
-  Use c(*this);
+  Use c(*this, Intent::write);
   return c->exec("INSERT INTO fleet_grants (keyid, granted_ms) VALUES ($1, $2) ON CONFLICT (keyid) DO NOTHING",
                  PgParams().add(keyid).add(now_ms))
            .changed() == 1;
@@ -572,7 +625,7 @@ bool PostgresStore::add_fleet_grant(std::int64_t keyid, std::int64_t now_ms)
 
 bool PostgresStore::remove_fleet_grant(std::int64_t keyid)
 {
-  Use c(*this);
+  Use c(*this, Intent::write);
   return c->exec("DELETE FROM fleet_grants WHERE keyid = $1", PgParams().add(keyid)).changed() == 1;
 }
 
@@ -597,7 +650,7 @@ bool PostgresStore::serial_exists(const std::string& serial)
 
 void PostgresStore::insert_certificate(const CertRecord& r)
 {
-  Use c(*this);
+  Use c(*this, Intent::write);
   c->exec("INSERT INTO certs (keynumber, serial, catype, ca_name, deviceid, kind, subject, cert_der, sealed_key, status, "
           "not_after_ms, filepath, replaced_by, revoked_at_ms, created_ms) "
           "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
@@ -630,7 +683,7 @@ std::optional<CertRecord> PostgresStore::find_ca_certificate(const std::string& 
 
 void PostgresStore::update_certificate(const CertRecord& r)
 {
-  Use c(*this);
+  Use c(*this, Intent::write);
   const PgResult res = c->exec("UPDATE certs SET status = $1, filepath = $2, replaced_by = $3, revoked_at_ms = $4 "
                                "WHERE keynumber = $5",
                                PgParams().add(std::string(cert_status_name(r.status))).add(r.filepath)
@@ -652,7 +705,7 @@ std::vector<CertRecord> PostgresStore::revoked_certificates(const std::string& c
 void PostgresStore::insert_key(const KeyRecord& r)
 {
   forget_prefetched(this);
-  Use c(*this);
+  Use c(*this, Intent::write);
   c->exec("INSERT INTO keys (keynumber, keytype, keylength, alias, sealed_key, status, expiration_ms, replaced_by, "
           "deviceid, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
           PgParams().add(r.keynumber).add(r.keytype).add(std::int64_t{r.keylength}).add(r.alias)
@@ -688,7 +741,7 @@ std::optional<KeyRecord> PostgresStore::find_latest_key_by_alias(const std::stri
 void PostgresStore::update_key(const KeyRecord& r)
 {
   forget_prefetched(this);
-  Use c(*this);
+  Use c(*this, Intent::write);
   const PgResult res = c->exec("UPDATE keys SET status = $1, alias = $2, replaced_by = $3, sealed_key = $4 "
                                "WHERE keynumber = $5",
                                PgParams().add(std::string(key_status_name(r.status))).add(r.alias).add(r.replaced_by)
@@ -700,8 +753,13 @@ void PostgresStore::update_key(const KeyRecord& r)
 
 void PostgresStore::bind_key(std::int64_t keynumber, const std::string& deviceid, const std::string& filepath)
 {
+  if (const Prefetched* p = prefetched(this)) {
+    if (const auto it = p->bindings.find({keynumber, deviceid}); it != p->bindings.end() && it->second == filepath) {
+      return;  // read in this transaction, and the same: a read stays a read
+    }
+  }
   forget_prefetched(this);
-  Use c(*this);
+  Use c(*this, Intent::write);
   // A binding that holds this path already is left alone: a repeated get writes nothing.
   c->exec("INSERT INTO key_bindings (keynumber, deviceid, filepath) VALUES ($1, $2, $3) "
           "ON CONFLICT (keynumber, deviceid) DO UPDATE SET filepath = excluded.filepath "
@@ -712,9 +770,13 @@ void PostgresStore::bind_key(std::int64_t keynumber, const std::string& deviceid
 std::optional<std::string> PostgresStore::find_binding(std::int64_t keynumber, const std::string& deviceid)
 {
   Use c(*this);
-  return first<std::string>(c->exec("SELECT filepath FROM key_bindings WHERE keynumber = $1 AND deviceid = $2",
-                                    PgParams().add(keynumber).add(deviceid)),
-                            [](const PgResult::Row& row) { return row.text(0); });
+  auto path = first<std::string>(c->exec("SELECT filepath FROM key_bindings WHERE keynumber = $1 AND deviceid = $2",
+                                         PgParams().add(keynumber).add(deviceid)),
+                                 [](const PgResult::Row& row) { return row.text(0); });
+  if (Prefetched* p = prefetched(this)) {
+    p->bindings[{keynumber, deviceid}] = path;  // a bind_key to the same path is then no change
+  }
+  return path;
 }
 
 std::vector<std::optional<DeviceKeyRecord>> PostgresStore::find_keys_for_device(
@@ -865,7 +927,7 @@ std::optional<CrlRecord> PostgresStore::latest_crl(const std::string& catype)
 
 void PostgresStore::publish_crl(const CrlRecord& crl)
 {
-  Use c(*this);
+  Use c(*this, Intent::write);
   c->exec("INSERT INTO crls (catype, number, revoked_digest, this_update_ms, pem) VALUES ($1, $2, $3, $4, $5)",
           PgParams().add(crl.catype).add(crl.number).add(crl.revoked_digest).add(crl.this_update_ms).add(crl.pem));
 }
@@ -894,7 +956,7 @@ void PostgresStore::scan_table(const TableSpec& table, const std::function<void(
 void PostgresStore::insert_rows(const TableSpec& table, const std::vector<Row>& rows)
 {
   forget_prefetched(this);
-  Use c(*this);
+  Use c(*this, Intent::write);
   const std::string sql = insert_statement(table, [](int i) { return "$" + std::to_string(i); });
   for (const Row& row : rows) {
     PgParams params;
@@ -925,7 +987,7 @@ void PostgresStore::insert_rows(const TableSpec& table, const std::vector<Row>& 
 
 void PostgresStore::defer_constraints()
 {
-  Use c(*this);
+  Use c(*this, Intent::write);
   c->exec_script("SET CONSTRAINTS ALL DEFERRED");
 }
 
@@ -938,7 +1000,7 @@ std::int64_t PostgresStore::counter_value(Counter counter)
 
 void PostgresStore::set_counter(Counter counter, std::int64_t last)
 {
-  Use c(*this);
+  Use c(*this, Intent::write);
   c->exec("SELECT setval($1::regclass, GREATEST($2, 1), $2 > 0)", PgParams().add(std::string(sequence_of(counter))).add(last));
 }
 
@@ -955,6 +1017,7 @@ void PostgresStore::record_event(const EventRecord& e)
 std::vector<EventRecord> PostgresStore::device_events(const std::string& deviceid)
 {
   if (OpenTransaction* t = open_transaction(this)) {
+    begin_if_lazy(*t);
     insert_events(*t->conn, t->events);  // what this transaction recorded comes first
     t->events.clear();
   }

@@ -474,7 +474,8 @@ void PostgresStore::transaction(const std::function<void()>& body, Durability du
   }
   // Issuance reads what it changes (a key's status before updating it); SERIALIZABLE
   // makes the second of two servers doing so at once fail, and run again it sees the
-  // first one's change. Reads only add rows (events, bindings): READ COMMITTED.
+  // first one's change. Reads only add rows (events, bindings): READ COMMITTED, begun
+  // at their first change (see OpenTransaction::begun).
   const char* begin = "BEGIN ISOLATION LEVEL SERIALIZABLE";
   std::minstd_rand jitter(std::random_device{}());
   for (int attempt = 1;; ++attempt) {
@@ -518,6 +519,8 @@ void PostgresStore::transaction(const std::function<void()>& body, Durability du
         conn->exec_script("COMMIT");
       } else {
         // Nothing changed but the audit trail: one round trip, not waiting for the disk.
+        // Once sent it may have applied: never run again (begun) should it fail.
+        t.begun = true;
         insert_events_deferred(*conn, t.events);
       }
       close();

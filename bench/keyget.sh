@@ -121,7 +121,8 @@ printf '%-44s %12s\n' "clm-server RSS KiB (now/peak)" "$server_rss"
 if [ "${CLM_BENCH_PG:-1}" = 1 ]; then
   sqlite_best=$keyget_s sqlite_med=$keyget_med
   bench_stop_server
-  seed_fleet fleet-pg --store "$(bench_pg_database fleet)"
+  bench_pg_database fleet pg_uri
+  seed_fleet fleet-pg --store "$pg_uri"
   pull_rounds pg
   pg_best=$(pick best "${keyget_times[@]}")
   pg_med=$(pick median "${keyget_times[@]}")

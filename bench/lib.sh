@@ -28,16 +28,19 @@ bench_cleanup() {
   rm -rf "$BENCH_WORK"
 }
 
-# bench_pg_database NAME: print the URI of a fresh PostgreSQL database NAME, in a
-# cluster of this run (scripts/pg-cluster: Debian's PostgreSQL 15, default settings,
-# fsync on, unix socket; started at the first call, stopped at exit).
+# bench_pg_database NAME VAR: set VAR to the URI of a fresh PostgreSQL database NAME, in
+# a cluster of this run (scripts/pg-cluster: Debian's PostgreSQL 15, default settings,
+# fsync on, unix socket; started at the first call, stopped at exit). Not to be called
+# in a $(...) subshell, which would start a cluster of its own that no trap stops.
 bench_pg_database() {
+  local uri
   if [ -z "$BENCH_PG_CLUSTER" ]; then
     BENCH_PG_CLUSTER=$(mktemp -d /tmp/clm-pg.XXXXXX)
     rmdir "$BENCH_PG_CLUSTER"
     "$CLM_ROOT/scripts/pg-cluster" start "$BENCH_PG_CLUSTER" >/dev/null
   fi
-  "$CLM_ROOT/scripts/pg-cluster" createdb "$BENCH_PG_CLUSTER" "$1"
+  uri=$("$CLM_ROOT/scripts/pg-cluster" createdb "$BENCH_PG_CLUSTER" "$1")
+  printf -v "$2" '%s' "$uri"
 }
 trap bench_cleanup EXIT
 trap 'exit 130' INT

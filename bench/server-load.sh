@@ -161,8 +161,14 @@ for entry in "${servers[@]}"; do
   store=() setup_pids=()
   case $setup in
   sqlite) ;;
-  postgresql) store=(--store "$(bench_pg_database "${tag}_pg")") tag+=-pg ;;
-  haproxy) store=(--store "$(bench_pg_database "${tag}_2pg")") tag+=-2pg ;;
+  postgresql)
+    bench_pg_database "${tag}_pg" pg_uri
+    store=(--store "$pg_uri") tag+=-pg
+    ;;
+  haproxy)
+    bench_pg_database "${tag}_2pg" pg_uri
+    store=(--store "$pg_uri") tag+=-2pg
+    ;;
   *) echo "bench: CLM_BENCH_SETUPS: unknown setup $setup" >&2; exit 1 ;;
   esac
   "$CLM_SERVER" init --data-dir "$BENCH_WORK/$tag" --key-type ec-p256 "${store[@]}" >/dev/null \

@@ -939,19 +939,10 @@ void PostgresStore::scan_table(const TableSpec& table, const std::function<void(
 {
   Use c(*this);
   const PgResult res = c->exec(select_statement(table));
-  Row values(table.columns.size());
+  Row values;
   for (int r = 0; r < res.rows(); ++r) {
-    const auto in = res.row(r);
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      const int col = static_cast<int>(i);
-      if (in.is_null(col)) {
-        values[i].reset();
-      } else if (table.columns[i].type == ColumnType::integer) {
-        values[i] = std::to_string(in.int64(col));
-      } else {
-        values[i] = in.text(col);
-      }
-    }
+    auto in = res.row(r);
+    read_cells(in, table, values);
     row(values);
   }
 }

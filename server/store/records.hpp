@@ -164,6 +164,24 @@ KeyRecord key_from(Row& row)
   return r;
 }
 
+// Read the columns of table from row (a backend's row type) into cells, as a store copy
+// moves them: integers in decimal, text and bytes as they are, NULL as nullopt.
+template <typename RowType>
+void read_cells(RowType& row, const TableSpec& table, Row& cells)
+{
+  cells.resize(table.columns.size());
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    const int col = static_cast<int>(i);
+    if (row.is_null(col)) {
+      cells[i].reset();
+    } else if (table.columns[i].type == ColumnType::integer) {
+      cells[i] = std::to_string(row.int64(col));
+    } else {
+      cells[i] = row.text(col);
+    }
+  }
+}
+
 inline constexpr const char* k_crl_columns = "catype, number, revoked_digest, this_update_ms, pem";
 
 template <typename Row>

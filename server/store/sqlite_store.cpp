@@ -1008,8 +1008,8 @@ std::vector<std::int64_t> SqliteStore::valid_keynumbers_of_device(const std::str
 std::optional<CrlRecord> SqliteStore::latest_crl(const std::string& catype)
 {
   Connection& c = connection();
-  SqliteStatement st(*c.statements, "SELECT catype, number, revoked_digest, this_update_ms, pem FROM crls "
-                     "WHERE catype = ? ORDER BY number DESC LIMIT 1");
+  SqliteStatement st(*c.statements,
+                     std::string("SELECT ") + k_crl_columns + " FROM crls WHERE catype = ? ORDER BY number DESC LIMIT 1");
   st.bind(1, catype);
   if (!st.step()) {
     return std::nullopt;
@@ -1031,18 +1031,9 @@ void SqliteStore::scan_table(const TableSpec& table, const std::function<void(co
 {
   Connection& c = connection();
   SqliteStatement st(*c.statements, select_statement(table));
-  Row values(table.columns.size());
+  Row values;
   while (st.step()) {
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      const int col = static_cast<int>(i);
-      if (st.is_null(col)) {
-        values[i].reset();
-      } else if (table.columns[i].type == ColumnType::integer) {
-        values[i] = std::to_string(st.int64(col));
-      } else {
-        values[i] = st.text(col);
-      }
-    }
+    read_cells(st, table, values);
     row(values);
   }
 }

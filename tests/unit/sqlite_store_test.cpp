@@ -617,6 +617,17 @@ TEST_P(StoreContract, a_transaction_after_the_database_dropped_its_connections_r
   EXPECT_EQ(store.valid_ids(k_now).size(), 2u);
 }
 
+TEST_P(StoreContract, a_store_of_a_newer_schema_is_not_opened)
+{
+  EXPECT_EQ(open()->migrations_applied().size(), static_cast<std::size_t>(clm::server::k_schema_version));
+  ASSERT_NO_FATAL_FAILURE(exec_backend("INSERT INTO schema_migrations (version, name, applied_ms) "
+                                       "VALUES (99, 'future', 1)"));
+  const auto e = clm::test::error_of([&] { open(); });
+  ASSERT_TRUE(e.has_value()) << "a schema of version 99 was opened";
+  EXPECT_EQ(e->code(), clm::ExitCode::bad_file_format);
+  EXPECT_NE(std::string(e->what()).find("version 99"), std::string::npos) << e->what();
+}
+
 TEST_P(StoreContract, counters_count_from_1_independently)
 {
   auto owned = open();

@@ -381,6 +381,9 @@ ApiResponse KeyService::get(const json& req, std::int64_t keyid)
   KeyRecord key;
   const KeyScope scope = KeyScope::of(keyid);
   m_store.transaction([&] {
+    if (target.keynumber) {
+      m_store.prefetch_device_key(claim.devicename, *target.keynumber, *claim.deviceid);
+    }
     device = m_devices.verify(claim, keyid, DeviceUse::act);
     if (target.keynumber) {
       key = find_existing(m_store, *target.keynumber, scope);

@@ -310,13 +310,18 @@ public:
   virtual std::vector<std::int64_t> valid_keynumbers_of_device(const std::string& deviceid, const KeyScope& scope,
                                                                std::int64_t now_ms) = 0;
 
-  // Hints for a batch answer, given inside its transaction: a store that pays a round
-  // trip per query may load now, one query each, what the calls that follow will ask
-  // (find_device_by_name of these names; valid_keynumbers_of_device of these devices
-  // with this scope and time; find_keys_for_device of these devices and numbers). The
-  // answers of those calls are the same with or without a hint; a change made in the
-  // transaction drops what was loaded.
+  // Hints, given inside a transaction: a store that pays a round trip per query may
+  // load now, one query each, what the calls that follow will ask (find_device_by_name
+  // of these names; valid_keynumbers_of_device of these devices with this scope and
+  // time; find_keys_for_device of these devices and numbers; for one key get,
+  // find_device_by_name, find_key and find_binding together). The answers of those
+  // calls are the same with or without a hint; a change made in the transaction drops
+  // what was loaded.
   virtual void prefetch_devices(const std::vector<std::string>& devicenames) { (void)devicenames; }
+  virtual void prefetch_device_key(const std::string& devicename, std::int64_t keynumber, const std::string& deviceid)
+  {
+    (void)devicename, (void)keynumber, (void)deviceid;
+  }
   virtual void prefetch_valid_keynumbers(const std::vector<std::string>& deviceids, const KeyScope& scope,
                                          std::int64_t now_ms)
   {

@@ -191,17 +191,6 @@ PgResult PgConnection::exec(const std::string& sql, const PgParams& params)
   return PgResult(res);
 }
 
-std::string PgConnection::literal(const std::string& text)
-{
-  char* quoted = PQescapeLiteral(m_conn, text.data(), text.size());
-  if (!quoted) {
-    throw PgError(1602, "", "escaping a string: " + one_line(PQerrorMessage(m_conn)));
-  }
-  std::string out(quoted);
-  PQfreemem(quoted);
-  return out;
-}
-
 void PgConnection::exec_script(const char* sql)
 {
   PGresult* res = PQexec(m_conn, sql);

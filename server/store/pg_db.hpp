@@ -130,8 +130,6 @@ public:
   PgResult exec(const std::string& sql, const PgParams& params = {});
   // Run sql unprepared (several statements allowed, no parameters).
   void exec_script(const char* sql);
-  // Return text as an SQL string literal, quoted and escaped for this connection.
-  std::string literal(const std::string& text);
   // Return whether the connection is still usable.
   bool healthy() const { return PQstatus(m_conn) == CONNECTION_OK; }
 

@@ -1,11 +1,13 @@
 #include "postgres_store.hpp"
 
+#include "event_queue.hpp"
 #include "pg_db.hpp"
 #include "records.hpp"
 
 #include <clm/validate.hpp>
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <chrono>
 #include <random>
@@ -220,6 +222,22 @@ struct Prefetched {
   std::int64_t valid_now = 0;
   std::map<std::pair<std::string, std::int64_t>, std::optional<DeviceKeyRecord>> device_keys;
   std::map<std::pair<std::int64_t, std::string>, std::optional<std::string>> bindings;  // read in it
+  std::unordered_map<std::int64_t, std::optional<KeyRecord>> keys;  // by keynumber
+};
+
+// The columns of a result row from column `first` on, as a record reader takes them.
+class ColumnsFrom {
+public:
+  ColumnsFrom(const PgResult::Row& row, int first) : m_row(row), m_first(first) {}
+  bool is_null(int col) const { return m_row.is_null(m_first + col); }
+  std::int64_t int64(int col) const { return m_row.int64(m_first + col); }
+  std::string text(int col) const { return m_row.text(m_first + col); }
+  std::optional<std::int64_t> optional_int64(int col) const { return m_row.optional_int64(m_first + col); }
+  std::optional<std::string> optional_text(int col) const { return m_row.optional_text(m_first + col); }
+
+private:
+  const PgResult::Row& m_row;
+  int m_first;
 };
 
 // The transaction a thread has open on a store: the connection it holds, how deep it
@@ -238,25 +256,6 @@ struct OpenTransaction {
   std::vector<EventRecord> events;
   Prefetched prefetched;
 };
-
-// Insert events with synchronous_commit off, as one script: one round trip.
-void insert_events_deferred(PgConnection& conn, const std::vector<EventRecord>& events)
-{
-  if (events.empty()) {
-    return;
-  }
-  const auto number = [](const std::optional<std::int64_t>& v) { return v ? std::to_string(*v) : std::string("NULL"); };
-  std::string sql = "BEGIN; SET LOCAL synchronous_commit = off; "
-                    "INSERT INTO events (deviceid, api, mode, keynumber, filepath, at_ms, keyid) VALUES ";
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    const EventRecord& e = events[i];
-    sql += (i ? ", (" : "(") + conn.literal(e.deviceid) + ", " + conn.literal(e.api) + ", " + conn.literal(e.mode)
-           + ", " + number(e.keynumber) + ", " + conn.literal(e.filepath) + ", " + std::to_string(e.at_ms) + ", "
-           + number(e.keyid) + ")";
-  }
-  sql += "; COMMIT";
-  conn.exec_script(sql.c_str());
-}
 
 // Insert events in one statement.
 void insert_events(PgConnection& conn, const std::vector<EventRecord>& events)
@@ -280,6 +279,24 @@ void insert_events(PgConnection& conn, const std::vector<EventRecord>& events)
             "$7::bigint[])",
             PgParams().add_text_array(deviceids).add_text_array(apis).add_text_array(modes)
               .add_int64_array(keynumbers).add_text_array(filepaths).add_int64_array(at_ms).add_int64_array(keyids));
+}
+
+// Insert events in a transaction of their own that does not wait for the disk.
+void insert_events_deferred(PgConnection& conn, const std::vector<EventRecord>& events)
+{
+  if (events.empty()) {
+    return;
+  }
+  conn.exec_script("BEGIN; SET LOCAL synchronous_commit = off");
+  try {
+    insert_events(conn, events);
+    conn.exec_script("COMMIT");
+  } catch (...) {
+    if (conn.healthy()) {
+      conn.exec_script("ROLLBACK");
+    }
+    throw;
+  }
 }
 
 // The transactions this thread has open (one per store at most; rarely more than one).
@@ -369,9 +386,33 @@ PostgresStore::PostgresStore(std::string conninfo, std::size_t pool_size)
     throw;
   }
   m_pool->release(std::move(conn));
+  // The events of reads, written on the queue's thread with a pooled connection (the
+  // pool holds one more than the workers), many at once under load.
+  m_events = std::make_unique<EventQueue>([this] { write_queued_events(); });
 }
 
-PostgresStore::~PostgresStore() = default;
+void PostgresStore::write_queued_events()
+{
+  std::vector<EventRecord> events = m_events->take();
+  if (events.empty()) {
+    return;  // a writing transaction took them
+  }
+  std::unique_ptr<PgConnection> conn = m_pool->acquire();
+  try {
+    insert_events_deferred(*conn, events);
+  } catch (...) {
+    m_pool->release(std::move(conn));
+    m_events->put_back(std::move(events));
+    throw;
+  }
+  m_pool->release(std::move(conn));
+  m_events->written(events.size());
+}
+
+PostgresStore::~PostgresStore()
+{
+  m_events->stop();  // writes what it holds while the pool is there
+}
 
 void PostgresStore::set_concurrency(std::size_t n) { m_pool->resize(n + 1); }
 
@@ -515,13 +556,24 @@ void PostgresStore::transaction(const std::function<void()>& body, Durability du
       body();
       OpenTransaction& t = *open_transaction(this);
       if (t.begun) {
-        insert_events(*conn, t.events);
-        conn->exec_script("COMMIT");
+        // The events reads queued go first: the audit trail keeps the order of the calls.
+        std::vector<EventRecord> events = m_events->take();
+        const std::size_t queued = events.size();
+        events.insert(events.end(), std::make_move_iterator(t.events.begin()),
+                      std::make_move_iterator(t.events.end()));
+        try {
+          insert_events(*conn, events);
+          conn->exec_script("COMMIT");
+        } catch (...) {
+          events.resize(queued);
+          m_events->put_back(std::move(events));
+          throw;
+        }
+        m_events->written(queued);
       } else {
-        // Nothing changed but the audit trail: one round trip, not waiting for the disk.
-        // Once sent it may have applied: never run again (begun) should it fail.
-        t.begun = true;
-        insert_events_deferred(*conn, t.events);
+        // Nothing changed but the audit trail: the event queue writes it, and the
+        // answer does not wait for that.
+        m_events->add(std::move(t.events));
       }
       close();
       m_pool->release(std::move(conn));
@@ -718,6 +770,11 @@ void PostgresStore::insert_key(const KeyRecord& r)
 
 std::optional<KeyRecord> PostgresStore::find_key(std::int64_t keynumber)
 {
+  if (const Prefetched* p = prefetched(this)) {
+    if (const auto it = p->keys.find(keynumber); it != p->keys.end()) {
+      return it->second;
+    }
+  }
   Use c(*this);
   return first<KeyRecord>(c->exec(select_keys("WHERE keynumber = $1"), PgParams().add(keynumber)),
                           [](const PgResult::Row& row) { return key_from(row); });
@@ -857,6 +914,33 @@ void PostgresStore::prefetch_devices(const std::vector<std::string>& devicenames
     DeviceRecord d = device_from(row);
     p->devices[d.devicename] = std::move(d);
   }
+}
+
+void PostgresStore::prefetch_device_key(const std::string& devicename, std::int64_t keynumber,
+                                        const std::string& deviceid)
+{
+  Prefetched* p = prefetched(this);
+  if (!p) {
+    return;
+  }
+  // One row: the device's columns, the key's, then the binding's path; NULLs where
+  // there is none (deviceid, keynumber and filepath are never NULL in a row).
+  static const std::string sql = std::string("SELECT d.*, k.*, b.filepath FROM (SELECT 1) AS one "
+                                             "LEFT JOIN (SELECT ") + k_device_columns
+                                 + " FROM devices WHERE devicename = $1) AS d ON true "
+                                   "LEFT JOIN (SELECT " + k_key_columns
+                                 + " FROM keys WHERE keynumber = $2) AS k ON true "
+                                   "LEFT JOIN (SELECT filepath FROM key_bindings WHERE keynumber = $2 "
+                                   "AND deviceid = $3) AS b ON true";
+  Use c(*this);
+  const PgResult res = c->exec(sql, PgParams().add(devicename).add(keynumber).add(deviceid));
+  const auto row = res.row(0);
+  const ColumnsFrom device(row, 0);
+  const ColumnsFrom key(row, k_device_column_count);
+  constexpr int path = k_device_column_count + k_key_column_count;
+  p->devices[devicename] = device.is_null(0) ? std::nullopt : std::optional<DeviceRecord>(device_from(device));
+  p->keys[keynumber] = key.is_null(0) ? std::nullopt : std::optional<KeyRecord>(key_from(key));
+  p->bindings[{keynumber, deviceid}] = row.optional_text(path);
 }
 
 void PostgresStore::prefetch_valid_keynumbers(const std::vector<std::string>& deviceids, const KeyScope& scope,
@@ -1014,6 +1098,8 @@ std::vector<EventRecord> PostgresStore::device_events(const std::string& devicei
     begin_if_lazy(*t);
     insert_events(*t->conn, t->events);  // what this transaction recorded comes first
     t->events.clear();
+  } else {
+    m_events->flush();  // what reads recorded is written before it is listed
   }
   Use c(*this);
   return all<EventRecord>(c->exec(std::string("SELECT ") + k_event_columns + " FROM events WHERE deviceid = $1 ORDER BY id",

@@ -13,6 +13,7 @@ namespace clm::server {
 
 class PgConnection;
 class PgPool;
+class EventQueue;
 
 class PostgresStore final : public Store {
 public:
@@ -70,6 +71,7 @@ public:
   std::vector<std::int64_t> valid_keynumbers_of_device(const std::string& deviceid, const KeyScope& scope,
                                                        std::int64_t now_ms) override;
   void prefetch_devices(const std::vector<std::string>& devicenames) override;
+  void prefetch_device_key(const std::string& devicename, std::int64_t keynumber, const std::string& deviceid) override;
   void prefetch_valid_keynumbers(const std::vector<std::string>& deviceids, const KeyScope& scope,
                                  std::int64_t now_ms) override;
   void prefetch_keys_for_devices(
@@ -86,7 +88,10 @@ public:
 
 private:
   class Use;
+  // The event queue's work: insert what reads queued, on a pooled connection.
+  void write_queued_events();
   std::unique_ptr<PgPool> m_pool;
+  std::unique_ptr<EventQueue> m_events;  // after m_pool: stopped (and written) first
   std::vector<int> m_applied;
 };
 

@@ -78,6 +78,7 @@ inline constexpr const char* k_id_columns = "keyid, tenantid, alias, sealed_key,
 
 inline constexpr const char* k_device_columns =
   "deviceid, devicename, sealed_key, ipaddress, macaddress, ext_data, status, created_ms, owner_keyid";
+inline constexpr int k_device_column_count = 9;
 
 inline constexpr const char* k_cert_columns =
   "keynumber, serial, catype, ca_name, deviceid, kind, subject, cert_der, sealed_key, status, not_after_ms, "

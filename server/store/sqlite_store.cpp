@@ -1,5 +1,6 @@
 #include "sqlite_store.hpp"
 
+#include "event_queue.hpp"
 #include "records.hpp"
 #include "sqlite_db.hpp"
 
@@ -323,7 +324,9 @@ SqliteStore::SqliteStore(std::filesystem::path path) : m_path(std::move(path)), 
     throw StoreError(1601, wal + ": " + std::strerror(errno));
   }
   sync_wal(m_commits);  // the migrations applied
-  m_events = std::make_unique<EventWriter>(*this);
+  // The queue's thread writes on its own connection; a writing transaction takes what
+  // is queued first, so this one needs no body.
+  m_events = std::make_unique<EventQueue>([this] { write_transaction(connection(), [] {}, Durability::deferred); });
   struct stat st {};
   if (::stat(m_path.c_str(), &st) == 0) {
     m_device = st.st_dev;
@@ -364,103 +367,6 @@ void SqliteStore::sync_wal(std::uint64_t through)
     if (m_synced >= m_commits) {
       m_unsynced_since.reset();
     }
-  }
-}
-
-SqliteStore::EventWriter::EventWriter(SqliteStore& store) : m_store(store), m_thread([this] { run(); }) {}
-
-SqliteStore::EventWriter::~EventWriter()
-{
-  stop();
-}
-
-void SqliteStore::EventWriter::stop()
-{
-  {
-    std::lock_guard lock(m_mutex);
-    m_stop = true;
-  }
-  m_wake.notify_all();
-  if (m_thread.joinable()) {
-    m_thread.join();
-  }
-}
-
-void SqliteStore::EventWriter::add(std::vector<EventRecord> events)
-{
-  if (events.empty()) {
-    return;
-  }
-  {
-    std::lock_guard lock(m_mutex);
-    m_added += events.size();
-    for (EventRecord& e : events) {
-      m_pending.push_back(std::move(e));
-    }
-  }
-  m_wake.notify_all();
-}
-
-std::vector<EventRecord> SqliteStore::EventWriter::take()
-{
-  std::lock_guard lock(m_mutex);
-  std::vector<EventRecord> out;
-  out.swap(m_pending);
-  return out;
-}
-
-void SqliteStore::EventWriter::put_back(std::vector<EventRecord> events)
-{
-  if (events.empty()) {
-    return;
-  }
-  {
-    std::lock_guard lock(m_mutex);
-    events.insert(events.end(), std::make_move_iterator(m_pending.begin()), std::make_move_iterator(m_pending.end()));
-    m_pending.swap(events);
-  }
-  m_wake.notify_all();
-}
-
-void SqliteStore::EventWriter::written(std::size_t n)
-{
-  if (n == 0) {
-    return;
-  }
-  {
-    std::lock_guard lock(m_mutex);
-    m_written += n;
-  }
-  m_wake.notify_all();
-}
-
-void SqliteStore::EventWriter::flush()
-{
-  std::unique_lock lock(m_mutex);
-  const std::uint64_t target = m_added;
-  m_wake.wait(lock, [&] { return m_written >= target; });
-}
-
-void SqliteStore::EventWriter::run()
-{
-  std::unique_lock lock(m_mutex);
-  for (;;) {
-    m_wake.wait(lock, [&] { return m_stop || !m_pending.empty(); });
-    if (m_pending.empty()) {
-      return;  // stopping, and everything is written
-    }
-    lock.unlock();
-    // A writing transaction takes what is queued first; this one holds nothing else.
-    // Idle, an event is written at once; under load, the events of many requests that
-    // came meanwhile share one commit.
-    try {
-      m_store.write_transaction(m_store.connection(), [] {}, Durability::deferred);
-    } catch (const std::exception& e) {
-      const std::size_t lost = take().size();
-      written(lost);
-      std::fprintf(stderr, "clm-server: %zu audit events of reads were not written: %s\n", lost, e.what());
-    }
-    lock.lock();
   }
 }
 

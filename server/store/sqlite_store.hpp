@@ -21,6 +21,7 @@ struct sqlite3;
 
 namespace clm::server {
 
+class EventQueue;
 
 class SqliteStore final : public Store {
 public:
@@ -86,38 +87,6 @@ public:
   struct Connection;  // one thread's (public for the thread-local table of connections)
 
 private:
-  // Writes the audit events of reads (see read_transaction) on a thread of its own, all
-  // that came meanwhile in one transaction.
-  class EventWriter {
-  public:
-    explicit EventWriter(SqliteStore& store);
-    ~EventWriter();  // stop()
-    // Write what it holds, then end its thread.
-    void stop();
-    EventWriter(const EventWriter&) = delete;
-    EventWriter& operator=(const EventWriter&) = delete;
-    void add(std::vector<EventRecord> events);
-    // Take every queued event (a writing transaction inserts them first), and give them
-    // back (its rollback) or count them written (its commit).
-    std::vector<EventRecord> take();
-    void put_back(std::vector<EventRecord> events);
-    void written(std::size_t n);
-    // Return once every event added before the call is written.
-    void flush();
-
-  private:
-    void run();
-
-    SqliteStore& m_store;
-    std::mutex m_mutex;
-    std::condition_variable m_wake;
-    std::vector<EventRecord> m_pending;  // guarded by m_mutex, as the three below
-    std::uint64_t m_added = 0;
-    std::uint64_t m_written = 0;
-    bool m_stop = false;
-    std::thread m_thread;  // last: started once the rest is set
-  };
-
   // Return this thread's connection to the database, opened at its first use.
   Connection& connection();
   // Run body as a read on c (no write lock, no commit to sync); return false, having
@@ -151,7 +120,7 @@ private:
   bool m_syncing = false;
   // Since when commits wait to be synced (guarded by m_sync_mutex).
   std::optional<std::chrono::steady_clock::time_point> m_unsynced_since;
-  std::unique_ptr<EventWriter> m_events;  // last: destroyed first, while the rest is there
+  std::unique_ptr<EventQueue> m_events;  // last: destroyed first, while the rest is there
 };
 
 }  // namespace clm::server

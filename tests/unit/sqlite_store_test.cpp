@@ -22,6 +22,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <unistd.h>
 #include <vector>
 
@@ -1024,6 +1025,67 @@ TEST_P(CertContract, batch_hints_change_no_answer)
   EXPECT_EQ(hinted, expected);
   EXPECT_EQ(after_change, plain()) << "answers inside the transaction after a change are those of the store";
   EXPECT_NE(after_change, expected);
+}
+
+TEST_P(CertContract, a_key_get_hint_changes_no_answer)
+{
+  using clm::server::KeyRecord;
+  using clm::server::KeyStatus;
+  KeyRecord k;
+  k.keynumber = store().allocate_keynumber("key");
+  k.keytype = "AES";
+  k.keylength = 256;
+  k.alias = "one";
+  k.sealed_key = "s-one";
+  k.expiration_ms = k_now + k_day_ms;
+  k.deviceid = device().deviceid;
+  k.created_ms = k_now;
+  store().insert_key(k);
+  store().bind_key(k.keynumber, device().deviceid, "/one");
+  const DeviceRecord other = store().create_device(device_fields("other"), [](const std::string&) { return std::string("k"); });
+  // What a key get reads: the device by name, the key, the binding; each there or not.
+  const auto read = [&](const std::string& name, std::int64_t number, const std::string& deviceid) {
+    std::string out;
+    const auto d = store().find_device_by_name(name);
+    out += d ? d->deviceid + d->devicename + d->sealed_key + ";" : "none;";
+    const auto key = store().find_key(number);
+    out += key ? std::to_string(key->keynumber) + key->alias + key->sealed_key + std::string(key_status_name(key->status))
+                   + ";"
+               : "none;";
+    out += store().find_binding(number, deviceid).value_or("unbound");
+    return out;
+  };
+  const std::vector<std::tuple<std::string, std::int64_t, std::string>> cases{
+    {"dev", k.keynumber, device().deviceid},
+    {"other", k.keynumber, other.deviceid},
+    {"nobody", 999, "0000000099"},
+  };
+  for (const auto& [name, number, deviceid] : cases) {
+    const std::string expected = read(name, number, deviceid);
+    std::string hinted;
+    std::string after_change;
+    try {
+      store().transaction([&] {
+        store().prefetch_device_key(name, number, deviceid);
+        hinted = read(name, number, deviceid);
+        if (number == k.keynumber) {
+          // A change drops what was loaded: the answers follow it.
+          store().bind_key(number, deviceid, "/moved");
+          KeyRecord updated = k;
+          updated.status = KeyStatus::updated;
+          store().update_key(updated);
+          store().prefetch_device_key(name, number, deviceid);
+          after_change = read(name, number, deviceid);
+          EXPECT_NE(after_change, expected) << name;
+          throw std::runtime_error("roll back");
+        }
+      }, clm::server::Durability::deferred);
+    } catch (const std::runtime_error&) {
+      // rolled back, for the next case
+    }
+    EXPECT_EQ(hinted, expected) << name;
+  }
+  EXPECT_EQ(store().find_binding(k.keynumber, device().deviceid), "/one");
 }
 
 TEST_F(SqliteStoreTest, database_from_before_the_certificate_tables_gains_them)

@@ -5,12 +5,13 @@ CLM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CLM_BUILD_DIR=${CLM_BUILD_DIR:-$CLM_ROOT/build}
 
 # Debian packages the build, the tests and the demo need (postgresql: the throwaway
-# cluster of scripts/pg-cluster; haproxy: the load-balancer failover test).
+# cluster of scripts/pg-cluster; haproxy: the load-balancer failover test; parallel:
+# Bats suites side by side).
 CLM_PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
   libboost1.81-dev libgtest-dev
-  bats bats-support bats-assert bats-file
+  bats bats-support bats-assert bats-file parallel
   scdoc man-db jq curl openssl sqlite3 python3 util-linux procps time strace
   postgresql libpq-dev haproxy
 )
@@ -45,11 +46,12 @@ clm_install_deps() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# Configure and build into $1 (default $CLM_BUILD_DIR) with extra CMake arguments.
+# Configure and build into $1 (default $CLM_BUILD_DIR) with extra CMake arguments
+# (after the build type, CLM_BUILD_TYPE or Release, so they may override it).
 clm_build() {
   local dir=${1:-$CLM_BUILD_DIR}
   shift || true
   log "building in $dir"
-  cmake -S "$CLM_ROOT" -B "$dir" -DCLM_WERROR=ON "$@" >/dev/null
+  cmake -S "$CLM_ROOT" -B "$dir" -DCLM_WERROR=ON -DCMAKE_BUILD_TYPE="${CLM_BUILD_TYPE:-Release}" "$@" >/dev/null
   cmake --build "$dir" -j"$(nproc)"
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # clm-server migrate --to: a whole SQLite store copied into PostgreSQL (counts and
 # digests checked), then served from there: clm-keyget and clm-cert get give the very
-# files they gave before, and numbering goes on after the copied numbers.
+# files they gave before, and numbering goes on after the copied numbers. A copy that
+# does not arrive whole is refused and leaves nothing behind.
 
 load helpers
 
@@ -79,4 +80,22 @@ setup() {
   local newest
   newest=$(t clm-key create --device "$(dev 1)" --alias fresh --type AES --out "$BATS_TEST_TMPDIR/keys" --name fresh | jq -r .keynumber)
   assert [ "$newest" -gt "$(sqlite3 "$EXTRA_DIR/clm.db" 'SELECT max(keynumber) FROM keynumbers')" ]
+}
+
+@test "a copy that does not arrive whole exits 15 naming the table, and the destination stays empty" {
+  skip_if_pg_selected "the copy goes between two SQLite stores"
+  local dir="$BATS_TEST_TMPDIR/data" dst="$BATS_TEST_TMPDIR/dst.db"
+  run_clm -0 clm-server init --data-dir "$dir" --hostname localhost
+  # The destination: this schema version, nothing in it, and a trigger that loses the
+  # first key pair the copy inserts (a store that drops a write).
+  sqlite3 "$dir/clm.db" .schema | grep -v sqlite_sequence | sqlite3 "$dst"
+  sqlite3 "$dir/clm.db" '.dump schema_migrations' | grep '^INSERT' | sqlite3 "$dst"
+  sqlite3 "$dst" "CREATE TRIGGER lose_one AFTER INSERT ON key_pairs WHEN (SELECT count(*) FROM key_pairs) = 1
+                  BEGIN DELETE FROM key_pairs WHERE name = NEW.name; END"
+  run_clm -15 clm-server migrate --data-dir "$dir" --to "sqlite:$dst"
+  assert_regex "$stderr" 'table key_pairs differs after the copy \(([0-9]+) rows copied, [0-9]+ there\); nothing was copied'
+  assert_equal "$(grep -c . <<<"$stderr")" 1
+  for table in meta key_pairs ids devices; do
+    assert_equal "$(sqlite3 "$dst" "SELECT count(*) FROM $table")" 0
+  done
 }

@@ -758,6 +758,22 @@ protected:
     StoreContract::TearDown();
   }
 
+  // Insert a valid AES key of the device with alias, sealed as "s-" + alias; return it.
+  clm::server::KeyRecord aes_key(const std::string& alias)
+  {
+    clm::server::KeyRecord k;
+    k.keynumber = m_store->allocate_keynumber("key");
+    k.keytype = "AES";
+    k.keylength = 128;
+    k.alias = alias;
+    k.sealed_key = "s-" + alias;
+    k.expiration_ms = k_now + k_day_ms;
+    k.deviceid = m_device.deviceid;
+    k.created_ms = k_now;
+    m_store->insert_key(k);
+    return k;
+  }
+
   // Insert a leaf of the device with serial; return it.
   CertRecord leaf(const std::string& serial)
   {
@@ -972,21 +988,8 @@ TEST_P(CertContract, batch_hints_change_no_answer)
   using clm::server::KeyRecord;
   using clm::server::KeyScope;
   using clm::server::KeyStatus;
-  const auto key = [&](const std::string& alias) {
-    KeyRecord k;
-    k.keynumber = store().allocate_keynumber("key");
-    k.keytype = "AES";
-    k.keylength = 128;
-    k.alias = alias;
-    k.sealed_key = "s-" + alias;
-    k.expiration_ms = k_now + k_day_ms;
-    k.deviceid = device().deviceid;
-    k.created_ms = k_now;
-    store().insert_key(k);
-    return k;
-  };
-  const KeyRecord a = key("a");
-  const KeyRecord b = key("b");
+  const KeyRecord a = aes_key("a");
+  const KeyRecord b = aes_key("b");
   store().bind_key(a.keynumber, device().deviceid, "/a");
   const DeviceRecord other = store().create_device(device_fields("other"), [](const std::string&) { return std::string("k"); });
   const std::vector<std::int64_t> numbers{b.keynumber, a.keynumber, 999};
@@ -1031,16 +1034,7 @@ TEST_P(CertContract, a_key_get_hint_changes_no_answer)
 {
   using clm::server::KeyRecord;
   using clm::server::KeyStatus;
-  KeyRecord k;
-  k.keynumber = store().allocate_keynumber("key");
-  k.keytype = "AES";
-  k.keylength = 256;
-  k.alias = "one";
-  k.sealed_key = "s-one";
-  k.expiration_ms = k_now + k_day_ms;
-  k.deviceid = device().deviceid;
-  k.created_ms = k_now;
-  store().insert_key(k);
+  const KeyRecord k = aes_key("one");
   store().bind_key(k.keynumber, device().deviceid, "/one");
   const DeviceRecord other = store().create_device(device_fields("other"), [](const std::string&) { return std::string("k"); });
   // What a key get reads: the device by name, the key, the binding; each there or not.
@@ -1223,16 +1217,7 @@ TEST_P(CertContract, of_sixteen_updates_of_one_key_through_two_stores_exactly_on
 {
   using clm::server::KeyRecord;
   using clm::server::KeyStatus;
-  KeyRecord key;
-  key.keynumber = store().allocate_keynumber("key");
-  key.keytype = "AES";
-  key.keylength = 128;
-  key.alias = "shared";
-  key.sealed_key = "sealed";
-  key.expiration_ms = k_now + k_day_ms;
-  key.deviceid = device().deviceid;
-  key.created_ms = k_now;
-  store().insert_key(key);
+  const KeyRecord key = aes_key("shared");
 
   std::vector<std::unique_ptr<Store>> servers;
   servers.push_back(open());

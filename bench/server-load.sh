@@ -20,6 +20,11 @@
 #   CLM_BENCH_TARGETS="status idinfo keyget keycreate"
 #                                         the endpoints (default: all four; key create
 #                                         issues a key per request, answered once durable)
+#   CLM_BENCH_SERVE_ARGS="--workers 4"   extra options of clm-server serve (every server)
+#   CLM_BENCH_PERF=DIR                    record a call-graph profile of the server during
+#                                         each of its rows (perf record; CLM_BENCH_PERF_CALLGRAPH=dwarf for a
+#                                         build without frame pointers), one file per
+#                                         row in DIR; read with perf report -i FILE
 # Scale-out figures: CLM_BENCH_SETUPS="sqlite postgresql haproxy" CLM_BENCH_CONNS=200
 # CLM_BENCH_TARGETS="keyget keycreate" bench/server-load.sh 60
 set -euo pipefail
@@ -67,7 +72,17 @@ measure() {
     done
     note=$(grep '^ready' "$BENCH_WORK/idle.out" | sed 's/^ready /idle connected: /')
   fi
+  local perf_pid=''
+  if [ -n "${CLM_BENCH_PERF:-}" ] && [ -n "$BENCH_SERVER_PID" ]; then
+    mkdir -p "$CLM_BENCH_PERF"
+    perf record -q --call-graph "${CLM_BENCH_PERF_CALLGRAPH:-fp}" -F 499 -p "$BENCH_SERVER_PID" \
+      -o "$CLM_BENCH_PERF/$server-${target// /-}-$label.data" -- sleep "$secs" 2>/dev/null &
+    perf_pid=$!
+  fi
   wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$lua" "$url" >"$BENCH_WORK/wrk.out" 2>&1 || true
+  if [ -n "$perf_pid" ]; then
+    wait "$perf_pid" || true
+  fi
   if [ -n "$hold_pid" ]; then
     bench_stop "$hold_pid"
   fi
@@ -116,7 +131,7 @@ wants() {
 start_second_and_haproxy() {
   local tag=$1 port2 hp
   rm -f "$BENCH_WORK/port2"
-  "$CLM_SERVER" serve --data-dir "$BENCH_WORK/$tag" --listen 127.0.0.1:0 --port-file "$BENCH_WORK/port2" \
+  "$CLM_SERVER" serve --data-dir "$BENCH_WORK/$tag" --listen 127.0.0.1:0 --port-file "$BENCH_WORK/port2" ${CLM_BENCH_SERVE_ARGS:-} \
     2>"$BENCH_WORK/$tag.2.log" &
   bench_track $!
   setup_pids+=($!)
@@ -173,7 +188,8 @@ for entry in "${servers[@]}"; do
   esac
   "$CLM_SERVER" init --data-dir "$BENCH_WORK/$tag" --key-type ec-p256 "${store[@]}" >/dev/null \
     2>"$BENCH_WORK/$tag.init.log"
-  bench_start_server "$tag"
+  # shellcheck disable=SC2086 # word splitting of the extra options is intended
+  bench_start_server "$tag" ${CLM_BENCH_SERVE_ARGS:-}
   if [ "$setup" = haproxy ]; then
     start_second_and_haproxy "$tag"
   fi

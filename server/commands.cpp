@@ -152,6 +152,7 @@ void serve_command(const CommandOptions& opts)
   }
   serve_opts.max_connections = opts.max_connections;
   serve_opts.workers = opts.workers;
+  serve_opts.cache_rows = opts.cache_rows;
   ensure_initialized(opts, false);
   const std::filesystem::path dir = opts.data_dir;
   serve_opts.license_key = read_secret_file(opts.license_key_file ? std::filesystem::path(*opts.license_key_file)

@@ -4,6 +4,7 @@
 #include "data_dir.hpp"
 #include "http_server.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,6 +24,7 @@ struct CommandOptions {
   std::optional<std::string> tls_key;
   std::size_t max_connections = 10000;
   unsigned workers = 0;  // 0: chosen from the number of cores
+  std::size_t cache_rows = 30000;  // the read cache (store/cached_store.hpp); 0: none
   // seed
   std::int64_t devices = 0;
   std::int64_t keys = 1;

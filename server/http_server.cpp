@@ -2,6 +2,7 @@
 
 #include "request_log.hpp"
 #include "router.hpp"
+#include "store/cached_store.hpp"
 
 #include <clm/atomic_file.hpp>
 #include <clm/error.hpp>
@@ -572,6 +573,9 @@ void serve(const ServeOptions& opts, OpenDataDir& data)
   const TlsSource tls_source{opts.tls_cert, opts.tls_key};
   TlsContexts tls(make_tls_context(load_tls_identity(data, tls_source)));
 
+  if (opts.cache_rows > 0) {
+    data.store = std::make_unique<CachedStore>(std::move(data.store), opts.cache_rows);
+  }
   ApiServices services(data);
   const Router router(services.services(), Licenses{opts.license_key, data.admin_key});
 

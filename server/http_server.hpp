@@ -20,6 +20,7 @@ struct ServeOptions {
   std::optional<std::filesystem::path> tls_key;
   std::size_t max_connections = 10000;  // open connections beyond this are closed at once
   unsigned workers = 0;                 // handler threads; 0: chosen from the number of cores
+  std::size_t cache_rows = 30000;       // rows in the read cache (store/cached_store.hpp); 0: none
 };
 
 // Parse "HOST:PORT" or "[V6]:PORT" into opts; Error(bad_parameter) naming --listen otherwise.

@@ -36,6 +36,10 @@ int main(int argc, char** argv)
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
     serve->add_option("--workers", o.workers, "threads running requests (default: one per core, at least 2)")
       ->check(CLI::Range(1u, 256u));
+    serve->add_option("--cache-rows", o.cache_rows,
+                      "rows of IDs, devices, keys, certificates and bindings kept in memory for gets "
+                      "(default 30000; 0 = read the store every time)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{10000000}));
     serve->callback([&] { clm::server::serve_command(o); });
 
     auto* seed = app.add_subcommand("seed", "create many devices and keys for load tests (server stopped)");

@@ -177,6 +177,12 @@ using Row = std::vector<Cell>;
 // loss or kernel crash before then loses it.
 enum class Durability { full, deferred };
 
+// What another process sharing a store changed, as a cache in front of it hears it:
+// the names of the changed rows (see CachedStore), or nullopt when notices stopped
+// arriving and changes may have been missed (the cache forgets everything and waits
+// for the next notice, which the store sends once it listens again).
+using ChangeNotice = std::optional<std::vector<std::string>>;
+
 class Store {
 public:
   virtual ~Store() = default;
@@ -348,6 +354,20 @@ public:
   virtual std::int64_t counter_value(Counter counter) = 0;
   // Make counter continue after last.
   virtual void set_counter(Counter counter, std::int64_t last) = 0;
+
+  // Change notices, for a cache in front of a store several processes write. Called
+  // inside a transaction, announce_changes(names) tells every process watching the
+  // store that the rows names name (CachedStore's invalidation names, space-separated)
+  // changed, once the transaction commits. watch_changes(notice) starts delivering the
+  // announcements of the other processes to notice, on a thread of the store's, and
+  // returns true; a store that only this process writes while it serves (SQLite)
+  // returns false and never calls notice.
+  virtual void announce_changes(const std::string& names) { (void)names; }
+  virtual bool watch_changes(std::function<void(const ChangeNotice&)> notice)
+  {
+    (void)notice;
+    return false;
+  }
 
   // Append an event to the audit trail.
   virtual void record_event(const EventRecord& e) = 0;

@@ -32,6 +32,28 @@ CipherCtx new_cipher_ctx()
   return ctx;
 }
 
+// Algorithms fetched from the default provider once. EVP_aes_256_gcm() and
+// EVP_sha256() make OpenSSL 3 look the algorithm up again at every use, under the
+// provider store's lock: a server sealing and opening secrets on every request pays
+// for that more than for the cipher.
+const EVP_CIPHER* aes_256_gcm()
+{
+  static EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  if (!cipher) {
+    throw_openssl("fetching AES-256-GCM");
+  }
+  return cipher;
+}
+
+const EVP_MD* sha256_md()
+{
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  if (!md) {
+    throw_openssl("fetching SHA-256");
+  }
+  return md;
+}
+
 const unsigned char* bytes(std::string_view s)
 {
   return reinterpret_cast<const unsigned char*>(s.data());
@@ -173,7 +195,7 @@ std::string sha256(std::string_view data)
 {
   std::string out(32, '\0');
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), bytes(out), &len, EVP_sha256(), nullptr) != 1) {
+  if (EVP_Digest(data.data(), data.size(), bytes(out), &len, sha256_md(), nullptr) != 1) {
     throw_openssl("EVP_Digest(SHA-256)");
   }
   return out;
@@ -207,7 +229,7 @@ std::string SecretBox::seal(std::string_view plaintext, std::string_view associa
   std::string out = nonce;
   out.resize(k_nonce_size + plaintext.size() + k_tag_size);
   unsigned char* ct = bytes(out) + k_nonce_size;
-  if (EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, bytes(m_key), bytes(nonce)) != 1
+  if (EVP_EncryptInit_ex(ctx.get(), aes_256_gcm(), nullptr, bytes(m_key), bytes(nonce)) != 1
       || EVP_EncryptUpdate(ctx.get(), nullptr, &len, bytes(associated), static_cast<int>(associated.size())) != 1
       || EVP_EncryptUpdate(ctx.get(), ct, &len, bytes(plaintext), static_cast<int>(plaintext.size())) != 1
       || EVP_EncryptFinal_ex(ctx.get(), ct + len, &len) != 1
@@ -229,7 +251,7 @@ std::string SecretBox::open(std::string_view sealed, std::string_view associated
   std::string out(ct.size(), '\0');
   auto ctx = new_cipher_ctx();
   int len = 0;
-  if (EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, bytes(m_key), bytes(nonce)) != 1
+  if (EVP_DecryptInit_ex(ctx.get(), aes_256_gcm(), nullptr, bytes(m_key), bytes(nonce)) != 1
       || EVP_DecryptUpdate(ctx.get(), nullptr, &len, bytes(associated), static_cast<int>(associated.size())) != 1
       || EVP_DecryptUpdate(ctx.get(), bytes(out), &len, bytes(ct), static_cast<int>(ct.size())) != 1
       || EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(k_tag_size), tag.data()) != 1) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 #include <vector>
@@ -186,7 +187,9 @@ ApiResult call_api(const Connection& conn, const std::string& path, const json& 
   const std::string body = request.is_null() ? std::string() : dump_json(request);
   const RequestKind kind = request_kind(request);
   std::vector<std::string> tried;
-  std::mt19937_64 random(std::random_device{}());
+  // Seeded at the first retry only: making a random_device costs tens of microseconds
+  // on a virtual machine (it probes the CPU, which traps), and most requests never retry.
+  std::optional<std::mt19937_64> random;
   for (int n = 0;; ++n) {
     const Endpoint& target = conn.endpoints[static_cast<std::size_t>(n) % conn.endpoints.size()];
     if (std::find(tried.begin(), tried.end(), target.text()) == tried.end()) {
@@ -203,7 +206,10 @@ ApiResult call_api(const Connection& conn, const std::string& path, const json& 
       throw_transport(a, n + 1, tried, conn,
                       held_back ? "; not sent again: the request changes state and may have reached the server" : "");
     }
-    std::this_thread::sleep_for(backoff_delay(static_cast<unsigned>(n), random()));
+    if (!random) {
+      random.emplace(std::random_device{}());
+    }
+    std::this_thread::sleep_for(backoff_delay(static_cast<unsigned>(n), (*random)()));
   }
 }
 

@@ -1,6 +1,7 @@
 #include "pg_db.hpp"
 
 #include <cstring>
+#include <poll.h>
 
 namespace clm::server {
 
@@ -156,6 +157,47 @@ PgConnection::PgConnection(const std::string& conninfo)
 
 PgConnection::~PgConnection() { PQfinish(m_conn); }
 
+bool PgConnection::closed_by_server()
+{
+  pollfd fd{socket(), POLLIN, 0};
+  if (fd.fd < 0) {
+    return true;
+  }
+  // An idle connection has something to read only when the server said something
+  // unasked: an error before closing (or a notification, which keeps it healthy).
+  // What it said is read first; the end of the connection shows on the next read.
+  for (int i = 0; i < 3 && healthy() && ::poll(&fd, 1, 0) > 0; ++i) {
+    if (PQconsumeInput(m_conn) != 1) {
+      break;
+    }
+  }
+  return !healthy();
+}
+
+std::vector<std::string> PgConnection::take_notifications()
+{
+  if (PQconsumeInput(m_conn) != 1 || !healthy()) {
+    fail(nullptr, "listening for changes");
+  }
+  std::vector<std::string> payloads;
+  while (PGnotify* n = PQnotifies(m_conn)) {
+    payloads.emplace_back(n->extra);
+    PQfreemem(n);
+  }
+  return payloads;
+}
+
+std::string PgConnection::identifier(const std::string& name)
+{
+  char* quoted = PQescapeIdentifier(m_conn, name.data(), name.size());
+  if (!quoted) {
+    fail(nullptr, "quoting " + name);
+  }
+  std::string out(quoted);
+  PQfreemem(quoted);
+  return out;
+}
+
 void PgConnection::fail(PGresult* res, const std::string& what)
 {
   const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
@@ -206,10 +248,14 @@ std::unique_ptr<PgConnection> PgPool::acquire()
   std::unique_lock lock(m_mutex);
   m_returned.wait(lock, [&] { return !m_idle.empty() || m_out < m_size; });
   ++m_out;
-  if (!m_idle.empty()) {
+  while (!m_idle.empty()) {
     auto conn = std::move(m_idle.back());
     m_idle.pop_back();
-    return conn;
+    if (!conn->closed_by_server()) {
+      return conn;
+    }
+    // The database ended it while it was idle (a restart, pg_terminate_backend): a
+    // new one takes its place instead of failing the statement sent on it.
   }
   lock.unlock();
   try {

@@ -133,6 +133,17 @@ public:
   // Return whether the connection is still usable.
   bool healthy() const { return PQstatus(m_conn) == CONNECTION_OK; }
 
+  // Return whether the server closed this idle connection (checked without waiting).
+  bool closed_by_server();
+
+  // For LISTEN: the socket to wait on, and the payloads of the notifications that
+  // arrived on it (reading what is there without blocking); PgError 1601 when the
+  // connection is lost.
+  int socket() const { return PQsocket(m_conn); }
+  std::vector<std::string> take_notifications();
+  // Return name quoted as an SQL identifier.
+  std::string identifier(const std::string& name);
+
 private:
   [[noreturn]] void fail(PGresult* res, const std::string& what);
 

@@ -2,8 +2,10 @@
 
 #include "event_queue.hpp"
 #include "pg_db.hpp"
+#include "pg_watch.hpp"
 #include "records.hpp"
 
+#include <clm/crypto.hpp>
 #include <clm/validate.hpp>
 
 #include <algorithm>
@@ -376,11 +378,14 @@ private:
 };
 
 PostgresStore::PostgresStore(std::string conninfo, std::size_t pool_size)
-  : m_pool(std::make_unique<PgPool>(std::move(conninfo), std::max<std::size_t>(pool_size, 1)))
+  : m_conninfo(std::move(conninfo)), m_pool(std::make_unique<PgPool>(m_conninfo, std::max<std::size_t>(pool_size, 1)))
 {
   auto conn = m_pool->acquire();
   try {
     m_applied = migrate(*conn);
+    // Servers on the same tables hear each other; a channel name is at most 63 bytes.
+    m_channel = ("clm:" + conn->exec("SELECT current_schema()").row(0).text(0)).substr(0, 63);
+    m_origin = hex_encode(random_bytes(8));
   } catch (...) {
     m_pool->release(std::move(conn));
     throw;
@@ -389,6 +394,25 @@ PostgresStore::PostgresStore(std::string conninfo, std::size_t pool_size)
   // The events of reads, written on the queue's thread with a pooled connection (the
   // pool holds one more than the workers), many at once under load.
   m_events = std::make_unique<EventQueue>([this] { write_queued_events(); });
+}
+
+void PostgresStore::announce_changes(const std::string& names)
+{
+  Use c(*this, Intent::write);
+  c->exec("SELECT pg_notify($1, $2)", PgParams().add(m_channel).add(m_origin + " " + names));
+}
+
+bool PostgresStore::watch_changes(std::function<void(const ChangeNotice&)> notice)
+{
+  m_watcher = std::make_unique<PgChangeWatcher>(
+    m_conninfo, m_channel, [this, notice = std::move(notice)](const ChangeNotice& heard) {
+      if (!heard || heard->empty()) {
+        notice(heard);  // lost, or listening
+      } else if (heard->front() != m_origin && heard->size() > 1) {
+        notice(std::vector<std::string>(heard->begin() + 1, heard->end()));
+      }  // else this process's own: forgotten when its transaction ended
+    });
+  return true;
 }
 
 void PostgresStore::write_queued_events()
@@ -486,6 +510,19 @@ void PostgresStore::check_health()
   c->exec("SELECT COUNT(*) FROM meta");
 }
 
+namespace {
+
+// The random pause before a transaction runs again. Seeded once per thread: making a
+// random_device costs tens of microseconds on a virtual machine (it probes the CPU,
+// which traps), a quarter of the server's time when every transaction made one.
+std::minstd_rand& retry_jitter()
+{
+  thread_local std::minstd_rand jitter(std::random_device{}());
+  return jitter;
+}
+
+}  // namespace
+
 void PostgresStore::transaction(const std::function<void()>& body, Durability durability)
 {
   if (OpenTransaction* t = open_transaction(this)) {
@@ -518,7 +555,6 @@ void PostgresStore::transaction(const std::function<void()>& body, Durability du
   // first one's change. Reads only add rows (events, bindings): READ COMMITTED, begun
   // at their first change (see OpenTransaction::begun).
   const char* begin = "BEGIN ISOLATION LEVEL SERIALIZABLE";
-  std::minstd_rand jitter(std::random_device{}());
   for (int attempt = 1;; ++attempt) {
     std::unique_ptr<PgConnection> conn = m_pool->acquire();
     const auto close = [&] {
@@ -589,7 +625,7 @@ void PostgresStore::transaction(const std::function<void()>& body, Durability du
       }
       // Apart, or the same two collide again.
       std::this_thread::sleep_for(
-        std::chrono::microseconds(std::uniform_int_distribution<int>(0, 1000 * attempt)(jitter)));
+        std::chrono::microseconds(std::uniform_int_distribution<int>(0, 1000 * attempt)(retry_jitter())));
     } catch (...) {
       abandon();
       throw;

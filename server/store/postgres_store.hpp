@@ -14,6 +14,7 @@ namespace clm::server {
 class PgConnection;
 class PgPool;
 class EventQueue;
+class PgChangeWatcher;
 
 class PostgresStore final : public Store {
 public:
@@ -83,6 +84,8 @@ public:
   void defer_constraints() override;
   std::int64_t counter_value(Counter counter) override;
   void set_counter(Counter counter, std::int64_t last) override;
+  void announce_changes(const std::string& names) override;
+  bool watch_changes(std::function<void(const ChangeNotice&)> notice) override;
   void record_event(const EventRecord& e) override;
   std::vector<EventRecord> device_events(const std::string& deviceid) override;
 
@@ -90,9 +93,13 @@ private:
   class Use;
   // The event queue's work: insert what reads queued, on a pooled connection.
   void write_queued_events();
+  const std::string m_conninfo;
   std::unique_ptr<PgPool> m_pool;
   std::unique_ptr<EventQueue> m_events;  // after m_pool: stopped (and written) first
   std::vector<int> m_applied;
+  std::string m_channel;  // of change notices: "clm:" and the schema the store is in
+  std::string m_origin;   // the first word of this store's notices, which it does not deliver
+  std::unique_ptr<PgChangeWatcher> m_watcher;  // last: stopped first
 };
 
 }  // namespace clm::server

@@ -180,6 +180,46 @@ state_copy() {
   assert_equal "$(log_count "$B_LOG" "$CREATED_RE")" 0
 }
 
+# key_get_answers PORT ERRORCODE ARGS...: clm-key get ARGS through the server on PORT
+# answers ERRORCODE.
+key_get_answers() {
+  local port=$1 code=$2
+  shift 2
+  run_clm clm-key get --port "$port" "$@"
+  [[ $(jq_of "$output" .errorcode) == "$code" ]]
+}
+
+@test "a change made through one server reaches the other's read cache: an updated key is 1509, a deleted ID 1202" {
+  local d g device kn new ids
+  start_pair
+  verified_id
+  d=$(outdir created)
+  g=$(outdir got)
+  device=$(dev gw)
+  run_clm -0 clm-key create --port "$A_PORT" --device "$device" --alias "k$BATS_TEST_NUMBER" --type AES \
+    --length 128 --out "$d"
+  kn=$(jq_of "$output" .keynumber)
+  # B reads it twice: the ID, the device, the key and its binding are in B's cache.
+  run_clm -0 clm-key get --port "$B_PORT" --device "$device" --keynumber "$kn" --out "$g"
+  run_clm -0 clm-key get --port "$B_PORT" --device "$device" --keynumber "$kn" --out "$g"
+  cmp "$d/cmkey" "$g/cmkey"
+  # Updated through A: B hears of it and refuses the old key.
+  run_clm -0 clm-key update --port "$A_PORT" --device "$device" --keynumber "$kn" --out "$d"
+  new=$(jq_of "$output" .keynumber)
+  wait_until 10 key_get_answers "$B_PORT" 1509 --device "$device" --keynumber "$kn" --out "$g"
+  run_clm -0 clm-key get --port "$B_PORT" --device "$device" --keynumber "$new" --out "$g"
+  cmp "$d/cmkey" "$g/cmkey"
+  # The ID deleted through A: B refuses it (the deleting client forgets the ID; a copy
+  # of its state directory still holds it).
+  ids=$(state_copy before-delete)
+  run_clm -0 clm-id delete --port "$A_PORT"
+  CLM_STATE_DIR=$ids wait_until 10 key_get_answers "$B_PORT" 1202 --device "$device" --keynumber "$new" --out "$g"
+  # Neither server said its cache went off.
+  run grep -c 'change notices' "$A_LOG" "$B_LOG"
+  assert_output "$A_LOG:0
+$B_LOG:0"
+}
+
 # fetch_crl_from PORT OUT: GET /SWCLM/CRL?catype=ca1 (no credentials) from the server of
 # the pair on PORT into OUT.
 fetch_crl_from() {

@@ -1,6 +1,7 @@
 // Tests of the stores: the contract every backend keeps (StoreContract, CertContract:
 // SQLite and PostgreSQL), and what is SQLite's own (file modes, a file replaced under
 // it, schemas of older versions).
+#include "store/cached_store.hpp"
 #include "store/postgres_store.hpp"
 #include "store/records.hpp"
 #include "store/sqlite_store.hpp"
@@ -14,6 +15,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -36,6 +38,8 @@ using clm::server::CertStatus;
 using clm::server::DeviceRecord;
 using clm::server::EventRecord;
 using clm::server::IdRecord;
+using clm::server::KeyRecord;
+using clm::server::KeyStatus;
 using clm::server::SqliteStore;
 using clm::server::Store;
 using clm::server::Status;
@@ -117,7 +121,7 @@ protected:
   void SetUp() override
   {
     ASSERT_NO_FATAL_FAILURE(SqliteStoreTest::SetUp());
-    if (GetParam() == "postgresql") {
+    if (GetParam().rfind("postgresql", 0) == 0) {
       const char* uri = std::getenv("CLM_TEST_PG_URI");
       if (!uri || !*uri) {
         GTEST_SKIP() << "CLM_TEST_PG_URI is not set";
@@ -144,11 +148,20 @@ protected:
   // Open the store under test (again: the same data).
   std::unique_ptr<Store> open() const
   {
+    std::unique_ptr<Store> store;
     if (m_schema) {
-      return std::make_unique<clm::server::PostgresStore>(m_schema->uri(), 4);
+      store = std::make_unique<clm::server::PostgresStore>(m_schema->uri(), 4);
+    } else {
+      store = std::make_unique<SqliteStore>(db_path());
     }
-    return std::make_unique<SqliteStore>(db_path());
+    if (cached()) {
+      return std::make_unique<clm::server::CachedStore>(std::move(store), 1000);
+    }
+    return store;
   }
+
+  // Whether the store under test has the server's read cache in front of it.
+  bool cached() const { return GetParam().find("_cached") != std::string::npos; }
 
   // The PostgreSQL schema under test, or nullptr for SQLite.
   const clm::test::PgTestSchema* schema() const { return m_schema.get(); }
@@ -157,7 +170,10 @@ private:
   std::unique_ptr<clm::test::PgTestSchema> m_schema;
 };
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values("sqlite", "postgresql"),
+// Each also with the server's read cache in front (store/cached_store.hpp): it must
+// not change a single answer.
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContract,
+                         ::testing::Values("sqlite", "postgresql", "sqlite_cached", "postgresql_cached"),
                          backend_name);
 
 // ---- file and initialization -----------------------------------------------
@@ -803,7 +819,8 @@ protected:
   const DeviceRecord& device() const { return m_device; }
 };
 
-INSTANTIATE_TEST_SUITE_P(Backends, CertContract, ::testing::Values("sqlite", "postgresql"),
+INSTANTIATE_TEST_SUITE_P(Backends, CertContract,
+                         ::testing::Values("sqlite", "postgresql", "sqlite_cached", "postgresql_cached"),
                          backend_name);
 
 TEST_P(CertContract, certificate_round_trips_by_keynumber_and_serial)
@@ -1256,6 +1273,131 @@ TEST_P(CertContract, of_sixteen_updates_of_one_key_through_two_stores_exactly_on
   const auto old = store().find_key(key.keynumber);
   ASSERT_TRUE(old->replaced_by.has_value());
   EXPECT_EQ(store().find_key(*old->replaced_by)->status, KeyStatus::valid);
+}
+
+// ---- the read cache ----------------------------------------------------------------
+// What the contract runs above cannot show: that reads are answered from memory, that
+// changes (here, through another server, lost notices) are never answered stale for
+// longer than their notice takes, and that the cache stays within its size.
+
+class ReadCache : public CertContract {
+protected:
+  clm::server::CachedStore& cache() { return dynamic_cast<clm::server::CachedStore&>(store()); }
+
+  // Wait up to ten seconds for done() to hold; return whether it did.
+  template <typename Done>
+  static bool eventually(Done&& done)
+  {
+    for (int i = 0; i < 10000; ++i) {
+      if (done()) {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return done();
+  }
+
+  bool in_use() { return cache().stats().in_use; }
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, ReadCache, ::testing::Values("sqlite_cached", "postgresql_cached"), backend_name);
+
+TEST_P(ReadCache, a_repeated_get_reads_nothing_from_the_store)
+{
+  ASSERT_TRUE(eventually([&] { return in_use(); }));
+  const KeyRecord k = aes_key("a");
+  store().bind_key(k.keynumber, device().deviceid, "/etc/k");
+  const auto get = [&] {
+    store().transaction([&] {
+      EXPECT_TRUE(store().find_device_by_name("dev"));
+      EXPECT_EQ(store().find_key(k.keynumber)->alias, "a");
+      store().bind_key(k.keynumber, device().deviceid, "/etc/k");
+    }, clm::server::Durability::deferred);
+  };
+  get();
+  const auto before = cache().stats();
+  get();
+  const auto after = cache().stats();
+  EXPECT_EQ(after.misses, before.misses);
+  EXPECT_EQ(after.hits, before.hits + 3);  // device, key, binding
+}
+
+TEST_P(ReadCache, a_change_is_read_back_at_once)
+{
+  KeyRecord k = aes_key("a");
+  ASSERT_TRUE(store().find_key(k.keynumber));
+  k.status = KeyStatus::updated;
+  store().update_key(k);
+  EXPECT_EQ(store().find_key(k.keynumber)->status, KeyStatus::updated);
+}
+
+TEST_P(ReadCache, a_rolled_back_change_leaves_the_stored_row)
+{
+  KeyRecord k = aes_key("a");
+  ASSERT_TRUE(store().find_key(k.keynumber));
+  KeyRecord phantom;
+  EXPECT_THROW(store().transaction([&] {
+    KeyRecord deleted = k;
+    deleted.status = KeyStatus::deleted;
+    store().update_key(deleted);
+    EXPECT_EQ(store().find_key(k.keynumber)->status, KeyStatus::deleted);  // its own change
+    phantom = aes_key("phantom");
+    EXPECT_TRUE(store().find_key(phantom.keynumber));
+    throw std::runtime_error("rolled back");
+  }), std::runtime_error);
+  EXPECT_EQ(store().find_key(k.keynumber)->status, KeyStatus::valid);
+  EXPECT_FALSE(store().find_key(phantom.keynumber));
+}
+
+TEST_P(ReadCache, a_durable_transaction_reads_the_store)
+{
+  const KeyRecord k = aes_key("a");
+  ASSERT_TRUE(store().find_key(k.keynumber));
+  const auto before = cache().stats();
+  store().transaction([&] { EXPECT_TRUE(store().find_key(k.keynumber)); });
+  EXPECT_EQ(cache().stats().hits, before.hits);
+}
+
+TEST_P(ReadCache, it_keeps_at_most_its_size)
+{
+  for (int i = 0; i < 1100; ++i) {
+    const KeyRecord k = aes_key("k" + std::to_string(i));
+    ASSERT_TRUE(store().find_key(k.keynumber));
+  }
+  EXPECT_EQ(cache().stats().rows, 1000U);
+}
+
+TEST_P(ReadCache, a_change_through_another_server_reaches_it)
+{
+  if (!schema()) {
+    GTEST_SKIP() << "SQLite: one server per store";
+  }
+  const std::unique_ptr<Store> other = open();
+  const KeyRecord k = aes_key("a");
+  ASSERT_TRUE(eventually([&] { return in_use(); }));
+  ASSERT_EQ(store().find_key(k.keynumber)->status, KeyStatus::valid);
+  ASSERT_EQ(store().find_key(k.keynumber)->status, KeyStatus::valid);  // now from memory
+  KeyRecord changed = *other->find_key(k.keynumber);
+  changed.status = KeyStatus::updated;
+  other->update_key(changed);
+  EXPECT_TRUE(eventually([&] { return store().find_key(k.keynumber)->status == KeyStatus::updated; }));
+}
+
+TEST_P(ReadCache, without_notices_it_is_off_and_forgets_what_it_held)
+{
+  if (!schema()) {
+    GTEST_SKIP() << "SQLite: nothing to listen to";
+  }
+  const KeyRecord k = aes_key("a");
+  ASSERT_TRUE(eventually([&] { return in_use(); }));
+  ASSERT_EQ(store().find_key(k.keynumber)->alias, "a");
+  // The database drops every connection, the listening one too, and a change comes in
+  // that no server announces.
+  ASSERT_NO_THROW(schema()->drop_connections());
+  ASSERT_NO_FATAL_FAILURE(exec_backend("UPDATE keys SET alias = 'b' WHERE keynumber = " + std::to_string(k.keynumber)));
+  EXPECT_TRUE(eventually([&] { return !in_use(); }));
+  EXPECT_TRUE(eventually([&] { return in_use(); }));
+  EXPECT_EQ(store().find_key(k.keynumber)->alias, "b");
 }
 
 }  // namespace

@@ -113,6 +113,25 @@ void write_file_atomic(const fs::path& path, std::string_view data, mode_t mode)
   sync_directory(dir);
 }
 
+void remove_stale_temporaries(const fs::path& path)
+{
+  // Older than the run: a temporary another process is writing now is newer.
+  static const fs::file_time_type run_start = fs::file_time_type::clock::now();
+  const std::string prefix = "." + path.filename().string() + ".tmp.";
+  std::error_code ec;
+  for (fs::directory_iterator it(path.parent_path(), ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() != prefix.size() + 6 || name.compare(0, prefix.size(), prefix) != 0) {
+      continue;
+    }
+    std::error_code stat_ec;
+    if (it->symlink_status(stat_ec).type() == fs::file_type::regular && it->last_write_time(stat_ec) < run_start
+        && !stat_ec) {
+      ::unlink(it->path().c_str());
+    }
+  }
+}
+
 void install_file(const fs::path& written, const fs::path& path, mode_t mode)
 {
   const int fd = ::open(written.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);

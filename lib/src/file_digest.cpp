@@ -362,6 +362,29 @@ std::optional<SidecarLine> parse_sidecar_line(std::string_view line)
   return out;
 }
 
+bool pending_sidecar_confirms(const std::string& sidecar, std::string_view name, std::string_view hex)
+{
+  const std::string pending = sidecar + std::string(k_pending_sidecar_ext);
+  std::string text;
+  try {
+    struct stat st {};
+    const Fd fd(open_regular(pending.c_str(), st));
+    read_all(fd.get(), pending.c_str(), static_cast<std::size_t>(st.st_size), k_max_sidecar_bytes, text);
+  } catch (const Error&) {
+    return false;  // none (the usual case), or unreadable: it confirms nothing
+  }
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const auto nl = rest.find('\n');
+    const auto parsed = parse_sidecar_line(rest.substr(0, nl));
+    rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+    if (parsed && parsed->name == name && constant_time_equal(parsed->hex, hex)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::string hmac_sidecar_line(std::string_view data, std::string_view key, const std::string& name)
 {
   return hmac_sha256_hex(data, key) + "  " + name + "\n";
@@ -501,7 +524,8 @@ public:
         continue;
       }
       const bool same = kind == DigestKind::sha256 ? actual == parsed->hex : constant_time_equal(actual, parsed->hex);
-      if (same) {
+      if (same || pending_sidecar_confirms(sidecar, parsed->name, actual)) {
+        // Or the file was replaced and a crash came before its sidecar was.
         emit(file, CheckStatus::ok, "");
       } else {
         emit(file, CheckStatus::mismatch, std::string(kind_word(kind)) + " of the file differs from the sidecar's");

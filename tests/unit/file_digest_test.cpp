@@ -1,6 +1,7 @@
 // Tests of file digests and sidecars: SHA-256 and HMAC-SHA256 against known vectors and
 // OpenSSL's one-shot functions, the sidecar line parser, the per-host HMAC key, and
 // verify_paths' results and exit codes.
+#include <clm/atomic_file.hpp>
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
 #include <clm/file_digest.hpp>
@@ -257,6 +258,38 @@ TEST_F(VerifyPathsTest, ADirectoryOfIntactFilesPassesAndFilesWithoutSidecarsAreS
   EXPECT_EQ(results[0].kind, DigestKind::sha256);
   EXPECT_EQ(results[0].status, CheckStatus::ok);
   EXPECT_EQ(results[1].file, path("b.pem"));
+}
+
+// The states a crash in write_with_sidecar can leave (ARCHITECTURE.md, "A file and its
+// sidecar"), made by hand: the new file with the old sidecar and a pending one.
+TEST_F(VerifyPathsTest, AFileMatchingItsPendingSidecarPassesAndTheNextWriteSettlesIt)
+{
+  clm::write_with_sidecar(dir() / "k", "old", 0600);
+  write_plain(dir() / "k", "new");
+  write_plain(dir() / "k.sha256.pending", clm::sidecar_line("new", "k"));
+  EXPECT_EQ(verify({dir().string()}).exit_code(), ExitCode::ok);
+  clm::settle_sidecar(dir() / "k", dir() / "k.sha256");
+  EXPECT_EQ(clm::read_file(dir() / "k.sha256"), clm::sidecar_line("new", "k"));
+  EXPECT_FALSE(std::filesystem::exists(dir() / "k.sha256.pending"));
+  EXPECT_EQ(verify({dir().string()}).exit_code(), ExitCode::ok);
+}
+
+TEST_F(VerifyPathsTest, APendingSidecarOfAFileNeverWrittenIsIgnoredAndRemoved)
+{
+  clm::write_with_sidecar(dir() / "k", "old", 0600);
+  write_plain(dir() / "k.sha256.pending", clm::sidecar_line("new", "k"));
+  EXPECT_EQ(verify({dir().string()}).exit_code(), ExitCode::ok);
+  clm::settle_sidecar(dir() / "k", dir() / "k.sha256");
+  EXPECT_EQ(clm::read_file(dir() / "k.sha256"), clm::sidecar_line("old", "k"));
+  EXPECT_FALSE(std::filesystem::exists(dir() / "k.sha256.pending"));
+}
+
+TEST_F(VerifyPathsTest, APendingSidecarDoesNotExcuseAFileMatchingNeither)
+{
+  clm::write_with_sidecar(dir() / "k", "old", 0600);
+  write_plain(dir() / "k.sha256.pending", clm::sidecar_line("new", "k"));
+  write_plain(dir() / "k", "changed");
+  EXPECT_EQ(verify({dir().string()}).exit_code(), ExitCode::tampered);
 }
 
 TEST_F(VerifyPathsTest, AChangedFileIsTamperedAndAMissingOneUnreadableWhichWins)

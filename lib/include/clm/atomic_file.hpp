@@ -13,6 +13,10 @@ namespace clm {
 // file is removed, path is untouched, and Error(file_write) names the path.
 void write_file_atomic(const std::filesystem::path& path, std::string_view data, mode_t mode);
 
+// Remove the temporaries write_file_atomic left beside path when killed (.NAME.tmp.XXXXXX,
+// written before this process started); errors are ignored.
+void remove_stale_temporaries(const std::filesystem::path& path);
+
 // Make written (a file another program just wrote, in path's directory) mode, fsync
 // it, rename it over path and fsync the directory. Error(file_write) on failure.
 void install_file(const std::filesystem::path& written, const std::filesystem::path& path, mode_t mode);

@@ -21,12 +21,21 @@ inline constexpr std::size_t k_hmac_key_bytes = 32;
 inline constexpr const char* k_hmac_key_file_name = "hmac.key";
 inline constexpr std::string_view k_sha256_sidecar_ext = ".sha256";
 inline constexpr std::string_view k_hmac_sidecar_ext = ".hmac";
+// A sidecar's new text waits under SIDECAR.pending while its file is replaced (see
+// ARCHITECTURE.md, "A file and its sidecar"): one that matches the file says the
+// file is new and the sidecar not yet renamed, and a check accepts it.
+inline constexpr std::string_view k_pending_sidecar_ext = ".pending";
 
 enum class DigestKind { sha256, hmac_sha256 };
 
 // Streams files (or strings) through SHA-256 or HMAC-SHA256 and returns lower-case hex.
 // One object reuses one 1 MiB buffer and one OpenSSL context for every file, so checking
 // many small files allocates nothing per file.
+// Return whether SIDECAR.pending gives file name (as the sidecar names it) the digest
+// hex (what the file has now; compared in constant time): the file was replaced and
+// its sidecar not yet.
+bool pending_sidecar_confirms(const std::string& sidecar, std::string_view name, std::string_view hex);
+
 class FileDigester {
 public:
   // Digest with SHA-256; key is ignored. With hmac_sha256, key is the HMAC key (raw bytes).

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,6 +36,35 @@ mode_t process_umask()
     }
   }
   return 0777;
+}
+
+// Remove the staging directories a killed run left in dir (.clm-batch.XXXXXX, last
+// changed before this process began: a live writer's is newer), once per directory
+// and process. Errors are ignored: leftovers only cost space.
+void remove_stale_staging(const fs::path& dir)
+{
+  static const fs::file_time_type run_start = fs::file_time_type::clock::now();
+  static std::mutex mutex;
+  static std::set<std::string> cleaned;
+  {
+    const std::lock_guard lock(mutex);
+    if (!cleaned.insert(dir.string()).second) {
+      return;
+    }
+  }
+  constexpr std::string_view prefix = ".clm-batch.";
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() != prefix.size() + 6 || name.compare(0, prefix.size(), prefix) != 0) {
+      continue;
+    }
+    std::error_code stat_ec;
+    if (it->symlink_status(stat_ec).type() == fs::file_type::directory && it->last_write_time(stat_ec) < run_start
+        && !stat_ec) {
+      fs::remove_all(it->path(), stat_ec);
+    }
+  }
 }
 
 }  // namespace
@@ -72,6 +103,7 @@ void BatchWriter::open_staging()
     }
   }
   m_umask = process_umask();
+  remove_stale_staging(m_dir);
   std::string tmpl = (m_dir / ".clm-batch.XXXXXX").string();
   if (::mkdtemp(tmpl.data()) == nullptr) {
     throw_write(m_dir, "create staging directory", errno);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Crash trials: clm-key update and clm-cert update, run against a real clm-server on
+# Crash trials: clm-key update, clm-cert update and clm-keyget, run against a real clm-server on
 # loopback, killed with SIGKILL exactly at their Nth call of each of rename, renameat,
-# fsync, fdatasync and write (strace -e inject=SYSCALL:signal=KILL:when=N, every N the
+# fsync, fdatasync, syncfs and write (strace -e inject=SYSCALL:signal=KILL:when=N, every N the
 # tool reaches), then at random calls of a wider set. After each trial the output
 # directory must hold, for every file, its old contents or complete new ones, matching
 # its sidecar (checked by clm-verify and, apart from it, by sha256sum: a pending sidecar
@@ -9,8 +9,8 @@
 # normal run of the tool must succeed and leave no temporary or pending file behind.
 #
 #   tests/crash/crash.sh [RANDOM_TRIALS]   random trials per tool (default 50; scripts/test
-#                                          runs the default, the full run 500, which with
-#                                          the exact ones is over 1,000 trials)
+#                                          runs the default; the full run is 340, which with
+#                                          the exact ones makes over 1,000 trials)
 #   CLM_BUILD_DIR                          the build to test (default build)
 # Prints one line per tool and a total; exits 1 naming the first trial that broke a rule.
 set -euo pipefail
@@ -82,12 +82,24 @@ check_clean() {
 # and a normal run.
 key_dir=$work/key
 cert_dir=$work/cert
-mkdir -p "$key_dir" "$cert_dir"
+keyget_dir=$work/keyget
+mkdir -p "$key_dir" "$cert_dir" "$keyget_dir" "$work/fleet"
 clm-key create --device crash-key --alias ck --type AES --length 128 --out "$key_dir" >/dev/null
-cert_kn=$(clm-cert create --mode client --device crash-cert --subject /CN=crash-cert --out "$cert_dir" | jq -r .keynumber)
+clm-cert create --mode client --device crash-cert --subject /CN=crash-cert --out "$cert_dir" >/dev/null
+# Three devices with two keys each for clm-keyget, pulled once before the trials.
+for d in crash-g1 crash-g2 crash-g3; do
+  printf '%s\n' "$d" >>"$work/fleet.list"
+  for k in a b; do
+    clm-key create --device "$d" --alias "g$k" --type AES --length 128 --out "$work/fleet" --name "$d$k" >/dev/null
+  done
+done
+clm-keyget -i "$work/fleet.list" -o "$keyget_dir" -e "$work/keyget.err" --sha256 -b >/dev/null
 
 key_command() {
   printf '%s\n' clm-key update --device crash-key --alias ck --out "$key_dir"
+}
+keyget_command() {
+  printf '%s\n' clm-keyget -i "$work/fleet.list" -o "$keyget_dir" -e "$work/keyget.err" --sha256 -b --jobs 1
 }
 cert_command() {
   printf '%s\n' clm-cert update --device crash-cert --keynumber "$(current_cert crash-cert)" --out "$cert_dir" \
@@ -99,6 +111,16 @@ cert_command() {
 complete() {
   case $1 in
   key) [ "$(stat -c %s "$key_dir/cmkey")" = 16 ] ;;
+  keyget)
+    local f
+    for f in "$keyget_dir"/crash-g*; do
+      case $f in
+      *.sha256 | *.hmac) ;;
+      *.bin) [ "$(stat -c %s "$f")" = 16 ] || return 1 ;;
+      *) [ "$(stat -c %s "$f")" = 33 ] || return 1 ;;
+      esac
+    done
+    ;;
   cert)
     openssl x509 -in "$cert_dir/clcert.pem" -noout 2>/dev/null &&
       openssl pkey -in "$cert_dir/clkey.pem" -noout 2>/dev/null &&
@@ -112,6 +134,7 @@ snapshot() {
   case $1 in
   key) (cd "$key_dir" && sha256sum cmkey) ;;
   cert) (cd "$cert_dir" && sha256sum clcert.pem clkey.pem cacert.pem) ;;
+  keyget) (cd "$keyget_dir" && sha256sum crash-g*) ;;
   esac >"$2"
 }
 
@@ -120,6 +143,7 @@ trial() {
   local tool=$1 name=$2 inject=$3 cmd dir
   dir=$key_dir
   [ "$tool" = cert ] && dir=$cert_dir
+  [ "$tool" = keyget ] && dir=$keyget_dir
   mapfile -t cmd < <("${tool}_command")
   snapshot "$tool" "$work/before"
   # (Braces: the shell's own "Killed" report goes to /dev/null too.)
@@ -156,10 +180,10 @@ calls() {
   echo "${counted[$tool.$syscall]}"
 }
 
-exact_syscalls=(rename renameat renameat2 fsync fdatasync write)
+exact_syscalls=(rename renameat renameat2 fsync fdatasync syncfs write)
 random_syscalls=(rename fsync write openat close read unlink)
 total=0
-for tool in key cert; do
+for tool in key cert keyget; do
   trials=0 changed=0
   for syscall in "${exact_syscalls[@]}"; do
     calls "$tool" "$syscall" >/dev/null
@@ -181,8 +205,10 @@ for tool in key cert; do
     i=$((RANDOM % n + 1))
     trial "$tool" "$tool random $syscall #$i" "$syscall:signal=KILL:when=$i"
   done
-  printf 'crash: clm-%s update: %d trials (%d exact, %d random), %d left new files, all checks passed\n' \
-    "$tool" "$trials" "$exact" "$((trials - exact))" "$changed"
+  what="clm-$tool update"
+  [ "$tool" = keyget ] && what=clm-keyget
+  printf 'crash: %s: %d trials (%d exact, %d random), %d left new files, all checks passed\n' \
+    "$what" "$trials" "$exact" "$((trials - exact))" "$changed"
   total=$((total + trials))
 done
 printf 'crash: %d trials, all checks passed\n' "$total"

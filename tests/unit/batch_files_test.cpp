@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <sys/stat.h>
 
 namespace {
@@ -39,6 +40,22 @@ TEST_F(BatchFilesTest, NothingAppearsBeforeCommitAndEverythingAfter)
   EXPECT_EQ(mode_of(dir() / "b") & 0777, 0644u);
   // Only the final names are left.
   EXPECT_EQ(std::distance(fs::directory_iterator(dir()), fs::directory_iterator()), 2);
+}
+
+TEST_F(BatchFilesTest, TheFirstBatchRemovesStagingLeftByAKilledRunButNotALiveOne)
+{
+  const auto now = fs::file_time_type::clock::now();
+  for (const char* name : {".clm-batch.killed", ".clm-batch.livexx"}) {
+    fs::create_directory(dir() / name);
+    write_plain(dir() / name / "dev_1", "half");
+  }
+  fs::last_write_time(dir() / ".clm-batch.killed", now - std::chrono::hours(1));
+  fs::last_write_time(dir() / ".clm-batch.livexx", now + std::chrono::hours(1));
+  clm::BatchWriter batch(dir());
+  batch.add("a", "alpha", 0600);
+  batch.commit();
+  EXPECT_FALSE(fs::exists(dir() / ".clm-batch.killed"));
+  EXPECT_TRUE(fs::exists(dir() / ".clm-batch.livexx" / "dev_1"));
 }
 
 TEST_F(BatchFilesTest, ANameAddedTwiceIsWrittenOnceWithTheLastData)

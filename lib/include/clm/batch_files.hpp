@@ -26,7 +26,8 @@ public:
 
   // Write data for the file name (no '/') with mode into the staging directory
   // (DIR/.clm-batch.XXXXXX, 0700, made by the first add of a batch and removed by
-  // commit); a name added again in the same batch replaces its data.
+  // commit; the first one a process makes in DIR removes those a killed run left);
+  // a name added again in the same batch replaces its data.
   // Error(file_write) naming the final path on failure.
   void add(const std::string& name, std::string_view data, mode_t mode);
 

@@ -113,23 +113,26 @@ void write_file_atomic(const fs::path& path, std::string_view data, mode_t mode)
   sync_directory(dir);
 }
 
-void remove_stale_temporaries(const fs::path& path)
+void remove_stale_entries(const fs::path& dir, std::string_view prefix, fs::file_type type)
 {
-  // Older than the run: a temporary another process is writing now is newer.
+  // Older than the run: what another process is writing now is newer.
   static const fs::file_time_type run_start = fs::file_time_type::clock::now();
-  const std::string prefix = "." + path.filename().string() + ".tmp.";
   std::error_code ec;
-  for (fs::directory_iterator it(path.parent_path(), ec), end; !ec && it != end; it.increment(ec)) {
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
     if (name.size() != prefix.size() + 6 || name.compare(0, prefix.size(), prefix) != 0) {
       continue;
     }
     std::error_code stat_ec;
-    if (it->symlink_status(stat_ec).type() == fs::file_type::regular && it->last_write_time(stat_ec) < run_start
-        && !stat_ec) {
-      ::unlink(it->path().c_str());
+    if (it->symlink_status(stat_ec).type() == type && it->last_write_time(stat_ec) < run_start && !stat_ec) {
+      fs::remove_all(it->path(), stat_ec);
     }
   }
+}
+
+void remove_stale_temporaries(const fs::path& path)
+{
+  remove_stale_entries(path.parent_path(), "." + path.filename().string() + ".tmp.", fs::file_type::regular);
 }
 
 void install_file(const fs::path& written, const fs::path& path, mode_t mode)

@@ -38,12 +38,11 @@ mode_t process_umask()
   return 0777;
 }
 
-// Remove the staging directories a killed run left in dir (.clm-batch.XXXXXX, last
-// changed before this process began: a live writer's is newer), once per directory
-// and process. Errors are ignored: leftovers only cost space.
+constexpr std::string_view k_staging_prefix = ".clm-batch.";  // and mkdtemp's six characters
+
+// Remove the staging directories a killed run left in dir, once per directory and process.
 void remove_stale_staging(const fs::path& dir)
 {
-  static const fs::file_time_type run_start = fs::file_time_type::clock::now();
   static std::mutex mutex;
   static std::set<std::string> cleaned;
   {
@@ -52,19 +51,7 @@ void remove_stale_staging(const fs::path& dir)
       return;
     }
   }
-  constexpr std::string_view prefix = ".clm-batch.";
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name.size() != prefix.size() + 6 || name.compare(0, prefix.size(), prefix) != 0) {
-      continue;
-    }
-    std::error_code stat_ec;
-    if (it->symlink_status(stat_ec).type() == fs::file_type::directory && it->last_write_time(stat_ec) < run_start
-        && !stat_ec) {
-      fs::remove_all(it->path(), stat_ec);
-    }
-  }
+  remove_stale_entries(dir, k_staging_prefix, fs::file_type::directory);
 }
 
 }  // namespace
@@ -104,7 +91,7 @@ void BatchWriter::open_staging()
   }
   m_umask = process_umask();
   remove_stale_staging(m_dir);
-  std::string tmpl = (m_dir / ".clm-batch.XXXXXX").string();
+  std::string tmpl = (m_dir / (std::string(k_staging_prefix) + "XXXXXX")).string();
   if (::mkdtemp(tmpl.data()) == nullptr) {
     throw_write(m_dir, "create staging directory", errno);
   }

@@ -13,8 +13,12 @@ namespace clm {
 // file is removed, path is untouched, and Error(file_write) names the path.
 void write_file_atomic(const std::filesystem::path& path, std::string_view data, mode_t mode);
 
-// Remove the temporaries write_file_atomic left beside path when killed (.NAME.tmp.XXXXXX,
-// written before this process started); errors are ignored.
+// Remove the entries of dir named prefix and six more characters (what mkstemp and
+// mkdtemp make) of the given type, last changed before this process first called this:
+// what a killed run left, not what a live one is writing. Errors are ignored.
+void remove_stale_entries(const std::filesystem::path& dir, std::string_view prefix, std::filesystem::file_type type);
+
+// Remove the temporaries write_file_atomic left beside path when killed (.NAME.tmp.XXXXXX).
 void remove_stale_temporaries(const std::filesystem::path& path);
 
 // Make written (a file another program just wrote, in path's directory) mode, fsync

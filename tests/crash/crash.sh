@@ -12,6 +12,7 @@
 #                                          runs the default; the full run is 340, which with
 #                                          the exact ones makes over 1,000 trials)
 #   CLM_BUILD_DIR                          the build to test (default build)
+#   CLM_CRASH_DEBUG=1                      print the calls counted and each trial on stderr
 # Prints one line per tool and a total; exits 1 naming the first trial that broke a rule.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,7 +30,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-[ -n "${CLM_CRASH_KEEP:-}" ] && trap - EXIT
 
 fail() {
   echo "crash: $*" >&2

@@ -2,6 +2,7 @@
 #include <clm/config.hpp>
 #include <clm/error.hpp>
 #include <clm/state.hpp>
+#include <clm/text.hpp>
 
 #include <algorithm>
 #include <array>
@@ -15,16 +16,6 @@ namespace clm {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string trim(const std::string& s)
-{
-  const auto b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos) {
-    return "";
-  }
-  const auto e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
-}
 
 // One setting with where it came from, so an error can name the culprit.
 struct Value {

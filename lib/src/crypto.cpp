@@ -144,16 +144,21 @@ std::string base64_decode(std::string_view text)
   return out;
 }
 
-std::string hex_encode(std::string_view data)
+void hex_encode_into(std::string_view data, std::string& out)
 {
   static constexpr char k_digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * data.size());
-  for (const char c : data) {
-    const auto b = static_cast<unsigned char>(c);
-    out.push_back(k_digits[b >> 4]);
-    out.push_back(k_digits[b & 0xf]);
+  out.resize(2 * data.size());
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const auto b = static_cast<unsigned char>(data[i]);
+    out[2 * i] = k_digits[b >> 4];
+    out[2 * i + 1] = k_digits[b & 0xf];
   }
+}
+
+std::string hex_encode(std::string_view data)
+{
+  std::string out;
+  hex_encode_into(data, out);
   return out;
 }
 

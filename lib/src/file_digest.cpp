@@ -111,16 +111,6 @@ void read_all(int fd, const char* path, std::size_t size_hint, std::size_t limit
   out.resize(done);
 }
 
-void hex_into(const unsigned char* digest, std::size_t n, std::string& out)
-{
-  static constexpr char k_digits[] = "0123456789abcdef";
-  out.resize(2 * n);
-  for (std::size_t i = 0; i < n; ++i) {
-    out[2 * i] = k_digits[digest[i] >> 4];
-    out[2 * i + 1] = k_digits[digest[i] & 0xf];
-  }
-}
-
 bool is_hex(char c)
 {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -221,7 +211,7 @@ struct FileDigester::Impl {
     } else if (EVP_MAC_final(mac_ctx, digest, &n, sizeof digest) != 1) {
       throw_openssl_error("EVP_MAC_final(HMAC)");
     }
-    hex_into(digest, n, hex);
+    hex_encode_into(std::string_view(reinterpret_cast<const char*>(digest), n), hex);
     return hex;
   }
 };

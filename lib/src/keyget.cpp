@@ -7,6 +7,7 @@
 #include <clm/keyget.hpp>
 #include <clm/keylist_api.hpp>
 #include <clm/output_files.hpp>
+#include <clm/text.hpp>
 #include <clm/validate.hpp>
 
 #include <algorithm>
@@ -22,15 +23,6 @@ namespace {
 constexpr const char* k_lookup_error = "Error: devgetkeylist error";
 constexpr const char* k_fetch_error = "Error: cmkeybatget error";
 constexpr const char* k_no_key = "Warn : no commonkey";
-
-std::string trim(const std::string& s)
-{
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) {
-    return {};
-  }
-  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
-}
 
 // "Error: ... error (200): errorcode 1706 (device not found)"
 std::string server_message(const char* prefix, long http_status, int errorcode)

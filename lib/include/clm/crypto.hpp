@@ -27,6 +27,9 @@ std::string base64_decode(std::string_view text);
 // Return the lower-case hexadecimal encoding of data.
 std::string hex_encode(std::string_view data);
 
+// Put the hex of data into out (its capacity reused: no allocation when it suffices).
+void hex_encode_into(std::string_view data, std::string& out);
+
 // Return the bytes hexadecimal text (either case) encodes; throw Error(bad_file_format)
 // when it is not an even number of hex digits.
 std::string hex_decode(std::string_view text);

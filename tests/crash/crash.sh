@@ -2,7 +2,8 @@
 # Crash trials: clm-key update, clm-cert update and clm-keyget, run against a real clm-server on
 # loopback, killed with SIGKILL exactly at their Nth call of each of rename, renameat,
 # fsync, fdatasync, syncfs and write (strace -e inject=SYSCALL:signal=KILL:when=N, every N the
-# tool reaches), then at random calls of a wider set. After each trial the output
+# tool reaches), then at random calls of a wider set; each trial kills the tool twice, the
+# second run starting from what the first left (so settling a crash is killed too). After each kill the output
 # directory must hold, for every file, its old contents or complete new ones, matching
 # its sidecar (checked by clm-verify and, apart from it, by sha256sum: a pending sidecar
 # that matches the file counts, see ARCHITECTURE.md "A file and its sidecar"); then a
@@ -153,6 +154,12 @@ trial() {
   complete "$tool" || fail "$name: a credential file in $dir is not whole"
   # Either every file is as before, or each one changed is whole and matches (above).
   snapshot "$tool" "$work/after"
+  # Killed again at the same call, starting from what the first kill left: the
+  # settling of a pending sidecar (its rename or removal) is a crash point too.
+  mapfile -t cmd < <("${tool}_command")
+  { strace -f -qq -o /dev/null -e inject="$inject" "${cmd[@]}" >"$work/killed.out" 2>&1; } 2>/dev/null || true
+  check_pairs "$dir" "$name (killed again)"
+  complete "$tool" || fail "$name (killed again): a credential file in $dir is not whole"
   mapfile -t cmd < <("${tool}_command")
   "${cmd[@]}" >"$work/normal.out" 2>&1 || fail "$name: the normal run afterwards failed: $(cat "$work/normal.out")"
   check_pairs "$dir" "$name (after the normal run)"

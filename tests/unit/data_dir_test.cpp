@@ -5,6 +5,7 @@
 #include "data_dir.hpp"
 #include "store/open_store.hpp"
 #include "store/sqlite_store.hpp"
+#include "sqlite_test_support.hpp"
 #include "test_support.hpp"
 
 #include <clm/atomic_file.hpp>
@@ -86,11 +87,7 @@ protected:
     const KeyPair old_leaf = clm::server::issue_tls_certificate(
       ca1, clm::server::certificate_names(key_pair("tls").cert_pem), clm::server::key_type_of(ca1.key_pem), 825);
     put_key_pair("tls", old_leaf);
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((data() / "clm.db").c_str(), &db), SQLITE_OK);
-    const int rc = sqlite3_exec(db, "DELETE FROM key_pairs WHERE name = 'tls-root'", nullptr, nullptr, nullptr);
-    sqlite3_close(db);
-    ASSERT_EQ(rc, SQLITE_OK);
+    clm::test::exec_sql(data() / "clm.db", "DELETE FROM key_pairs WHERE name = 'tls-root'");
     write_plain(data() / "tls" / "ca.pem", root.cert_pem);
     write_plain(data() / "tls" / "server.pem", old_leaf.cert_pem + ca1.cert_pem);
     m_old_leaf = old_leaf;
@@ -169,13 +166,8 @@ TEST_F(DataDirTest, opening_a_directory_from_before_registers_the_ca_certificate
 {
   init();
   // Undo the registration: a directory made before the certificate API has none.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((data() / "clm.db").c_str(), &db), SQLITE_OK);
-  const int rc = sqlite3_exec(db, "DELETE FROM certs; DELETE FROM keynumbers; DELETE FROM sqlite_sequence; "
-                              "DELETE FROM sequences WHERE name = 'keynumber';", nullptr,
-                              nullptr, nullptr);
-  sqlite3_close(db);
-  ASSERT_EQ(rc, SQLITE_OK);
+  clm::test::exec_sql(data() / "clm.db", "DELETE FROM certs; DELETE FROM keynumbers; DELETE FROM sqlite_sequence; "
+                                         "DELETE FROM sequences WHERE name = 'keynumber';");
   auto opened = clm::server::open_data_dir(data());
   EXPECT_EQ(opened.store->find_ca_certificate("CA")->keynumber, 1);
   EXPECT_EQ(opened.store->find_ca_certificate("ca1")->keynumber, 2);

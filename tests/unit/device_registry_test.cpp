@@ -10,6 +10,7 @@
 #include "id_service.hpp"
 #include "key_service.hpp"
 #include "store/sqlite_store.hpp"
+#include "sqlite_test_support.hpp"
 #include "test_support.hpp"
 
 #include <clm/crypto.hpp>
@@ -229,11 +230,7 @@ protected:
   // Forget the owner of every device, as a store from before owners were recorded has.
   void forget_owners()
   {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((dir() / "clm.db").c_str(), &db), SQLITE_OK);
-    const int rc = sqlite3_exec(db, "UPDATE devices SET owner_keyid = NULL", nullptr, nullptr, nullptr);
-    sqlite3_close(db);
-    ASSERT_EQ(rc, SQLITE_OK);
+    clm::test::exec_sql(dir() / "clm.db", "UPDATE devices SET owner_keyid = NULL");
   }
 
   // Every device-bound request of one device's owner, for key keynumber and certificate certnumber.

@@ -3,6 +3,7 @@
 // ID/passwords, over a real SQLite store and a fake clock.
 #include "id_service.hpp"
 #include "store/sqlite_store.hpp"
+#include "sqlite_test_support.hpp"
 #include "test_support.hpp"
 
 #include <clm/crypto.hpp>
@@ -693,14 +694,8 @@ TEST_F(IdServiceTest, sealed_password_is_bound_to_its_keyid)
   create("a");
   const std::string second_key = key_of(create("b"));
   // Copy record 2's sealed password into record 1: it must not open there.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  const int rc = sqlite3_exec(db, "UPDATE ids SET sealed_key = (SELECT sealed_key FROM ids WHERE keyid = 2) "
-                                  "WHERE keyid = 1",
-                              nullptr, nullptr, nullptr);
-  sqlite3_close(db);
-  ASSERT_EQ(rc, SQLITE_OK);
+  clm::test::exec_sql(db_path(), "UPDATE ids SET sealed_key = (SELECT sealed_key FROM ids WHERE keyid = 2) "
+                                 "WHERE keyid = 1");
 
   bool accepted = false;
   try {
@@ -714,12 +709,7 @@ TEST_F(IdServiceTest, sealed_password_is_bound_to_its_keyid)
 TEST_F(IdServiceTest, store_failure_propagates_as_store_error)
 {
   const std::string key = key_of(create());
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  const int rc = sqlite3_exec(db, "DROP TABLE ids", nullptr, nullptr, nullptr);
-  sqlite3_close(db);
-  ASSERT_EQ(rc, SQLITE_OK);
+  clm::test::exec_sql(db_path(), "DROP TABLE ids");
   try {
     post(credential_request("auth", "0000000001", key));
     FAIL() << "auth succeeded without its table";

@@ -6,6 +6,7 @@
 #include "store/records.hpp"
 #include "store/sqlite_store.hpp"
 #include "pg_test_schema.hpp"
+#include "sqlite_test_support.hpp"
 #include "test_support.hpp"
 
 #include <clm/error.hpp>
@@ -45,6 +46,7 @@ using clm::server::Store;
 using clm::server::Status;
 using clm::server::StoredKeyPair;
 using clm::server::StoreError;
+using clm::test::exec_sql;
 using clm::test::mode_of;
 using clm::test::TempDirTest;
 using clm::test::write_plain;
@@ -65,20 +67,6 @@ std::optional<int> store_errorcode_of(F&& f)
 }
 
 DeviceRecord device_fields(const std::string& name);
-
-// Run sql on the database file through a separate connection, as another process would.
-void exec_sql(const fs::path& db_path, const std::string& sql)
-{
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  char* err = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-  const std::string msg = err ? err : "";
-  sqlite3_free(err);
-  sqlite3_close(db);
-  ASSERT_EQ(rc, SQLITE_OK) << sql << ": " << msg;
-}
 
 IdRecord id_fields(const std::string& alias, std::int64_t expiration_ms, const std::string& tenantid = "TenantA")
 {

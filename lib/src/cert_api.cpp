@@ -26,11 +26,7 @@ ApiResult cert_create(const Connection& conn, const DeviceCaller& caller, const 
   }
   put_optional(j, "clientsubject", req.subject);
   put_optional(j, "passphrase", req.passphrase);
-  put_optional(j, "ipaddress", req.ipaddress);
-  put_optional(j, "macaddress", req.macaddress);
-  if (!req.ext_data.empty()) {
-    j["ext_data"] = req.ext_data;
-  }
+  put_device_facts(j, req.device);
   return call_api(conn, k_credinfo_path, j);
 }
 

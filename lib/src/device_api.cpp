@@ -14,6 +14,15 @@ json device_request(const char* mode, const DeviceCaller& caller)
   return j;
 }
 
+void put_device_facts(json& j, const DeviceFacts& facts)
+{
+  put_optional(j, "ipaddress", facts.ipaddress);
+  put_optional(j, "macaddress", facts.macaddress);
+  if (!facts.ext_data.empty()) {
+    j["ext_data"] = facts.ext_data;
+  }
+}
+
 void put_optional(json& j, const char* field, const std::optional<std::string>& value)
 {
   if (value) {

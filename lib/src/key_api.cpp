@@ -29,11 +29,7 @@ ApiResult key_create(const Connection& conn, const DeviceCaller& caller, const K
   j["keylength"] = req.keylength;
   j["keyfilepath"] = "/tmp/key";  // the reference fixes this management value
   j["commonkeyfilepath"] = req.commonkeyfilepath;
-  put_optional(j, "ipaddress", req.ipaddress);
-  put_optional(j, "macaddress", req.macaddress);
-  if (!req.ext_data.empty()) {
-    j["ext_data"] = req.ext_data;
-  }
+  put_device_facts(j, req.device);
   return call_api(conn, k_keyinfo_path, j);
 }
 

@@ -127,9 +127,7 @@ void run_create(const Options& o)
   if (leaf) {
     req.clientfilepath = clm::cert_file_path(files.dir, files.cert_name, files.cert_format).string();
   }
-  req.ipaddress = o.ip;
-  req.macaddress = o.mac;
-  req.ext_data = clm::parse_ext_data(o.ext);
+  req.device = {o.ip, o.mac, clm::parse_ext_data(o.ext)};
 
   clm::DeviceSession s(o.conn, in, devicename, o.deviceid);
   const auto r = clm::cert_create(s.settings.connection, s.caller, req);

@@ -145,9 +145,7 @@ void run_create(const Options& o)
   const KeyWriter writer(o);
   const fs::path path = key_path(o.out_dir, "--out", o.name, "--name");
   req.commonkeyfilepath = path.string();
-  req.ipaddress = o.ip;
-  req.macaddress = o.mac;
-  req.ext_data = clm::parse_ext_data(o.ext);
+  req.device = {o.ip, o.mac, clm::parse_ext_data(o.ext)};
 
   clm::DeviceSession s(o.conn, in, devicename, o.deviceid);
   const auto r = clm::key_create(s.settings.connection, s.caller, req);

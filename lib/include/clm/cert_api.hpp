@@ -30,9 +30,7 @@ struct CertCreate {
   std::optional<std::string> passphrase;
   std::string cafilepath;
   std::string clientfilepath;
-  std::optional<std::string> ipaddress;
-  std::optional<std::string> macaddress;
-  std::map<std::string, std::string> ext_data;
+  DeviceFacts device;
 };
 
 struct CertGet {

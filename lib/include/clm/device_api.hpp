@@ -5,6 +5,7 @@
 #include <clm/json_io.hpp>
 #include <clm/state.hpp>
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -16,6 +17,16 @@ struct DeviceCaller {
   std::string devicename;
   std::optional<DeviceCredential> device;  // absent before the device's first issuance
 };
+
+// What a request that registers a device may tell about it (all optional).
+struct DeviceFacts {
+  std::optional<std::string> ipaddress;
+  std::optional<std::string> macaddress;
+  std::map<std::string, std::string> ext_data;
+};
+
+// Set ipaddress, macaddress and ext_data of j from facts, each when there is one.
+void put_device_facts(json& j, const DeviceFacts& facts);
 
 // Return a request of mode with keyid, key, devicename and, when known, deviceid and
 // devicekey (our extension: proves the caller registered the device).

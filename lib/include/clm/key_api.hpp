@@ -19,9 +19,7 @@ struct KeyCreate {
   std::string keytype;  // AES or TWINE
   std::string keylength = "128";
   std::string commonkeyfilepath;
-  std::optional<std::string> ipaddress;
-  std::optional<std::string> macaddress;
-  std::map<std::string, std::string> ext_data;
+  DeviceFacts device;
 };
 
 struct KeyGet {

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark: common keys issued per second against a local clm-server (one
 # `clm-key create` process per key; one client, then four at once), the median wall
-# time of one `clm-key get`, each beside curl sending the same request (the cost of
-# HTTPS and the server alone); then TWINE-128 beside AES-128 (bench/cipher-speed.sh).
+# time and peak RSS of one `clm-key get`, each beside curl sending the same request
+# (the cost of HTTPS and the server alone) and beside the floor, a C program that only
+# links libcurl and OpenSSL and sends it (bench/https-floor.cpp); then TWINE-128 beside
+# AES-128 (bench/cipher-speed.sh).
 # Prints figures and ratios; asserts nothing.
 #
 #   bench/key.sh [KEYS]     (default 200; build first with scripts/build)
@@ -74,9 +76,22 @@ wait "${pids[@]}" # not the server, which runs in the background too
 t1=$(date +%s%N)
 par_rate=$(awk -v n=$((n / 4 * 4)) -v ns=$((t1 - t0)) 'BEGIN { printf "%.1f", n * 1e9 / ns }')
 
+# The floor: a C program that only links libcurl and OpenSSL and sends the same request.
+floor=$CLM_BUILD_DIR/bench/clm-bench-https-floor
+printf 'secureware-clm:%s\n' "$(cat "$CLM_LICENSE_KEY_FILE")" >"$BENCH_WORK/userpwd"
+chmod 600 "$BENCH_WORK/userpwd"
+floor_post() {
+  CLM_BENCH_USERPWD_FILE=$BENCH_WORK/userpwd "$floor" "$url" "$CLM_CACERT" "$1"
+}
+
 get_ms=$(bench_median_ms 50 "$key" get --device bench --keynumber "$keynumber" --out "$out" --name again)
 curl_get_ms=$(bench_median_ms 50 curl_post "$BENCH_WORK/get.json")
+floor_get_ms=$(bench_median_ms 50 floor_post "$BENCH_WORK/get.json")
 client_rss=$(bench_peak_rss_kb "$key" get --device bench --keynumber "$keynumber" --out "$out" --name again)
+curl_rss=$(bench_peak_rss_kb curl -sf -K "$BENCH_WORK/curl.conf" --cacert "$CLM_CACERT" \
+  -H 'Content-Type: application/json' --data-binary "@$BENCH_WORK/get.json" "$url")
+floor_rss=$(bench_peak_rss_kb env CLM_BENCH_USERPWD_FILE="$BENCH_WORK/userpwd" "$floor" "$url" "$CLM_CACERT" \
+  "$BENCH_WORK/get.json")
 server_rss=$(bench_server_rss_kb)
 
 printf '\nclm-key against a local clm-server (%d keys per row; 2 cores shared by client and server)\n' "$n"
@@ -86,7 +101,10 @@ printf '%-34s %14s %14s %10s\n' "AES-128 keys issued/s, 1 client" "$seq_rate" "$
 printf '%-34s %14s\n' "AES-128 keys issued/s, 4 clients" "$par_rate"
 printf '%-34s %14s %14s %10s\n' "get, median ms" "$get_ms" "$curl_get_ms" \
   "$(awk -v a="$get_ms" -v b="$curl_get_ms" 'BEGIN { printf "%.2fx", a / b }')"
-printf '%-34s %14s\n' "clm-key get peak RSS KiB" "$client_rss"
+printf '%-34s %14s %14s %10s\n' "get, peak RSS KiB" "$client_rss" "$curl_rss" \
+  "$(awk -v a="$client_rss" -v b="$curl_rss" 'BEGIN { printf "%.2fx", a / b }')"
+printf '%-34s %14s %14s %10s\n' "floor: C + libcurl, one request" "$floor_get_ms ms" "$floor_rss KiB" \
+  "$(awk -v a="$client_rss" -v b="$floor_rss" 'BEGIN { printf "%.2fx RSS", a / b }')"
 printf '%-34s %14s\n' "clm-server RSS KiB (now/peak)" "$server_rss"
 
 "$(dirname "$0")/cipher-speed.sh"

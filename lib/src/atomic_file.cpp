@@ -2,10 +2,13 @@
 #include <clm/error.hpp>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <ctime>
 #include <sstream>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +22,17 @@ namespace {
 {
   throw Error(ExitCode::file_write, path.string() + ": " + step + ": " + std::strerror(err));
 }
+
+// When this process started, on the clock the kernel stamps files with (the coarse
+// real-time clock, which may lag the precise one by a tick): whatever this process or
+// one started later writes is stamped no earlier.
+const fs::file_time_type k_run_start = [] {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  const auto since_epoch = std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+  return std::chrono::file_clock::from_sys(
+    std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(since_epoch)));
+}();
 
 // Remove the temporary file unless released: the error path of write_file_atomic.
 class TempFileGuard {
@@ -115,8 +129,6 @@ void write_file_atomic(const fs::path& path, std::string_view data, mode_t mode)
 
 void remove_stale_entries(const fs::path& dir, std::string_view prefix, fs::file_type type)
 {
-  // Older than the run: what another process is writing now is newer.
-  static const fs::file_time_type run_start = fs::file_time_type::clock::now();
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
@@ -124,9 +136,19 @@ void remove_stale_entries(const fs::path& dir, std::string_view prefix, fs::file
       continue;
     }
     std::error_code stat_ec;
-    if (it->symlink_status(stat_ec).type() == type && it->last_write_time(stat_ec) < run_start && !stat_ec) {
+    if (it->symlink_status(stat_ec).type() != type || !(it->last_write_time(stat_ec) < k_run_start) || stat_ec) {
+      continue;
+    }
+    // A writer holds an flock on what it is still writing; the lock is kept while removing.
+    const int fd = ::open(it->path().c_str(),
+                          O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (type == fs::file_type::directory ? O_DIRECTORY : 0));
+    if (fd < 0) {
+      continue;
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
       fs::remove_all(it->path(), stat_ec);
     }
+    ::close(fd);
   }
 }
 

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <set>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,18 +41,16 @@ mode_t process_umask()
 
 constexpr std::string_view k_staging_prefix = ".clm-batch.";  // and mkdtemp's six characters
 
-// Remove the staging directories a killed run left in dir, once per directory and process.
+// Remove the staging directories a killed run left in dir, once per directory and
+// process; a thread staging in dir waits until that is done.
 void remove_stale_staging(const fs::path& dir)
 {
   static std::mutex mutex;
   static std::set<std::string> cleaned;
-  {
-    const std::lock_guard lock(mutex);
-    if (!cleaned.insert(dir.string()).second) {
-      return;
-    }
+  const std::lock_guard lock(mutex);
+  if (cleaned.insert(dir.string()).second) {
+    remove_stale_entries(dir, k_staging_prefix, fs::file_type::directory);
   }
-  remove_stale_entries(dir, k_staging_prefix, fs::file_type::directory);
 }
 
 }  // namespace
@@ -74,9 +73,9 @@ void BatchWriter::close_staging() noexcept
   for (const auto& name : m_pending) {
     ::unlinkat(m_stagefd, name.c_str(), 0);
   }
+  ::rmdir(m_stage.c_str());
   ::close(m_stagefd);
   m_stagefd = -1;
-  ::rmdir(m_stage.c_str());
   m_pending.clear();
   m_names.clear();
 }
@@ -97,9 +96,11 @@ void BatchWriter::open_staging()
   }
   m_stage = tmpl;
   m_stagefd = ::open(m_stage.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  // mkdtemp's 0700 is subject to the umask; a umask that takes the owner's write bit
-  // would leave a directory nothing can be staged in.
-  if (m_stagefd < 0 || ((m_umask & 0700) != 0 && ::fchmod(m_stagefd, 0700) != 0)) {
+  // The flock, held until the directory is gone, tells another run's cleanup that this
+  // one is alive. mkdtemp's 0700 is subject to the umask; a umask that takes the
+  // owner's write bit would leave a directory nothing can be staged in.
+  if (m_stagefd < 0 || ::flock(m_stagefd, LOCK_EX) != 0
+      || ((m_umask & 0700) != 0 && ::fchmod(m_stagefd, 0700) != 0)) {
     const int err = errno;
     if (m_stagefd >= 0) {
       ::close(m_stagefd);

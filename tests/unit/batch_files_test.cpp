@@ -6,8 +6,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
 
 namespace {
 
@@ -55,6 +61,50 @@ TEST_F(BatchFilesTest, TheFirstBatchRemovesStagingLeftByAKilledRunButNotALiveOne
   batch.commit();
   EXPECT_FALSE(fs::exists(dir() / ".clm-batch.killed"));
   EXPECT_TRUE(fs::exists(dir() / ".clm-batch.livexx" / "dev_1"));
+}
+
+TEST_F(BatchFilesTest, AStagingDirectoryALiveRunHoldsIsKeptHoweverOld)
+{
+  const fs::path live = dir() / ".clm-batch.heldxx";
+  fs::create_directory(live);
+  write_plain(live / "dev_1", "in flight");
+  fs::last_write_time(live, fs::file_time_type::clock::now() - std::chrono::hours(1));
+  const int fd = ::open(live.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+  clm::BatchWriter batch(dir());
+  batch.add("a", "alpha", 0600);
+  batch.commit();
+  ::close(fd);
+  EXPECT_TRUE(fs::exists(live / "dev_1"));
+}
+
+TEST_F(BatchFilesTest, BatchesOfSeveralThreadsInOneFreshDirectoryAllLand)
+{
+  for (int round = 0; round < 20; ++round) {
+    const fs::path out = dir() / ("round" + std::to_string(round));
+    fs::create_directory(out);
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < 6; ++t) {
+      threads.emplace_back([&, t] {
+        try {
+          clm::BatchWriter batch(out);
+          for (int i = 0; i < 3; ++i) {
+            batch.add("t" + std::to_string(t) + "_" + std::to_string(i), "key", 0600);
+          }
+          batch.commit();
+        } catch (const clm::Error&) {
+          ++failures;
+        }
+      });
+    }
+    for (auto& th : threads) {
+      th.join();
+    }
+    EXPECT_EQ(failures.load(), 0) << "round " << round;
+    EXPECT_EQ(std::distance(fs::directory_iterator(out), fs::directory_iterator()), 18) << "round " << round;
+  }
 }
 
 TEST_F(BatchFilesTest, ANameAddedTwiceIsWrittenOnceWithTheLastData)

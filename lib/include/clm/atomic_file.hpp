@@ -14,8 +14,9 @@ namespace clm {
 void write_file_atomic(const std::filesystem::path& path, std::string_view data, mode_t mode);
 
 // Remove the entries of dir named prefix and six more characters (what mkstemp and
-// mkdtemp make) of the given type, last changed before this process first called this:
-// what a killed run left, not what a live one is writing. Errors are ignored.
+// mkdtemp make) of the given type that were last changed before this process started
+// and that no process holds an flock on: what a killed run left, not what a live one
+// (this process's other threads included) is writing. Errors are ignored.
 void remove_stale_entries(const std::filesystem::path& dir, std::string_view prefix, std::filesystem::file_type type);
 
 // Remove the temporaries write_file_atomic left beside path when killed (.NAME.tmp.XXXXXX).

@@ -10,24 +10,15 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <dirent.h>
-#include <exception>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <thread>
 #include <unistd.h>
-#include <unordered_set>
 
 namespace clm {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr std::size_t k_sha256_bytes = 32;
-constexpr std::size_t k_hex_bytes = 2 * k_sha256_bytes;
-constexpr std::size_t k_max_sidecar_bytes = std::size_t{64} << 20;  // a SHA256SUMS of ~800,000 files
-constexpr std::size_t k_max_key_bytes = std::size_t{1} << 20;
 
 // Closes a file descriptor on every path out of a scope.
 class Fd {
@@ -77,8 +68,9 @@ int open_regular(const char* path, struct stat& st)
   return fd;
 }
 
-// Read all of fd (at most limit bytes) into out, reusing its capacity.
-void read_all(int fd, const char* path, std::size_t size_hint, std::size_t limit, std::string& out)
+}  // namespace
+
+void read_fd_bounded(int fd, const char* path, std::size_t size_hint, std::size_t limit, std::string& out)
 {
   out.clear();
   out.resize(std::min(size_hint, limit) + 1);
@@ -111,50 +103,17 @@ void read_all(int fd, const char* path, std::size_t size_hint, std::size_t limit
   out.resize(done);
 }
 
-bool is_hex(char c)
+void read_regular_file(const char* path, std::size_t limit, std::string& out)
 {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  struct stat st {};
+  const Fd fd(open_regular(path, st));
+  read_fd_bounded(fd.get(), path, static_cast<std::size_t>(st.st_size), limit, out);
 }
 
-char lower(char c)
-{
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool ends_with(std::string_view s, std::string_view tail)
-{
-  return s.size() > tail.size() && s.substr(s.size() - tail.size()) == tail;
-}
-
-// Return s up to and including its last '/', or "" when it has none.
-std::string_view dir_part(std::string_view s)
-{
-  const auto slash = s.rfind('/');
-  return slash == std::string_view::npos ? std::string_view{} : s.substr(0, slash + 1);
-}
-
-std::string_view base_part(std::string_view s)
-{
-  const auto slash = s.rfind('/');
-  return slash == std::string_view::npos ? s : s.substr(slash + 1);
-}
-
-std::string join(std::string_view dir, std::string_view name)
-{
-  std::string out(dir);
-  if (!out.empty() && out.back() != '/') {
-    out.push_back('/');
-  }
-  out.append(name);
-  return out;
-}
-
-const char* kind_word(DigestKind kind)
+const char* digest_name(DigestKind kind)
 {
   return kind == DigestKind::sha256 ? "SHA-256" : "HMAC-SHA256";
 }
-
-}  // namespace
 
 // ---------------------------------------------------------------------------------
 // FileDigester
@@ -194,7 +153,7 @@ struct FileDigester::Impl {
                      ? EVP_DigestUpdate(md_ctx, data, n)
                      : EVP_MAC_update(mac_ctx, static_cast<const unsigned char*>(data), n);
     if (rc != 1) {
-      throw_openssl_error(std::string(kind_word(kind)) + " update");
+      throw_openssl_error(std::string(digest_name(kind)) + " update");
     }
   }
 
@@ -301,448 +260,5 @@ std::string hmac_sha256_hex(std::string_view data, std::string_view key)
   return d.hex_of(data);
 }
 
-// ---------------------------------------------------------------------------------
-// Sidecar lines and the HMAC key
-
-std::optional<SidecarLine> parse_sidecar_line(std::string_view line)
-{
-  // sha256sum writes a name holding a backslash or newline escaped, and marks the line
-  // with a leading backslash.
-  const bool escaped = !line.empty() && line.front() == '\\';
-  if (escaped) {
-    line.remove_prefix(1);
-  }
-  if (line.size() < k_hex_bytes + 3 || line[k_hex_bytes] != ' '
-      || (line[k_hex_bytes + 1] != ' ' && line[k_hex_bytes + 1] != '*')) {
-    return std::nullopt;
-  }
-  SidecarLine out;
-  out.hex.resize(k_hex_bytes);
-  for (std::size_t i = 0; i < k_hex_bytes; ++i) {
-    if (!is_hex(line[i])) {
-      return std::nullopt;
-    }
-    out.hex[i] = lower(line[i]);
-  }
-  out.binary = line[k_hex_bytes + 1] == '*';
-  const std::string_view name = line.substr(k_hex_bytes + 2);
-  if (!escaped) {
-    if (name.find('\n') != std::string_view::npos) {
-      return std::nullopt;
-    }
-    out.name = name;
-    return out;
-  }
-  out.name.reserve(name.size());
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    if (name[i] != '\\') {
-      out.name.push_back(name[i]);
-      continue;
-    }
-    if (++i == name.size()) {
-      return std::nullopt;
-    }
-    switch (name[i]) {
-    case '\\': out.name.push_back('\\'); break;
-    case 'n': out.name.push_back('\n'); break;
-    case 'r': out.name.push_back('\r'); break;
-    default: return std::nullopt;
-    }
-  }
-  return out;
-}
-
-bool pending_sidecar_confirms(const std::string& sidecar, std::string_view name, std::string_view hex)
-{
-  const std::string pending = sidecar + std::string(k_pending_sidecar_ext);
-  std::string text;
-  try {
-    struct stat st {};
-    const Fd fd(open_regular(pending.c_str(), st));
-    read_all(fd.get(), pending.c_str(), static_cast<std::size_t>(st.st_size), k_max_sidecar_bytes, text);
-  } catch (const Error&) {
-    return false;  // none (the usual case), or unreadable: it confirms nothing
-  }
-  std::string_view rest = text;
-  while (!rest.empty()) {
-    const auto nl = rest.find('\n');
-    const auto parsed = parse_sidecar_line(rest.substr(0, nl));
-    rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
-    if (parsed && parsed->name == name && constant_time_equal(parsed->hex, hex)) {
-      return true;
-    }
-  }
-  return false;
-}
-
-std::string hmac_sidecar_line(std::string_view data, std::string_view key, const std::string& name)
-{
-  return hmac_sha256_hex(data, key) + "  " + name + "\n";
-}
-
-fs::path hmac_key_path(const fs::path& state_dir)
-{
-  return state_dir / k_hmac_key_file_name;
-}
-
-std::optional<HmacKeyFile> read_hmac_key(const fs::path& path)
-{
-  const int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (raw < 0) {
-    if (errno == ENOENT) {
-      return std::nullopt;
-    }
-    throw_read(path.string(), "cannot open HMAC key", errno);
-  }
-  const Fd fd(raw);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) {
-    throw_read(path.string(), "cannot stat HMAC key", errno);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    throw Error(ExitCode::file_read, path.string() + ": the HMAC key is not a regular file");
-  }
-  HmacKeyFile out;
-  read_all(fd.get(), path.c_str(), static_cast<std::size_t>(st.st_size), k_max_key_bytes, out.key);
-  if (out.key.empty()) {
-    throw Error(ExitCode::bad_file_format, path.string() + ": the HMAC key file is empty");
-  }
-  out.exposed = (st.st_mode & 0044) != 0;
-  return out;
-}
-
-std::string load_or_create_hmac_key(const fs::path& state_dir)
-{
-  const fs::path path = hmac_key_path(state_dir);
-  if (auto existing = read_hmac_key(path)) {
-    return std::move(existing->key);
-  }
-  std::error_code ec;
-  if (!state_dir.parent_path().empty()) {
-    fs::create_directories(state_dir.parent_path(), ec);
-  }
-  if (::mkdir(state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    throw Error(ExitCode::file_write, state_dir.string() + ": cannot create state directory: " + system_reason(errno));
-  }
-  // Write the new key under a private name, then link it into place: link() never
-  // replaces an existing file, so when two first runs race, both end up with the
-  // one key that won, and no .hmac file is ever written under a key that was lost.
-  const fs::path fresh = state_dir / ("." + std::string(k_hmac_key_file_name) + "." + hex_encode(random_bytes(8)));
-  write_file_atomic(fresh, random_bytes(k_hmac_key_bytes), 0600);
-  const int rc = ::link(fresh.c_str(), path.c_str());
-  const int err = errno;
-  ::unlink(fresh.c_str());
-  if (rc != 0 && err != EEXIST) {
-    throw Error(ExitCode::file_write, path.string() + ": cannot create HMAC key: " + system_reason(err));
-  }
-  sync_directory(state_dir);
-  auto key = read_hmac_key(path);
-  if (!key) {
-    throw Error(ExitCode::file_read, path.string() + ": the HMAC key vanished after it was created");
-  }
-  return std::move(key->key);
-}
-
-// ---------------------------------------------------------------------------------
-// verify_paths
-
-ExitCode VerifySummary::exit_code() const
-{
-  if (unreadable > 0) {
-    return ExitCode::file_read;
-  }
-  return tampered > 0 ? ExitCode::tampered : ExitCode::ok;
-}
-
-namespace {
-
-// Checks sidecars and collects the results in out; one per thread, each with its own
-// digesters and buffers.
-class SidecarChecker {
-public:
-  explicit SidecarChecker(const VerifyOptions& options) : m_options(options) {}
-
-  // Check every file sidecar names, appending one result per file to out. With
-  // for_file (the file X whose sidecar this is), a sidecar that does not name X is
-  // malformed: it may have been swapped for another.
-  void check(const std::string& sidecar, DigestKind kind, const std::string* for_file, std::vector<FileCheck>& out)
-  {
-    const std::string_view ext = kind == DigestKind::sha256 ? k_sha256_sidecar_ext : k_hmac_sidecar_ext;
-    const std::string beside = sidecar.substr(0, sidecar.size() - ext.size());
-    auto emit = [&](const std::string& file, CheckStatus status, std::string error) {
-      out.push_back(FileCheck{file, sidecar, kind, status, std::move(error)});
-    };
-    try {
-      struct stat st {};
-      const Fd fd(open_regular(sidecar.c_str(), st));
-      read_all(fd.get(), sidecar.c_str(), static_cast<std::size_t>(st.st_size), k_max_sidecar_bytes, m_text);
-    } catch (const Error& e) {
-      emit(beside, CheckStatus::unreadable, std::string("cannot read the sidecar: ") + e.what());
-      return;
-    }
-    if (m_text.empty()) {
-      emit(beside, CheckStatus::malformed, "the sidecar is empty");
-      return;
-    }
-    FileDigester* digester = digester_for(kind);
-    const std::string_view dir = dir_part(sidecar);
-    bool named = for_file == nullptr;
-    std::string_view rest = m_text;
-    for (std::size_t number = 1; !rest.empty(); ++number) {
-      const auto nl = rest.find('\n');
-      const std::string_view line = rest.substr(0, nl);
-      rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
-      const auto parsed = parse_sidecar_line(line);
-      if (!parsed) {
-        emit(beside, CheckStatus::malformed,
-             "line " + std::to_string(number) + " of the sidecar is not '<64 hex digits>  <file name>'");
-        continue;
-      }
-      const std::string file = parsed->name.front() == '/' ? parsed->name : std::string(dir) + parsed->name;
-      if (for_file != nullptr && (file == *for_file || parsed->name == base_part(*for_file))) {
-        named = true;
-      }
-      if (digester == nullptr) {
-        emit(file, CheckStatus::unreadable, "no HMAC key: " + m_options.hmac_key_problem);
-        continue;
-      }
-      std::string actual;
-      try {
-        actual = digester->hex_of_file(file.c_str());
-      } catch (const Error& e) {
-        emit(file, CheckStatus::unreadable, e.what());
-        continue;
-      }
-      const bool same = kind == DigestKind::sha256 ? actual == parsed->hex : constant_time_equal(actual, parsed->hex);
-      if (same || pending_sidecar_confirms(sidecar, parsed->name, actual)) {
-        // Or the file was replaced and a crash came before its sidecar was.
-        emit(file, CheckStatus::ok, "");
-      } else {
-        emit(file, CheckStatus::mismatch, std::string(kind_word(kind)) + " of the file differs from the sidecar's");
-      }
-    }
-    if (!named) {
-      emit(*for_file, CheckStatus::malformed, "the sidecar names no file " + std::string(base_part(*for_file)));
-    }
-  }
-
-private:
-  // Return the digester for kind, or nullptr for HMAC without a key.
-  FileDigester* digester_for(DigestKind kind)
-  {
-    if (kind == DigestKind::sha256) {
-      return &m_sha256;
-    }
-    if (!m_options.hmac_key) {
-      return nullptr;
-    }
-    if (!m_hmac) {
-      m_hmac = std::make_unique<FileDigester>(DigestKind::hmac_sha256, *m_options.hmac_key);
-    }
-    return m_hmac.get();
-  }
-
-  const VerifyOptions& m_options;
-  FileDigester m_sha256{DigestKind::sha256};
-  std::unique_ptr<FileDigester> m_hmac;
-  std::string m_text;  // the sidecar being read; its capacity is reused
-};
-
-DigestKind kind_of_sidecar(std::string_view name)
-{
-  return ends_with(name, k_sha256_sidecar_ext) ? DigestKind::sha256 : DigestKind::hmac_sha256;
-}
-
-class Verifier {
-public:
-  Verifier(const VerifyOptions& options, const std::function<void(const FileCheck&)>& report)
-    : m_options(options), m_report(report)
-  {
-    m_checkers.push_back(std::make_unique<SidecarChecker>(options));
-  }
-
-  void check_path(const std::string& path)
-  {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
-      const int err = errno;
-      emit(FileCheck{path, "", std::nullopt, CheckStatus::unreadable, "cannot read: " + system_reason(err)});
-      return;
-    }
-    if (S_ISDIR(st.st_mode)) {
-      check_dir(path);
-    } else if (ends_with(path, k_sha256_sidecar_ext) || ends_with(path, k_hmac_sidecar_ext)) {
-      check_sidecar(path, kind_of_sidecar(path), nullptr);
-    } else {
-      check_plain_file(path);
-    }
-  }
-
-  const VerifySummary& summary() const { return m_summary; }
-
-private:
-  void emit(const FileCheck& check)
-  {
-    ++m_summary.checked;
-    if (check.status == CheckStatus::mismatch || check.status == CheckStatus::malformed) {
-      ++m_summary.tampered;
-    } else if (check.status == CheckStatus::unreadable) {
-      ++m_summary.unreadable;
-    }
-    m_report(check);
-  }
-
-  void emit_all(std::vector<FileCheck>& checks)
-  {
-    for (const auto& c : checks) {
-      emit(c);
-    }
-    checks.clear();
-  }
-
-  void check_sidecar(const std::string& sidecar, DigestKind kind, const std::string* for_file)
-  {
-    if (m_seen.insert(sidecar).second) {
-      m_checkers.front()->check(sidecar, kind, for_file, m_results);
-      emit_all(m_results);
-    }
-  }
-
-  // X (not a sidecar): its X.sha256 and X.hmac, of which at least one must exist.
-  void check_plain_file(const std::string& path)
-  {
-    bool any = false;
-    for (const auto kind : {DigestKind::sha256, DigestKind::hmac_sha256}) {
-      std::string sidecar = path;
-      sidecar += kind == DigestKind::sha256 ? k_sha256_sidecar_ext : k_hmac_sidecar_ext;
-      if (::access(sidecar.c_str(), F_OK) == 0) {
-        any = true;
-        check_sidecar(sidecar, kind, &path);
-      }
-    }
-    if (!any) {
-      emit(FileCheck{path, "", std::nullopt, CheckStatus::unreadable,
-                     "no sidecar: neither " + path + ".sha256 nor " + path + ".hmac exists"});
-    }
-  }
-
-  void check_dir(const std::string& dir)
-  {
-    DIR* d = ::opendir(dir.c_str());
-    if (d == nullptr) {
-      const int err = errno;
-      emit(FileCheck{dir, "", std::nullopt, CheckStatus::unreadable,
-                     dir + ": cannot read directory: " + system_reason(err)});
-      return;
-    }
-    std::vector<std::string> sidecars;
-    std::vector<std::string> subdirs;
-    while (const dirent* e = ::readdir(d)) {
-      const std::string_view name = e->d_name;
-      if (name == "." || name == "..") {
-        continue;
-      }
-      const bool sidecar_name = ends_with(name, k_sha256_sidecar_ext) || ends_with(name, k_hmac_sidecar_ext);
-      const bool want_dir = m_options.recursive == Recursive::yes;
-      if (!sidecar_name && !want_dir) {
-        continue;
-      }
-      unsigned char type = e->d_type;
-      if (type == DT_UNKNOWN || (type == DT_LNK && sidecar_name)) {
-        // The file system does not say, or a link to a sidecar: ask, following links
-        // for sidecars only (a linked directory is not descended into).
-        struct stat st {};
-        const std::string full = join(dir, name);
-        if ((sidecar_name ? ::stat(full.c_str(), &st) : ::lstat(full.c_str(), &st)) != 0) {
-          continue;
-        }
-        type = S_ISREG(st.st_mode) ? DT_REG : S_ISDIR(st.st_mode) ? DT_DIR : DT_UNKNOWN;
-      }
-      if (type == DT_REG && sidecar_name) {
-        std::string full = join(dir, name);
-        if (!m_seen.count(full)) {
-          sidecars.push_back(std::move(full));
-        }
-      } else if (type == DT_DIR && want_dir) {
-        subdirs.emplace_back(name);
-      }
-    }
-    ::closedir(d);
-    std::sort(sidecars.begin(), sidecars.end());
-    std::sort(subdirs.begin(), subdirs.end());
-    check_many(sidecars);
-    for (const auto& name : subdirs) {
-      check_dir(join(dir, name));
-    }
-  }
-
-  // Check the sidecars of a directory, in blocks spread over the cores (small files
-  // cost system calls, not hashing, and the kernel serves them on every core at once);
-  // results are reported in the order of sidecars.
-  void check_many(const std::vector<std::string>& sidecars)
-  {
-    for (const auto& s : sidecars) {
-      m_seen.insert(s);
-    }
-    const std::size_t threads = sidecars.size() < k_parallel_threshold ? 1 : m_max_threads;
-    while (m_checkers.size() < threads) {
-      m_checkers.push_back(std::make_unique<SidecarChecker>(m_options));
-    }
-    std::vector<std::vector<FileCheck>> results(threads);
-    std::vector<std::exception_ptr> failures(threads);
-    for (std::size_t first = 0; first < sidecars.size(); first += k_block) {
-      const std::size_t last = std::min(sidecars.size(), first + k_block);
-      const std::size_t share = (last - first + threads - 1) / threads;
-      auto work = [&](std::size_t t) {
-        try {
-          const std::size_t b = std::min(last, first + t * share);
-          const std::size_t e = std::min(last, b + share);
-          for (std::size_t i = b; i < e; ++i) {
-            m_checkers[t]->check(sidecars[i], kind_of_sidecar(sidecars[i]), nullptr, results[t]);
-          }
-        } catch (...) {
-          failures[t] = std::current_exception();  // rethrown below, on the calling thread
-        }
-      };
-      std::vector<std::thread> pool;
-      for (std::size_t t = 1; t < threads; ++t) {
-        pool.emplace_back(work, t);
-      }
-      work(0);
-      for (auto& th : pool) {
-        th.join();
-      }
-      for (std::size_t t = 0; t < threads; ++t) {
-        if (failures[t]) {
-          std::rethrow_exception(failures[t]);
-        }
-        emit_all(results[t]);
-      }
-    }
-  }
-
-  static constexpr std::size_t k_parallel_threshold = 64;
-  static constexpr std::size_t k_block = 4096;
-
-  const VerifyOptions& m_options;
-  const std::function<void(const FileCheck&)>& m_report;
-  const std::size_t m_max_threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
-  VerifySummary m_summary;
-  std::vector<std::unique_ptr<SidecarChecker>> m_checkers;  // [0] also for single sidecars
-  std::vector<FileCheck> m_results;
-  std::unordered_set<std::string> m_seen;
-};
-
-}  // namespace
-
-VerifySummary verify_paths(const std::vector<std::string>& paths, const VerifyOptions& options,
-                           const std::function<void(const FileCheck&)>& report)
-{
-  Verifier v(options, report);
-  for (const auto& path : paths) {
-    v.check_path(path);
-  }
-  return v.summary();
-}
 
 }  // namespace clm

@@ -4,6 +4,7 @@
 #include <clm/key_files.hpp>
 #include <clm/output_files.hpp>
 #include <clm/process.hpp>
+#include <clm/sidecar.hpp>
 
 #include <cerrno>
 #include <cstdlib>
@@ -131,7 +132,7 @@ std::vector<std::string> write_key_file_with_lightcipher(const fs::path& lightci
     const std::string contents = read_file(made);
     install_file(made, path, k_secret_mode);
     fs::remove(tmpdir, ec);
-    const fs::path sidecar = path.string() + ".sha256";
+    const fs::path sidecar = sidecar_path(path, DigestKind::sha256);
     write_file_atomic(sidecar, sidecar_line(contents, path.filename().string()), k_secret_mode);
     return {path.string(), sidecar.string()};
   } catch (...) {
@@ -144,7 +145,7 @@ std::vector<std::string> write_key_file_with_lightcipher(const fs::path& lightci
 std::vector<std::string> remove_key_file(const fs::path& path)
 {
   std::vector<std::string> removed;
-  for (const fs::path& p : {path, fs::path(path.string() + ".sha256")}) {
+  for (const fs::path& p : {path, sidecar_path(path, DigestKind::sha256)}) {
     std::error_code ec;
     if (fs::exists(fs::symlink_status(p, ec))) {
       remove_file_durable(p);

@@ -3,10 +3,10 @@
 #include <clm/batch_files.hpp>
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
-#include <clm/file_digest.hpp>
 #include <clm/keyget.hpp>
 #include <clm/keylist_api.hpp>
 #include <clm/output_files.hpp>
+#include <clm/sidecar.hpp>
 #include <clm/text.hpp>
 #include <clm/validate.hpp>
 
@@ -52,10 +52,12 @@ std::string text_of(const json& v)
   return {};
 }
 
-// Whether a device name can be part of a file name in the output directory.
+// Whether a device name can be part of a file name in the output directory: no '/',
+// no leading '.' (a hidden file, "." or ".."), and nothing a device name may not hold
+// (control characters, a newline that would split a sidecar or log line, spaces).
 bool safe_file_part(const std::string& name)
 {
-  return !name.empty() && name.find('/') == std::string::npos && name != "." && name != "..";
+  return !name.empty() && name.front() != '.' && name.find('/') == std::string::npos && !devicename_problem(name);
 }
 
 // Call getlist for deviceinfo and turn the answer into outcomes (keyed by devicename
@@ -104,14 +106,14 @@ void fetch_keys(const ApiCaller& call, const IdCredential& id, const json& devic
       if (!out.errorkeys.empty()) {
         m += "; keys not returned:";
         for (const auto& k : out.errorkeys) {
-          m += " " + k;
+          m += " " + log_safe(k);
         }
       }
       out.messages.push_back(m);
       out.failure = KeyGetExit::key_fetch;
     }
     if (!safe_file_part(name)) {
-      out.messages.push_back("Error: device name " + name + " cannot be part of a file name; skipped");
+      out.messages.push_back("Error: device name " + log_safe(name) + " cannot be part of a file name; skipped");
       out.failure = KeyGetExit::key_fetch;
       continue;
     }
@@ -131,7 +133,7 @@ void fetch_keys(const ApiCaller& call, const IdCredential& id, const json& devic
           throw Error(ExitCode::bad_file_format, "no commonkey");
         }
       } catch (const Error& e) {
-        out.messages.push_back(std::string(k_fetch_error) + ": the server's answer for key '" + keynumber
+        out.messages.push_back(std::string(k_fetch_error) + ": the server's answer for key '" + log_safe(keynumber)
                                + "' is unusable: " + e.what());
         out.failure = KeyGetExit::key_fetch;
         continue;
@@ -142,14 +144,17 @@ void fetch_keys(const ApiCaller& call, const IdCredential& id, const json& devic
       batch.add(base, hex, k_secret_mode);
       files.push_back(base);
       if (opts.sha256) {
-        batch.add(base + ".sha256", sidecar_line(hex, base), k_secret_mode);
-        files.push_back(base + ".sha256");
+        const std::string sidecar = sidecar_path(base, DigestKind::sha256);
+        batch.add(sidecar, sidecar_line(hex, base), k_secret_mode);
+        files.push_back(sidecar);
       }
       if (opts.binary) {
-        batch.add(base + ".bin", key, k_secret_mode);
-        batch.add(base + ".bin.hmac", hmac_sidecar_line(key, opts.hmac_key, base + ".bin"), k_secret_mode);
-        files.push_back(base + ".bin");
-        files.push_back(base + ".bin.hmac");
+        const std::string bin = base + ".bin";
+        const std::string sidecar = sidecar_path(bin, DigestKind::hmac_sha256);
+        batch.add(bin, key, k_secret_mode);
+        batch.add(sidecar, hmac_sidecar_line(key, opts.hmac_key, bin), k_secret_mode);
+        files.push_back(bin);
+        files.push_back(sidecar);
       }
     }
   }
@@ -202,6 +207,24 @@ bool is_reserved_dir(const fs::path& dir)
                                          "/proc",  "/run",  "/sbin", "/sys", "/usr",  "/var", "/usr/bin",
                                          "/usr/lib", "/usr/sbin", "/usr/local", "/var/lib"};
   return std::find(std::begin(reserved), std::end(reserved), s) != std::end(reserved);
+}
+
+std::string log_safe(std::string_view text)
+{
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b == 0x7f) {
+      out += "\\x";
+      out.push_back(k_hex[b >> 4]);
+      out.push_back(k_hex[b & 0xf]);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
 }
 
 json DeviceOutcome::to_json() const

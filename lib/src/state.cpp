@@ -1,5 +1,7 @@
 #include <clm/atomic_file.hpp>
+#include <clm/crypto.hpp>
 #include <clm/error.hpp>
+#include <clm/file_digest.hpp>
 #include <clm/json_io.hpp>
 #include <clm/state.hpp>
 
@@ -14,6 +16,23 @@
 namespace clm {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t k_max_key_bytes = std::size_t{1} << 20;
+
+// Closes a file descriptor on every way out of a scope, a throw included.
+struct CloseOnExit {
+  int fd;
+  ~CloseOnExit() { ::close(fd); }
+};
+
+[[noreturn]] void throw_read(const std::string& path, const std::string& what, int err)
+{
+  throw Error(ExitCode::file_read, path + ": " + what + ": " + std::strerror(err));
+}
+
+}  // namespace
 
 StateDir::StateDir(fs::path dir) : m_dir(std::move(dir)) {}
 
@@ -169,6 +188,63 @@ bool StateDir::forget_id(const std::string& keyid)
     throw Error(ExitCode::file_write, id_file().string() + ": cannot remove: " + std::strerror(errno));
   }
   return true;
+}
+
+std::optional<HmacKeyFile> read_hmac_key(const fs::path& path)
+{
+  const int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (raw < 0) {
+    if (errno == ENOENT) {
+      return std::nullopt;
+    }
+    throw_read(path.string(), "cannot open HMAC key", errno);
+  }
+  const CloseOnExit closer{raw};
+  struct stat st {};
+  if (::fstat(raw, &st) != 0) {
+    throw_read(path.string(), "cannot stat HMAC key", errno);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    throw Error(ExitCode::file_read, path.string() + ": the HMAC key is not a regular file");
+  }
+  HmacKeyFile out;
+  read_fd_bounded(raw, path.c_str(), static_cast<std::size_t>(st.st_size), k_max_key_bytes, out.key);
+  if (out.key.empty()) {
+    throw Error(ExitCode::bad_file_format, path.string() + ": the HMAC key file is empty");
+  }
+  out.exposed = (st.st_mode & 0044) != 0;
+  return out;
+}
+
+fs::path StateDir::hmac_key_file() const
+{
+  return m_dir / k_hmac_key_file_name;
+}
+
+std::string StateDir::load_or_create_hmac_key() const
+{
+  const fs::path path = hmac_key_file();
+  if (auto existing = read_hmac_key(path)) {
+    return std::move(existing->key);
+  }
+  ensure_dir();
+  // Write the new key under a private name, then link it into place: link() never
+  // replaces an existing file, so when two first runs race, both end up with the
+  // one key that won, and no .hmac file is ever written under a key that was lost.
+  const fs::path fresh = m_dir / ("." + std::string(k_hmac_key_file_name) + "." + hex_encode(random_bytes(8)));
+  write_file_atomic(fresh, random_bytes(k_hmac_key_bytes), 0600);
+  const int rc = ::link(fresh.c_str(), path.c_str());
+  const int err = errno;
+  ::unlink(fresh.c_str());
+  if (rc != 0 && err != EEXIST) {
+    throw Error(ExitCode::file_write, path.string() + ": cannot create HMAC key: " + std::strerror(err));
+  }
+  sync_directory(m_dir);
+  auto key = read_hmac_key(path);
+  if (!key) {
+    throw Error(ExitCode::file_read, path.string() + ": the HMAC key vanished after it was created");
+  }
+  return std::move(key->key);
 }
 
 }  // namespace clm

@@ -2,7 +2,6 @@
 
 #include <clm/batch_files.hpp>
 #include <clm/error.hpp>
-#include <clm/keyget.hpp>
 
 #include <gtest/gtest.h>
 
@@ -186,25 +185,6 @@ TEST_F(BatchFilesTest, AModeTheUmaskWouldStripIsStillSet)
   batch.commit();
   // Created 0400 under this umask, then set to the mode asked for.
   EXPECT_EQ(mode_of(dir() / "shared") & 0777, 0644u);
-}
-
-TEST_F(BatchFilesTest, DeviceListSkipsBlankLinesAndTrims)
-{
-  write_plain(dir() / "list", "dev1\n\n  dev2 \r\n\t\ndev3");
-  EXPECT_EQ(clm::read_device_list(dir() / "list"), (std::vector<std::string>{"dev1", "dev2", "dev3"}));
-  const auto e = error_of([&] { clm::read_device_list(dir() / "missing"); });
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->code(), clm::ExitCode::file_read);
-}
-
-TEST(KeyGet, ReservedDirectories)
-{
-  for (const char* d : {"/", "/etc", "/etc/", "/usr", "/var/../etc", "/usr/bin", "/proc"}) {
-    EXPECT_TRUE(clm::is_reserved_dir(d)) << d;
-  }
-  for (const char* d : {"/srv/keys", "/tmp", "/home/x", "/etc/clm", "/var/lib/clm"}) {
-    EXPECT_FALSE(clm::is_reserved_dir(d)) << d;
-  }
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
 #include <clm/output_files.hpp>
+#include <clm/sidecar.hpp>
 
 #include <gtest/gtest.h>
 

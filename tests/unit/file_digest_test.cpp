@@ -1,11 +1,8 @@
-// Tests of file digests and sidecars: SHA-256 and HMAC-SHA256 against known vectors and
-// OpenSSL's one-shot functions, the sidecar line parser, the per-host HMAC key, and
-// verify_paths' results and exit codes.
-#include <clm/atomic_file.hpp>
+// Tests of file digests: SHA-256 and HMAC-SHA256 against known vectors and OpenSSL's
+// one-shot functions, and the bounded whole-file reads.
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
 #include <clm/file_digest.hpp>
-#include <clm/output_files.hpp>
 
 #include "test_support.hpp"
 
@@ -14,24 +11,20 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include <cctype>
 #include <cstdint>
 #include <string>
-#include <vector>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 
 namespace {
 
 namespace fs = std::filesystem;
 
-using clm::CheckStatus;
 using clm::DigestKind;
 using clm::ExitCode;
-using clm::FileCheck;
 using clm::FileDigester;
-using clm::parse_sidecar_line;
 using clm::test::error_of;
-using clm::test::mode_of;
-using clm::test::read_plain;
 using clm::test::TempDirTest;
 using clm::test::write_plain;
 
@@ -98,7 +91,7 @@ TEST_F(FileDigestTest, Sha256OfAFileLargerThanTheChunkMatchesTheOneShotDigest)
 TEST_F(FileDigestTest, HmacMatchesRfc4231AndOpenSslOneShotAcrossReuse)
 {
   EXPECT_EQ(clm::hmac_sha256_hex(k_rfc4231_2_data, k_rfc4231_2_key), k_rfc4231_2_mac);
-  const std::string key = clm::random_bytes(clm::k_hmac_key_bytes);
+  const std::string key = clm::random_bytes(32);
   const std::string big = pattern(3 * clm::k_digest_chunk_bytes + 7);
   FileDigester d(DigestKind::hmac_sha256, key);
   // The same object, several times: each file restarts HMAC with the constructor's key.
@@ -126,252 +119,53 @@ TEST_F(FileDigestTest, UnreadableFilesAreFileReadErrorsNamingThePath)
   EXPECT_EQ(d.hex_of_file(file_with("abc", "abc").c_str()), k_abc_sha256);
 }
 
-TEST(SidecarLine, ParsesTextAndBinaryLinesAndLowerCasesTheHex)
+TEST_F(FileDigestTest, ReadRegularFileReadsWholeFilesUpToTheLimitAndRefusesTheRest)
 {
-  auto text = parse_sidecar_line(std::string(k_abc_sha256) + "  clkey.pem");
-  ASSERT_TRUE(text);
-  EXPECT_EQ(text->hex, k_abc_sha256);
-  EXPECT_EQ(text->name, "clkey.pem");
-  EXPECT_FALSE(text->binary);
-
-  std::string upper = k_abc_sha256;
-  for (auto& c : upper) {
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::string out = "old contents are replaced";
+  clm::read_regular_file(file_with("abc", "abc").c_str(), 3, out);
+  EXPECT_EQ(out, "abc");
+  clm::read_regular_file(file_with("empty", "").c_str(), 3, out);
+  EXPECT_EQ(out, "");
+  const std::string big = pattern(3 * clm::k_digest_chunk_bytes + 5);
+  clm::read_regular_file(file_with("big", big).c_str(), big.size(), out);
+  EXPECT_EQ(out, big);
+  for (const auto& [path, limit] : std::vector<std::pair<std::string, std::size_t>>{
+         {file_with("four", "four"), 3}, {(dir() / "missing").string(), 10}, {dir().string(), 10}}) {
+    const auto err = error_of([&] { clm::read_regular_file(path.c_str(), limit, out); });
+    ASSERT_TRUE(err) << path;
+    EXPECT_EQ(err->code(), ExitCode::file_read);
+    EXPECT_NE(std::string(err->what()).find(path), std::string::npos);
   }
-  auto binary = parse_sidecar_line(upper + " *dev_1.bin");
-  ASSERT_TRUE(binary);
-  EXPECT_EQ(binary->hex, k_abc_sha256);
-  EXPECT_EQ(binary->name, "dev_1.bin");
-  EXPECT_TRUE(binary->binary);
-
-  auto spaced = parse_sidecar_line(std::string(k_abc_sha256) + "   lead space");
-  ASSERT_TRUE(spaced);
-  EXPECT_EQ(spaced->name, " lead space");
+  // A FIFO is refused at once, not waited on.
+  const std::string fifo = (dir() / "fifo").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_TRUE(error_of([&] { clm::read_regular_file(fifo.c_str(), 10, out); }));
 }
 
-TEST(SidecarLine, UnescapesSha256sumEscapedNames)
+TEST_F(FileDigestTest, ReadFdBoundedReadsPastAWrongSizeHint)
 {
-  auto line = parse_sidecar_line("\\" + std::string(k_abc_sha256) + "  a\\\\b\\nc");
-  ASSERT_TRUE(line);
-  EXPECT_EQ(line->name, "a\\b\nc");
-  EXPECT_FALSE(parse_sidecar_line("\\" + std::string(k_abc_sha256) + "  bad\\x"));
-  EXPECT_FALSE(parse_sidecar_line("\\" + std::string(k_abc_sha256) + "  trailing\\"));
-}
-
-TEST(SidecarLine, RejectsMalformedLines)
-{
-  const std::string hex = k_abc_sha256;
-  for (const std::string& bad : {
-         std::string(),
-         hex,                                  // no name
-         hex + "  ",                           // empty name
-         hex + " name",                        // one space
-         hex + "\tname",                       // a tab
-         hex + "x  name",                      // 65 characters of "hex"
-         hex.substr(1) + "  name",             // 63 hex digits
-         "g" + hex.substr(1) + "  name",       // not hex
-         hex + "  na\nme",                     // a newline in an unescaped name
-         "SHA256 (name) = " + hex,             // BSD tag format: not a sidecar of ours
-       }) {
-    EXPECT_FALSE(parse_sidecar_line(bad)) << '"' << bad << '"';
+  const std::string data = pattern(100000);
+  const std::string path = file_with("data", data);
+  std::string out;
+  for (const std::size_t hint : {std::size_t{0}, std::size_t{10}, data.size(), 2 * data.size()}) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    clm::read_fd_bounded(fd, path.c_str(), hint, data.size(), out);
+    ::close(fd);
+    EXPECT_EQ(out, data) << hint;
   }
-}
-
-TEST(SidecarLine, HmacSidecarLineHasTheSha256LineFormat)
-{
-  const std::string line = clm::hmac_sidecar_line(k_rfc4231_2_data, k_rfc4231_2_key, "d_1.bin");
-  EXPECT_EQ(line, std::string(k_rfc4231_2_mac) + "  d_1.bin\n");
-  auto parsed = parse_sidecar_line(line.substr(0, line.size() - 1));
-  ASSERT_TRUE(parsed);
-  EXPECT_EQ(parsed->name, "d_1.bin");
-  // And the .sha256 writer's lines parse too.
-  const std::string sha_line = clm::sidecar_line("abc", "x");
-  EXPECT_EQ(parse_sidecar_line(sha_line.substr(0, sha_line.size() - 1))->hex, k_abc_sha256);
-}
-
-class HmacKeyTest : public TempDirTest {
-protected:
-  HmacKeyTest() : TempDirTest("clm-hmackey") {}
-};
-
-TEST_F(HmacKeyTest, LoadOrCreateMakesA0600KeyOnceAndReturnsItAgain)
-{
-  const fs::path state = dir() / "var" / "clm";
-  const std::string first = clm::load_or_create_hmac_key(state);
-  EXPECT_EQ(first.size(), clm::k_hmac_key_bytes);
-  EXPECT_EQ(mode_of(state), 0700u);
-  EXPECT_EQ(mode_of(clm::hmac_key_path(state)), 0600u);
-  EXPECT_EQ(read_plain(state / "hmac.key"), first);
-  EXPECT_EQ(clm::load_or_create_hmac_key(state), first);
-  // Nothing is left behind but the key.
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(state)) {
-    names.push_back(e.path().filename().string());
-  }
-  EXPECT_EQ(names, std::vector<std::string>{"hmac.key"});
-  const auto read = clm::read_hmac_key(state / "hmac.key");
-  ASSERT_TRUE(read);
-  EXPECT_EQ(read->key, first);
-  EXPECT_FALSE(read->exposed);
-}
-
-TEST_F(HmacKeyTest, ReadHmacKeyReportsAbsentEmptyAndExposedKeys)
-{
-  EXPECT_FALSE(clm::read_hmac_key(dir() / "none"));
-  write_plain(dir() / "empty", "");
-  auto err = error_of([&] { clm::read_hmac_key(dir() / "empty"); });
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  const auto err = error_of([&] { clm::read_fd_bounded(fd, path.c_str(), 0, data.size() - 1, out); });
+  ::close(fd);
   ASSERT_TRUE(err);
-  EXPECT_EQ(err->code(), ExitCode::bad_file_format);
-  write_plain(dir() / "open", "secret\n");
-  fs::permissions(dir() / "open", fs::perms(0644));
-  const auto open = clm::read_hmac_key(dir() / "open");
-  ASSERT_TRUE(open);
-  EXPECT_EQ(open->key, "secret\n");  // raw bytes, newline included
-  EXPECT_TRUE(open->exposed);
+  EXPECT_EQ(err->code(), ExitCode::file_read);
 }
 
-class VerifyPathsTest : public TempDirTest {
-protected:
-  VerifyPathsTest() : TempDirTest("clm-verify") {}
-
-  clm::VerifySummary verify(const std::vector<std::string>& paths, const clm::VerifyOptions& options = {})
-  {
-    results.clear();
-    return clm::verify_paths(paths, options, [&](const FileCheck& c) { results.push_back(c); });
-  }
-
-  std::string path(const std::string& name) const { return (dir() / name).string(); }
-
-  std::vector<FileCheck> results;
-};
-
-TEST_F(VerifyPathsTest, ADirectoryOfIntactFilesPassesAndFilesWithoutSidecarsAreSkipped)
+TEST(DigestName, NamesBothAlgorithms)
 {
-  clm::write_with_sidecar(dir() / "a.pem", "A", 0644);
-  clm::write_with_sidecar(dir() / "b.pem", "B", 0600);
-  write_plain(dir() / "loose", "no sidecar");
-  const auto s = verify({dir().string()});
-  EXPECT_EQ(s.exit_code(), ExitCode::ok);
-  ASSERT_EQ(results.size(), 2u);
-  EXPECT_EQ(results[0].file, path("a.pem"));
-  EXPECT_EQ(results[0].sidecar, path("a.pem.sha256"));
-  EXPECT_EQ(results[0].kind, DigestKind::sha256);
-  EXPECT_EQ(results[0].status, CheckStatus::ok);
-  EXPECT_EQ(results[1].file, path("b.pem"));
-}
-
-// The states a crash in write_with_sidecar can leave (ARCHITECTURE.md, "A file and its
-// sidecar"), made by hand: the new file with the old sidecar and a pending one.
-TEST_F(VerifyPathsTest, AFileMatchingItsPendingSidecarPassesAndTheNextWriteSettlesIt)
-{
-  clm::write_with_sidecar(dir() / "k", "old", 0600);
-  write_plain(dir() / "k", "new");
-  write_plain(dir() / "k.sha256.pending", clm::sidecar_line("new", "k"));
-  EXPECT_EQ(verify({dir().string()}).exit_code(), ExitCode::ok);
-  clm::settle_sidecar(dir() / "k", dir() / "k.sha256");
-  EXPECT_EQ(clm::read_file(dir() / "k.sha256"), clm::sidecar_line("new", "k"));
-  EXPECT_FALSE(std::filesystem::exists(dir() / "k.sha256.pending"));
-  EXPECT_EQ(verify({dir().string()}).exit_code(), ExitCode::ok);
-}
-
-TEST_F(VerifyPathsTest, APendingSidecarOfAFileNeverWrittenIsIgnoredAndRemoved)
-{
-  clm::write_with_sidecar(dir() / "k", "old", 0600);
-  write_plain(dir() / "k.sha256.pending", clm::sidecar_line("new", "k"));
-  EXPECT_EQ(verify({dir().string()}).exit_code(), ExitCode::ok);
-  clm::settle_sidecar(dir() / "k", dir() / "k.sha256");
-  EXPECT_EQ(clm::read_file(dir() / "k.sha256"), clm::sidecar_line("old", "k"));
-  EXPECT_FALSE(std::filesystem::exists(dir() / "k.sha256.pending"));
-}
-
-TEST_F(VerifyPathsTest, APendingSidecarDoesNotExcuseAFileMatchingNeither)
-{
-  clm::write_with_sidecar(dir() / "k", "old", 0600);
-  write_plain(dir() / "k.sha256.pending", clm::sidecar_line("new", "k"));
-  write_plain(dir() / "k", "changed");
-  EXPECT_EQ(verify({dir().string()}).exit_code(), ExitCode::tampered);
-}
-
-TEST_F(VerifyPathsTest, AChangedFileIsTamperedAndAMissingOneUnreadableWhichWins)
-{
-  clm::write_with_sidecar(dir() / "a.pem", "A", 0644);
-  clm::write_with_sidecar(dir() / "b.pem", "B", 0644);
-  write_plain(dir() / "a.pem", "a");
-  auto s = verify({path("a.pem"), path("b.pem")});
-  EXPECT_EQ(s.exit_code(), ExitCode::tampered);
-  ASSERT_EQ(results.size(), 2u);
-  EXPECT_EQ(results[0].status, CheckStatus::mismatch);
-  EXPECT_EQ(results[1].status, CheckStatus::ok);
-
-  fs::remove(dir() / "b.pem");
-  s = verify({dir().string()});
-  EXPECT_EQ(s.exit_code(), ExitCode::file_read);
-  EXPECT_EQ(s.tampered, 1u);
-  EXPECT_EQ(s.unreadable, 1u);
-}
-
-TEST_F(VerifyPathsTest, MalformedOrSwappedSidecarsAreTampered)
-{
-  clm::write_with_sidecar(dir() / "a.pem", "A", 0644);
-  clm::write_with_sidecar(dir() / "b.pem", "B", 0644);
-  fs::copy_file(dir() / "b.pem.sha256", dir() / "a.pem.sha256", fs::copy_options::overwrite_existing);
-  auto s = verify({path("a.pem")});
-  EXPECT_EQ(s.exit_code(), ExitCode::tampered);
-  ASSERT_EQ(results.size(), 2u);
-  EXPECT_EQ(results[0].file, path("b.pem"));  // what the swapped sidecar names is still checked
-  EXPECT_EQ(results[0].status, CheckStatus::ok);
-  EXPECT_EQ(results[1].file, path("a.pem"));
-  EXPECT_EQ(results[1].status, CheckStatus::malformed);
-
-  write_plain(dir() / "a.pem.sha256", "not a sidecar\n");
-  s = verify({path("a.pem.sha256")});
-  EXPECT_EQ(s.exit_code(), ExitCode::tampered);
-  ASSERT_EQ(results.size(), 1u);
-  EXPECT_EQ(results[0].status, CheckStatus::malformed);
-}
-
-TEST_F(VerifyPathsTest, AFileWithoutSidecarOrAMissingPathIsUnreadable)
-{
-  write_plain(dir() / "loose", "x");
-  auto s = verify({path("loose"), path("nowhere")});
-  EXPECT_EQ(s.exit_code(), ExitCode::file_read);
-  ASSERT_EQ(results.size(), 2u);
-  EXPECT_FALSE(results[0].kind);
-  EXPECT_TRUE(results[0].sidecar.empty());
-  EXPECT_EQ(results[1].status, CheckStatus::unreadable);
-}
-
-TEST_F(VerifyPathsTest, HmacSidecarsNeedTheRightKey)
-{
-  const std::string key = clm::random_bytes(32);
-  write_plain(dir() / "d_1.bin", "keybytes");
-  write_plain(dir() / "d_1.bin.hmac", clm::hmac_sidecar_line("keybytes", key, "d_1.bin"));
-  clm::VerifyOptions options;
-  options.hmac_key = key;
-  EXPECT_EQ(verify({path("d_1.bin")}, options).exit_code(), ExitCode::ok);
-  ASSERT_EQ(results.size(), 1u);
-  EXPECT_EQ(results[0].kind, DigestKind::hmac_sha256);
-
-  options.hmac_key = clm::random_bytes(32);
-  EXPECT_EQ(verify({dir().string()}, options).exit_code(), ExitCode::tampered);
-
-  options.hmac_key.reset();
-  options.hmac_key_problem = "/state/hmac.key does not exist";
-  EXPECT_EQ(verify({dir().string()}, options).exit_code(), ExitCode::file_read);
-  ASSERT_EQ(results.size(), 1u);
-  EXPECT_NE(results[0].error.find("/state/hmac.key"), std::string::npos);
-}
-
-TEST_F(VerifyPathsTest, RecursiveReachesSubdirectoriesAndEachSidecarIsCheckedOnce)
-{
-  fs::create_directories(dir() / "sub");
-  clm::write_with_sidecar(dir() / "a", "A", 0644);
-  clm::write_with_sidecar(dir() / "sub" / "b", "B", 0644);
-  EXPECT_EQ(verify({dir().string()}).checked, 1u);
-  clm::VerifyOptions options;
-  options.recursive = clm::Recursive::yes;
-  EXPECT_EQ(verify({dir().string(), path("a"), path("a.sha256")}, options).checked, 2u);
-  EXPECT_EQ(results[1].file, path("sub/b"));
+  EXPECT_STREQ(clm::digest_name(DigestKind::sha256), "SHA-256");
+  EXPECT_STREQ(clm::digest_name(DigestKind::hmac_sha256), "HMAC-SHA256");
 }
 
 }  // namespace

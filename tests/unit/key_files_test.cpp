@@ -7,6 +7,7 @@
 #include <clm/error.hpp>
 #include <clm/key_files.hpp>
 #include <clm/output_files.hpp>
+#include <clm/sidecar.hpp>
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,8 @@
 // Tests of the batch key pull against a stand-in server (an ApiCaller): the files of a
 // good answer, and answers a broken or hostile server could send — wrong types, numbers
 // out of range, key numbers that would make file names, undecodable keys — which mark
-// devices failed instead of throwing out of the run. Also the answer field readers.
+// devices failed instead of throwing out of the run. Also the device list, reserved
+// output directories, and the answer field readers.
 #include <clm/error.hpp>
 #include <clm/http_client.hpp>
 #include <clm/json_io.hpp>
@@ -25,6 +26,7 @@ using clm::json;
 using clm::test::error_of;
 using clm::test::read_plain;
 using clm::test::TempDirTest;
+using clm::test::write_plain;
 
 class KeyGetTest : public TempDirTest {
 protected:
@@ -131,6 +133,25 @@ TEST_F(KeyGetTest, GetkeylistAnswerWithWrongTypesMarksDevicesFailed)
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(calls, 1);  // no device has keys: no getlist
   EXPECT_EQ(out[1].failure, clm::KeyGetExit::device_lookup);
+}
+
+TEST_F(KeyGetTest, DeviceListSkipsBlankLinesAndTrims)
+{
+  write_plain(dir() / "list", "dev1\n\n  dev2 \r\n\t\ndev3");
+  EXPECT_EQ(clm::read_device_list(dir() / "list"), (std::vector<std::string>{"dev1", "dev2", "dev3"}));
+  const auto e = error_of([&] { clm::read_device_list(dir() / "missing"); });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->code(), clm::ExitCode::file_read);
+}
+
+TEST(KeyGet, ReservedDirectories)
+{
+  for (const char* d : {"/", "/etc", "/etc/", "/usr", "/var/../etc", "/usr/bin", "/proc"}) {
+    EXPECT_TRUE(clm::is_reserved_dir(d)) << d;
+  }
+  for (const char* d : {"/srv/keys", "/tmp", "/home/x", "/etc/clm", "/var/lib/clm"}) {
+    EXPECT_FALSE(clm::is_reserved_dir(d)) << d;
+  }
 }
 
 TEST(AnswerFields, StringAndIntFieldsReadOnlyTheRightTypes)

@@ -1,4 +1,5 @@
-// Tests of the state directory: its lock, its modes, and the stored ID/password.
+// Tests of the state directory: its lock, its modes, the stored ID/password, and the
+// per-host HMAC key.
 #include <clm/error.hpp>
 #include <clm/state.hpp>
 
@@ -11,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <unistd.h>
+#include <vector>
 
 namespace {
 
@@ -21,6 +23,7 @@ using clm::IdCredential;
 using clm::StateDir;
 using clm::test::error_of;
 using clm::test::mode_of;
+using clm::test::read_plain;
 using clm::test::TempDirTest;
 using clm::test::write_plain;
 
@@ -271,6 +274,47 @@ TEST(StateDirDefault, root_uses_var_lib_clm_and_others_xdg_state_home)
     ::unsetenv("XDG_STATE_HOME");
   }
   EXPECT_EQ(p, fs::path("/xdg/state/clm"));
+}
+
+class HmacKeyTest : public TempDirTest {
+protected:
+  HmacKeyTest() : TempDirTest("clm-hmackey") {}
+};
+
+TEST_F(HmacKeyTest, LoadOrCreateMakesA0600KeyOnceAndReturnsItAgain)
+{
+  const fs::path state = dir() / "var" / "clm";
+  const std::string first = StateDir(state).load_or_create_hmac_key();
+  EXPECT_EQ(first.size(), clm::k_hmac_key_bytes);
+  EXPECT_EQ(mode_of(state), 0700u);
+  EXPECT_EQ(mode_of(StateDir(state).hmac_key_file()), 0600u);
+  EXPECT_EQ(read_plain(state / "hmac.key"), first);
+  EXPECT_EQ(StateDir(state).load_or_create_hmac_key(), first);
+  // Nothing is left behind but the key.
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(state)) {
+    names.push_back(e.path().filename().string());
+  }
+  EXPECT_EQ(names, std::vector<std::string>{"hmac.key"});
+  const auto read = clm::read_hmac_key(state / "hmac.key");
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->key, first);
+  EXPECT_FALSE(read->exposed);
+}
+
+TEST_F(HmacKeyTest, ReadHmacKeyReportsAbsentEmptyAndExposedKeys)
+{
+  EXPECT_FALSE(clm::read_hmac_key(dir() / "none"));
+  write_plain(dir() / "empty", "");
+  auto err = error_of([&] { clm::read_hmac_key(dir() / "empty"); });
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->code(), ExitCode::bad_file_format);
+  write_plain(dir() / "open", "secret\n");
+  fs::permissions(dir() / "open", fs::perms(0644));
+  const auto open = clm::read_hmac_key(dir() / "open");
+  ASSERT_TRUE(open);
+  EXPECT_EQ(open->key, "secret\n");  // raw bytes, newline included
+  EXPECT_TRUE(open->exposed);
 }
 
 }  // namespace

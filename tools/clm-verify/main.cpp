@@ -3,8 +3,9 @@
 
 #include <clm/config.hpp>
 #include <clm/error.hpp>
-#include <clm/file_digest.hpp>
 #include <clm/json_io.hpp>
+#include <clm/sidecar_verify.hpp>
+#include <clm/state.hpp>
 
 #include <iostream>
 
@@ -30,7 +31,7 @@ clm::VerifyOptions verify_options(const Options& o)
   try {
     const fs::path key_file = o.hmac_key_file
                                 ? fs::path(*o.hmac_key_file)
-                                : clm::hmac_key_path(clm::resolve_state_dir(o.conn, clm::process_env()));
+                                : clm::StateDir(clm::resolve_state_dir(o.conn, clm::process_env())).hmac_key_file();
     auto key = clm::read_hmac_key(key_file);
     if (!key) {
       throw clm::Error(clm::ExitCode::file_read,

@@ -43,7 +43,7 @@ std::optional<std::vector<std::string>> take_trailing_command(int& argc, char** 
 }
 
 int tool_main(const char* name, const char* description, int argc, char** argv,
-              const std::function<void(CLI::App&)>& define)
+              const std::function<void(CLI::App&)>& define, const FailureMap& map)
 {
   // A reader that closes the pipe early must not turn a finished job into a crash.
   ::signal(SIGPIPE, SIG_IGN);
@@ -55,6 +55,12 @@ int tool_main(const char* name, const char* description, int argc, char** argv,
     std::cerr << name << ": error: " << e.what() << '\n';
     return static_cast<int>(e.code());
   }
+  // Print the report of thrown (map's, when there is one) and return its exit code.
+  auto report = [&](const std::exception& thrown, ToolFailure standard) {
+    const ToolFailure failure = map ? map(thrown, std::move(standard)) : std::move(standard);
+    std::cerr << name << ": " << failure.message << '\n';
+    return failure.exit_code;
+  };
   CLI::App app{description, name};
   app.set_version_flag("--version", std::string(name) + " " CLM_VERSION);
   app.fallthrough();  // global options may follow the subcommand
@@ -74,14 +80,12 @@ int tool_main(const char* name, const char* description, int argc, char** argv,
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << name << ": error: " << e.what() << " (see " << name << " --help)\n";
-    return static_cast<int>(exit_code_for(e));
+    return report(e, {static_cast<int>(exit_code_for(e)),
+                      "error: " + std::string(e.what()) + " (see " + name + " --help)"});
   } catch (const Error& e) {
-    std::cerr << name << ": error: " << e.what() << '\n';
-    return static_cast<int>(e.code());
+    return report(e, {static_cast<int>(e.code()), "error: " + std::string(e.what())});
   } catch (const std::exception& e) {
-    std::cerr << name << ": error: internal: " << e.what() << '\n';
-    return static_cast<int>(ExitCode::internal);
+    return report(e, {static_cast<int>(ExitCode::internal), "error: internal: " + std::string(e.what())});
   }
 }
 

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace clm {
@@ -29,6 +30,10 @@ std::vector<std::string> read_device_list(const std::filesystem::path& path);
 // Return whether dir is the root or a system directory (/bin, /etc, /usr, ...), which
 // the command reference calls a reserved word.
 bool is_reserved_dir(const std::filesystem::path& dir);
+
+// Return text with its control characters written \xHH, so a name or key number read
+// from a list or a server's answer stays one line in the log whatever it holds.
+std::string log_safe(std::string_view text);
 
 struct KeyGetOptions {
   std::filesystem::path out_dir;

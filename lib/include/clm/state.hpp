@@ -1,7 +1,8 @@
-// The per-host state directory the tools share: the verified ID/password and,
-// later, device IDs and the HMAC secret. Directory 0700, files 0600.
+// The per-host state directory the tools share: the verified ID/password, device IDs
+// and the HMAC key of .hmac sidecars. Directory 0700, files 0600.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -18,6 +19,19 @@ struct DeviceCredential {
   std::string deviceid;
   std::string devicekey;
 };
+
+inline constexpr std::size_t k_hmac_key_bytes = 32;
+inline constexpr const char* k_hmac_key_file_name = "hmac.key";
+
+// An HMAC key read from a file, and whether users other than the owner may read it.
+struct HmacKeyFile {
+  std::string key;
+  bool exposed = false;  // the file's group or other read bit is set
+};
+
+// Return the raw bytes of the HMAC key file path, or nullopt when it does not exist.
+// Error(file_read) when it exists but cannot be read, Error(bad_file_format) when empty.
+std::optional<HmacKeyFile> read_hmac_key(const std::filesystem::path& path);
 
 class StateDir {
 public:
@@ -60,6 +74,15 @@ public:
 
   // Return the path of the file holding every device's deviceid/devicekey.
   std::filesystem::path devices_file() const;
+
+  // Return the path of the per-host HMAC key (hmac.key).
+  std::filesystem::path hmac_key_file() const;
+
+  // Return the per-host HMAC key, first creating it when missing: 32 random bytes, mode
+  // 0600, written atomically (the directory is created 0700 if needed); two first runs
+  // racing end up with the same key. Error(file_read) when it exists but cannot be read,
+  // Error(bad_file_format) when it is empty, Error(file_write) when it cannot be made.
+  std::string load_or_create_hmac_key() const;
 
 private:
   void ensure_dir() const;

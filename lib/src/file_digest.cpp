@@ -2,6 +2,8 @@
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
 #include <clm/file_digest.hpp>
+#include <clm/util/directory.hpp>
+#include <clm/util/errno_error.hpp>
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -49,12 +51,12 @@ private:
 
 std::string system_reason(int err)
 {
-  return std::strerror(err);
+  return util::errno_text(err);
 }
 
 [[noreturn]] void throw_read(const std::string& path, const std::string& what, int err)
 {
-  throw Error(ExitCode::file_read, path + ": " + what + ": " + system_reason(err));
+  util::throw_errno(ExitCode::file_read, path, what, err);
 }
 
 // Open path for reading and make sure it is a regular file. O_NONBLOCK keeps a FIFO
@@ -417,13 +419,7 @@ std::string load_or_create_hmac_key(const fs::path& state_dir)
   if (auto existing = read_hmac_key(path)) {
     return std::move(existing->key);
   }
-  std::error_code ec;
-  if (!state_dir.parent_path().empty()) {
-    fs::create_directories(state_dir.parent_path(), ec);
-  }
-  if (::mkdir(state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    throw Error(ExitCode::file_write, state_dir.string() + ": cannot create state directory: " + system_reason(errno));
-  }
+  util::make_private_directory(state_dir, "cannot create state directory");
   // Write the new key under a private name, then link it into place: link() never
   // replaces an existing file, so when two first runs race, both end up with the
   // one key that won, and no .hmac file is ever written under a key that was lost.

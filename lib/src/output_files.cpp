@@ -3,6 +3,7 @@
 #include <clm/error.hpp>
 #include <clm/file_digest.hpp>
 #include <clm/output_files.hpp>
+#include <clm/util/errno_error.hpp>
 
 #include <cerrno>
 #include <cstdio>
@@ -86,8 +87,7 @@ void settle_sidecar(const fs::path& path, const fs::path& sidecar)
   }
   if (!hex.empty() && pending_sidecar_confirms(sidecar.string(), path.filename().string(), hex)) {
     if (::rename(pending.c_str(), sidecar.c_str()) != 0) {
-      throw Error(ExitCode::file_write, sidecar.string() + ": cannot finish an interrupted update: "
-                                          + std::strerror(errno));
+      util::throw_errno(ExitCode::file_write, sidecar.native(), "cannot finish an interrupted update", errno);
     }
     sync_directory(sidecar.parent_path());
   } else {
@@ -106,8 +106,9 @@ std::vector<std::string> write_with_sidecar(const fs::path& path, std::string_vi
   write_file_atomic(pending, sidecar_line(data, path.filename().string()), mode);
   write_file_atomic(path, data, mode);
   if (::rename(pending.c_str(), sidecar.c_str()) != 0) {
-    throw Error(ExitCode::file_write, sidecar.string() + ": cannot rename " + pending.filename().string()
-                                        + " over it: " + std::strerror(errno));
+    const int err = errno;
+    util::throw_errno(ExitCode::file_write, sidecar.native(),
+                      "cannot rename " + pending.filename().string() + " over it", err);
   }
   sync_directory(sidecar.parent_path());
   return {path.string(), sidecar.string()};

@@ -2,13 +2,11 @@
 #include <clm/error.hpp>
 #include <clm/json_io.hpp>
 #include <clm/state.hpp>
+#include <clm/util/directory.hpp>
+#include <clm/util/errno_error.hpp>
 
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 namespace clm {
@@ -17,12 +15,7 @@ namespace fs = std::filesystem;
 
 StateDir::StateDir(fs::path dir) : m_dir(std::move(dir)) {}
 
-StateDir::~StateDir()
-{
-  if (m_lock_fd >= 0) {
-    ::close(m_lock_fd);  // releases the flock
-  }
-}
+StateDir::~StateDir() = default;
 
 fs::path StateDir::default_path()
 {
@@ -42,28 +35,16 @@ void StateDir::ensure_dir() const
   if (fs::is_directory(m_dir, ec)) {
     return;
   }
-  if (!m_dir.parent_path().empty()) {
-    fs::create_directories(m_dir.parent_path(), ec);
-  }
-  if (::mkdir(m_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    throw Error(ExitCode::file_write, m_dir.string() + ": cannot create state directory: " + std::strerror(errno));
-  }
+  util::make_private_directory(m_dir, "cannot create state directory");
 }
 
 void StateDir::lock()
 {
   ensure_dir();
   const fs::path lock_path = m_dir / "lock";
-  m_lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (m_lock_fd < 0) {
-    throw Error(ExitCode::file_write, lock_path.string() + ": cannot open lock file: " + std::strerror(errno));
-  }
-  if (::flock(m_lock_fd, LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) {
-      throw Error(ExitCode::already_running,
-                  "another clm run holds the state directory lock " + lock_path.string());
-    }
-    throw Error(ExitCode::file_write, lock_path.string() + ": flock: " + std::strerror(errno));
+  m_lock = util::LockFile::try_lock(lock_path, "cannot open lock file", "flock");
+  if (!m_lock) {
+    throw Error(ExitCode::already_running, "another clm run holds the state directory lock " + lock_path.string());
   }
 }
 
@@ -166,7 +147,7 @@ bool StateDir::forget_id(const std::string& keyid)
     return false;
   }
   if (::unlink(id_file().c_str()) != 0) {
-    throw Error(ExitCode::file_write, id_file().string() + ": cannot remove: " + std::strerror(errno));
+    util::throw_errno(ExitCode::file_write, id_file().native(), "cannot remove", errno);
   }
   return true;
 }

@@ -1,4 +1,4 @@
-// Tests of the cryptographic helpers: randomness, base64 and hex encodings,
+// Tests of the cryptographic helpers: randomness, base64,
 // SHA-256, constant-time comparison and the AES-256-GCM SecretBox.
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
@@ -224,26 +224,7 @@ TEST(Base64, decode_rejects_padding_before_data)
   }
 }
 
-// ---- hex and SHA-256 -------------------------------------------------------
-
-TEST(HexEncode, empty_is_empty)
-{
-  EXPECT_EQ(clm::hex_encode(""), "");
-}
-
-TEST(HexEncode, encodes_lower_case_two_digits_per_byte)
-{
-  EXPECT_EQ(clm::hex_encode(std::string_view("\x00\x01\x0f\x10\xab\xff", 6)), "00010f10abff");
-}
-
-TEST(HexEncode, encodes_every_byte_value)
-{
-  const std::string hex = clm::hex_encode(all_byte_values());
-  ASSERT_EQ(hex.size(), 512u);
-  EXPECT_EQ(hex.substr(0, 8), "00010203");
-  EXPECT_EQ(hex.substr(504), "fcfdfeff");
-  EXPECT_EQ(hex.find_first_not_of("0123456789abcdef"), std::string::npos);
-}
+// ---- SHA-256 -------------------------------------------------------
 
 TEST(Sha256, abc_matches_the_fips_vector)
 {

@@ -2,6 +2,8 @@
 // later, device IDs and the HMAC secret. Directory 0700, files 0600.
 #pragma once
 
+#include <clm/util/lock_file.hpp>
+
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -65,7 +67,7 @@ private:
   void ensure_dir() const;
 
   std::filesystem::path m_dir;
-  int m_lock_fd = -1;
+  std::optional<util::LockFile> m_lock;
 };
 
 }  // namespace clm

@@ -4,6 +4,7 @@
 #include <clm/file_digest.hpp>
 #include <clm/util/directory.hpp>
 #include <clm/util/errno_error.hpp>
+#include <clm/util/hex.hpp>
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -213,7 +214,7 @@ struct FileDigester::Impl {
     } else if (EVP_MAC_final(mac_ctx, digest, &n, sizeof digest) != 1) {
       throw_openssl_error("EVP_MAC_final(HMAC)");
     }
-    hex_encode_into(std::string_view(reinterpret_cast<const char*>(digest), n), hex);
+    util::hex_encode_into(std::string_view(reinterpret_cast<const char*>(digest), n), hex);
     return hex;
   }
 };
@@ -423,7 +424,7 @@ std::string load_or_create_hmac_key(const fs::path& state_dir)
   // Write the new key under a private name, then link it into place: link() never
   // replaces an existing file, so when two first runs race, both end up with the
   // one key that won, and no .hmac file is ever written under a key that was lost.
-  const fs::path fresh = state_dir / ("." + std::string(k_hmac_key_file_name) + "." + hex_encode(random_bytes(8)));
+  const fs::path fresh = state_dir / ("." + std::string(k_hmac_key_file_name) + "." + util::hex_encode(random_bytes(8)));
   write_file_atomic(fresh, random_bytes(k_hmac_key_bytes), 0600);
   const int rc = ::link(fresh.c_str(), path.c_str());
   const int err = errno;

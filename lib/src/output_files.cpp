@@ -4,6 +4,7 @@
 #include <clm/file_digest.hpp>
 #include <clm/output_files.hpp>
 #include <clm/util/errno_error.hpp>
+#include <clm/util/hex.hpp>
 
 #include <cerrno>
 #include <cstdio>
@@ -66,7 +67,7 @@ void check_file_name(const std::string& name, const std::string& option)
 
 std::string sidecar_line(std::string_view data, const std::string& name)
 {
-  return hex_encode(sha256(data)) + "  " + name + "\n";
+  return util::hex_encode(sha256(data)) + "  " + name + "\n";
 }
 
 void settle_sidecar(const fs::path& path, const fs::path& sidecar)

@@ -11,6 +11,7 @@
 #include <clm/atomic_file.hpp>
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
+#include <clm/util/hex.hpp>
 
 #include <gtest/gtest.h>
 
@@ -71,7 +72,7 @@ protected:
   // would migrate it).
   void put_key_pair(const std::string& name, const KeyPair& pair)
   {
-    const clm::SecretBox box(clm::hex_decode(clm::read_secret_file(data() / "master.key")));
+    const clm::SecretBox box(clm::util::hex_decode(clm::read_secret_file(data() / "master.key")));
     SqliteStore store(data() / "clm.db");
     store.initialize(
       {{name, clm::server::StoredKeyPair{pair.cert_pem, box.seal(pair.key_pem, clm::server::key_pair_associated_data(name))}}});

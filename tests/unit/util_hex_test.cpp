@@ -11,17 +11,9 @@
 namespace {
 
 using clm::ExitCode;
+using clm::test::all_byte_values;
 using clm::test::error_of;
 namespace util = clm::util;
-
-std::string all_byte_values()
-{
-  std::string s;
-  for (int b = 0; b < 256; ++b) {
-    s.push_back(static_cast<char>(b));
-  }
-  return s;
-}
 
 TEST(HexEncode, empty_is_empty)
 {

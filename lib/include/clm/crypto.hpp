@@ -2,8 +2,6 @@
 // authenticated encryption of secrets at rest.
 #pragma once
 
-#include <clm/util/hex.hpp>
-
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -25,13 +23,6 @@ std::string base64_encode(std::string_view data);
 
 // Return the bytes base64 text encodes; throw Error(bad_file_format) when it is not base64.
 std::string base64_decode(std::string_view text);
-
-// The hex helpers live in util/hex.hpp; these names keep the callers that include
-// crypto.hpp for them compiling.
-using util::hex_decode;
-using util::hex_digit_value;
-using util::hex_encode;
-using util::hex_encode_into;
 
 // Return the SHA-256 digest of data (32 raw bytes).
 std::string sha256(std::string_view data);

@@ -2,6 +2,8 @@
 
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
+#include <clm/util/hex.hpp>
+#include <clm/util/openssl.hpp>
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -51,66 +53,27 @@ constexpr int k_max_common_name = 64;  // ub-common-name of RFC 5280
   throw Error(ExitCode::internal, what);
 }
 
-// Deleter calling an OpenSSL free function, so std::unique_ptr stays pointer-sized.
-template <auto Free>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const
-  {
-    Free(p);
-  }
-};
-
-template <typename T, auto Free>
-using Ptr = std::unique_ptr<T, Deleter<Free>>;
-
-using Bio = Ptr<BIO, BIO_free_all>;
-using Bignum = Ptr<BIGNUM, BN_free>;
-using Asn1Integer = Ptr<ASN1_INTEGER, ASN1_INTEGER_free>;
-using Asn1String = Ptr<ASN1_STRING, ASN1_STRING_free>;
-using Pkey = Ptr<EVP_PKEY, EVP_PKEY_free>;
-using PkeyCtx = Ptr<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
-using Cert = Ptr<X509, X509_free>;
-using Name = Ptr<X509_NAME, X509_NAME_free>;
-using Extension = Ptr<X509_EXTENSION, X509_EXTENSION_free>;
-using GeneralName = Ptr<GENERAL_NAME, GENERAL_NAME_free>;
-using GeneralNames = Ptr<GENERAL_NAMES, GENERAL_NAMES_free>;
-using Store = Ptr<X509_STORE, X509_STORE_free>;
-using StoreCtx = Ptr<X509_STORE_CTX, X509_STORE_CTX_free>;
-
-void free_cert_stack(STACK_OF(X509) * s)
-{
-  sk_X509_pop_free(s, X509_free);
-}
-
-using CertStack = Ptr<STACK_OF(X509), free_cert_stack>;
-using Crl = Ptr<X509_CRL, X509_CRL_free>;
-using Revoked = Ptr<X509_REVOKED, X509_REVOKED_free>;
-using Asn1Time = Ptr<ASN1_TIME, ASN1_TIME_free>;
-using Pkcs12 = Ptr<PKCS12, PKCS12_free>;
-using MdCtx = Ptr<EVP_MD_CTX, EVP_MD_CTX_free>;
-
 const unsigned char* bytes(std::string_view s)
 {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 
 // Return a read-only memory BIO over text; text must outlive it.
-Bio read_bio(std::string_view text, const char* what)
+util::BioPtr read_bio(std::string_view text, const char* what)
 {
   if (text.size() > static_cast<std::size_t>(INT_MAX)) {
     throw_internal(std::string(what) + ": PEM text too large");
   }
-  Bio bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
+  util::BioPtr bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
   if (!bio) {
     throw_openssl(std::string(what) + ": BIO_new_mem_buf");
   }
   return bio;
 }
 
-Bio write_bio()
+util::BioPtr write_bio()
 {
-  Bio bio(BIO_new(BIO_s_mem()));
+  util::BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio) {
     throw_openssl("BIO_new");
   }
@@ -129,21 +92,21 @@ std::string bio_text(BIO* bio)
   return std::string(data, static_cast<std::size_t>(n));
 }
 
-Cert parse_cert(std::string_view pem, const char* what)
+util::X509Ptr parse_cert(std::string_view pem, const char* what)
 {
-  const Bio bio = read_bio(pem, what);
-  Cert cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  const util::BioPtr bio = read_bio(pem, what);
+  util::X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   if (!cert) {
     throw_openssl(std::string(what) + ": cannot parse PEM certificate");
   }
   return cert;
 }
 
-Pkey parse_key(std::string_view pem, const char* what)
+util::EvpPkeyPtr parse_key(std::string_view pem, const char* what)
 {
-  const Bio bio = read_bio(pem, what);
+  const util::BioPtr bio = read_bio(pem, what);
   // An empty passphrase keeps OpenSSL from prompting on the terminal for an encrypted key.
-  Pkey key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, const_cast<char*>("")));
+  util::EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, const_cast<char*>("")));
   if (!key) {
     throw_openssl(std::string(what) + ": cannot parse PEM private key");
   }
@@ -151,15 +114,15 @@ Pkey parse_key(std::string_view pem, const char* what)
 }
 
 // Return every certificate of concatenated PEM text (none for blank text).
-CertStack parse_cert_chain(std::string_view pem, const char* what)
+util::X509StackPtr parse_cert_chain(std::string_view pem, const char* what)
 {
-  CertStack chain(sk_X509_new_null());
+  util::X509StackPtr chain(sk_X509_new_null());
   if (!chain) {
     throw_openssl(std::string(what) + ": sk_X509_new_null");
   }
-  const Bio bio = read_bio(pem, what);
+  const util::BioPtr bio = read_bio(pem, what);
   for (;;) {
-    Cert cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    util::X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
     if (!cert) {
       // PEM_R_NO_START_LINE at the end of the text is the normal way out of the loop.
       const unsigned long e = ERR_peek_last_error();
@@ -179,7 +142,7 @@ CertStack parse_cert_chain(std::string_view pem, const char* what)
 
 std::string cert_pem(X509* cert)
 {
-  const Bio bio = write_bio();
+  const util::BioPtr bio = write_bio();
   if (PEM_write_bio_X509(bio.get(), cert) != 1) {
     throw_openssl("PEM_write_bio_X509");
   }
@@ -230,7 +193,7 @@ std::array<unsigned char, k_p256_point_bytes> p256_point(EVP_PKEY* key)
 // Return key as unencrypted PKCS#8 PEM ("BEGIN PRIVATE KEY").
 std::string key_pem(EVP_PKEY* key)
 {
-  const Bio bio = write_bio();
+  const util::BioPtr bio = write_bio();
   if (!is_p256(key)) {
     if (PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
       throw_openssl("PEM_write_bio_PrivateKey");
@@ -244,7 +207,7 @@ std::string key_pem(EVP_PKEY* key)
   if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &raw) != 1) {
     throw_openssl("EVP_PKEY_get_bn_param priv");
   }
-  const Ptr<BIGNUM, BN_clear_free> scalar(raw);
+  const util::SecretBignumPtr scalar(raw);
   const auto point = p256_point(key);
   std::array<unsigned char, k_p256_pkcs8_head.size() + k_p256_scalar_bytes + k_p256_pkcs8_middle.size()
                               + k_p256_point_bytes>
@@ -289,10 +252,10 @@ void set_public_key(X509* cert, EVP_PKEY* key)
   }
 }
 
-Pkey generate_key(KeyType type)
+util::EvpPkeyPtr generate_key(KeyType type)
 {
   const bool rsa = type == KeyType::rsa2048;
-  PkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, rsa ? "RSA" : "EC", nullptr));
+  util::EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, rsa ? "RSA" : "EC", nullptr));
   if (!ctx) {
     throw_openssl("EVP_PKEY_CTX_new_from_name");
   }
@@ -310,11 +273,11 @@ Pkey generate_key(KeyType type)
   if (EVP_PKEY_generate(ctx.get(), &raw) <= 0) {
     throw_openssl("EVP_PKEY_generate");
   }
-  return Pkey(raw);
+  return util::EvpPkeyPtr(raw);
 }
 
 // Return a random positive serial of k_serial_bytes bytes with the top bit cleared.
-Asn1Integer random_serial()
+util::Asn1IntegerPtr random_serial()
 {
   std::array<unsigned char, k_serial_bytes> buf{};
   // Zero is not positive: draw again in the (2^-127) case that it comes up.
@@ -324,20 +287,20 @@ Asn1Integer random_serial()
     }
     buf[0] &= 0x7f;  // a clear top bit keeps the DER INTEGER at 16 bytes, no 0x00 pad
   }
-  const Bignum bn(BN_bin2bn(buf.data(), static_cast<int>(buf.size()), nullptr));
+  const util::BignumPtr bn(BN_bin2bn(buf.data(), static_cast<int>(buf.size()), nullptr));
   if (!bn) {
     throw_openssl("BN_bin2bn");
   }
-  Asn1Integer serial(BN_to_ASN1_INTEGER(bn.get(), nullptr));
+  util::Asn1IntegerPtr serial(BN_to_ASN1_INTEGER(bn.get(), nullptr));
   if (!serial) {
     throw_openssl("BN_to_ASN1_INTEGER");
   }
   return serial;
 }
 
-Name make_name(const std::string& common_name)
+util::X509NamePtr make_name(const std::string& common_name)
 {
-  Name name(X509_NAME_new());
+  util::X509NamePtr name(X509_NAME_new());
   if (!name) {
     throw_openssl("X509_NAME_new");
   }
@@ -354,10 +317,10 @@ Name make_name(const std::string& common_name)
 
 // Return a version 3 certificate for key with subject, serial and validity set (notBefore
 // now minus the skew allowance, notAfter now plus lifetime_seconds), not yet signed.
-Cert new_cert(EVP_PKEY* key, const X509_NAME* subject, ASN1_INTEGER* serial, std::time_t now,
-              long long lifetime_seconds)
+util::X509Ptr new_cert(EVP_PKEY* key, const X509_NAME* subject, ASN1_INTEGER* serial, std::time_t now,
+                       long long lifetime_seconds)
 {
-  Cert cert(X509_new());
+  util::X509Ptr cert(X509_new());
   if (!cert) {
     throw_openssl("X509_new");
   }
@@ -385,9 +348,9 @@ Cert new_cert(EVP_PKEY* key, const X509_NAME* subject, ASN1_INTEGER* serial, std
 }
 
 // Return a certificate valid for days days from now with a random 128-bit serial.
-Cert new_cert(EVP_PKEY* key, const X509_NAME* subject, int days)
+util::X509Ptr new_cert(EVP_PKEY* key, const X509_NAME* subject, int days)
 {
-  const Asn1Integer serial = random_serial();
+  const util::Asn1IntegerPtr serial = random_serial();
   return new_cert(key, subject, serial.get(), std::time(nullptr), static_cast<long long>(days) * 86400);
 }
 
@@ -396,7 +359,7 @@ void add_extension(X509* cert, X509* issuer, int nid, const char* value)
 {
   X509V3_CTX ctx{};
   X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-  const Extension ext(X509V3_EXT_nconf_nid(nullptr, &ctx, nid, value));
+  const util::X509ExtensionPtr ext(X509V3_EXT_nconf_nid(nullptr, &ctx, nid, value));
   if (!ext) {
     throw_openssl(std::string("X509V3_EXT_nconf_nid ") + OBJ_nid2sn(nid) + "=" + value);
   }
@@ -430,13 +393,13 @@ bool is_dns_text(std::string_view name)
 }
 
 // Return a GENERAL_NAME of type type holding data as an ASN1 string of string_type.
-GeneralName general_name(int type, int string_type, const unsigned char* data, std::size_t size)
+util::GeneralNamePtr general_name(int type, int string_type, const unsigned char* data, std::size_t size)
 {
-  Asn1String value(ASN1_STRING_type_new(string_type));
+  util::Asn1StringPtr value(ASN1_STRING_type_new(string_type));
   if (!value || ASN1_STRING_set(value.get(), data, static_cast<int>(size)) != 1) {
     throw_openssl("ASN1_STRING_set");
   }
-  GeneralName gn(GENERAL_NAME_new());
+  util::GeneralNamePtr gn(GENERAL_NAME_new());
   if (!gn) {
     throw_openssl("GENERAL_NAME_new");
   }
@@ -446,15 +409,15 @@ GeneralName general_name(int type, int string_type, const unsigned char* data, s
 
 // Return the subjectAltName entries of names: IP for IPv4/IPv6 literals, DNS for the rest.
 // Built with the ASN.1 API rather than config text, so no name can inject further entries.
-GeneralNames subject_alt_names(const std::vector<std::string>& names)
+util::GeneralNamesPtr subject_alt_names(const std::vector<std::string>& names)
 {
-  GeneralNames gens(sk_GENERAL_NAME_new_null());
+  util::GeneralNamesPtr gens(sk_GENERAL_NAME_new_null());
   if (!gens) {
     throw_openssl("sk_GENERAL_NAME_new_null");
   }
   for (const std::string& name : names) {
     std::array<unsigned char, 16> ip{};
-    GeneralName gn;
+    util::GeneralNamePtr gn;
     if (inet_pton(AF_INET, name.c_str(), ip.data()) == 1) {
       gn = general_name(GEN_IPADD, V_ASN1_OCTET_STRING, ip.data(), 4);
     } else if (inet_pton(AF_INET6, name.c_str(), ip.data()) == 1) {
@@ -476,15 +439,15 @@ GeneralNames subject_alt_names(const std::vector<std::string>& names)
 
 CaHierarchy create_ca(KeyType type)
 {
-  const Pkey root_key = generate_key(type);
-  const Cert root = new_cert(root_key.get(), make_name("CA").get(), k_root_days);
+  const util::EvpPkeyPtr root_key = generate_key(type);
+  const util::X509Ptr root = new_cert(root_key.get(), make_name("CA").get(), k_root_days);
   add_extension(root.get(), root.get(), NID_basic_constraints, "critical,CA:TRUE");
   add_extension(root.get(), root.get(), NID_key_usage, "critical,keyCertSign,cRLSign");
   add_extension(root.get(), root.get(), NID_subject_key_identifier, "hash");
   sign(root.get(), root.get(), root_key.get());
 
-  const Pkey issuing_key = generate_key(type);
-  const Cert issuing = new_cert(issuing_key.get(), make_name("ca1").get(), k_issuing_days);
+  const util::EvpPkeyPtr issuing_key = generate_key(type);
+  const util::X509Ptr issuing = new_cert(issuing_key.get(), make_name("ca1").get(), k_issuing_days);
   add_extension(issuing.get(), root.get(), NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
   add_extension(issuing.get(), root.get(), NID_key_usage, "critical,keyCertSign,cRLSign");
   add_extension(issuing.get(), root.get(), NID_subject_key_identifier, "hash");
@@ -499,8 +462,8 @@ CaHierarchy create_ca(KeyType type)
 
 KeyPair create_tls_root(KeyType type)
 {
-  const Pkey key = generate_key(type);
-  const Cert root = new_cert(key.get(), make_name(k_tls_root_name).get(), k_tls_root_days);
+  const util::EvpPkeyPtr key = generate_key(type);
+  const util::X509Ptr root = new_cert(key.get(), make_name(k_tls_root_name).get(), k_tls_root_days);
   add_extension(root.get(), root.get(), NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
   add_extension(root.get(), root.get(), NID_key_usage, "critical,keyCertSign,cRLSign");
   // Verifiers that read an extendedKeyUsage on a CA as a limit on what it may vouch for
@@ -519,15 +482,15 @@ KeyPair issue_tls_certificate(const KeyPair& issuer, const std::vector<std::stri
   if (days <= 0) {
     throw_internal("issue_tls_certificate: validity must be at least one day");
   }
-  const Cert issuer_cert = parse_cert(issuer.cert_pem, "issuer certificate");
-  const Pkey issuer_key = parse_key(issuer.key_pem, "issuer key");
+  const util::X509Ptr issuer_cert = parse_cert(issuer.cert_pem, "issuer certificate");
+  const util::EvpPkeyPtr issuer_key = parse_key(issuer.key_pem, "issuer key");
   if (X509_check_private_key(issuer_cert.get(), issuer_key.get()) != 1) {
     throw_openssl("issue_tls_certificate: issuer key does not match issuer certificate");
   }
-  const GeneralNames sans = subject_alt_names(names);
+  const util::GeneralNamesPtr sans = subject_alt_names(names);
 
-  const Pkey key = generate_key(type);
-  const Cert cert = new_cert(key.get(), make_name(names.front()).get(), days);
+  const util::EvpPkeyPtr key = generate_key(type);
+  const util::X509Ptr cert = new_cert(key.get(), make_name(names.front()).get(), days);
   X509* const ca = issuer_cert.get();
   add_extension(cert.get(), ca, NID_basic_constraints, "critical,CA:FALSE");
   // RFC 5480 §3: keyEncipherment is for RSA key transport; an EC key only signs.
@@ -544,37 +507,20 @@ KeyPair issue_tls_certificate(const KeyPair& issuer, const std::vector<std::stri
   return KeyPair{.cert_pem = cert_pem(cert.get()), .key_pem = key_pem(key.get())};
 }
 
-std::chrono::system_clock::time_point certificate_not_after(const std::string& cert_pem)
-{
-  const Cert cert = parse_cert(cert_pem, "certificate_not_after");
-  std::tm tm{};
-  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) != 1) {
-    throw_openssl("certificate_not_after: ASN1_TIME_to_tm");
-  }
-  // Calendar arithmetic in UTC, independent of the local time zone (no mktime).
-  using namespace std::chrono;
-  const year_month_day date{year{tm.tm_year + 1900}, month{static_cast<unsigned>(tm.tm_mon + 1)},
-                            day{static_cast<unsigned>(tm.tm_mday)}};
-  if (!date.ok()) {
-    throw_internal("certificate_not_after: notAfter is not a valid date");
-  }
-  return sys_days{date} + hours{tm.tm_hour} + minutes{tm.tm_min} + seconds{tm.tm_sec};
-}
-
 bool certificate_chains_to(const std::string& cert_pem, const std::string& chain_pem, const std::string& root_pem)
 {
-  const Cert cert = parse_cert(cert_pem, "certificate_chains_to: certificate");
-  const CertStack chain = parse_cert_chain(chain_pem, "certificate_chains_to: chain");
-  const Cert root = parse_cert(root_pem, "certificate_chains_to: root");
+  const util::X509Ptr cert = parse_cert(cert_pem, "certificate_chains_to: certificate");
+  const util::X509StackPtr chain = parse_cert_chain(chain_pem, "certificate_chains_to: chain");
+  const util::X509Ptr root = parse_cert(root_pem, "certificate_chains_to: root");
 
-  const Store store(X509_STORE_new());
+  const util::X509StorePtr store(X509_STORE_new());
   if (!store) {
     throw_openssl("X509_STORE_new");
   }
   if (X509_STORE_add_cert(store.get(), root.get()) != 1) {
     throw_openssl("X509_STORE_add_cert");
   }
-  const StoreCtx ctx(X509_STORE_CTX_new());
+  const util::X509StoreCtxPtr ctx(X509_STORE_CTX_new());
   if (!ctx) {
     throw_openssl("X509_STORE_CTX_new");
   }
@@ -592,7 +538,7 @@ bool certificate_chains_to(const std::string& cert_pem, const std::string& chain
 
 std::vector<std::string> pem_certificates(const std::string& pem)
 {
-  const CertStack chain = parse_cert_chain(pem, "pem_certificates");
+  const util::X509StackPtr chain = parse_cert_chain(pem, "pem_certificates");
   std::vector<std::string> out;
   for (int i = 0; i < sk_X509_num(chain.get()); ++i) {
     out.push_back(cert_pem(sk_X509_value(chain.get(), i)));
@@ -602,50 +548,11 @@ std::vector<std::string> pem_certificates(const std::string& pem)
 
 bool key_matches_certificate(const std::string& cert_pem, const std::string& key_pem)
 {
-  const Cert cert = parse_cert(cert_pem, "key_matches_certificate: certificate");
-  const Pkey key = parse_key(key_pem, "key_matches_certificate: key");
+  const util::X509Ptr cert = parse_cert(cert_pem, "key_matches_certificate: certificate");
+  const util::EvpPkeyPtr key = parse_key(key_pem, "key_matches_certificate: key");
   const bool match = X509_check_private_key(cert.get(), key.get()) == 1;
   ERR_clear_error();  // a mismatch is an answer, not an error
   return match;
-}
-
-std::vector<std::string> certificate_names(const std::string& cert_pem)
-{
-  const Cert cert = parse_cert(cert_pem, "certificate_names");
-  std::vector<std::string> names;
-  int critical = 0;
-  const GeneralNames gens(
-    static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert.get(), NID_subject_alt_name, &critical, nullptr)));
-  if (gens) {
-    for (int i = 0; i < sk_GENERAL_NAME_num(gens.get()); ++i) {
-      int type = 0;
-      const auto* value =
-        static_cast<const ASN1_STRING*>(GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(gens.get(), i), &type));
-      const auto* data = ASN1_STRING_get0_data(value);
-      const auto size = static_cast<std::size_t>(ASN1_STRING_length(value));
-      if (type == GEN_DNS) {
-        names.emplace_back(reinterpret_cast<const char*>(data), size);
-      } else if (type == GEN_IPADD && (size == 4 || size == 16)) {
-        std::array<char, INET6_ADDRSTRLEN> text{};
-        if (inet_ntop(size == 4 ? AF_INET : AF_INET6, data, text.data(), text.size()) != nullptr) {
-          names.emplace_back(text.data());
-        }
-      }
-    }
-    return names;
-  }
-  ERR_clear_error();  // no subjectAltName is not an error
-  const X509_NAME* subject = X509_get_subject_name(cert.get());
-  for (int i = X509_NAME_get_index_by_NID(subject, NID_commonName, -1); i >= 0;
-       i = X509_NAME_get_index_by_NID(subject, NID_commonName, i)) {
-    unsigned char* utf8 = nullptr;
-    const int n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i)));
-    if (n >= 0) {
-      names.emplace_back(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(n));
-      OPENSSL_free(utf8);
-    }
-  }
-  return names;
 }
 
 std::string canonical_host_name(std::string_view name)
@@ -680,10 +587,10 @@ std::string canonical_host_name(std::string_view name)
 
 namespace {
 
-Cert parse_der_cert(std::string_view der, const char* what)
+util::X509Ptr parse_der_cert(std::string_view der, const char* what)
 {
   const unsigned char* p = bytes(der);
-  Cert cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  util::X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
   if (!cert || p != bytes(der) + der.size()) {
     throw_openssl(std::string(what) + ": cannot parse DER certificate");
   }
@@ -692,59 +599,41 @@ Cert parse_der_cert(std::string_view der, const char* what)
 
 std::string cert_der(X509* cert)
 {
-  unsigned char* out = nullptr;
-  const int n = i2d_X509(cert, &out);
-  if (n <= 0) {
+  auto der = util::to_der(i2d_X509, cert);
+  if (!der) {
     throw_openssl("i2d_X509");
   }
-  std::string der(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n));
-  OPENSSL_free(out);
-  return der;
+  return std::move(*der);
 }
 
 // Return the serial of hex text as an ASN1 INTEGER.
-Asn1Integer serial_from_hex(const std::string& hex)
+util::Asn1IntegerPtr serial_from_hex(const std::string& hex)
 {
   BIGNUM* raw = nullptr;
   if (hex.empty() || BN_hex2bn(&raw, hex.c_str()) != static_cast<int>(hex.size())) {
     BN_free(raw);
     throw_internal("serial '" + hex + "' is not hexadecimal");
   }
-  const Bignum bn(raw);
-  Asn1Integer serial(BN_to_ASN1_INTEGER(bn.get(), nullptr));
+  const util::BignumPtr bn(raw);
+  util::Asn1IntegerPtr serial(BN_to_ASN1_INTEGER(bn.get(), nullptr));
   if (!serial) {
     throw_openssl("BN_to_ASN1_INTEGER");
   }
   return serial;
 }
 
-std::string serial_hex(const ASN1_INTEGER* serial)
+util::Asn1TimePtr asn1_time(std::chrono::system_clock::time_point t)
 {
-  const Bignum bn(ASN1_INTEGER_to_BN(serial, nullptr));
-  if (!bn) {
-    throw_openssl("ASN1_INTEGER_to_BN");
-  }
-  char* hex = BN_bn2hex(bn.get());
-  if (hex == nullptr) {
-    throw_openssl("BN_bn2hex");
-  }
-  std::string out(hex);
-  OPENSSL_free(hex);
-  return out;
-}
-
-Asn1Time asn1_time(std::chrono::system_clock::time_point t)
-{
-  Asn1Time out(ASN1_TIME_set(nullptr, std::chrono::system_clock::to_time_t(t)));
+  util::Asn1TimePtr out(ASN1_TIME_set(nullptr, std::chrono::system_clock::to_time_t(t)));
   if (!out) {
     throw_openssl("ASN1_TIME_set");
   }
   return out;
 }
 
-Name leaf_name(const std::vector<SubjectEntry>& subject)
+util::X509NamePtr leaf_name(const std::vector<SubjectEntry>& subject)
 {
-  Name name(X509_NAME_new());
+  util::X509NamePtr name(X509_NAME_new());
   if (!name) {
     throw_openssl("X509_NAME_new");
   }
@@ -785,7 +674,7 @@ PrivateKey& PrivateKey::operator=(PrivateKey&&) noexcept = default;
 
 PrivateKey PrivateKey::generate(KeyType type)
 {
-  Pkey key = generate_key(type);
+  util::EvpPkeyPtr key = generate_key(type);
   std::string pem = key_pem(key.get());
   return PrivateKey(std::unique_ptr<evp_pkey_st, Free>(key.release()), std::move(pem));
 }
@@ -796,16 +685,16 @@ KeyType PrivateKey::type() const
 }
 
 struct Issuer::Impl {
-  Cert cert;
-  Pkey key;
+  util::X509Ptr cert;
+  util::EvpPkeyPtr key;
   // A SHA-256 signing context initialized once on key; each signature works on a copy
   // of it, so no request fetches the signature algorithm or the digest again.
-  MdCtx signer;
+  util::EvpMdCtxPtr signer;
 
   // Return a signing context of its own for one signature.
-  MdCtx signing_context() const
+  util::EvpMdCtxPtr signing_context() const
   {
-    MdCtx ctx(EVP_MD_CTX_new());
+    util::EvpMdCtxPtr ctx(EVP_MD_CTX_new());
     if (!ctx || EVP_MD_CTX_copy_ex(ctx.get(), signer.get()) != 1) {
       throw_openssl("EVP_MD_CTX_copy_ex");
     }
@@ -844,10 +733,10 @@ std::string Issuer::issue(const PrivateKey& leaf_key, const LeafSpec& spec) cons
     throw_internal("issue: lifetime must be positive");
   }
   EVP_PKEY* const key = leaf_key.native();
-  const Asn1Integer serial = serial_from_hex(spec.serial_hex);
+  const util::Asn1IntegerPtr serial = serial_from_hex(spec.serial_hex);
   X509* const ca = m_impl->cert.get();
-  const Cert cert = new_cert(key, leaf_name(spec.subject).get(), serial.get(),
-                             std::chrono::system_clock::to_time_t(spec.now), spec.lifetime.count());
+  const util::X509Ptr cert = new_cert(key, leaf_name(spec.subject).get(), serial.get(),
+                                      std::chrono::system_clock::to_time_t(spec.now), spec.lifetime.count());
   add_extension(cert.get(), ca, NID_basic_constraints, "critical,CA:FALSE");
   // RFC 5480 3: keyEncipherment is for RSA key transport; an EC key only signs.
   add_extension(cert.get(), ca, NID_key_usage,
@@ -857,7 +746,7 @@ std::string Issuer::issue(const PrivateKey& leaf_key, const LeafSpec& spec) cons
   add_extension(cert.get(), ca, NID_subject_key_identifier, "hash");
   add_extension(cert.get(), ca, NID_authority_key_identifier, "keyid:always");
   if (spec.kind == LeafKind::server) {
-    const GeneralNames sans = subject_alt_names({*cn});
+    const util::GeneralNamesPtr sans = subject_alt_names({*cn});
     if (X509_add1_ext_i2d(cert.get(), NID_subject_alt_name, sans.get(), 0, X509V3_ADD_DEFAULT) != 1) {
       throw_openssl("X509_add1_ext_i2d subjectAltName");
     }
@@ -875,7 +764,7 @@ std::string Issuer::crl(const std::vector<RevokedSerial>& revoked, std::chrono::
                         std::chrono::system_clock::time_point next_update, std::int64_t number) const
 {
   X509* const ca = m_impl->cert.get();
-  const Crl crl(X509_CRL_new());
+  const util::X509CrlPtr crl(X509_CRL_new());
   if (!crl) {
     throw_openssl("X509_CRL_new");
   }
@@ -890,7 +779,7 @@ std::string Issuer::crl(const std::vector<RevokedSerial>& revoked, std::chrono::
     throw_openssl("X509_CRL_set1_lastUpdate/nextUpdate");
   }
   for (const RevokedSerial& r : revoked) {
-    Revoked entry(X509_REVOKED_new());
+    util::X509RevokedPtr entry(X509_REVOKED_new());
     if (!entry) {
       throw_openssl("X509_REVOKED_new");
     }
@@ -906,21 +795,21 @@ std::string Issuer::crl(const std::vector<RevokedSerial>& revoked, std::chrono::
   if (X509_CRL_sort(crl.get()) != 1) {
     throw_openssl("X509_CRL_sort");
   }
-  const Asn1Integer crl_number(ASN1_INTEGER_new());
+  const util::Asn1IntegerPtr crl_number(ASN1_INTEGER_new());
   if (!crl_number || ASN1_INTEGER_set_int64(crl_number.get(), number) != 1
       || X509_CRL_add1_ext_i2d(crl.get(), NID_crl_number, crl_number.get(), 0, X509V3_ADD_DEFAULT) != 1) {
     throw_openssl("CRL number");
   }
   X509V3_CTX ctx{};
   X509V3_set_ctx(&ctx, ca, nullptr, nullptr, crl.get(), 0);
-  const Extension aki(X509V3_EXT_nconf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
+  const util::X509ExtensionPtr aki(X509V3_EXT_nconf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
   if (!aki || X509_CRL_add_ext(crl.get(), aki.get(), -1) != 1) {
     throw_openssl("CRL authorityKeyIdentifier");
   }
   if (X509_CRL_sign_ctx(crl.get(), m_impl->signing_context().get()) <= 0) {
     throw_openssl("X509_CRL_sign_ctx");
   }
-  const Bio bio = write_bio();
+  const util::BioPtr bio = write_bio();
   if (PEM_write_bio_X509_CRL(bio.get(), crl.get()) != 1) {
     throw_openssl("PEM_write_bio_X509_CRL");
   }
@@ -929,7 +818,7 @@ std::string Issuer::crl(const std::vector<RevokedSerial>& revoked, std::chrono::
 
 KeyType key_type_of(const std::string& key_pem)
 {
-  const Pkey key = parse_key(key_pem, "key_type_of");
+  const util::EvpPkeyPtr key = parse_key(key_pem, "key_type_of");
   switch (EVP_PKEY_get_base_id(key.get())) {
   case EVP_PKEY_RSA:
     return KeyType::rsa2048;
@@ -943,32 +832,12 @@ KeyType key_type_of(const std::string& key_pem)
 std::string random_leaf_serial()
 {
   for (;;) {
-    const std::string hex = hex_encode(random_bytes(8));
+    std::string hex = util::hex_encode_upper(random_bytes(8));
     // A zero first digit would print shorter than 16 digits; draw again (1 in 16).
     if (hex.front() != '0') {
-      std::string out;
-      for (const char c : hex) {
-        out.push_back(c >= 'a' && c <= 'f' ? static_cast<char>(c - 'a' + 'A') : c);
-      }
-      return out;
+      return hex;
     }
   }
-}
-
-CertificateFacts certificate_facts(const std::string& cert_pem)
-{
-  const Cert cert = parse_cert(cert_pem, "certificate_facts");
-  CertificateFacts facts;
-  facts.der = cert_der(cert.get());
-  facts.serial_hex = serial_hex(X509_get0_serialNumber(cert.get()));
-  char* name = X509_NAME_oneline(X509_get_subject_name(cert.get()), nullptr, 0);
-  if (name == nullptr) {
-    throw_openssl("X509_NAME_oneline");
-  }
-  facts.subject = name;
-  OPENSSL_free(name);
-  facts.not_after = certificate_not_after(cert_pem);
-  return facts;
 }
 
 std::string der_to_pem(const std::string& der)
@@ -978,7 +847,7 @@ std::string der_to_pem(const std::string& der)
   }
   // Armour the bytes as they are: parsing them first would decode the public key through
   // OpenSSL 3's decoders, the most costly step of an issuance's answer.
-  const Bio bio = write_bio();
+  const util::BioPtr bio = write_bio();
   if (PEM_write_bio(bio.get(), PEM_STRING_X509, "", bytes(der), static_cast<long>(der.size())) <= 0) {
     throw_openssl("PEM_write_bio CERTIFICATE");
   }
@@ -987,8 +856,8 @@ std::string der_to_pem(const std::string& der)
 
 std::string encrypt_private_key(const std::string& key_pem, const std::string& passphrase)
 {
-  const Pkey key = parse_key(key_pem, "encrypt_private_key");
-  const Bio bio = write_bio();
+  const util::EvpPkeyPtr key = parse_key(key_pem, "encrypt_private_key");
+  const util::BioPtr bio = write_bio();
   // PKCS#8 with PBES2: PBKDF2 (HMAC-SHA256) and AES-256-CBC, "BEGIN ENCRYPTED PRIVATE KEY".
   if (PEM_write_bio_PKCS8PrivateKey(bio.get(), key.get(), EVP_aes_256_cbc(), passphrase.data(),
                                     static_cast<int>(passphrase.size()), nullptr, nullptr) != 1) {
@@ -1000,22 +869,20 @@ std::string encrypt_private_key(const std::string& key_pem, const std::string& p
 std::string make_pkcs12(const std::string& cert_der, const std::string& key_pem, const std::string& passphrase,
                         const std::string& friendly_name)
 {
-  const Cert cert = parse_der_cert(cert_der, "make_pkcs12");
-  const Pkey key = parse_key(key_pem, "make_pkcs12");
+  const util::X509Ptr cert = parse_der_cert(cert_der, "make_pkcs12");
+  const util::EvpPkeyPtr key = parse_key(key_pem, "make_pkcs12");
   // OpenSSL 3 defaults: AES-256-CBC with PBKDF2 for key and certificate, SHA-256 MAC.
-  const Pkcs12 p12(PKCS12_create(passphrase.c_str(), friendly_name.empty() ? nullptr : friendly_name.c_str(),
-                                 key.get(), cert.get(), nullptr, 0, 0, 0, 0, 0));
+  const util::Pkcs12Ptr p12(PKCS12_create(passphrase.c_str(),
+                                          friendly_name.empty() ? nullptr : friendly_name.c_str(), key.get(),
+                                          cert.get(), nullptr, 0, 0, 0, 0, 0));
   if (!p12) {
     throw_openssl("PKCS12_create");
   }
-  unsigned char* out = nullptr;
-  const int n = i2d_PKCS12(p12.get(), &out);
-  if (n <= 0) {
+  auto der = util::to_der(i2d_PKCS12, p12.get());
+  if (!der) {
     throw_openssl("i2d_PKCS12");
   }
-  std::string der(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n));
-  OPENSSL_free(out);
-  return der;
+  return std::move(*der);
 }
 
 

@@ -1,9 +1,11 @@
 // Certificate authority of clm-server on OpenSSL 3: the two-level device CA (root "CA"
 // and issuing CA "ca1"), the separate root of the server's TLS identity and the TLS
-// server certificates it issues, and how names in certificates compare.
+// server certificates it issues, and how names in certificates compare. What is read
+// out of a certificate (names, serial, subject, notAfter) is clm/x509_info.hpp's.
 #pragma once
 
 #include <clm/validate.hpp>
+#include <clm/x509_info.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -49,9 +51,6 @@ KeyPair create_tls_root(KeyType type);
 // (notBefore = now - 5 minutes for clock skew), random positive 128-bit serial (top bit cleared), SHA-256.
 KeyPair issue_tls_certificate(const KeyPair& issuer, const std::vector<std::string>& names, KeyType type, int days);
 
-// Return the notAfter of a PEM certificate as a system_clock time point.
-std::chrono::system_clock::time_point certificate_not_after(const std::string& cert_pem);
-
 // Return whether cert_pem verifies against the root certificate root_pem, with any
 // intermediate certificates in chain_pem (concatenated PEM, may be empty) — X509_verify_cert.
 bool certificate_chains_to(const std::string& cert_pem, const std::string& chain_pem, const std::string& root_pem);
@@ -63,10 +62,6 @@ std::vector<std::string> pem_certificates(const std::string& pem);
 // Return whether key_pem (an unencrypted PEM private key) is the key of cert_pem;
 // Error(internal) with OpenSSL's reason when the key does not parse.
 bool key_matches_certificate(const std::string& cert_pem, const std::string& key_pem);
-
-// Return the DNS names and IP addresses (as inet_ntop prints them) a PEM certificate
-// is issued for: its subjectAltName entries, or every CN when it has no subjectAltName.
-std::vector<std::string> certificate_names(const std::string& cert_pem);
 
 // Return name in the form host names are compared in: an IP address as inet_ntop
 // prints it (from any form inet_aton takes, such as 127.1 or 0x7f.0.0.1, an IPv6 one
@@ -158,17 +153,6 @@ KeyType key_type_of(const std::string& key_pem);
 
 // Return a random positive 64-bit serial as 16 upper-case hex digits, the first not zero.
 std::string random_leaf_serial();
-
-// What the store keeps of a certificate.
-struct CertificateFacts {
-  std::string der;
-  std::string serial_hex;  // upper case, as OpenSSL prints it
-  std::string subject;     // /O=clm/CN=ca1 form
-  std::chrono::system_clock::time_point not_after;
-};
-
-// Return the facts of a PEM certificate.
-CertificateFacts certificate_facts(const std::string& cert_pem);
 
 // Return the PEM form of a DER certificate.
 std::string der_to_pem(const std::string& der);

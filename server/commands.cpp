@@ -7,14 +7,11 @@
 
 #include <clm/atomic_file.hpp>
 #include <clm/error.hpp>
+#include <clm/util/lock_file.hpp>
 #include <clm/validate.hpp>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <fcntl.h>
 #include <iostream>
-#include <sys/file.h>
 #include <unistd.h>
 
 namespace clm::server {
@@ -99,34 +96,18 @@ void print_grant(std::int64_t keyid, bool granted, bool changed)
             << std::flush;
 }
 
-// An exclusive lock on DIR/server.lock, held while serve or seed runs: seed holds one long
-// write transaction, so a server using the same store would answer errors meanwhile.
-class DataDirLock {
-public:
-  explicit DataDirLock(const std::filesystem::path& dir)
-  {
-    const std::filesystem::path path = dir / "server.lock";
-    m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (m_fd < 0) {
-      throw Error(ExitCode::file_write, path.string() + ": " + std::strerror(errno));
-    }
-    if (::flock(m_fd, LOCK_EX | LOCK_NB) != 0) {
-      const int err = errno;
-      ::close(m_fd);
-      if (err == EWOULDBLOCK) {
-        throw Error(ExitCode::already_running,
-                    dir.string() + " is in use by another clm-server serve or seed (" + path.string() + " is locked)");
-      }
-      throw Error(ExitCode::file_write, path.string() + ": " + std::strerror(err));
-    }
+// Take the exclusive lock on DIR/server.lock, held while serve or seed runs: seed holds one
+// long write transaction, so a server using the same store would answer errors meanwhile.
+util::LockFile lock_data_dir(const std::filesystem::path& dir)
+{
+  const std::filesystem::path path = dir / "server.lock";
+  auto lock = util::LockFile::try_lock(path, "", "");
+  if (!lock) {
+    throw Error(ExitCode::already_running,
+                dir.string() + " is in use by another clm-server serve or seed (" + path.string() + " is locked)");
   }
-  ~DataDirLock() { ::close(m_fd); }
-  DataDirLock(const DataDirLock&) = delete;
-  DataDirLock& operator=(const DataDirLock&) = delete;
-
-private:
-  int m_fd = -1;
-};
+  return std::move(*lock);
+}
 
 }  // namespace
 
@@ -158,9 +139,9 @@ void serve_command(const CommandOptions& opts)
   serve_opts.license_key = read_secret_file(opts.license_key_file ? std::filesystem::path(*opts.license_key_file)
                                                                   : dir / "license.key");
   // Servers sharing a PostgreSQL store may share the data directory too.
-  std::optional<DataDirLock> lock;
+  std::optional<util::LockFile> lock;
   if (!is_postgres_location(store_location(dir, opts.store))) {
-    lock.emplace(dir);
+    lock = lock_data_dir(dir);
   }
   std::error_code ec;
   const bool had_admin_key = std::filesystem::exists(dir / "admin.key", ec);
@@ -276,7 +257,7 @@ void seed_command(const CommandOptions& opts)
   if (!is_initialized(dir, opts.store)) {
     throw Error(ExitCode::file_read, dir.string() + " is not an initialized data directory; run clm-server init first");
   }
-  const DataDirLock lock(dir);
+  const util::LockFile lock = lock_data_dir(dir);
   OpenDataDir data = open_and_report(dir, opts.store);
   IdService ids(*data.store, *data.box, data.settings.id_policy, system_clock_ms());
   KeyService keys(*data.store, *data.box, ids, data.settings.key_policy, system_clock_ms());

@@ -1,6 +1,7 @@
 #include "cred_service.hpp"
 
 #include <clm/error.hpp>
+#include <clm/util/hex.hpp>
 #include <clm/validate.hpp>
 
 #include <initializer_list>
@@ -554,7 +555,7 @@ std::string CredService::crl(const std::optional<std::string>& catype)
     entries.push_back(RevokedSerial{r.serial, time_point_of(at_ms)});
     listed += r.serial + " " + std::to_string(at_ms) + "\n";
   }
-  const std::string digest = hex_encode(sha256(listed));
+  const std::string digest = util::hex_encode(sha256(listed));
   const std::int64_t now = m_clock();
   // The latest CRL published to the store is the answer while it lists what is revoked
   // and is fresh, whichever server signed it: every server answers the same CRL.

@@ -5,10 +5,10 @@
 #include <clm/atomic_file.hpp>
 #include <clm/config.hpp>
 #include <clm/error.hpp>
+#include <clm/util/directory.hpp>
+#include <clm/util/hex.hpp>
 
-#include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <sys/stat.h>
 
 namespace clm::server {
@@ -37,15 +37,10 @@ constexpr int k_tls_leaf_days = 825;  // the most browsers took when it was chos
 fs::path master_key_path(const fs::path& dir) { return dir / "master.key"; }
 fs::path admin_key_path(const fs::path& dir) { return dir / "admin.key"; }
 
+// Create dir with exactly mode (the umask aside), or give an existing dir that mode.
 void make_dir(const fs::path& dir, mode_t mode)
 {
-  std::error_code ec;
-  if (dir.has_parent_path()) {
-    fs::create_directories(dir.parent_path(), ec);
-  }
-  if (::mkdir(dir.c_str(), mode) != 0 && errno != EEXIST) {
-    throw Error(ExitCode::file_write, dir.string() + ": cannot create directory: " + std::strerror(errno));
-  }
+  util::make_directory(dir, mode, "cannot create directory");
   ::chmod(dir.c_str(), mode);
 }
 
@@ -80,16 +75,11 @@ std::string load_master_key(const fs::path& dir)
   if (hex.size() != 2 * SecretBox::k_key_size) {
     throw Error(ExitCode::bad_file_format, master_key_path(dir).string() + ": expected 64 hex digits");
   }
-  std::string key;
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    unsigned v = 0;
-    const auto [p, ec] = std::from_chars(hex.data() + i, hex.data() + i + 2, v, 16);
-    if (ec != std::errc() || p != hex.data() + i + 2) {
-      throw Error(ExitCode::bad_file_format, master_key_path(dir).string() + ": not hexadecimal");
-    }
-    key.push_back(static_cast<char>(v));
+  try {
+    return util::hex_decode(hex);
+  } catch (const Error&) {
+    throw Error(ExitCode::bad_file_format, master_key_path(dir).string() + ": not hexadecimal");
   }
-  return key;
 }
 
 // The server's TLS identity as init makes it: a root of its own and the leaf it issues.
@@ -219,7 +209,7 @@ InitReport init_data_dir(const InitOptions& opts)
     report.license_generated = true;
   }
   const std::string master = random_bytes(SecretBox::k_key_size);
-  write_file_atomic(master_key_path(dir), hex_encode(master) + "\n", 0600);
+  write_file_atomic(master_key_path(dir), util::hex_encode(master) + "\n", 0600);
   write_file_atomic(dir / "license.key", license + "\n", 0600);
   write_file_atomic(admin_key_path(dir), generate_license_key() + "\n", 0600);
   std::error_code ec;

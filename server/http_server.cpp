@@ -6,6 +6,7 @@
 
 #include <clm/atomic_file.hpp>
 #include <clm/error.hpp>
+#include <clm/util/openssl.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -59,14 +60,6 @@ constexpr const char* k_tls12_ciphers =
   "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
   "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
-template <typename T, void (*Free)(T*)>
-struct Deleter {
-  void operator()(T* p) const { Free(p); }
-};
-using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
-
 // Return a TLS server context for identity: TLS 1.2 (ECDHE + AEAD) and 1.3, no
 // compression, no renegotiation, the leaf, its chain and its key.
 std::shared_ptr<ssl::context> make_tls_context(const TlsIdentity& identity)
@@ -80,19 +73,19 @@ std::shared_ptr<ssl::context> make_tls_context(const TlsIdentity& identity)
   if (SSL_CTX_set_cipher_list(c, k_tls12_ciphers) != 1 || SSL_CTX_set1_groups_list(c, "X25519:P-256:P-384") != 1) {
     throw Error(ExitCode::internal, "TLS: cannot set the cipher suites");
   }
-  BioPtr bio(BIO_new_mem_buf(identity.chain_pem.data(), static_cast<int>(identity.chain_pem.size())));
-  X509Ptr leaf(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  util::BioPtr bio(BIO_new_mem_buf(identity.chain_pem.data(), static_cast<int>(identity.chain_pem.size())));
+  util::X509Ptr leaf(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   if (!leaf || SSL_CTX_use_certificate(c, leaf.get()) != 1) {
     throw Error(ExitCode::bad_file_format, "TLS: the certificate chain holds no usable certificate");
   }
-  while (X509Ptr extra{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)}) {
+  while (util::X509Ptr extra{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)}) {
     if (SSL_CTX_add1_chain_cert(c, extra.get()) != 1) {
       throw Error(ExitCode::bad_file_format, "TLS: cannot add a chain certificate");
     }
   }
   ERR_clear_error();  // the end of the chain is a "no start line" error
-  BioPtr key_bio(BIO_new_mem_buf(identity.key_pem.data(), static_cast<int>(identity.key_pem.size())));
-  PkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+  util::BioPtr key_bio(BIO_new_mem_buf(identity.key_pem.data(), static_cast<int>(identity.key_pem.size())));
+  util::EvpPkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
   if (!key || SSL_CTX_use_PrivateKey(c, key.get()) != 1 || SSL_CTX_check_private_key(c) != 1) {
     throw Error(ExitCode::bad_file_format, "TLS: the private key is unusable or does not match the certificate");
   }

@@ -1,6 +1,7 @@
 #include "request_log.hpp"
 
 #include <clm/atomic_file.hpp>
+#include <clm/util/hex.hpp>
 
 #include <chrono>
 #include <csignal>
@@ -41,9 +42,8 @@ std::string log_field(std::string_view text, std::size_t max)
   for (const char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
     if (c < 0x20 || c > 0x7e || c == '\\') {
-      char esc[5];
-      std::snprintf(esc, sizeof esc, "\\x%02x", c);
-      out += esc;
+      out += "\\x";
+      out += util::hex_encode(std::string_view(&ch, 1));
     } else {
       out += ch;
     }

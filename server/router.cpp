@@ -2,6 +2,7 @@
 
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
+#include <clm/util/hex.hpp>
 
 #include <boost/beast/core/string.hpp>
 
@@ -45,8 +46,8 @@ std::string percent_decode(std::string_view text, bool plus_is_space)
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '%' && i + 2 < text.size()) {
-      const int hi = hex_digit_value(text[i + 1]);
-      const int lo = hex_digit_value(text[i + 2]);
+      const int hi = util::hex_digit_value(text[i + 1]);
+      const int lo = util::hex_digit_value(text[i + 2]);
       if (hi >= 0 && lo >= 0) {
         out += static_cast<char>(hi * 16 + lo);
         i += 2;

@@ -1,9 +1,10 @@
 #include <clm/atomic_file.hpp>
 #include <clm/error.hpp>
+#include <clm/util/errno_error.hpp>
+#include <clm/util/fd.hpp>
 
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <fcntl.h>
 #include <fstream>
 #include <ctime>
@@ -17,11 +18,6 @@ namespace clm {
 namespace fs = std::filesystem;
 
 namespace {
-
-[[noreturn]] void throw_write(const fs::path& path, const char* step, int err)
-{
-  throw Error(ExitCode::file_write, path.string() + ": " + step + ": " + std::strerror(err));
-}
 
 // When this process started, on the clock the kernel stamps files with (the coarse
 // real-time clock, which may lag the precise one by a tick): whatever this process or
@@ -56,15 +52,12 @@ private:
 
 void sync_directory(const fs::path& dir)
 {
-  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
-    throw_write(dir, "open directory", errno);
+  const util::UniqueFd fd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) {
+    util::throw_errno(ExitCode::file_write, dir.native(), "open directory", errno);
   }
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) {
-    throw_write(dir, "fsync directory", err);
+  if (::fsync(fd.get()) != 0) {
+    util::throw_errno(ExitCode::file_write, dir.native(), "fsync directory", errno);
   }
 }
 
@@ -87,17 +80,7 @@ int write_fully(int fd, std::string_view data)
 void write_all(int fd, std::string_view data, const fs::path& path)
 {
   if (const int err = write_fully(fd, data); err != 0) {
-    throw_write(path, "write", err);
-  }
-}
-
-void write_all_or_close(int fd, std::string_view data, const fs::path& path)
-{
-  try {
-    write_all(fd, data, path);
-  } catch (...) {
-    ::close(fd);
-    throw;
+    util::throw_errno(ExitCode::file_write, path.native(), "write", err);
   }
 }
 
@@ -106,22 +89,20 @@ void write_file_atomic(const fs::path& path, std::string_view data, mode_t mode)
   const fs::path dir = path.parent_path();
   std::string tmpl = (dir / ("." + path.filename().string() + ".tmp.XXXXXX")).string();
   // mkstemp creates the file 0600, so a secret is never readable by others, even briefly.
-  const int fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
-  if (fd < 0) {
-    throw_write(path, "create temporary file", errno);
+  util::UniqueFd fd(::mkostemp(tmpl.data(), O_CLOEXEC));
+  if (!fd.valid()) {
+    util::throw_errno(ExitCode::file_write, path.native(), "create temporary file", errno);
   }
   TempFileGuard guard(tmpl);
-  write_all_or_close(fd, data, path);
-  if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0) {
-    const int err = errno;
-    ::close(fd);
-    throw_write(path, "fsync", err);
+  write_all(fd.get(), data, path);
+  if (::fchmod(fd.get(), mode) != 0 || ::fsync(fd.get()) != 0) {
+    util::throw_errno(ExitCode::file_write, path.native(), "fsync", errno);
   }
-  if (::close(fd) != 0) {
-    throw_write(path, "close", errno);
+  if (const int err = fd.close(); err != 0) {
+    util::throw_errno(ExitCode::file_write, path.native(), "close", err);
   }
   if (::rename(tmpl.c_str(), path.c_str()) != 0) {
-    throw_write(path, "rename", errno);
+    util::throw_errno(ExitCode::file_write, path.native(), "rename", errno);
   }
   guard.release();
   sync_directory(dir);
@@ -159,18 +140,16 @@ void remove_stale_temporaries(const fs::path& path)
 
 void install_file(const fs::path& written, const fs::path& path, mode_t mode)
 {
-  const int fd = ::open(written.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    throw_write(written, "open", errno);
+  util::UniqueFd fd(::open(written.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd.valid()) {
+    util::throw_errno(ExitCode::file_write, written.native(), "open", errno);
   }
-  if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0) {
-    const int err = errno;
-    ::close(fd);
-    throw_write(written, "fsync", err);
+  if (::fchmod(fd.get(), mode) != 0 || ::fsync(fd.get()) != 0) {
+    util::throw_errno(ExitCode::file_write, written.native(), "fsync", errno);
   }
-  ::close(fd);
+  fd.close();
   if (::rename(written.c_str(), path.c_str()) != 0) {
-    throw_write(path, "rename", errno);
+    util::throw_errno(ExitCode::file_write, path.native(), "rename", errno);
   }
   sync_directory(path.parent_path());
 }
@@ -178,7 +157,7 @@ void install_file(const fs::path& written, const fs::path& path, mode_t mode)
 void remove_file_durable(const fs::path& path)
 {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-    throw_write(path, "remove", errno);
+    util::throw_errno(ExitCode::file_write, path.native(), "remove", errno);
   }
   sync_directory(path.parent_path());
 }
@@ -191,7 +170,7 @@ std::string read_file(const fs::path& path)
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw Error(ExitCode::file_read, path.string() + ": cannot open: " + std::strerror(errno));
+    util::throw_errno(ExitCode::file_read, path.native(), "cannot open", errno);
   }
   std::ostringstream ss;
   ss << in.rdbuf();

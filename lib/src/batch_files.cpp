@@ -1,9 +1,9 @@
 #include <clm/atomic_file.hpp>
 #include <clm/batch_files.hpp>
 #include <clm/error.hpp>
+#include <clm/util/errno_error.hpp>
 
 #include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <fstream>
 #include <mutex>
@@ -18,11 +18,6 @@ namespace clm {
 namespace fs = std::filesystem;
 
 namespace {
-
-[[noreturn]] void throw_write(const fs::path& path, const char* step, int err)
-{
-  throw Error(ExitCode::file_write, path.string() + ": " + step + ": " + std::strerror(err));
-}
 
 // The process's umask, read without changing it (umask(2) can only set it, which would
 // race with other threads creating files). When it cannot be read, assume it strips
@@ -60,54 +55,47 @@ BatchWriter::BatchWriter(fs::path dir) : m_dir(std::move(dir)) {}
 BatchWriter::~BatchWriter()
 {
   close_staging();
-  if (m_dirfd >= 0) {
-    ::close(m_dirfd);
-  }
 }
 
 void BatchWriter::close_staging() noexcept
 {
-  if (m_stagefd < 0) {
+  if (!m_stagefd.valid()) {
     return;
   }
   for (const auto& name : m_pending) {
-    ::unlinkat(m_stagefd, name.c_str(), 0);
+    ::unlinkat(m_stagefd.get(), name.c_str(), 0);
   }
   ::rmdir(m_stage.c_str());
-  ::close(m_stagefd);
-  m_stagefd = -1;
+  m_stagefd.close();
   m_pending.clear();
   m_names.clear();
 }
 
 void BatchWriter::open_staging()
 {
-  if (m_dirfd < 0) {
-    m_dirfd = ::open(m_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (m_dirfd < 0) {
-      throw_write(m_dir, "open directory", errno);
+  if (!m_dirfd.valid()) {
+    m_dirfd.reset(::open(m_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!m_dirfd.valid()) {
+      util::throw_errno(ExitCode::file_write, m_dir.native(), "open directory", errno);
     }
   }
   m_umask = process_umask();
   remove_stale_staging(m_dir);
   std::string tmpl = (m_dir / (std::string(k_staging_prefix) + "XXXXXX")).string();
   if (::mkdtemp(tmpl.data()) == nullptr) {
-    throw_write(m_dir, "create staging directory", errno);
+    util::throw_errno(ExitCode::file_write, m_dir.native(), "create staging directory", errno);
   }
   m_stage = tmpl;
-  m_stagefd = ::open(m_stage.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  m_stagefd.reset(::open(m_stage.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
   // The flock, held until the directory is gone, tells another run's cleanup that this
   // one is alive. mkdtemp's 0700 is subject to the umask; a umask that takes the
   // owner's write bit would leave a directory nothing can be staged in.
-  if (m_stagefd < 0 || ::flock(m_stagefd, LOCK_EX) != 0
-      || ((m_umask & 0700) != 0 && ::fchmod(m_stagefd, 0700) != 0)) {
+  if (!m_stagefd.valid() || ::flock(m_stagefd.get(), LOCK_EX) != 0
+      || ((m_umask & 0700) != 0 && ::fchmod(m_stagefd.get(), 0700) != 0)) {
     const int err = errno;
-    if (m_stagefd >= 0) {
-      ::close(m_stagefd);
-      m_stagefd = -1;
-    }
+    m_stagefd.close();
     ::rmdir(m_stage.c_str());
-    throw_write(m_stage, "open staging directory", err);
+    util::throw_errno(ExitCode::file_write, m_stage.native(), "open staging directory", err);
   }
 }
 
@@ -117,31 +105,31 @@ void BatchWriter::add(const std::string& name, std::string_view data, mode_t mod
   if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
     throw Error(ExitCode::file_write, final.string() + ": not a plain file name");
   }
-  if (m_stagefd < 0) {
+  if (!m_stagefd.valid()) {
     open_staging();
   }
   // The staging directory is private (0700, made by mkdtemp), so nothing else can have
   // put a file or a symlink there. A new file gets mode from open unless the umask
   // strips some of its bits; a name added again is set to mode explicitly.
   const bool fresh = m_names.insert(name).second;
-  const int fd = ::openat(m_stagefd, name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-  if (fd < 0) {
+  util::UniqueFd fd(
+    ::openat(m_stagefd.get(), name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
+  if (!fd.valid()) {
+    const int err = errno;
     if (fresh) {
       m_names.erase(name);
     }
-    throw_write(final, "create staged file", errno);
+    util::throw_errno(ExitCode::file_write, final.native(), "create staged file", err);
   }
   if (fresh) {
     m_pending.push_back(name);
   }
-  write_all_or_close(fd, data, final);
-  if ((!fresh || (mode & m_umask) != 0) && ::fchmod(fd, mode) != 0) {
-    const int err = errno;
-    ::close(fd);
-    throw_write(final, "chmod", err);
+  write_all(fd.get(), data, final);
+  if ((!fresh || (mode & m_umask) != 0) && ::fchmod(fd.get(), mode) != 0) {
+    util::throw_errno(ExitCode::file_write, final.native(), "chmod", errno);
   }
-  if (::close(fd) != 0) {
-    throw_write(final, "close", errno);
+  if (const int err = fd.close(); err != 0) {
+    util::throw_errno(ExitCode::file_write, final.native(), "close", err);
   }
 }
 
@@ -152,26 +140,26 @@ std::vector<std::string> BatchWriter::commit()
     return written;
   }
   // One syncfs flushes every file of the batch (they share the directory's file system).
-  if (::syncfs(m_stagefd) != 0) {
-    throw_write(m_dir, "syncfs", errno);
+  if (::syncfs(m_stagefd.get()) != 0) {
+    util::throw_errno(ExitCode::file_write, m_dir.native(), "syncfs", errno);
   }
   written.reserve(m_pending.size());
   std::size_t moved = 0;
   for (; moved < m_pending.size(); ++moved) {
     const std::string& name = m_pending[moved];
-    if (::renameat(m_stagefd, name.c_str(), m_dirfd, name.c_str()) != 0) {
+    if (::renameat(m_stagefd.get(), name.c_str(), m_dirfd.get(), name.c_str()) != 0) {
       const int err = errno;
       const fs::path failed = m_dir / name;
       // What was renamed is in place; the rest stays staged and is removed with it.
       m_pending.erase(m_pending.begin(), m_pending.begin() + static_cast<std::ptrdiff_t>(moved));
-      throw_write(failed, "rename", err);
+      util::throw_errno(ExitCode::file_write, failed.native(), "rename", err);
     }
     written.push_back((m_dir / name).string());
   }
   m_pending.clear();
   close_staging();
-  if (::fsync(m_dirfd) != 0) {
-    throw_write(m_dir, "fsync directory", errno);
+  if (::fsync(m_dirfd.get()) != 0) {
+    util::throw_errno(ExitCode::file_write, m_dir.native(), "fsync directory", errno);
   }
   return written;
 }

@@ -1,12 +1,12 @@
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
+#include <clm/util/openssl.hpp>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include <memory>
 #include <vector>
 
 namespace clm {
@@ -21,11 +21,9 @@ constexpr std::size_t k_tag_size = 16;
   throw_openssl_error(what);
 }
 
-using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
-
-CipherCtx new_cipher_ctx()
+util::EvpCipherCtxPtr new_cipher_ctx()
 {
-  CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
+  util::EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   if (!ctx) {
     throw_openssl("EVP_CIPHER_CTX_new");
   }
@@ -141,58 +139,6 @@ std::string base64_decode(std::string_view text)
     --n;
   }
   out.resize(n);
-  return out;
-}
-
-void hex_encode_into(std::string_view data, std::string& out)
-{
-  static constexpr char k_digits[] = "0123456789abcdef";
-  out.resize(2 * data.size());
-  for (std::size_t i = 0; i < data.size(); ++i) {
-    const auto b = static_cast<unsigned char>(data[i]);
-    out[2 * i] = k_digits[b >> 4];
-    out[2 * i + 1] = k_digits[b & 0xf];
-  }
-}
-
-std::string hex_encode(std::string_view data)
-{
-  std::string out;
-  hex_encode_into(data, out);
-  return out;
-}
-
-int hex_digit_value(char c)
-{
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
-std::string hex_decode(std::string_view text)
-{
-  if (text.size() % 2 != 0) {
-    throw Error(ExitCode::bad_file_format, "not hexadecimal: odd number of digits");
-  }
-  auto digit = [](char c) -> int {
-    const int v = hex_digit_value(c);
-    if (v < 0) {
-      throw Error(ExitCode::bad_file_format, "not hexadecimal");
-    }
-    return v;
-  };
-  std::string out;
-  out.reserve(text.size() / 2);
-  for (std::size_t i = 0; i < text.size(); i += 2) {
-    out.push_back(static_cast<char>(digit(text[i]) << 4 | digit(text[i + 1])));
-  }
   return out;
 }
 

@@ -2,6 +2,10 @@
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
 #include <clm/file_digest.hpp>
+#include <clm/util/directory.hpp>
+#include <clm/util/errno_error.hpp>
+#include <clm/util/fd.hpp>
+#include <clm/util/hex.hpp>
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -20,32 +24,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Closes a file descriptor on every path out of a scope.
-class Fd {
-public:
-  explicit Fd(int fd) : m_fd(fd) {}
-  ~Fd()
-  {
-    if (m_fd >= 0) {
-      ::close(m_fd);
-    }
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return m_fd; }
-
-private:
-  int m_fd;
-};
-
-std::string system_reason(int err)
-{
-  return std::strerror(err);
-}
-
 [[noreturn]] void throw_read(const std::string& path, const std::string& what, int err)
 {
-  throw Error(ExitCode::file_read, path + ": " + what + ": " + system_reason(err));
+  util::throw_errno(ExitCode::file_read, path, what, err);
 }
 
 // Open path for reading and make sure it is a regular file. O_NONBLOCK keeps a FIFO
@@ -106,7 +87,7 @@ void read_fd_bounded(int fd, const char* path, std::size_t size_hint, std::size_
 void read_regular_file(const char* path, std::size_t limit, std::string& out)
 {
   struct stat st {};
-  const Fd fd(open_regular(path, st));
+  const util::UniqueFd fd(open_regular(path, st));
   read_fd_bounded(fd.get(), path, static_cast<std::size_t>(st.st_size), limit, out);
 }
 
@@ -170,7 +151,7 @@ struct FileDigester::Impl {
     } else if (EVP_MAC_final(mac_ctx, digest, &n, sizeof digest) != 1) {
       throw_openssl_error("EVP_MAC_final(HMAC)");
     }
-    hex_encode_into(std::string_view(reinterpret_cast<const char*>(digest), n), hex);
+    util::hex_encode_into(std::string_view(reinterpret_cast<const char*>(digest), n), hex);
     return hex;
   }
 };
@@ -216,7 +197,7 @@ std::string FileDigester::hex_of(std::string_view data)
 std::string FileDigester::hex_of_file(const char* path)
 {
   struct stat st {};
-  const Fd fd(open_regular(path, st));
+  const util::UniqueFd fd(open_regular(path, st));
   if (static_cast<std::size_t>(st.st_size) > k_digest_chunk_bytes) {
     ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);  // a hint: its failure changes nothing
   }

@@ -5,6 +5,8 @@
 #include <clm/output_files.hpp>
 #include <clm/process.hpp>
 #include <clm/sidecar.hpp>
+#include <clm/util/errno_error.hpp>
+#include <clm/util/hex.hpp>
 
 #include <cerrno>
 #include <cstdlib>
@@ -35,7 +37,7 @@ std::string encode_key(std::string_view key, KeyEncoding encoding)
   case KeyEncoding::raw:
     return std::string(key);
   case KeyEncoding::hex:
-    return hex_encode(key) + "\n";
+    return util::hex_encode(key) + "\n";
   case KeyEncoding::base64:
     return base64_encode(key) + "\n";
   }
@@ -58,7 +60,7 @@ std::string decode_key(std::string_view contents, KeyEncoding encoding, const fs
     text.remove_suffix(1);
   }
   try {
-    std::string key = encoding == KeyEncoding::hex ? hex_decode(text) : base64_decode(text);
+    std::string key = encoding == KeyEncoding::hex ? util::hex_decode(text) : base64_decode(text);
     if (key.empty()) {
       throw Error(ExitCode::bad_file_format, "no key");
     }
@@ -110,13 +112,13 @@ std::vector<std::string> write_key_file_with_lightcipher(const fs::path& lightci
 {
   std::string tmpl = (path.parent_path() / ("." + path.filename().string() + ".lightcipher.XXXXXX")).string();
   if (::mkdtemp(tmpl.data()) == nullptr) {  // 0700: the key file is private while it is made
-    throw Error(ExitCode::file_write, path.string() + ": create temporary directory: " + std::strerror(errno));
+    util::throw_errno(ExitCode::file_write, path.native(), "create temporary directory", errno);
   }
   const fs::path tmpdir = tmpl;
   try {
     const fs::path made = tmpdir / path.filename();
     // The key goes through a pipe: a command line is readable by every user in /proc.
-    std::string line = hex_encode(key) + "\n";
+    std::string line = util::hex_encode(key) + "\n";
     try {
       run_program({lightcipher.string(), "-create_key_file", "-", made.string()}, {}, option, line);
     } catch (...) {

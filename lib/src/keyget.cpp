@@ -9,6 +9,7 @@
 #include <clm/sidecar.hpp>
 #include <clm/text.hpp>
 #include <clm/validate.hpp>
+#include <clm/util/hex.hpp>
 
 #include <algorithm>
 #include <map>
@@ -140,7 +141,7 @@ void fetch_keys(const ApiCaller& call, const IdCredential& id, const json& devic
       }
       const std::string base = name + "_" + keynumber;
       auto& files = pending_files[name];
-      const std::string hex = hex_encode(key) + "\n";
+      const std::string hex = util::hex_encode(key) + "\n";
       batch.add(base, hex, k_secret_mode);
       files.push_back(base);
       if (opts.sha256) {

@@ -1,6 +1,7 @@
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
 #include <clm/otr.hpp>
+#include <clm/util/endian.hpp>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -66,26 +67,6 @@ inline Block<N> xor_of(Block<N> x, const Block<N>& y)
   return x;
 }
 
-// Spelled out so that compilers see one byte-swapping load and store.
-inline std::uint64_t load_be64(const std::uint8_t* p)
-{
-  return (std::uint64_t{p[0]} << 56) | (std::uint64_t{p[1]} << 48) | (std::uint64_t{p[2]} << 40)
-         | (std::uint64_t{p[3]} << 32) | (std::uint64_t{p[4]} << 24) | (std::uint64_t{p[5]} << 16)
-         | (std::uint64_t{p[6]} << 8) | std::uint64_t{p[7]};
-}
-
-inline void store_be64(std::uint64_t v, std::uint8_t* p)
-{
-  p[0] = static_cast<std::uint8_t>(v >> 56);
-  p[1] = static_cast<std::uint8_t>(v >> 48);
-  p[2] = static_cast<std::uint8_t>(v >> 40);
-  p[3] = static_cast<std::uint8_t>(v >> 32);
-  p[4] = static_cast<std::uint8_t>(v >> 24);
-  p[5] = static_cast<std::uint8_t>(v >> 16);
-  p[6] = static_cast<std::uint8_t>(v >> 8);
-  p[7] = static_cast<std::uint8_t>(v);
-}
-
 // Return 2X in GF(2^n): shift left one bit, folding the bit shifted out back in with the
 // field's constant (x^128 + x^7 + x^2 + x + 1, or x^64 + x^4 + x^3 + x + 1), without branching.
 template <std::size_t N>
@@ -94,13 +75,13 @@ inline Block<N> twice(const Block<N>& x)
   static_assert(N == 8 || N == 16);
   Block<N> r;
   if constexpr (N == 8) {
-    const std::uint64_t v = load_be64(x.data());
-    store_be64((v << 1) ^ (0x1B & (0 - (v >> 63))), r.data());
+    const std::uint64_t v = util::load_be64(x.data());
+    util::store_be64((v << 1) ^ (0x1B & (0 - (v >> 63))), r.data());
   } else {
-    const std::uint64_t hi = load_be64(x.data());
-    const std::uint64_t lo = load_be64(x.data() + 8);
-    store_be64((hi << 1) | (lo >> 63), r.data());
-    store_be64((lo << 1) ^ (0x87 & (0 - (hi >> 63))), r.data() + 8);
+    const std::uint64_t hi = util::load_be64(x.data());
+    const std::uint64_t lo = util::load_be64(x.data() + 8);
+    util::store_be64((hi << 1) | (lo >> 63), r.data());
+    util::store_be64((lo << 1) ^ (0x87 & (0 - (hi >> 63))), r.data() + 8);
   }
   return r;
 }

@@ -1,5 +1,7 @@
 #include <clm/error.hpp>
 #include <clm/output_files.hpp>
+#include <clm/util/errno_error.hpp>
+#include <clm/util/hex.hpp>
 
 namespace clm {
 

@@ -1,6 +1,8 @@
 #include <clm/atomic_file.hpp>
 #include <clm/error.hpp>
 #include <clm/process.hpp>
+#include <clm/util/errno_error.hpp>
+#include <clm/util/fd.hpp>
 
 #include <cerrno>
 #include <csignal>
@@ -47,7 +49,7 @@ int write_to_pipe(int fd, std::string_view data)
 void disable_core_dumps()
 {
   if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
-    throw Error(ExitCode::internal, std::string("prctl(PR_SET_DUMPABLE, 0): ") + std::strerror(errno));
+    util::throw_errno(ExitCode::internal, "prctl(PR_SET_DUMPABLE, 0)", "", errno);
   }
 }
 
@@ -82,56 +84,53 @@ void run_program(const std::vector<std::string>& argv, const std::map<std::strin
 
   // Both ends close-on-exec: the child gets the read end as its stdin through dup2
   // (which clears the flag), never a copy of the write end that would keep it waiting.
+  const std::string program = option + " " + argv[0];
   int pipe_fds[2] = {-1, -1};
   if (input && ::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    throw Error(ExitCode::external_command, option + " " + argv[0] + ": pipe: " + std::strerror(errno));
+    util::throw_errno(ExitCode::external_command, program, "pipe", errno);
   }
+  util::UniqueFd read_end(pipe_fds[0]);
+  util::UniqueFd write_end(pipe_fds[1]);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   if (input) {
-    posix_spawn_file_actions_adddup2(&actions, pipe_fds[0], STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, read_end.get(), STDIN_FILENO);
   }
   // The program's stdout would corrupt our JSON on stdout: send it to stderr.
   posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
   pid_t pid = 0;
   const int rc = posix_spawnp(&pid, argp[0], &actions, nullptr, argp.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
-  if (input) {
-    ::close(pipe_fds[0]);
-  }
+  read_end.close();
   if (rc != 0) {
-    if (input) {
-      ::close(pipe_fds[1]);
-    }
-    throw Error(ExitCode::external_command, option + " " + argv[0] + ": cannot start: " + std::strerror(rc));
+    util::throw_errno(ExitCode::external_command, program, "cannot start", rc);
   }
   int write_error = 0;
   if (input) {
-    write_error = write_to_pipe(pipe_fds[1], *input);
-    ::close(pipe_fds[1]);  // EOF: the program has all of its input
+    write_error = write_to_pipe(write_end.get(), *input);
+    write_end.close();  // EOF: the program has all of its input
   }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) {
-      throw Error(ExitCode::external_command, option + " " + argv[0] + ": waitpid: " + std::strerror(errno));
+      util::throw_errno(ExitCode::external_command, program, "waitpid", errno);
     }
   }
   if (WIFSIGNALED(status)) {
     throw Error(ExitCode::external_command,
-                option + " " + argv[0] + ": killed by signal " + std::to_string(WTERMSIG(status)));
+                program + ": killed by signal " + std::to_string(WTERMSIG(status)));
   }
   if (WEXITSTATUS(status) != 0) {
     throw Error(ExitCode::external_command,
-                option + " " + argv[0] + ": exited with status " + std::to_string(WEXITSTATUS(status)));
+                program + ": exited with status " + std::to_string(WEXITSTATUS(status)));
   }
   // Its own failure, reported above, says more than the broken pipe it caused.
   if (write_error == EPIPE) {
     throw Error(ExitCode::external_command,
-                option + " " + argv[0] + ": exited without reading all of its standard input");
+                program + ": exited without reading all of its standard input");
   }
   if (write_error != 0) {
-    throw Error(ExitCode::external_command,
-                option + " " + argv[0] + ": write to its standard input: " + std::strerror(write_error));
+    util::throw_errno(ExitCode::external_command, program, "write to its standard input", write_error);
   }
 }
 

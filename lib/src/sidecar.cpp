@@ -2,6 +2,7 @@
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
 #include <clm/sidecar.hpp>
+#include <clm/util/hex.hpp>
 
 #include <cerrno>
 #include <cstdio>
@@ -151,7 +152,7 @@ std::string format_sidecar_line(std::string_view hex, std::string_view name)
 
 std::string sidecar_line(std::string_view data, std::string_view name)
 {
-  return format_sidecar_line(hex_encode(sha256(data)), name);
+  return format_sidecar_line(util::hex_encode(sha256(data)), name);
 }
 
 std::string hmac_sidecar_line(std::string_view data, std::string_view key, std::string_view name)

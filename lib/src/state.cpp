@@ -4,12 +4,14 @@
 #include <clm/file_digest.hpp>
 #include <clm/json_io.hpp>
 #include <clm/state.hpp>
+#include <clm/util/directory.hpp>
+#include <clm/util/errno_error.hpp>
+#include <clm/util/fd.hpp>
+#include <clm/util/hex.hpp>
 
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,27 +23,11 @@ namespace {
 
 constexpr std::size_t k_max_key_bytes = std::size_t{1} << 20;
 
-// Closes a file descriptor on every way out of a scope, a throw included.
-struct CloseOnExit {
-  int fd;
-  ~CloseOnExit() { ::close(fd); }
-};
-
-[[noreturn]] void throw_read(const std::string& path, const std::string& what, int err)
-{
-  throw Error(ExitCode::file_read, path + ": " + what + ": " + std::strerror(err));
-}
-
 }  // namespace
 
 StateDir::StateDir(fs::path dir) : m_dir(std::move(dir)) {}
 
-StateDir::~StateDir()
-{
-  if (m_lock_fd >= 0) {
-    ::close(m_lock_fd);  // releases the flock
-  }
-}
+StateDir::~StateDir() = default;
 
 fs::path StateDir::default_path()
 {
@@ -61,28 +47,16 @@ void StateDir::ensure_dir() const
   if (fs::is_directory(m_dir, ec)) {
     return;
   }
-  if (!m_dir.parent_path().empty()) {
-    fs::create_directories(m_dir.parent_path(), ec);
-  }
-  if (::mkdir(m_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    throw Error(ExitCode::file_write, m_dir.string() + ": cannot create state directory: " + std::strerror(errno));
-  }
+  util::make_private_directory(m_dir, "cannot create state directory");
 }
 
 void StateDir::lock()
 {
   ensure_dir();
   const fs::path lock_path = m_dir / "lock";
-  m_lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (m_lock_fd < 0) {
-    throw Error(ExitCode::file_write, lock_path.string() + ": cannot open lock file: " + std::strerror(errno));
-  }
-  if (::flock(m_lock_fd, LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) {
-      throw Error(ExitCode::already_running,
-                  "another clm run holds the state directory lock " + lock_path.string());
-    }
-    throw Error(ExitCode::file_write, lock_path.string() + ": flock: " + std::strerror(errno));
+  m_lock = util::LockFile::try_lock(lock_path, "cannot open lock file", "flock");
+  if (!m_lock) {
+    throw Error(ExitCode::already_running, "another clm run holds the state directory lock " + lock_path.string());
   }
 }
 
@@ -185,7 +159,7 @@ bool StateDir::forget_id(const std::string& keyid)
     return false;
   }
   if (::unlink(id_file().c_str()) != 0) {
-    throw Error(ExitCode::file_write, id_file().string() + ": cannot remove: " + std::strerror(errno));
+    util::throw_errno(ExitCode::file_write, id_file().native(), "cannot remove", errno);
   }
   return true;
 }
@@ -197,12 +171,12 @@ std::optional<HmacKeyFile> read_hmac_key(const fs::path& path)
     if (errno == ENOENT) {
       return std::nullopt;
     }
-    throw_read(path.string(), "cannot open HMAC key", errno);
+    util::throw_errno(ExitCode::file_read, path.native(), "cannot open HMAC key", errno);
   }
-  const CloseOnExit closer{raw};
+  const util::UniqueFd fd(raw);
   struct stat st {};
   if (::fstat(raw, &st) != 0) {
-    throw_read(path.string(), "cannot stat HMAC key", errno);
+    util::throw_errno(ExitCode::file_read, path.native(), "cannot stat HMAC key", errno);
   }
   if (!S_ISREG(st.st_mode)) {
     throw Error(ExitCode::file_read, path.string() + ": the HMAC key is not a regular file");
@@ -231,13 +205,13 @@ std::string StateDir::load_or_create_hmac_key() const
   // Write the new key under a private name, then link it into place: link() never
   // replaces an existing file, so when two first runs race, both end up with the
   // one key that won, and no .hmac file is ever written under a key that was lost.
-  const fs::path fresh = m_dir / ("." + std::string(k_hmac_key_file_name) + "." + hex_encode(random_bytes(8)));
+  const fs::path fresh = m_dir / ("." + std::string(k_hmac_key_file_name) + "." + util::hex_encode(random_bytes(8)));
   write_file_atomic(fresh, random_bytes(k_hmac_key_bytes), 0600);
   const int rc = ::link(fresh.c_str(), path.c_str());
   const int err = errno;
   ::unlink(fresh.c_str());
   if (rc != 0 && err != EEXIST) {
-    throw Error(ExitCode::file_write, path.string() + ": cannot create HMAC key: " + std::strerror(err));
+    util::throw_errno(ExitCode::file_write, path.native(), "cannot create HMAC key", err);
   }
   sync_directory(m_dir);
   auto key = read_hmac_key(path);

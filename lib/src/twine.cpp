@@ -1,5 +1,6 @@
 #include <clm/error.hpp>
 #include <clm/twine.hpp>
+#include <clm/util/endian.hpp>
 
 #include <openssl/crypto.h>
 
@@ -96,25 +97,6 @@ inline std::uint64_t final_step(std::uint64_t s)
          | (std::uint64_t{t[(s >> 8) & 0xFF]} << 8) | std::uint64_t{t[s & 0xFF]};
 }
 
-// Spelled out so that compilers see one byte-swapping load and store.
-inline std::uint64_t load_block(const std::uint8_t* in)
-{
-  return (std::uint64_t{in[0]} << 56) | (std::uint64_t{in[1]} << 48) | (std::uint64_t{in[2]} << 40)
-         | (std::uint64_t{in[3]} << 32) | (std::uint64_t{in[4]} << 24) | (std::uint64_t{in[5]} << 16)
-         | (std::uint64_t{in[6]} << 8) | std::uint64_t{in[7]};
-}
-
-inline void store_block(std::uint64_t s, std::uint8_t* out)
-{
-  out[0] = static_cast<std::uint8_t>(s >> 56);
-  out[1] = static_cast<std::uint8_t>(s >> 48);
-  out[2] = static_cast<std::uint8_t>(s >> 40);
-  out[3] = static_cast<std::uint8_t>(s >> 32);
-  out[4] = static_cast<std::uint8_t>(s >> 24);
-  out[5] = static_cast<std::uint8_t>(s >> 16);
-  out[6] = static_cast<std::uint8_t>(s >> 8);
-  out[7] = static_cast<std::uint8_t>(s);
-}
 
 // Return round key nibble j (0..7) of a 32-bit round key.
 constexpr std::uint64_t rk_nibble(std::uint32_t rk, std::size_t j)
@@ -151,7 +133,7 @@ inline void crypt_lanes(const RoundTable& table, std::uint64_t first_mask,
 {
   std::array<std::uint64_t, W> s;
   for (std::size_t w = 0; w < W; ++w) {
-    s[w] = load_block(in + 8 * w) ^ first_mask;
+    s[w] = util::load_be64(in + 8 * w) ^ first_mask;
   }
   for (const std::uint64_t link : links) {
     for (std::size_t w = 0; w < W; ++w) {
@@ -159,7 +141,7 @@ inline void crypt_lanes(const RoundTable& table, std::uint64_t first_mask,
     }
   }
   for (std::size_t w = 0; w < W; ++w) {
-    store_block(final_step(s[w]) ^ last_mask, out + 8 * w);
+    util::store_be64(final_step(s[w]) ^ last_mask, out + 8 * w);
   }
 }
 

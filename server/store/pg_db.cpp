@@ -1,5 +1,7 @@
 #include "pg_db.hpp"
 
+#include <clm/util/endian.hpp>
+
 #include <cstring>
 #include <poll.h>
 
@@ -16,15 +18,6 @@ constexpr Oid k_int4 = 23;
 constexpr Oid k_text = 25;
 constexpr Oid k_int8_array = 1016;
 constexpr Oid k_text_array = 1009;
-
-std::uint64_t load_be(const char* p, int n)
-{
-  std::uint64_t v = 0;
-  for (int i = 0; i < n; ++i) {
-    v = (v << 8) | static_cast<unsigned char>(p[i]);
-  }
-  return v;
-}
 
 // The message of a result or connection, on one line.
 std::string one_line(const char* message)
@@ -123,13 +116,14 @@ std::int64_t PgResult::changed() const
 std::int64_t PgResult::Row::int64(int col) const
 {
   const char* p = PQgetvalue(m_res, m_row, col);
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(p);  // binary results are big-endian
   switch (PQftype(m_res, col)) {
   case k_int8:
-    return static_cast<std::int64_t>(load_be(p, 8));
+    return static_cast<std::int64_t>(util::load_be64(bytes));
   case k_int4:
-    return static_cast<std::int32_t>(load_be(p, 4));
+    return static_cast<std::int32_t>(util::load_be32(bytes));
   case k_int2:
-    return static_cast<std::int16_t>(load_be(p, 2));
+    return static_cast<std::int16_t>(util::load_be16(bytes));
   case k_bool:
     return *p != 0;
   default:

@@ -6,6 +6,7 @@
 #include "records.hpp"
 
 #include <clm/crypto.hpp>
+#include <clm/util/hex.hpp>
 #include <clm/validate.hpp>
 
 #include <algorithm>
@@ -385,7 +386,7 @@ PostgresStore::PostgresStore(std::string conninfo, std::size_t pool_size)
     m_applied = migrate(*conn);
     // Servers on the same tables hear each other; a channel name is at most 63 bytes.
     m_channel = ("clm:" + conn->exec("SELECT current_schema()").row(0).text(0)).substr(0, 63);
-    m_origin = hex_encode(random_bytes(8));
+    m_origin = util::hex_encode(random_bytes(8));
   } catch (...) {
     m_pool->release(std::move(conn));
     throw;

@@ -5,6 +5,7 @@
 #include "sqlite_db.hpp"
 
 #include <clm/error.hpp>
+#include <clm/util/errno_error.hpp>
 #include <clm/validate.hpp>
 
 #include <fcntl.h>
@@ -319,9 +320,9 @@ SqliteStore::SqliteStore(std::filesystem::path path) : m_path(std::move(path)), 
   // The WAL exists while a connection is open (the first one stays until the end): its
   // file is what a durable commit syncs.
   const std::string wal = m_path.string() + "-wal";
-  m_wal_fd = ::open(wal.c_str(), O_RDWR | O_CLOEXEC);
-  if (m_wal_fd < 0) {
-    throw StoreError(1601, wal + ": " + std::strerror(errno));
+  m_wal_fd.reset(::open(wal.c_str(), O_RDWR | O_CLOEXEC));
+  if (!m_wal_fd.valid()) {
+    throw StoreError(1601, util::errno_message(wal, "", errno));
   }
   sync_wal(m_commits);  // the migrations applied
   // The queue's thread writes on its own connection; a writing transaction takes what
@@ -337,9 +338,7 @@ SqliteStore::SqliteStore(std::filesystem::path path) : m_path(std::move(path)), 
 SqliteStore::~SqliteStore()
 {
   m_events->stop();  // writes what it holds, on its own thread's connection (it needs m_events)
-  if (m_wal_fd >= 0) {
-    ::close(m_wal_fd);
-  }
+  m_wal_fd.close();
   t_connections.erase(m_serial);
   // Other threads' entries for this store stay behind, unused: its serial is never reused.
 }
@@ -355,13 +354,13 @@ void SqliteStore::sync_wal(std::uint64_t through)
     m_syncing = true;
     const std::uint64_t target = m_commits;
     lock.unlock();
-    const int rc = ::fdatasync(m_wal_fd);
+    const int rc = ::fdatasync(m_wal_fd.get());
     const int err = errno;
     lock.lock();
     m_syncing = false;
     m_synced_cv.notify_all();
     if (rc != 0) {
-      throw StoreError(1602, m_path.string() + "-wal: fdatasync: " + std::strerror(err));
+      throw StoreError(1602, util::errno_message(m_path.string() + "-wal", "fdatasync", err));
     }
     m_synced = std::max(m_synced, target);
     if (m_synced >= m_commits) {

@@ -5,6 +5,8 @@
 
 #include "store.hpp"
 
+#include <clm/util/fd.hpp>
+
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -112,7 +114,7 @@ private:
   // One writing transaction of this process at a time.
   std::mutex m_write_mutex;
   // Durable commits: the WAL's file, commits counted and synced (guarded by m_sync_mutex).
-  int m_wal_fd = -1;
+  util::UniqueFd m_wal_fd;
   std::mutex m_sync_mutex;
   std::condition_variable m_synced_cv;
   std::uint64_t m_commits = 0;

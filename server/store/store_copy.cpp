@@ -4,6 +4,8 @@
 
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
+#include <clm/util/hex.hpp>
+#include <clm/util/openssl.hpp>
 
 #include <openssl/evp.h>
 
@@ -21,7 +23,7 @@ constexpr Counter k_counters[] = {Counter::keyid, Counter::deviceid, Counter::ke
 // their length and bytes, so that no two different tables hash alike.
 class RowDigest {
 public:
-  RowDigest() : m_ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free)
+  RowDigest() : m_ctx(EVP_MD_CTX_new())
   {
     if (!m_ctx || EVP_DigestInit_ex(m_ctx.get(), EVP_sha256(), nullptr) != 1) {
       throw Error(ExitCode::internal, "SHA-256 is not available");
@@ -45,13 +47,13 @@ public:
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     EVP_DigestFinal_ex(m_ctx.get(), md, &n);
-    return hex_encode(std::string_view(reinterpret_cast<const char*>(md), n));
+    return util::hex_encode(std::string_view(reinterpret_cast<const char*>(md), n));
   }
 
 private:
   void update(std::string_view bytes) { EVP_DigestUpdate(m_ctx.get(), bytes.data(), bytes.size()); }
 
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> m_ctx;
+  util::EvpMdCtxPtr m_ctx;
   std::int64_t m_rows = 0;
 };
 

@@ -6,6 +6,7 @@
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
 #include <clm/otr.hpp>
+#include <clm/util/hex.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -72,11 +73,11 @@ void fuzz_codecs(std::string_view text)
   }
   require(clm::base64_decode(clm::base64_encode(text)) == text, "base64 encode/decode changed the bytes");
   try {
-    const std::string bytes = clm::hex_decode(text);
-    require(clm::hex_decode(clm::hex_encode(bytes)) == bytes, "hex round trip changed the bytes");
+    const std::string bytes = clm::util::hex_decode(text);
+    require(clm::util::hex_decode(clm::util::hex_encode(bytes)) == bytes, "hex round trip changed the bytes");
   } catch (const clm::Error&) {
   }
-  require(clm::hex_decode(clm::hex_encode(text)) == text, "hex encode/decode changed the bytes");
+  require(clm::util::hex_decode(clm::util::hex_encode(text)) == text, "hex encode/decode changed the bytes");
 }
 
 }  // namespace

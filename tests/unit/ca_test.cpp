@@ -4,6 +4,7 @@
 
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
+#include <clm/util/openssl.hpp>
 
 #include <gtest/gtest.h>
 
@@ -30,7 +31,7 @@ namespace {
 
 using clm::server::CaHierarchy;
 using clm::server::certificate_chains_to;
-using clm::server::certificate_not_after;
+using clm::certificate_not_after;
 using clm::server::create_ca;
 using clm::server::issue_tls_certificate;
 using clm::server::Issuer;
@@ -45,33 +46,20 @@ using namespace std::chrono_literals;
 const std::vector<std::string> k_names = {"localhost", "127.0.0.1", "::1", "gw.example"};
 constexpr int k_days = 90;
 
-struct CertFree {
-  void operator()(X509* p) const { X509_free(p); }
-};
-struct KeyFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-struct BioFree {
-  void operator()(BIO* p) const { BIO_free_all(p); }
-};
-struct NamesFree {
-  void operator()(GENERAL_NAMES* p) const { GENERAL_NAMES_free(p); }
-};
-
-using Cert = std::unique_ptr<X509, CertFree>;
-using Pkey = std::unique_ptr<EVP_PKEY, KeyFree>;
+using Cert = clm::util::X509Ptr;
+using Pkey = clm::util::EvpPkeyPtr;
 
 // Return the certificate of PEM text, or null when it does not parse.
 Cert parse_cert(const std::string& pem)
 {
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  clm::util::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   return Cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
 }
 
 // Return the private key of PEM text, or null when it does not parse.
 Pkey parse_key(const std::string& pem)
 {
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  clm::util::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   return Pkey(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
 }
 
@@ -104,7 +92,7 @@ bool is_critical(X509* cert, int nid)
 std::vector<std::pair<std::string, std::string>> subject_alt_names(X509* cert)
 {
   std::vector<std::pair<std::string, std::string>> out;
-  std::unique_ptr<GENERAL_NAMES, NamesFree> gens(
+  clm::util::GeneralNamesPtr gens(
       static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
   if (!gens) {
     return out;
@@ -400,7 +388,6 @@ TEST(Ca, ErrorsThrowInternalWithOpenSslReason)
   const KeyPair garbage{.cert_pem = "not a certificate", .key_pem = ca.issuing.key_pem};
   expect_internal_error([&] { issue_tls_certificate(garbage, {"a.example"}, KeyType::ec_p256, 30); },
                         "no start line");
-  expect_internal_error([&] { certificate_not_after("garbage"); }, "certificate_not_after");
   expect_internal_error([&] { certificate_chains_to("garbage", "", ca.root.cert_pem); }, "no start line");
   expect_internal_error([&] { certificate_chains_to(ca.issuing.cert_pem, "", ""); }, "root");
   const std::string truncated = ca.issuing.cert_pem.substr(0, ca.issuing.cert_pem.size() / 2);
@@ -564,17 +551,6 @@ TEST(Leaf, RandomSerialsAre16HexDigitsAndDiffer)
   EXPECT_EQ(seen.size(), 1000u);
 }
 
-TEST(Leaf, CertificateFactsDescribeTheCertificate)
-{
-  const CaHierarchy& ca = shared_ca(KeyType::ec_p256);
-  const auto facts = clm::server::certificate_facts(ca.issuing.cert_pem);
-  const Cert cert = parse_cert(ca.issuing.cert_pem);
-  EXPECT_EQ(facts.serial_hex, serial_hex(cert.get()));
-  EXPECT_EQ(facts.subject, "/O=clm/CN=ca1");
-  EXPECT_EQ(facts.not_after, certificate_not_after(ca.issuing.cert_pem));
-  EXPECT_EQ(clm::server::der_to_pem(facts.der), ca.issuing.cert_pem);
-}
-
 TEST(Leaf, KeyTypeOfReadsTheAlgorithm)
 {
   EXPECT_EQ(clm::server::key_type_of(shared_ca(KeyType::ec_p256).root.key_pem), KeyType::ec_p256);
@@ -586,7 +562,7 @@ TEST(Leaf, EncryptedKeyOpensOnlyWithThePassphrase)
   const std::string key_pem = clm::server::PrivateKey::generate(KeyType::ec_p256).pem();
   const std::string encrypted = clm::server::encrypt_private_key(key_pem, "pass-phrase");
   EXPECT_EQ(encrypted.rfind("-----BEGIN ENCRYPTED PRIVATE KEY-----\n", 0), 0u);
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(encrypted.data(), static_cast<int>(encrypted.size())));
+  clm::util::BioPtr bio(BIO_new_mem_buf(encrypted.data(), static_cast<int>(encrypted.size())));
   Pkey key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, const_cast<char*>("pass-phrase")));
   ASSERT_TRUE(key);
   EXPECT_EQ(EVP_PKEY_eq(key.get(), parse_key(key_pem).get()), 1);
@@ -602,8 +578,7 @@ TEST(Leaf, Pkcs12HoldsKeyAndCertificateWithAes256)
   const std::string der = issuer.issue(leaf_key, leaf_spec(LeafKind::client));
   const std::string p12_der = clm::server::make_pkcs12(der, key_pem, "p12-pass", "dev.example");
   const auto* p = reinterpret_cast<const unsigned char*>(p12_der.data());
-  std::unique_ptr<PKCS12, decltype(&PKCS12_free)> p12(d2i_PKCS12(nullptr, &p, static_cast<long>(p12_der.size())),
-                                                      &PKCS12_free);
+  const clm::util::Pkcs12Ptr p12(d2i_PKCS12(nullptr, &p, static_cast<long>(p12_der.size())));
   ASSERT_TRUE(p12);
   EXPECT_EQ(PKCS12_verify_mac(p12.get(), "p12-pass", -1), 1);
   EXPECT_EQ(PKCS12_verify_mac(p12.get(), "wrong", -1), 0);
@@ -641,22 +616,6 @@ TEST(Leaf, Pkcs12HoldsKeyAndCertificateWithAes256)
   EXPECT_EQ(X509_check_private_key(cert, key), 1);
 }
 
-struct CrlFree {
-  void operator()(X509_CRL* p) const { X509_CRL_free(p); }
-};
-
-// Return the DER of what i2d writes for object.
-template <typename T>
-std::string der_of(int (*i2d)(const T*, unsigned char**), const T* object)
-{
-  unsigned char* out = nullptr;
-  const int n = i2d(object, &out);
-  EXPECT_GT(n, 0);
-  std::string der(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n > 0 ? n : 0));
-  OPENSSL_free(out);
-  return der;
-}
-
 // The P-256 key and public key are written without OpenSSL's encoders: byte for byte
 // what OpenSSL writes for them.
 TEST(PrivateKey, P256KeyAndPublicKeyAreWhatOpenSslWrites)
@@ -664,14 +623,16 @@ TEST(PrivateKey, P256KeyAndPublicKeyAreWhatOpenSslWrites)
   const Issuer issuer(shared_ca(KeyType::ec_p256).issuing);
   for (int i = 0; i < 20; ++i) {
     const clm::server::PrivateKey key = clm::server::PrivateKey::generate(KeyType::ec_p256);
-    std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
+    clm::util::BioPtr bio(BIO_new(BIO_s_mem()));
     ASSERT_EQ(PEM_write_bio_PrivateKey(bio.get(), key.native(), nullptr, nullptr, 0, nullptr, nullptr), 1);
     char* data = nullptr;
     const long n = BIO_get_mem_data(bio.get(), &data);
     EXPECT_EQ(key.pem(), std::string(data, static_cast<std::size_t>(n)));
     const Cert cert = der_cert(issuer.issue(key, leaf_spec(LeafKind::client)));
     ASSERT_TRUE(cert);
-    EXPECT_EQ(der_of(i2d_X509_PUBKEY, X509_get_X509_PUBKEY(cert.get())), der_of(i2d_PUBKEY, key.native()));
+    const auto public_key = clm::util::to_der(i2d_X509_PUBKEY, X509_get_X509_PUBKEY(cert.get()));
+    ASSERT_TRUE(public_key);
+    EXPECT_EQ(public_key, clm::util::to_der(i2d_PUBKEY, key.native()));
     EXPECT_EQ(X509_check_private_key(cert.get(), key.native()), 1);
   }
 }
@@ -720,8 +681,8 @@ TEST_P(ConcurrentIssuer, TwoThreadsSignAtOnce)
       EXPECT_TRUE(certificate_chains_to(clm::server::der_to_pem(der), ca.issuing.cert_pem, ca.root.cert_pem));
       serials.insert(serial_hex(cert.get()));
     }
-    std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(crls[t].data(), static_cast<int>(crls[t].size())));
-    std::unique_ptr<X509_CRL, CrlFree> crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
+    clm::util::BioPtr bio(BIO_new_mem_buf(crls[t].data(), static_cast<int>(crls[t].size())));
+    clm::util::X509CrlPtr crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
     ASSERT_TRUE(crl);
     EXPECT_EQ(X509_CRL_verify(crl.get(), X509_get0_pubkey(ca1.get())), 1);
   }
@@ -738,16 +699,16 @@ TEST(Crl, ListsTheRevokedSerialsWithTheirDates)
   const auto at = std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000));
   const std::string pem = issuer.crl({{"0A1B2C3D4E5F6071", at}, {"7F00000000000001", at + std::chrono::hours(1)}},
                                      at + std::chrono::hours(2), at + std::chrono::hours(2 + 24 * 7), 42);
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  std::unique_ptr<X509_CRL, CrlFree> crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
+  clm::util::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  clm::util::X509CrlPtr crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
   ASSERT_TRUE(crl);
   EXPECT_EQ(X509_CRL_get_version(crl.get()), X509_CRL_VERSION_2);
   const Cert ca1 = parse_cert(ca.issuing.cert_pem);
   EXPECT_EQ(X509_CRL_verify(crl.get(), X509_get0_pubkey(ca1.get())), 1);
   EXPECT_EQ(ASN1_TIME_cmp_time_t(X509_CRL_get0_lastUpdate(crl.get()), 1'700'000'000 + 7200), 0);
   EXPECT_EQ(ASN1_TIME_cmp_time_t(X509_CRL_get0_nextUpdate(crl.get()), 1'700'000'000 + 7200 + 7 * 86400), 0);
-  std::unique_ptr<ASN1_INTEGER, decltype(&ASN1_INTEGER_free)> number(
-    static_cast<ASN1_INTEGER*>(X509_CRL_get_ext_d2i(crl.get(), NID_crl_number, nullptr, nullptr)), &ASN1_INTEGER_free);
+  const clm::util::Asn1IntegerPtr number(
+    static_cast<ASN1_INTEGER*>(X509_CRL_get_ext_d2i(crl.get(), NID_crl_number, nullptr, nullptr)));
   ASSERT_TRUE(number);
   EXPECT_EQ(ASN1_INTEGER_get(number.get()), 42);
   STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl.get());
@@ -770,8 +731,8 @@ TEST(Crl, EmptyCrlIsValid)
   const Issuer issuer(shared_ca(KeyType::rsa2048).issuing);
   const auto now = std::chrono::system_clock::now();
   const std::string pem = issuer.crl({}, now, now + std::chrono::hours(1), 1);
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  std::unique_ptr<X509_CRL, CrlFree> crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
+  clm::util::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  clm::util::X509CrlPtr crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
   ASSERT_TRUE(crl);
   // No revokedCertificates field at all (sk_num of null is -1): RFC 5280 omits it when empty.
   EXPECT_LE(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl.get())), 0);
@@ -822,22 +783,6 @@ TEST_P(CaTest, TlsRootAndDeviceCaDoNotVouchForEachOthersCertificates)
   EXPECT_TRUE(certificate_chains_to(device, ca.issuing.cert_pem, ca.root.cert_pem));
   EXPECT_FALSE(certificate_chains_to(device, ca.issuing.cert_pem + ca.root.cert_pem, root.cert_pem));
   EXPECT_FALSE(certificate_chains_to(ca.issuing.cert_pem, "", root.cert_pem));
-}
-
-TEST(TlsNames, CertificateNamesAreTheSubjectAltNames)
-{
-  const KeyPair tls = issue_tls_certificate(shared_tls_root(KeyType::ec_p256), k_names, KeyType::ec_p256, k_days);
-  EXPECT_EQ(clm::server::certificate_names(tls.cert_pem), k_names);
-}
-
-TEST(TlsNames, CertificateNamesAreTheCommonNamesWithoutSubjectAltName)
-{
-  const Issuer issuer(shared_ca(KeyType::ec_p256).issuing);
-  LeafSpec spec = leaf_spec(LeafKind::client);
-  spec.subject = {{"O", "NEC"}, {"CN", "gw1.example"}, {"CN", "10.0.0.1"}};
-  const std::string pem =
-    clm::server::der_to_pem(issuer.issue(clm::server::PrivateKey::generate(KeyType::ec_p256), spec));
-  EXPECT_EQ(clm::server::certificate_names(pem), (std::vector<std::string>{"gw1.example", "10.0.0.1"}));
 }
 
 TEST(TlsNames, PemCertificatesSplitAChainInOrder)

@@ -8,6 +8,7 @@
 #include "test_support.hpp"
 
 #include <clm/crypto.hpp>
+#include <clm/util/openssl.hpp>
 #include <clm/validate.hpp>
 
 #include <gtest/gtest.h>
@@ -65,22 +66,13 @@ constexpr const char* k_passphrase = "Secret-Pass_123";
 
 // ---- OpenSSL helpers -------------------------------------------------------
 
-template <auto Free>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const
-  {
-    Free(p);
-  }
-};
-
-using Bio = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
-using Cert = std::unique_ptr<X509, Deleter<X509_free>>;
-using Crl = std::unique_ptr<X509_CRL, Deleter<X509_CRL_free>>;
-using Pkey = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
-using Pkcs12 = std::unique_ptr<PKCS12, Deleter<PKCS12_free>>;
-using Names = std::unique_ptr<GENERAL_NAMES, Deleter<GENERAL_NAMES_free>>;
-using Asn1Integer = std::unique_ptr<ASN1_INTEGER, Deleter<ASN1_INTEGER_free>>;
+using Bio = clm::util::BioPtr;
+using Cert = clm::util::X509Ptr;
+using Crl = clm::util::X509CrlPtr;
+using Pkey = clm::util::EvpPkeyPtr;
+using Pkcs12 = clm::util::Pkcs12Ptr;
+using Names = clm::util::GeneralNamesPtr;
+using Asn1Integer = clm::util::Asn1IntegerPtr;
 
 Bio mem(const std::string& s)
 {

@@ -1,7 +1,10 @@
-// Tests of the cryptographic helpers: randomness, base64 and hex encodings,
+// Tests of the cryptographic helpers: randomness, base64,
 // SHA-256, constant-time comparison and the AES-256-GCM SecretBox.
+#include "test_support.hpp"
+
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
+#include <clm/util/hex.hpp>
 
 #include <gtest/gtest.h>
 
@@ -16,6 +19,7 @@ namespace {
 
 using clm::ExitCode;
 using clm::SecretBox;
+using clm::test::all_byte_values;
 
 // Return success when f throws clm::Error with code, else a failure describing what happened.
 template <typename F>
@@ -57,15 +61,6 @@ constexpr Base64Vector k_rfc4648[] = {
   {"", ""},          {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
   {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
 };
-
-std::string all_byte_values()
-{
-  std::string s;
-  for (int b = 0; b < 256; ++b) {
-    s.push_back(static_cast<char>(b));
-  }
-  return s;
-}
 
 // ---- random_bytes ----------------------------------------------------------
 
@@ -224,40 +219,21 @@ TEST(Base64, decode_rejects_padding_before_data)
   }
 }
 
-// ---- hex and SHA-256 -------------------------------------------------------
-
-TEST(HexEncode, empty_is_empty)
-{
-  EXPECT_EQ(clm::hex_encode(""), "");
-}
-
-TEST(HexEncode, encodes_lower_case_two_digits_per_byte)
-{
-  EXPECT_EQ(clm::hex_encode(std::string_view("\x00\x01\x0f\x10\xab\xff", 6)), "00010f10abff");
-}
-
-TEST(HexEncode, encodes_every_byte_value)
-{
-  const std::string hex = clm::hex_encode(all_byte_values());
-  ASSERT_EQ(hex.size(), 512u);
-  EXPECT_EQ(hex.substr(0, 8), "00010203");
-  EXPECT_EQ(hex.substr(504), "fcfdfeff");
-  EXPECT_EQ(hex.find_first_not_of("0123456789abcdef"), std::string::npos);
-}
+// ---- SHA-256 -------------------------------------------------------
 
 TEST(Sha256, abc_matches_the_fips_vector)
 {
-  EXPECT_EQ(clm::hex_encode(clm::sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(clm::util::hex_encode(clm::sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(Sha256, empty_input_matches_the_known_digest)
 {
-  EXPECT_EQ(clm::hex_encode(clm::sha256("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(clm::util::hex_encode(clm::sha256("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 TEST(Sha256, two_block_message_matches_the_fips_vector)
 {
-  EXPECT_EQ(clm::hex_encode(clm::sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
+  EXPECT_EQ(clm::util::hex_encode(clm::sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 

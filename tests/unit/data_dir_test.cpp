@@ -11,6 +11,7 @@
 #include <clm/atomic_file.hpp>
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
+#include <clm/util/hex.hpp>
 
 #include <gtest/gtest.h>
 
@@ -71,7 +72,7 @@ protected:
   // would migrate it).
   void put_key_pair(const std::string& name, const KeyPair& pair)
   {
-    const clm::SecretBox box(clm::hex_decode(clm::read_secret_file(data() / "master.key")));
+    const clm::SecretBox box(clm::util::hex_decode(clm::read_secret_file(data() / "master.key")));
     SqliteStore store(data() / "clm.db");
     store.initialize(
       {{name, clm::server::StoredKeyPair{pair.cert_pem, box.seal(pair.key_pem, clm::server::key_pair_associated_data(name))}}});
@@ -85,7 +86,7 @@ protected:
     const KeyPair root = key_pair("CA");
     const KeyPair ca1 = key_pair("ca1");
     const KeyPair old_leaf = clm::server::issue_tls_certificate(
-      ca1, clm::server::certificate_names(key_pair("tls").cert_pem), clm::server::key_type_of(ca1.key_pem), 825);
+      ca1, clm::certificate_names(key_pair("tls").cert_pem), clm::server::key_type_of(ca1.key_pem), 825);
     put_key_pair("tls", old_leaf);
     clm::test::exec_sql(data() / "clm.db", "DELETE FROM key_pairs WHERE name = 'tls-root'");
     write_plain(data() / "tls" / "ca.pem", root.cert_pem);
@@ -218,7 +219,7 @@ TEST_F(DataDirTest, init_makes_a_tls_root_apart_from_the_device_ca)
   EXPECT_EQ(tls_file("ca.pem"), tls_root.cert_pem);
   EXPECT_EQ(tls_file("server.pem"), leaf.cert_pem);
   EXPECT_NE(tls_root.cert_pem, device_root.cert_pem);
-  EXPECT_EQ(clm::server::certificate_facts(tls_root.cert_pem).subject, "/O=clm/CN=clm-server TLS root");
+  EXPECT_EQ(clm::certificate_facts(tls_root.cert_pem).subject, "/O=clm/CN=clm-server TLS root");
   EXPECT_TRUE(certificate_chains_to(leaf.cert_pem, "", tls_root.cert_pem));
   EXPECT_FALSE(certificate_chains_to(leaf.cert_pem, ca1.cert_pem, device_root.cert_pem));
   EXPECT_FALSE(certificate_chains_to(ca1.cert_pem, "", tls_root.cert_pem));

@@ -3,6 +3,7 @@
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
 #include <clm/file_digest.hpp>
+#include <clm/util/hex.hpp>
 
 #include "test_support.hpp"
 
@@ -55,7 +56,7 @@ std::string openssl_hmac_hex(const std::string& data, const std::string& key)
   unsigned int len = 0;
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
        data.size(), mac, &len);
-  return clm::hex_encode(std::string(reinterpret_cast<const char*>(mac), len));
+  return clm::util::hex_encode(std::string(reinterpret_cast<const char*>(mac), len));
 }
 
 class FileDigestTest : public TempDirTest {
@@ -84,7 +85,7 @@ TEST_F(FileDigestTest, Sha256OfAFileLargerThanTheChunkMatchesTheOneShotDigest)
   for (const std::size_t size : {clm::k_digest_chunk_bytes, 2 * clm::k_digest_chunk_bytes + 123}) {
     const std::string data = pattern(size);
     FileDigester d(DigestKind::sha256);
-    EXPECT_EQ(d.hex_of_file(file_with("big", data).c_str()), clm::hex_encode(clm::sha256(data))) << size;
+    EXPECT_EQ(d.hex_of_file(file_with("big", data).c_str()), clm::util::hex_encode(clm::sha256(data))) << size;
   }
 }
 

@@ -8,6 +8,7 @@
 #include <clm/key_files.hpp>
 #include <clm/output_files.hpp>
 #include <clm/sidecar.hpp>
+#include <clm/util/hex.hpp>
 
 #include <gtest/gtest.h>
 
@@ -128,10 +129,10 @@ TEST_F(KeyFilesTest, LightcipherGetsTheKeyOnItsStandardInputAndItsFileGetsASidec
   const fs::path path = dir() / "k1.key";
   const auto files = clm::write_key_file_with_lightcipher(tool, path, k_key, "--lightcipher");
   ASSERT_EQ(files, (std::vector<std::string>{path.string(), path.string() + ".sha256"}));
-  EXPECT_EQ(read_plain(path), "LC1 " + clm::hex_encode(k_key) + "\n");
+  EXPECT_EQ(read_plain(path), "LC1 " + clm::util::hex_encode(k_key) + "\n");
   EXPECT_EQ(mode_of(path), 0600u);
   EXPECT_EQ(read_plain(path.string() + ".sha256"), clm::sidecar_line(read_plain(path), "k1.key"));
-  EXPECT_EQ(read_plain(dir() / "args").find(clm::hex_encode(k_key)), std::string::npos);
+  EXPECT_EQ(read_plain(dir() / "args").find(clm::util::hex_encode(k_key)), std::string::npos);
   // No private working directory is left behind.
   for (const auto& e : fs::directory_iterator(dir())) {
     EXPECT_EQ(e.path().filename().string().find(".lightcipher."), std::string::npos) << e.path();

@@ -11,6 +11,7 @@
 #include <clm/keylist_api.hpp>
 #include <clm/sidecar.hpp>
 #include <clm/sidecar_verify.hpp>
+#include <clm/util/hex.hpp>
 
 #include "test_support.hpp"
 
@@ -188,7 +189,7 @@ TEST_F(KeyGetRunTest, NDevicesInBatchesOfBMakeCeilNOverBRequestsOfEachKindInInpu
   for (std::size_t i = 0; i < 7; ++i) {
     EXPECT_EQ(outcomes[i].devicename, list[i]);
     EXPECT_EQ(read_plain(dir() / "out" / (list[i] + "_" + std::to_string(10 + i))),
-              clm::hex_encode(FakeServer::key_of(list[i], std::to_string(10 + i))) + "\n");
+              clm::util::hex_encode(FakeServer::key_of(list[i], std::to_string(10 + i))) + "\n");
   }
   EXPECT_TRUE(log.empty());
 }

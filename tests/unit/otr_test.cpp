@@ -3,6 +3,7 @@
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
 #include <clm/otr.hpp>
+#include <clm/util/hex.hpp>
 
 #include "test_support.hpp"
 
@@ -20,15 +21,6 @@ using clm::ExitCode;
 using clm::OtrMode;
 using clm::TwineBlockCipher;
 using clm::test::error_of;
-
-std::string from_hex(std::string_view hex)
-{
-  std::string out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
 
 // Return 00 01 02 ... of length n.
 std::string counting(std::size_t n)
@@ -124,7 +116,7 @@ TEST(OtrAes, seal_matches_every_known_answer)
   for (const auto& v : k_aes_otr_vectors) {
     const std::string sealed = clm::otr_seal(aes, v.mode, k_aes_nonce, counting(v.associated_size),
                                              counting(v.message_size), 16);
-    EXPECT_EQ(clm::hex_encode(sealed), std::string(v.ciphertext) + v.tag) << describe(v);
+    EXPECT_EQ(clm::util::hex_encode(sealed), std::string(v.ciphertext) + v.tag) << describe(v);
   }
 }
 
@@ -132,7 +124,7 @@ TEST(OtrAes, open_of_every_known_answer_returns_the_message)
 {
   const AesBlockCipher aes(k_aes_key);
   for (const auto& v : k_aes_otr_vectors) {
-    const std::string sealed = from_hex(std::string(v.ciphertext) + v.tag);
+    const std::string sealed = clm::util::hex_decode(std::string(v.ciphertext) + v.tag);
     EXPECT_EQ(clm::otr_open(aes, v.mode, k_aes_nonce, counting(v.associated_size), sealed, 16),
               counting(v.message_size))
       << describe(v);
@@ -146,7 +138,7 @@ TEST(OtrAes, unbatched_cipher_gives_the_known_answers)
   for (const auto& v : k_aes_otr_vectors) {
     const std::string sealed = clm::otr_seal(slow, v.mode, k_aes_nonce, counting(v.associated_size),
                                              counting(v.message_size), 16);
-    EXPECT_EQ(clm::hex_encode(sealed), std::string(v.ciphertext) + v.tag) << describe(v);
+    EXPECT_EQ(clm::util::hex_encode(sealed), std::string(v.ciphertext) + v.tag) << describe(v);
   }
 }
 
@@ -167,7 +159,7 @@ TEST(OtrAes, flipped_bit_in_ciphertext_or_tag_is_tampered)
 {
   const AesBlockCipher aes(k_aes_key);
   for (const auto& v : k_aes_otr_vectors) {
-    const std::string sealed = from_hex(std::string(v.ciphertext) + v.tag);
+    const std::string sealed = clm::util::hex_decode(std::string(v.ciphertext) + v.tag);
     const std::string associated = counting(v.associated_size);
     for (std::size_t bit = 0; bit < 8 * sealed.size(); ++bit) {
       EXPECT_TRUE(throws_error([&] { clm::otr_open(aes, v.mode, k_aes_nonce, associated, flip_bit(sealed, bit), 16); },
@@ -181,7 +173,7 @@ TEST(OtrAes, flipped_bit_in_nonce_is_tampered)
 {
   const AesBlockCipher aes(k_aes_key);
   for (const auto& v : k_aes_otr_vectors) {
-    const std::string sealed = from_hex(std::string(v.ciphertext) + v.tag);
+    const std::string sealed = clm::util::hex_decode(std::string(v.ciphertext) + v.tag);
     const std::string associated = counting(v.associated_size);
     for (std::size_t bit = 0; bit < 8 * k_aes_nonce.size(); ++bit) {
       EXPECT_TRUE(throws_error(
@@ -195,7 +187,7 @@ TEST(OtrAes, flipped_bit_in_associated_data_is_tampered)
 {
   const AesBlockCipher aes(k_aes_key);
   for (const auto& v : k_aes_otr_vectors) {
-    const std::string sealed = from_hex(std::string(v.ciphertext) + v.tag);
+    const std::string sealed = clm::util::hex_decode(std::string(v.ciphertext) + v.tag);
     const std::string associated = counting(v.associated_size);
     for (std::size_t bit = 0; bit < 8 * associated.size(); ++bit) {
       EXPECT_TRUE(throws_error(
@@ -218,7 +210,7 @@ TEST(OtrAes, other_mode_or_key_is_tampered)
   const AesBlockCipher aes(k_aes_key);
   const AesBlockCipher other(std::string(16, 'o'));
   for (const auto& v : k_aes_otr_vectors) {
-    const std::string sealed = from_hex(std::string(v.ciphertext) + v.tag);
+    const std::string sealed = clm::util::hex_decode(std::string(v.ciphertext) + v.tag);
     const std::string associated = counting(v.associated_size);
     const OtrMode wrong = v.mode == OtrMode::parallel ? OtrMode::serial : OtrMode::parallel;
     EXPECT_TRUE(throws_error([&] { clm::otr_open(aes, wrong, k_aes_nonce, associated, sealed, 16); },

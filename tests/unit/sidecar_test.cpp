@@ -5,6 +5,7 @@
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
 #include <clm/sidecar.hpp>
+#include <clm/util/hex.hpp>
 
 #include "test_support.hpp"
 
@@ -201,12 +202,12 @@ TEST_F(SidecarWriteTest, TheNextWriteSettlesEveryStateACrashCanLeave)
 
 TEST_F(SidecarWriteTest, APendingSidecarConfirmsOnlyItsOwnFileAndDigest)
 {
-  const std::string hex = clm::hex_encode(clm::sha256("new"));
+  const std::string hex = clm::util::hex_encode(clm::sha256("new"));
   EXPECT_FALSE(clm::pending_sidecar_confirms(sidecar().string(), "k", hex));  // none
   write_plain(pending(), clm::sidecar_line("other", "x") + clm::sidecar_line("new", "k"));
   EXPECT_TRUE(clm::pending_sidecar_confirms(sidecar().string(), "k", hex));
   EXPECT_FALSE(clm::pending_sidecar_confirms(sidecar().string(), "x", hex));
-  EXPECT_FALSE(clm::pending_sidecar_confirms(sidecar().string(), "k", clm::hex_encode(clm::sha256("old"))));
+  EXPECT_FALSE(clm::pending_sidecar_confirms(sidecar().string(), "k", clm::util::hex_encode(clm::sha256("old"))));
   fs::remove(pending());
   fs::create_directory(pending());  // not a file: confirms nothing
   EXPECT_FALSE(clm::pending_sidecar_confirms(sidecar().string(), "k", hex));

@@ -58,6 +58,16 @@ inline std::string read_plain(const std::filesystem::path& p)
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// Return the 256 byte values in order.
+inline std::string all_byte_values()
+{
+  std::string s;
+  for (int b = 0; b < 256; ++b) {
+    s.push_back(static_cast<char>(b));
+  }
+  return s;
+}
+
 // Give each test a fresh directory under ::testing::TempDir(), dir(), removed with all it holds after the test.
 class TempDirTest : public ::testing::Test {
 protected:

@@ -3,6 +3,7 @@
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
 #include <clm/twine.hpp>
+#include <clm/util/hex.hpp>
 
 #include "test_support.hpp"
 
@@ -22,15 +23,6 @@ using clm::test::error_of;
 
 using Block = std::array<std::uint8_t, Twine::k_block_size>;
 
-std::string from_hex(std::string_view hex)
-{
-  std::string out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
-
 Block block_of(std::string_view raw)
 {
   Block b{};
@@ -42,7 +34,7 @@ Block block_of(std::string_view raw)
 
 std::string hex_of(const Block& b)
 {
-  return clm::hex_encode(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+  return clm::util::hex_encode(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
 }
 
 struct KnownAnswer {
@@ -61,8 +53,8 @@ constexpr KnownAnswer k_known_answers[] = {
 TEST(Twine, encrypts_the_known_answers)
 {
   for (const auto& v : k_known_answers) {
-    const Twine twine(from_hex(v.key));
-    const Block in = block_of(from_hex(v.plaintext));
+    const Twine twine(clm::util::hex_decode(v.key));
+    const Block in = block_of(clm::util::hex_decode(v.plaintext));
     Block out{};
     twine.encrypt_block(in.data(), out.data());
     EXPECT_EQ(hex_of(out), v.ciphertext) << "key " << v.key;
@@ -72,8 +64,8 @@ TEST(Twine, encrypts_the_known_answers)
 TEST(Twine, decrypts_the_known_answers)
 {
   for (const auto& v : k_known_answers) {
-    const Twine twine(from_hex(v.key));
-    const Block in = block_of(from_hex(v.ciphertext));
+    const Twine twine(clm::util::hex_decode(v.key));
+    const Block in = block_of(clm::util::hex_decode(v.ciphertext));
     Block out{};
     twine.decrypt_block(in.data(), out.data());
     EXPECT_EQ(hex_of(out), v.plaintext) << "key " << v.key;
@@ -83,8 +75,8 @@ TEST(Twine, decrypts_the_known_answers)
 TEST(Twine, works_in_place)
 {
   const auto& v = k_known_answers[1];
-  const Twine twine(from_hex(v.key));
-  Block b = block_of(from_hex(v.plaintext));
+  const Twine twine(clm::util::hex_decode(v.key));
+  Block b = block_of(clm::util::hex_decode(v.plaintext));
   twine.encrypt_block(b.data(), b.data());
   EXPECT_EQ(hex_of(b), v.ciphertext);
   twine.decrypt_block(b.data(), b.data());
@@ -93,11 +85,11 @@ TEST(Twine, works_in_place)
 
 TEST(Twine, round_keys_match_the_debugging_aids)
 {
-  const Twine t80(from_hex("00112233445566778899"));
+  const Twine t80(clm::util::hex_decode("00112233445566778899"));
   EXPECT_EQ(t80.round_key(1), 0x01236778u);
   EXPECT_EQ(t80.round_key(2), 0x2345898cu);
   EXPECT_EQ(t80.round_key(36), 0x3532006eu);
-  const Twine t128(from_hex("00112233445566778899aabbccddeeff"));
+  const Twine t128(clm::util::hex_decode("00112233445566778899aabbccddeeff"));
   EXPECT_EQ(t128.round_key(1), 0x116789efu);
   EXPECT_EQ(t128.round_key(2), 0x3388abc0u);
   EXPECT_EQ(t128.round_key(36), 0x65aea007u);
@@ -178,15 +170,15 @@ TEST(Twine, many_blocks_at_once_match_one_at_a_time)
 TEST(Twine, many_blocks_at_once_give_the_known_answers)
 {
   for (const auto& v : k_known_answers) {
-    const Twine twine(from_hex(v.key));
+    const Twine twine(clm::util::hex_decode(v.key));
     std::string text;
     for (int i = 0; i < 11; ++i) {
-      text += from_hex(v.plaintext);
+      text += clm::util::hex_decode(v.plaintext);
     }
     auto* io = reinterpret_cast<std::uint8_t*>(text.data());
     twine.encrypt_blocks(io, io, 11);
     for (std::size_t i = 0; i < 11; ++i) {
-      EXPECT_EQ(clm::hex_encode(text.substr(i * 8, 8)), v.ciphertext) << "key " << v.key << ", block " << i;
+      EXPECT_EQ(clm::util::hex_encode(text.substr(i * 8, 8)), v.ciphertext) << "key " << v.key << ", block " << i;
     }
   }
 }

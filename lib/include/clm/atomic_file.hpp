@@ -39,9 +39,6 @@ int write_fully(int fd, std::string_view data);
 // throw Error(file_write) naming path, fd left open.
 void write_all(int fd, std::string_view data, const std::filesystem::path& path);
 
-// Write all of data to the open file fd as write_all does; on failure close fd first.
-void write_all_or_close(int fd, std::string_view data, const std::filesystem::path& path);
-
 // Return the whole contents of path; throw Error(file_read) naming it on failure.
 std::string read_file(const std::filesystem::path& path);
 

@@ -6,6 +6,8 @@
 // times as with a temporary name beside the final one.
 #pragma once
 
+#include <clm/util/fd.hpp>
+
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -42,8 +44,8 @@ private:
 
   std::filesystem::path m_dir;
   std::filesystem::path m_stage;        // empty until the first add
-  int m_dirfd = -1;
-  int m_stagefd = -1;
+  util::UniqueFd m_dirfd;
+  util::UniqueFd m_stagefd;
   mode_t m_umask = 0777;                // read when the staging directory is made
   std::vector<std::string> m_pending;   // names in the staging directory, in order
   std::unordered_set<std::string> m_names;  // the names in m_pending

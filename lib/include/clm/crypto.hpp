@@ -24,19 +24,6 @@ std::string base64_encode(std::string_view data);
 // Return the bytes base64 text encodes; throw Error(bad_file_format) when it is not base64.
 std::string base64_decode(std::string_view text);
 
-// Return the lower-case hexadecimal encoding of data.
-std::string hex_encode(std::string_view data);
-
-// Put the hex of data into out (its capacity reused: no allocation when it suffices).
-void hex_encode_into(std::string_view data, std::string& out);
-
-// Return the bytes hexadecimal text (either case) encodes; throw Error(bad_file_format)
-// when it is not an even number of hex digits.
-std::string hex_decode(std::string_view text);
-
-// Return the value of the hexadecimal digit c (either case), or -1 when c is none.
-int hex_digit_value(char c);
-
 // Return the SHA-256 digest of data (32 raw bytes).
 std::string sha256(std::string_view data);
 

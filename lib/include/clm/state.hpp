@@ -2,6 +2,8 @@
 // and the HMAC key of .hmac sidecars. Directory 0700, files 0600.
 #pragma once
 
+#include <clm/util/lock_file.hpp>
+
 #include <cstddef>
 #include <filesystem>
 #include <optional>
@@ -88,7 +90,7 @@ private:
   void ensure_dir() const;
 
   std::filesystem::path m_dir;
-  int m_lock_fd = -1;
+  std::optional<util::LockFile> m_lock;
 };
 
 }  // namespace clm

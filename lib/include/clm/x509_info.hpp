@@ -1,5 +1,7 @@
-// Offline facts about a certificate file: what `clm-cert inspect` prints and what
-// `clm-cert update --within` reads before deciding to call the server.
+// Facts read out of X.509 certificates, for the tools and the server alike: what
+// `clm-cert inspect` prints, what `clm-cert update --within` reads before deciding to
+// call the server, what the server's store keeps of a CA certificate and the names its
+// TLS certificate is issued for. The one place that reads certificates' fields.
 #pragma once
 
 #include <clm/json_io.hpp>
@@ -8,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace clm {
 
@@ -29,5 +32,25 @@ CertificateInfo inspect_certificate(std::string_view bytes, const std::string& w
 
 // Return info as JSON, with days_left (whole days from now until not_after, negative once expired).
 json certificate_json(const CertificateInfo& info, std::chrono::system_clock::time_point now);
+
+// What a store keeps of a certificate.
+struct CertificateFacts {
+  std::string der;
+  std::string serial_hex;  // upper case, as OpenSSL prints it
+  std::string subject;     // /O=clm/CN=ca1 form
+  std::chrono::system_clock::time_point not_after;
+};
+
+// Return the facts of a PEM certificate; Error(internal) with OpenSSL's reason when it
+// does not parse.
+CertificateFacts certificate_facts(std::string_view cert_pem);
+
+// Return the notAfter of a PEM certificate; Error(internal) when it does not parse.
+std::chrono::system_clock::time_point certificate_not_after(std::string_view cert_pem);
+
+// Return the DNS names and IP addresses (as inet_ntop prints them) a PEM certificate
+// is issued for: its subjectAltName entries, or every CN when it has no subjectAltName;
+// Error(internal) when it does not parse.
+std::vector<std::string> certificate_names(std::string_view cert_pem);
 
 }  // namespace clm

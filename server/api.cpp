@@ -61,7 +61,7 @@ std::optional<std::string> optional_path(const json& req, const char* field)
 {
   auto path = optional_string(req, field);
   if (path) {
-    check_value(filepath_problem(*path), field);
+    check_value(field_problem(Field::filepath, Side::server, *path), field);
   }
   return path;
 }
@@ -69,7 +69,7 @@ std::optional<std::string> optional_path(const json& req, const char* field)
 std::string required_path(const json& req, const char* field)
 {
   std::string path = required_string(req, field);
-  check_value(filepath_problem(path), field);
+  check_value(field_problem(Field::filepath, Side::server, path), field);
   return path;
 }
 
@@ -79,7 +79,7 @@ std::optional<std::int64_t> optional_keynumber(const json& req, const char* fiel
   if (!text) {
     return std::nullopt;
   }
-  check_value(keynumber_problem(*text), field);
+  check_value(field_problem(Field::keynumber, Side::server, *text), field);
   return std::stoll(*text);
 }
 

@@ -83,7 +83,7 @@ std::unique_ptr<Store> open_grant_store(const CommandOptions& opts)
 
 std::int64_t parse_grant_keyid(const std::string& text)
 {
-  if (const auto problem = keyid_problem(text)) {
+  if (const auto problem = field_problem(Field::keyid, Side::server, text)) {
     throw Error(ExitCode::bad_parameter, "--keyid: '" + text.substr(0, 32) + "' " + *problem);
   }
   return std::stoll(text);

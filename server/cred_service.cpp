@@ -73,7 +73,7 @@ std::optional<std::string> read_passphrase(const json& req)
 {
   auto passphrase = optional_string(req, "passphrase");
   if (passphrase) {
-    check_value(passphrase_problem(*passphrase), "passphrase");
+    check_value(field_problem(Field::passphrase, Side::server, *passphrase), "passphrase");
   }
   return passphrase;
 }
@@ -91,7 +91,7 @@ Selector read_selector(const json& req, const char* keynumber_field, const char*
   Selector s;
   s.keynumber = optional_keynumber(req, keynumber_field);
   if (const auto serial = optional_string(req, serial_field)) {
-    check_value(certserial_problem(*serial), serial_field);
+    check_value(field_problem(Field::certserial, Side::server, *serial), serial_field);
     if (!s.keynumber) {
       s.serial = normalize_certserial(*serial);
     }

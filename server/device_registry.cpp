@@ -64,13 +64,13 @@ DeviceClaim read_device_claim(const json& req, DeviceIdRule rule)
   DeviceClaim claim;
   claim.deviceid = rule == DeviceIdRule::required ? required_string(req, "deviceid") : optional_string(req, "deviceid");
   if (claim.deviceid) {
-    check_value(deviceid_problem(*claim.deviceid), "deviceid");
+    check_value(field_problem(Field::deviceid, Side::server, *claim.deviceid), "deviceid");
   }
   claim.devicename = required_string(req, "devicename");
-  check_value(devicename_problem(claim.devicename), "devicename");
+  check_value(field_problem(Field::devicename, Side::server, claim.devicename), "devicename");
   claim.devicekey = optional_string(req, "devicekey");
   if (claim.devicekey) {
-    check_value(password_problem(*claim.devicekey), "devicekey");
+    check_value(field_problem(Field::password, Side::server, *claim.devicekey), "devicekey");
   }
   return claim;
 }

@@ -54,7 +54,7 @@ json DeviceService::getkeylist_device(const json& entry, std::int64_t keyid, Dev
   json answer{{"errorcode", 0}, {"devicename", echoed_string(entry, "devicename")}, {"keynumber", json::array()}};
   try {
     const std::string devicename = required_string(entry, "devicename");
-    check_value(devicename_problem(devicename), "devicename");
+    check_value(field_problem(Field::devicename, Side::server, devicename), "devicename");
     const DeviceRecord device = find_usable_device(m_store, devicename, keyid, use);
     if (device.status != Status::valid) {
       throw ApiError{1704, "device " + device.deviceid + " is not valid"};

@@ -21,7 +21,7 @@ std::string associated_data(std::int64_t keyid)
 
 std::int64_t parse_keyid(const std::string& text)
 {
-  check_value(keyid_problem(text), "keyid");
+  check_value(field_problem(Field::keyid, Side::server, text), "keyid");
   return std::stoll(text);
 }
 
@@ -81,8 +81,8 @@ ApiResponse IdService::create(const json& req)
     throw ApiError{1102, "tenantid is missing"};
   }
   const std::string alias = required_string(req, "alias");
-  check_value(tenantid_problem(*tenantid), "tenantid");
-  check_value(alias_problem(alias), "alias");
+  check_value(field_problem(Field::tenantid, Side::server, *tenantid), "tenantid");
+  check_value(field_problem(Field::alias, Side::server, alias), "alias");
 
   const std::string password = generate_password();
   IdRecord fields;
@@ -99,7 +99,7 @@ ApiResponse IdService::create(const json& req)
 std::int64_t IdService::authenticate(const std::string& keyid_text, const std::string& key) const
 {
   const std::int64_t keyid = parse_keyid(keyid_text);
-  check_value(password_problem(key), "key");
+  check_value(field_problem(Field::password, Side::server, key), "key");
 
   const auto r = m_store.find_id(keyid);
   if (!r) {

@@ -23,7 +23,7 @@ std::optional<std::string> optional_alias(const json& req, const char* field)
 {
   auto alias = optional_string(req, field);
   if (alias) {
-    check_value(alias_problem(*alias), field);
+    check_value(field_problem(Field::alias, Side::server, *alias), field);
   }
   return alias;
 }
@@ -206,14 +206,14 @@ GetlistSelection read_selection(const json& entry)
   if (numbers) {
     sel.numbers.reserve(numbers->size());
     for (const auto& text : *numbers) {
-      check_value(keynumber_problem(text), "keynumber");
+      check_value(field_problem(Field::keynumber, Side::server, text), "keynumber");
       sel.numbers.push_back(std::stoll(text));
     }
     sel.texts = std::move(*numbers);
   }
   if (aliases) {
     for (const auto& alias : *aliases) {
-      check_value(alias_problem(alias), "keyalias");
+      check_value(field_problem(Field::alias, Side::server, alias), "keyalias");
     }
     sel.aliases = std::move(*aliases);
   }
@@ -343,7 +343,7 @@ ApiResponse KeyService::create(const json& req, std::int64_t keyid)
   // Fields in the order of the reference's table 5.1 (keytype before the keylength it limits).
   const DeviceClaim claim = read_device_claim(req, DeviceIdRule::optional);
   const std::string alias = required_string(req, "alias");
-  check_value(alias_problem(alias), "alias");
+  check_value(field_problem(Field::alias, Side::server, alias), "alias");
   const std::string keytype = required_string(req, "keytype");
   check_value(keytype_problem(keytype), "keytype");
   const int keylength = keylength_of(keytype, optional_string(req, "keylength").value_or(k_default_keylength));

@@ -38,7 +38,7 @@ void check_seed_options(const SeedOptions& opts)
     throw Error(ExitCode::bad_parameter, "--keys: give 1 or more");
   }
   // The longest name is the last one.
-  if (const auto problem = devicename_problem(seed_devicename(opts.prefix, opts.devices))) {
+  if (const auto problem = field_problem(Field::devicename, Side::tool, seed_devicename(opts.prefix, opts.devices))) {
     throw Error(ExitCode::bad_parameter, "--prefix: device name " + seed_devicename(opts.prefix, opts.devices) + " "
                                            + *problem);
   }

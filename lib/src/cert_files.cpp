@@ -1,6 +1,7 @@
 #include <clm/cert_files.hpp>
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
+#include <clm/json_io.hpp>
 #include <clm/output_files.hpp>
 #include <clm/sidecar.hpp>
 
@@ -13,11 +14,11 @@ namespace {
 // Return the bytes of a certificate field: PEM text as is, DER and PKCS#12 base64-decoded.
 std::string field_bytes(const json& body, const char* field, const std::string& format)
 {
-  const auto it = body.find(field);
-  if (it == body.end() || !it->is_string()) {
+  const auto found = answer_string(body, field);
+  if (!found) {
     throw Error(ExitCode::bad_file_format, std::string("server answer lacks ") + field);
   }
-  const std::string text = it->get<std::string>();
+  const std::string& text = *found;
   if (format == "pem") {
     if (text.find("-----BEGIN ") == std::string::npos) {
       throw Error(ExitCode::bad_file_format, std::string("server answer: ") + field + " is not PEM");
@@ -29,6 +30,16 @@ std::string field_bytes(const json& body, const char* field, const std::string& 
   } catch (const Error&) {
     throw Error(ExitCode::bad_file_format, std::string("server answer: ") + field + " is not base64");
   }
+}
+
+// Check the names an answer hands the tools (cert_output, --exec), so a bad one fails
+// before any file is written.
+void check_answer_names(const json& body)
+{
+  answer_name(body, "clientkeynumber", Field::keynumber, AnswerUse::value);
+  answer_name(body, "cakeynumber", Field::keynumber, AnswerUse::value);
+  answer_name(body, "clientserial", Field::certserial, AnswerUse::value);
+  answer_name(body, "caserial", Field::certserial, AnswerUse::value);
 }
 
 }  // namespace
@@ -52,6 +63,7 @@ std::vector<std::string> write_cert_answer(const json& body, const CertFiles& f)
   std::vector<std::string> written;
   auto add = [&](const std::vector<std::string>& paths) { written.insert(written.end(), paths.begin(), paths.end()); };
   // Decode everything before writing anything, so a bad answer leaves no files behind.
+  check_answer_names(body);
   std::optional<std::string> ca, cert, key;
   if (!f.ca_name.empty() && body.contains("cacert")) {
     ca = field_bytes(body, "cacert", f.ca_format);
@@ -85,12 +97,13 @@ json cert_output(const ApiResult& result, const std::string& devicename, const s
   out["devicename"] = devicename;
   // keynumber/certserial name the certificate the answer is about, so the next tool
   // in a pipe (clm-cert revoke, get, update) finds it under the request field names.
-  if (out.contains("clientkeynumber")) {
-    out["keynumber"] = out["clientkeynumber"];
-    out["certserial"] = string_field(out, "clientserial");
-  } else if (out.contains("cakeynumber")) {
-    out["keynumber"] = out["cakeynumber"];
-    out["certserial"] = string_field(out, "caserial");
+  for (const auto& [keynumber, serial] :
+       {std::pair{"clientkeynumber", "clientserial"}, std::pair{"cakeynumber", "caserial"}}) {
+    if (out.contains(keynumber)) {
+      out["keynumber"] = answer_name(out, keynumber, Field::keynumber, AnswerUse::value).value_or("");
+      out["certserial"] = answer_name(out, serial, Field::certserial, AnswerUse::value).value_or("");
+      break;
+    }
   }
   out["files"] = files;
   out["changed"] = result.ok();

@@ -17,20 +17,20 @@ void check(const std::optional<std::string>& problem, const std::string& option)
 
 void check_credential(const IdCredential& cred, const std::string& keyid_option, const std::string& key_option)
 {
-  check(keyid_problem(cred.keyid), keyid_option);
-  check(password_problem(cred.key), key_option);
+  check(field_problem(Field::keyid, Side::tool, cred.keyid), keyid_option);
+  check(field_problem(Field::password, Side::tool, cred.key), key_option);
 }
 
 ApiResult id_create(const Connection& conn, const std::string& tenantid, const std::string& alias)
 {
-  check(alias_problem(alias), "--alias");
-  check(tenantid_problem(tenantid), "--tenant");
+  check(field_problem(Field::alias, Side::tool, alias), "--alias");
+  check(field_problem(Field::tenantid, Side::tool, tenantid), "--tenant");
   return call_api(conn, k_idinfo_path, json{{"mode", "create"}, {"tenantid", tenantid}, {"alias", alias}});
 }
 
 ApiResult id_get(const Connection& conn, const std::string& keyid)
 {
-  check(keyid_problem(keyid), "--keyid");
+  check(field_problem(Field::keyid, Side::tool, keyid), "--keyid");
   return call_api(conn, std::string(k_idinfo_path) + "?keyid=" + keyid, nullptr);
 }
 

@@ -75,21 +75,101 @@ std::string string_field(const json& j, std::string_view field)
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+namespace {
+
+// Return v when it is an integer that fits an int.
+std::optional<int> int_value(const json& v)
+{
+  if (!v.is_number_integer()) {
+    return std::nullopt;
+  }
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<std::uint64_t>();
+    return u <= static_cast<std::uint64_t>(std::numeric_limits<int>::max()) ? std::optional<int>(static_cast<int>(u))
+                                                                             : std::nullopt;
+  }
+  const auto n = v.get<std::int64_t>();
+  return n >= std::numeric_limits<int>::min() && n <= std::numeric_limits<int>::max()
+           ? std::optional<int>(static_cast<int>(n))
+           : std::nullopt;
+}
+
+}  // namespace
+
 int int_field(const json& j, std::string_view field, int fallback)
 {
   if (!j.is_object()) {
     return fallback;
   }
   const auto it = j.find(field);
-  if (it == j.end() || !it->is_number_integer()) {
-    return fallback;
+  return it == j.end() ? fallback : int_value(*it).value_or(fallback);
+}
+
+namespace {
+
+// Return the field of answer, or nullptr when answer is not an object or it is absent or null.
+const json* answer_field(const json& answer, std::string_view field)
+{
+  if (!answer.is_object()) {
+    return nullptr;
   }
-  if (it->is_number_unsigned()) {
-    const auto u = it->get<std::uint64_t>();
-    return u <= static_cast<std::uint64_t>(std::numeric_limits<int>::max()) ? static_cast<int>(u) : fallback;
+  const auto it = answer.find(field);
+  return it == answer.end() || it->is_null() ? nullptr : &*it;
+}
+
+[[noreturn]] void bad_answer_field(std::string_view field, std::string_view problem)
+{
+  throw Error(ExitCode::bad_file_format, "server answer: " + std::string(field) + " " + std::string(problem));
+}
+
+}  // namespace
+
+std::optional<std::string> answer_string(const json& answer, std::string_view field)
+{
+  const json* v = answer_field(answer, field);
+  if (!v) {
+    return std::nullopt;
   }
-  const auto v = it->get<std::int64_t>();
-  return v >= std::numeric_limits<int>::min() && v <= std::numeric_limits<int>::max() ? static_cast<int>(v) : fallback;
+  if (!v->is_string()) {
+    bad_answer_field(field, std::string("is not a string but ") + v->type_name());
+  }
+  return v->get<std::string>();
+}
+
+std::optional<std::string> answer_name(const json& answer, std::string_view field, Field rule, AnswerUse use)
+{
+  auto s = answer_string(answer, field);
+  if (s) {
+    if (const auto problem = answer_value_problem(rule, *s, use)) {
+      bad_answer_field(field, *problem);
+    }
+  }
+  return s;
+}
+
+std::optional<int> answer_int(const json& answer, std::string_view field)
+{
+  const json* v = answer_field(answer, field);
+  if (!v) {
+    return std::nullopt;
+  }
+  if (!v->is_number_integer()) {
+    bad_answer_field(field, std::string("is not an integer but ") + v->type_name());
+  }
+  const auto n = int_value(*v);
+  if (!n) {
+    bad_answer_field(field, "is out of range");
+  }
+  return n;
+}
+
+const json* answer_array(const json& answer, std::string_view field)
+{
+  const json* v = answer_field(answer, field);
+  if (v && !v->is_array()) {
+    bad_answer_field(field, std::string("is not an array but ") + v->type_name());
+  }
+  return v;
 }
 
 bool stdin_is_terminal()

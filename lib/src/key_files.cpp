@@ -1,6 +1,7 @@
 #include <clm/atomic_file.hpp>
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
+#include <clm/json_io.hpp>
 #include <clm/key_files.hpp>
 #include <clm/output_files.hpp>
 #include <clm/process.hpp>
@@ -74,9 +75,12 @@ std::string decode_key(std::string_view contents, KeyEncoding encoding, const fs
 
 std::string key_of_answer(const json& body)
 {
+  // keynumber names the key in what the tool prints and in its messages.
+  answer_name(body, "keynumber", Field::keynumber, AnswerUse::value);
+  const std::string text = answer_string(body, "commonkey").value_or("");
   std::string key;
   try {
-    key = base64_decode(string_field(body, "commonkey"));
+    key = base64_decode(text);
   } catch (const Error& e) {
     throw Error(ExitCode::bad_file_format, std::string("the server's commonkey is not base64: ") + e.what());
   }

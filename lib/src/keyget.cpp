@@ -53,12 +53,28 @@ std::string text_of(const json& v)
   return {};
 }
 
-// Whether a device name can be part of a file name in the output directory: no '/',
-// no leading '.' (a hidden file, "." or ".."), and nothing a device name may not hold
-// (control characters, a newline that would split a sidecar or log line, spaces).
+// Return the deviceinfo array of a 200 answer, or nullptr with the failure message
+// (prefix, HTTP status, errorcode, and which field was wrong) in message.
+const json* devices_of(const ApiResult& r, const char* prefix, std::string& message)
+{
+  const json* devices = nullptr;
+  std::string wrong;
+  try {
+    devices = answer_array(r.body, "deviceinfo");
+  } catch (const Error& e) {
+    wrong = std::string("; ") + e.what();
+  }
+  if (r.http_status != 200 || !devices) {
+    message = server_message(prefix, r.http_status, r.errorcode()) + wrong;
+    return nullptr;
+  }
+  return devices;
+}
+
+// Whether a device name can be part of a file name in the output directory.
 bool safe_file_part(const std::string& name)
 {
-  return !name.empty() && name.front() != '.' && name.find('/') == std::string::npos && !devicename_problem(name);
+  return !answer_value_problem(Field::devicename, name, AnswerUse::file_name_part);
 }
 
 // Call getlist for deviceinfo and turn the answer into outcomes (keyed by devicename
@@ -77,12 +93,12 @@ void fetch_keys(const ApiCaller& call, const IdCredential& id, const json& devic
     }
     return;
   }
-  const json* devices = r.body.contains("deviceinfo") && r.body["deviceinfo"].is_array() ? &r.body["deviceinfo"]
-                                                                                          : nullptr;
-  if (r.http_status != 200 || !devices) {
+  std::string failure;
+  const json* devices = devices_of(r, k_fetch_error, failure);
+  if (!devices) {
     for (auto& [name, out] : by_name) {
       out->errorcode = r.errorcode();
-      out->messages.push_back(server_message(k_fetch_error, r.http_status, r.errorcode()));
+      out->messages.push_back(failure);
       out->failure = KeyGetExit::key_fetch;
     }
     return;
@@ -96,9 +112,19 @@ void fetch_keys(const ApiCaller& call, const IdCredential& id, const json& devic
       continue;
     }
     DeviceOutcome& out = *it->second;
-    out.errorcode = int_field(d, "errorcode", 0);
-    if (const auto eit = d.find("errorkeylist"); eit != d.end() && eit->is_array()) {
-      for (const json& k : *eit) {
+    const json* keyinfo = nullptr;
+    const json* errorkeylist = nullptr;
+    try {
+      out.errorcode = answer_int(d, "errorcode").value_or(0);
+      keyinfo = answer_array(d, "keyinfo");
+      errorkeylist = answer_array(d, "errorkeylist");
+    } catch (const Error& e) {
+      out.messages.push_back(std::string(k_fetch_error) + ": " + e.what());
+      out.failure = KeyGetExit::key_fetch;
+      continue;
+    }
+    if (errorkeylist) {
+      for (const json& k : *errorkeylist) {
         out.errorkeys.push_back(text_of(k));
       }
     }
@@ -118,18 +144,17 @@ void fetch_keys(const ApiCaller& call, const IdCredential& id, const json& devic
       out.failure = KeyGetExit::key_fetch;
       continue;
     }
-    const auto kit = d.find("keyinfo");
-    if (kit == d.end() || !kit->is_array()) {
+    if (!keyinfo) {
       continue;
     }
-    for (const json& k : *kit) {
+    for (const json& k : *keyinfo) {
       const std::string keynumber = k.is_object() ? text_of(k.value("keynumber", json())) : std::string();
       std::string key;
       try {
-        if (keynumber_problem(keynumber)) {
+        if (answer_value_problem(Field::keynumber, keynumber, AnswerUse::file_name_part)) {
           throw Error(ExitCode::bad_file_format, "keynumber is not 1 to 10 digits");
         }
-        key = base64_decode(string_field(k, "commonkey"));
+        key = base64_decode(answer_string(k, "commonkey").value_or(""));
         if (key.empty()) {
           throw Error(ExitCode::bad_file_format, "no commonkey");
         }
@@ -258,12 +283,12 @@ std::vector<DeviceOutcome> pull_batch(const ApiCaller& call, const IdCredential&
     }
     return outcomes;
   }
-  const json* devices = r.body.contains("deviceinfo") && r.body["deviceinfo"].is_array() ? &r.body["deviceinfo"]
-                                                                                          : nullptr;
-  if (r.http_status != 200 || !devices) {
+  std::string failure;
+  const json* devices = devices_of(r, k_lookup_error, failure);
+  if (!devices) {
     for (auto& out : outcomes) {
       out.errorcode = r.errorcode();
-      out.messages.push_back(server_message(k_lookup_error, r.http_status, r.errorcode()));
+      out.messages.push_back(failure);
       out.failure = KeyGetExit::device_lookup;
     }
     return outcomes;
@@ -282,22 +307,29 @@ std::vector<DeviceOutcome> pull_batch(const ApiCaller& call, const IdCredential&
       continue;
     }
     const json& d = *it->second;
-    out.errorcode = int_field(d, "errorcode", 0);
-    out.deviceid = string_field(d, "deviceid");
+    const json* keynumbers = nullptr;
+    try {
+      out.errorcode = answer_int(d, "errorcode").value_or(0);
+      out.deviceid = answer_name(d, "deviceid", Field::deviceid, AnswerUse::value).value_or("");
+      keynumbers = answer_array(d, "keynumber");
+    } catch (const Error& e) {
+      out.messages.push_back(std::string(k_lookup_error) + ": " + e.what());
+      out.failure = KeyGetExit::device_lookup;
+      continue;
+    }
     if (out.errorcode != 0) {
       out.messages.push_back(server_message(k_lookup_error, r.http_status, out.errorcode));
       out.failure = KeyGetExit::device_lookup;
       continue;
     }
-    const auto kit = d.find("keynumber");
-    if (kit == d.end() || !kit->is_array() || kit->empty()) {
+    if (!keynumbers || keynumbers->empty()) {
       out.messages.push_back(k_no_key);
       continue;
     }
     if (by_name.count(out.devicename)) {
       continue;  // listed twice: fetched once
     }
-    deviceinfo.push_back(json{{"deviceid", out.deviceid}, {"devicename", out.devicename}, {"keynumber", *kit}});
+    deviceinfo.push_back(json{{"deviceid", out.deviceid}, {"devicename", out.devicename}, {"keynumber", *keynumbers}});
     by_name[out.devicename] = &out;
   }
   BatchWriter batch(opts.out_dir);

@@ -7,30 +7,14 @@ namespace clm {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-constexpr std::string_view k_shell_specials = ";&`()$<>*?{}[]!";
-
-bool printable(std::string_view s)
-{
-  for (const char c : s) {
-    const auto b = static_cast<unsigned char>(c);
-    if (b < 0x21 || b > 0x7e) {
-      return false;
-    }
-  }
-  return true;
-}
-
-}  // namespace
-
 void check_out_dir(const fs::path& dir, std::size_t name_bytes, const std::string& option)
 {
   const std::string s = dir.string();
   if (s.empty() || s.front() != '/') {
     throw Error(ExitCode::bad_parameter, option + ": '" + s + "' is not an absolute path");
   }
-  if (!printable(s) || s.find_first_of(k_shell_specials) != std::string::npos) {
+  // Characters first: the length check below counts the file name in.
+  if (field_problem(Field::out_dir, Side::tool, s.substr(0, k_max_out_dir_bytes))) {
     throw Error(ExitCode::bad_parameter,
                 option + ": only printable ASCII without spaces and ; & ` ( ) $ < > * ? { } [ ] ! is allowed");
   }
@@ -53,7 +37,7 @@ void check_file_name(const std::string& name, const std::string& option)
   if (name.find('/') != std::string::npos || name == "." || name == "..") {
     throw Error(ExitCode::bad_parameter, option + ": '" + name + "' is a path; give a file name without '/'");
   }
-  if (!printable(name)) {
+  if (field_problem(Field::file_name, Side::tool, name)) {
     throw Error(ExitCode::bad_parameter, option + ": only printable ASCII without spaces is allowed");
   }
 }

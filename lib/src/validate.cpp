@@ -12,70 +12,119 @@ namespace clm {
 
 namespace {
 
-// Characters the command reference excludes from aliases and similar values,
-// because SWCLMCLIENT passed them through a shell.
+// Characters the command reference excludes from names, because SWCLMCLIENT passed
+// them through a shell.
 constexpr std::string_view k_shell_specials = ";&`()$<>*?{}[]!";
 
-std::optional<std::string> name_problem(std::string_view s, std::size_t max_bytes)
+constexpr std::string_view k_outside_printable =
+  "holds a character outside printable ASCII (spaces and control characters are not allowed)";
+
+bool is_digit(char c)
 {
-  if (s.empty()) {
+  return c >= '0' && c <= '9';
+}
+
+bool is_hex(char c)
+{
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+bool is_graphic(char c)
+{
+  const auto b = static_cast<unsigned char>(c);
+  return b >= 0x21 && b <= 0x7e;
+}
+
+// Return why the characters of s are not of class chars, or nullopt.
+std::optional<std::string> chars_problem(Chars chars, std::string_view s)
+{
+  switch (chars) {
+  case Chars::text:
+    for (const char c : s) {
+      const auto b = static_cast<unsigned char>(c);
+      if (b < 0x20 || b == 0x7f) {
+        return "holds a control character";
+      }
+    }
+    return std::nullopt;
+  case Chars::graphic:
+  case Chars::name:
+  case Chars::file_name:
+    for (const char c : s) {
+      if (!is_graphic(c)) {
+        return std::string(k_outside_printable);
+      }
+      if (chars == Chars::name && k_shell_specials.find(c) != std::string_view::npos) {
+        return std::string("holds the character '") + c
+               + "', which is not allowed (none of ; & ` ( ) $ < > * ? { } [ ] !)";
+      }
+      if (chars == Chars::file_name && c == '/') {
+        return "holds '/' (a file name, not a path)";
+      }
+    }
+    return std::nullopt;
+  case Chars::digits:
+    if (!std::all_of(s.begin(), s.end(), is_digit)) {
+      return "is not a decimal number";
+    }
+    return std::nullopt;
+  case Chars::hex:
+    if (!std::all_of(s.begin(), s.end(), is_hex)) {
+      return "is not a hexadecimal number";
+    }
+    return std::nullopt;
+  }
+  return "has an unknown character class";
+}
+
+// Return why s is not min_bytes..max_bytes of class chars, or nullopt.
+std::optional<std::string> rule_problem(std::size_t min_bytes, std::size_t max_bytes, Chars chars, std::string_view s)
+{
+  if (s.empty() && min_bytes > 0) {
     return "is empty";
   }
   if (s.size() > max_bytes) {
+    if (chars == Chars::digits) {
+      return "is longer than " + std::to_string(max_bytes) + " digits";
+    }
+    if (chars == Chars::hex) {
+      return "is longer than " + std::to_string(max_bytes) + " hexadecimal digits";
+    }
     return "is longer than " + std::to_string(max_bytes) + " bytes (" + std::to_string(s.size()) + ")";
   }
-  for (const char c : s) {
-    const auto b = static_cast<unsigned char>(c);
-    if (b < 0x21 || b > 0x7e) {
-      return "holds a character outside printable ASCII (spaces and control characters are not allowed)";
-    }
-    if (k_shell_specials.find(c) != std::string_view::npos) {
-      return std::string("holds the character '") + c + "', which is not allowed (none of ; & ` ( ) $ < > * ? { } [ ] !)";
-    }
-  }
-  return std::nullopt;
+  return chars_problem(chars, s);
 }
 
 }  // namespace
 
-std::optional<std::string> alias_problem(std::string_view s)
-{
-  return name_problem(s, k_max_alias_bytes);
-}
-
-std::optional<std::string> tenantid_problem(std::string_view s)
-{
-  return name_problem(s, k_max_tenantid_bytes);
-}
-
-std::optional<std::string> keyid_problem(std::string_view s)
-{
-  if (s.empty()) {
-    return "is empty";
-  }
-  if (s.size() > k_keyid_digits) {
-    return "is longer than " + std::to_string(k_keyid_digits) + " digits";
-  }
-  for (const char c : s) {
-    if (c < '0' || c > '9') {
-      return "is not a decimal number";
+// field_rule indexes the table by Field.
+static_assert([] {
+  for (std::size_t i = 0; i < k_field_rules.size(); ++i) {
+    if (static_cast<std::size_t>(k_field_rules[i].field) != i) {
+      return false;
     }
   }
-  return std::nullopt;
+  return true;
+}());
+
+std::optional<std::string> field_problem(Field field, Side side, std::string_view s)
+{
+  const FieldRule& r = field_rule(field);
+  return side == Side::tool ? rule_problem(r.min_bytes, r.tool_max_bytes, r.tool_chars, s)
+                            : rule_problem(r.min_bytes, r.server_max_bytes, r.server_chars, s);
 }
 
-std::optional<std::string> password_problem(std::string_view s)
+std::optional<std::string> answer_value_problem(Field field, std::string_view s, AnswerUse use)
 {
-  if (s.empty()) {
-    return "is empty";
+  if (auto problem = field_problem(field, Side::server, s)) {
+    return problem;
   }
-  if (s.size() > k_max_password_bytes) {
-    return "is longer than " + std::to_string(k_max_password_bytes) + " bytes";
-  }
-  for (const char c : s) {
-    const auto b = static_cast<unsigned char>(c);
-    if (b < 0x21 || b > 0x7e) {
-      return "holds a character outside printable ASCII";
+  if (use == AnswerUse::file_name_part) {
+    if (s.find('/') != std::string_view::npos) {
+      return std::string("holds '/', so it cannot be part of a file name");
+    }
+    if (s.front() == '.') {
+      return std::string("starts with '.', so it cannot be part of a file name");
     }
   }
   return std::nullopt;
@@ -95,11 +144,6 @@ std::string format_keyid(long long number)
 namespace clm {
 
 namespace {
-
-bool is_hex_digit(char c)
-{
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
 
 char upper(char c)
 {
@@ -278,50 +322,6 @@ bool is_dns_label(std::string_view label)
 
 }  // namespace
 
-std::optional<std::string> devicename_problem(std::string_view s)
-{
-  return name_problem(s, k_max_devicename_bytes);
-}
-
-std::optional<std::string> deviceid_problem(std::string_view s)
-{
-  return name_problem(s, k_max_deviceid_bytes);
-}
-
-std::optional<std::string> passphrase_problem(std::string_view s)
-{
-  if (s.empty()) {
-    return "is empty";
-  }
-  if (s.size() > k_max_passphrase_bytes) {
-    return "is longer than " + std::to_string(k_max_passphrase_bytes) + " bytes";
-  }
-  for (const char c : s) {
-    const auto b = static_cast<unsigned char>(c);
-    if (b < 0x21 || b > 0x7e) {
-      return "holds a character outside ASCII 0x21..0x7E (spaces are not allowed)";
-    }
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string> filepath_problem(std::string_view s)
-{
-  if (s.empty()) {
-    return "is empty";
-  }
-  if (s.size() > k_max_filepath_bytes) {
-    return "is longer than " + std::to_string(k_max_filepath_bytes) + " bytes (" + std::to_string(s.size()) + ")";
-  }
-  for (const char c : s) {
-    const auto b = static_cast<unsigned char>(c);
-    if (b < 0x20 || b == 0x7f) {
-      return "holds a control character";
-    }
-  }
-  return std::nullopt;
-}
-
 std::optional<std::string> ip_address_problem(std::string_view s)
 {
   const std::string text(s);  // inet_pton needs a terminated string
@@ -336,7 +336,7 @@ std::optional<std::string> ip_address_problem(std::string_view s)
 std::optional<std::string> mac_address_problem(std::string_view s)
 {
   const std::string_view k_formats = "12:34:56:78:90:ab, 12-34-56-78-90-ab or 1234567890ab";
-  auto hex_at = [&](std::size_t i) { return is_hex_digit(s[i]) && is_hex_digit(s[i + 1]); };
+  auto hex_at = [&](std::size_t i) { return is_hex(s[i]) && is_hex(s[i + 1]); };
   if (s.size() == 12) {
     for (std::size_t i = 0; i < 12; i += 2) {
       if (!hex_at(i)) {
@@ -361,7 +361,7 @@ std::string normalize_mac_address(std::string_view s)
 {
   std::string digits;
   for (const char c : s) {
-    if (is_hex_digit(c)) {
+    if (is_hex(c)) {
       digits.push_back(lower(c));
     }
   }
@@ -373,34 +373,6 @@ std::string normalize_mac_address(std::string_view s)
     out.append(digits, i, 2);
   }
   return out;
-}
-
-std::optional<std::string> keynumber_problem(std::string_view s)
-{
-  if (s.empty()) {
-    return "is empty";
-  }
-  if (s.size() > k_max_keynumber_digits) {
-    return "is longer than " + std::to_string(k_max_keynumber_digits) + " digits";
-  }
-  if (!std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return "is not a decimal number";
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string> certserial_problem(std::string_view s)
-{
-  if (s.empty()) {
-    return "is empty";
-  }
-  if (s.size() > k_max_certserial_digits) {
-    return "is longer than " + std::to_string(k_max_certserial_digits) + " hexadecimal digits";
-  }
-  if (!std::all_of(s.begin(), s.end(), is_hex_digit)) {
-    return "is not a hexadecimal number";
-  }
-  return std::nullopt;
 }
 
 std::string normalize_certserial(std::string_view s)

@@ -30,17 +30,7 @@ while True:
         f.write('accepted\n')
     try:
         t = ctx.wrap_socket(c, server_side=True)
-        head, body = read_head(t) or (b'', b'')
-        length = 0
-        for line in head.split(b'\r\n')[1:]:
-            name, _, value = line.partition(b':')
-            if name.strip().lower() == b'content-length':
-                length = int(value)
-        while len(body) < length:
-            chunk = t.recv(65536)
-            if not chunk:
-                break
-            body += chunk
+        head, body = read_request(t)
         with open(d + '/requests', 'a') as f:
             f.write(head.split(b'\r\n')[0].decode() + ' ' + str(len(body)) + '\n')
         t.close()

@@ -419,8 +419,9 @@ start_extra_server() {
 }
 
 # The start of every Python helper server: listen on 127.0.0.1:0 and publish the port
-# in DIR/port (argv[1] is DIR) by rename, so a reader never sees half of it; and
-# read_head(c), the HTTP head of a request on a connection.
+# in DIR/port (argv[1] is DIR) by rename, so a reader never sees half of it;
+# read_head(c), the HTTP head of a request on a connection; and read_request(c), the
+# head and the whole body.
 PY_LISTENER_PROLOGUE='
 import os, signal, socket, sys, threading
 d = sys.argv[1]
@@ -442,6 +443,22 @@ def read_head(c):
         data += chunk
     head, _, rest = data.partition(b"\r\n\r\n")
     return head, rest
+
+def read_request(c):
+    """Read an HTTP request from c: return its head and its body (Content-Length bytes,
+    fewer at EOF), or empty ones at EOF before the head."""
+    head, body = read_head(c) or (b"", b"")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    while len(body) < length:
+        chunk = c.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head, body
 '
 
 # start_py_listener BODY: run PY_LISTENER_PROLOGUE + BODY in the background, stopped

@@ -91,7 +91,11 @@ void cert_answer(std::uint8_t selector, const clm::ApiResult& r)
     written = clm::write_cert_answer(r.body, files);
   } catch (const clm::Error&) {
   }
-  print(clm::cert_output(r, "nec-edge-0001", written));
+  try {
+    print(clm::cert_output(r, "nec-edge-0001", written));
+  } catch (const clm::Error&) {
+    // A key number or serial of the wrong type or value: the tool exits 32.
+  }
 }
 
 void key_answer(std::uint8_t selector, const clm::ApiResult& r)

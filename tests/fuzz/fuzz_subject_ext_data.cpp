@@ -56,16 +56,17 @@ void fuzz_subject(std::string_view s)
 
 void fuzz_values(std::string_view s)
 {
-  check_problem(clm::alias_problem(s), "alias");
-  check_problem(clm::tenantid_problem(s), "tenantid");
-  check_problem(clm::keyid_problem(s), "keyid");
-  check_problem(clm::password_problem(s), "password");
-  check_problem(clm::devicename_problem(s), "devicename");
-  check_problem(clm::deviceid_problem(s), "deviceid");
-  check_problem(clm::passphrase_problem(s), "passphrase");
-  check_problem(clm::filepath_problem(s), "filepath");
+  for (const clm::FieldRule& rule : clm::k_field_rules) {
+    for (const clm::Side side : {clm::Side::tool, clm::Side::server}) {
+      const auto problem = clm::field_problem(rule.field, side, s);
+      check_problem(problem, "field rule");
+      // The tools never accept what the server refuses.
+      require(side == clm::Side::server || problem || !clm::field_problem(rule.field, clm::Side::server, s),
+              "a tool accepts a value the server refuses");
+    }
+    check_problem(clm::answer_value_problem(rule.field, s, clm::AnswerUse::file_name_part), "answer value");
+  }
   check_problem(clm::ip_address_problem(s), "ip address");
-  check_problem(clm::keynumber_problem(s), "keynumber");
   check_problem(clm::hostname_problem(s), "hostname");
   check_problem(clm::keytype_problem(s), "keytype");
   if (!clm::mac_address_problem(s)) {
@@ -73,12 +74,12 @@ void fuzz_values(std::string_view s)
     require(mac.size() == 17 && !clm::mac_address_problem(mac), "normalized MAC address is not valid");
     require(clm::normalize_mac_address(mac) == mac, "normalize_mac_address is not idempotent");
   }
-  if (!clm::certserial_problem(s)) {
+  if (!clm::field_problem(clm::Field::certserial, clm::Side::server, s)) {
     const std::string serial = clm::normalize_certserial(s);
-    require(!clm::certserial_problem(serial), "normalized serial is not valid");
+    require(!clm::field_problem(clm::Field::certserial, clm::Side::server, serial), "normalized serial is not valid");
     require(clm::normalize_certserial(serial) == serial, "normalize_certserial is not idempotent");
   }
-  if (!clm::keyid_problem(s)) {
+  if (!clm::field_problem(clm::Field::keyid, clm::Side::server, s)) {
     (void)clm::format_keyid(std::stoll(std::string(s)));
   }
   // keylength_problem takes the type and the length: split at the first comma.

@@ -406,10 +406,12 @@ TEST_F(CredServiceTest, create_devicename_is_validated)
   EXPECT_EQ(errorcode(with(create_request(), "devicename", nullptr)), 1102);
   EXPECT_EQ(errorcode(with(create_request(), "devicename", 5)), 1103);
   EXPECT_EQ(errorcode(with(create_request(), "devicename", std::string(65, 'd'))), 1104);
-  EXPECT_EQ(errorcode(with(create_request(), "devicename", "dev;01")), 1104);
-  EXPECT_EQ(errorcode(with(create_request(), "devicename", "dev 01")), 1104);
+  EXPECT_EQ(errorcode(with(create_request(), "devicename", "dev\t01")), 1104);
+  EXPECT_EQ(errorcode(with(create_request(), "devicename", "dev\x7f")), 1104);
   EXPECT_EQ(errorcode(with(create_request(), "devicename", "")), 1104);
   EXPECT_EQ(register_device(std::string(64, 'd')).deviceid, "0000000001");
+  // The WebAPI reference limits a device name to 64 bytes only.
+  EXPECT_EQ(register_device("edge gw;01").deviceid, "0000000002");
 }
 
 TEST_F(CredServiceTest, create_deviceid_and_devicekey_are_validated)

@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <sstream>
+#include <utility>
 #include <string>
 
 namespace {
@@ -322,3 +323,91 @@ TEST(ParseJson, nesting_deeper_than_the_limit_is_refused_before_parsing)
   const std::string in_string = "{\"a\":\"" + std::string(100, '[') + "\\\"" + std::string(100, '{') + "\"}";
   EXPECT_TRUE(clm::parse_json(in_string));
 }
+
+// ---- typed readers of server answers --------------------------------------------
+
+namespace {
+
+using clm::AnswerUse;
+using clm::Field;
+
+// Return the message of the Error f throws, after checking it is bad_file_format.
+template <typename F>
+std::string bad_answer_message(F&& f)
+{
+  const auto e = error_of(std::forward<F>(f));
+  if (!e) {
+    ADD_FAILURE() << "no error";
+    return {};
+  }
+  EXPECT_EQ(e->code(), ExitCode::bad_file_format) << e->what();
+  return e->what();
+}
+
+TEST(AnswerString, returns_a_string_and_nullopt_for_absent_or_null)
+{
+  const json a{{"s", "text"}, {"n", nullptr}};
+  EXPECT_EQ(clm::answer_string(a, "s"), "text");
+  EXPECT_EQ(clm::answer_string(a, "n"), std::nullopt);
+  EXPECT_EQ(clm::answer_string(a, "missing"), std::nullopt);
+  EXPECT_EQ(clm::answer_string(json::array({1}), "s"), std::nullopt);
+}
+
+TEST(AnswerString, another_type_is_bad_file_format_naming_the_field)
+{
+  for (const json& v : {json(7), json(1.5), json(true), json::array({"x"}), json::object()}) {
+    EXPECT_EQ(bad_answer_message([&] { (void)clm::answer_string(json{{"deviceid", v}}, "deviceid"); }),
+              std::string("server answer: deviceid is not a string but ") + v.type_name());
+  }
+}
+
+TEST(AnswerName, checks_the_value_against_the_servers_rule)
+{
+  EXPECT_EQ(clm::answer_name(json{{"keynumber", "12"}}, "keynumber", Field::keynumber, AnswerUse::value), "12");
+  EXPECT_EQ(clm::answer_name(json{{"alias", "a b"}}, "alias", Field::alias, AnswerUse::value), "a b");
+  EXPECT_EQ(clm::answer_name(json::object(), "keynumber", Field::keynumber, AnswerUse::value), std::nullopt);
+  EXPECT_EQ(bad_answer_message([] {
+              (void)clm::answer_name(json{{"clientserial", "0G"}}, "clientserial", Field::certserial, AnswerUse::value);
+            }),
+            "server answer: clientserial is not a hexadecimal number");
+  EXPECT_EQ(bad_answer_message([] {
+              (void)clm::answer_name(json{{"devicename", "../x"}}, "devicename", Field::devicename,
+                                     AnswerUse::file_name_part);
+            }),
+            "server answer: devicename holds '/', so it cannot be part of a file name");
+  EXPECT_EQ(bad_answer_message([] {
+              (void)clm::answer_name(json{{"keynumber", 12}}, "keynumber", Field::keynumber, AnswerUse::value);
+            }),
+            "server answer: keynumber is not a string but number");
+}
+
+TEST(AnswerInt, returns_an_int_and_refuses_other_types_and_sizes)
+{
+  EXPECT_EQ(clm::answer_int(json{{"errorcode", 1506}}, "errorcode"), 1506);
+  EXPECT_EQ(clm::answer_int(json{{"errorcode", -1}}, "errorcode"), -1);
+  EXPECT_EQ(clm::answer_int(json{{"errorcode", nullptr}}, "errorcode"), std::nullopt);
+  EXPECT_EQ(clm::answer_int(json::object(), "errorcode"), std::nullopt);
+  EXPECT_EQ(bad_answer_message([] { (void)clm::answer_int(json{{"errorcode", "0"}}, "errorcode"); }),
+            "server answer: errorcode is not an integer but string");
+  EXPECT_EQ(bad_answer_message([] { (void)clm::answer_int(json{{"errorcode", 1.0}}, "errorcode"); }),
+            "server answer: errorcode is not an integer but number");
+  EXPECT_EQ(bad_answer_message([] { (void)clm::answer_int(json{{"errorcode", 4294968302LL}}, "errorcode"); }),
+            "server answer: errorcode is out of range");
+  EXPECT_EQ(bad_answer_message([] { (void)clm::answer_int(json{{"errorcode", 18446744073709551615ULL}}, "errorcode"); }),
+            "server answer: errorcode is out of range");
+}
+
+TEST(AnswerArray, returns_the_array_and_refuses_other_types)
+{
+  const json a{{"keyinfo", json::array({1, 2})}};
+  ASSERT_NE(clm::answer_array(a, "keyinfo"), nullptr);
+  EXPECT_EQ(clm::answer_array(a, "keyinfo")->size(), 2u);
+  EXPECT_EQ(clm::answer_array(json{{"keyinfo", nullptr}}, "keyinfo"), nullptr);
+  EXPECT_EQ(clm::answer_array(json::object(), "keyinfo"), nullptr);
+  EXPECT_EQ(bad_answer_message([] { (void)clm::answer_array(json{{"keyinfo", "x"}}, "keyinfo"); }),
+            "server answer: keyinfo is not an array but string");
+  EXPECT_EQ(bad_answer_message([] { (void)clm::answer_array(json{{"keyinfo", json::object()}}, "keyinfo"); }),
+            "server answer: keyinfo is not an array but object");
+}
+
+}  // namespace

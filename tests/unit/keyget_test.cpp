@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -154,6 +155,85 @@ TEST(KeyGet, ReservedDirectories)
   }
 }
 
+// Return whether one message of o holds text.
+bool has_message(const clm::DeviceOutcome& o, const std::string& text)
+{
+  return std::any_of(o.messages.begin(), o.messages.end(),
+                     [&](const std::string& m) { return m.find(text) != std::string::npos; });
+}
+
+TEST_F(KeyGetTest, GetlistFieldOfTheWrongTypeFailsTheDeviceNamingTheField)
+{
+  const std::vector<std::pair<json, std::string>> cases{
+    {json{{"deviceinfo", {{{"devicename", "d1"}, {"errorcode", "0"}, {"keyinfo", json::array()}}}}},
+     "server answer: errorcode is not an integer but string"},
+    {json{{"deviceinfo", {{{"devicename", "d1"}, {"errorcode", 1e300}}}}}, "server answer: errorcode is not an integer"},
+    {json{{"deviceinfo", {{{"devicename", "d1"}, {"keyinfo", "AAECAw=="}}}}}, "server answer: keyinfo is not an array"},
+    {json{{"deviceinfo", {{{"devicename", "d1"}, {"keyinfo", {{"keynumber", "4"}}}}}}}, "server answer: keyinfo is not an array"},
+    {json{{"deviceinfo", {{{"devicename", "d1"}, {"errorkeylist", "4"}}}}}, "server answer: errorkeylist is not an array"},
+    {json{{"deviceinfo", {{{"devicename", "d1"}, {"keyinfo", {{{"keynumber", "4"}, {"commonkey", 12}}}}}}}},
+     "server answer: commonkey is not a string but number"},
+  };
+  for (const auto& [answer, message] : cases) {
+    const auto out = pull(k_request, answer);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].failure, clm::KeyGetExit::key_fetch) << answer;
+    EXPECT_TRUE(has_message(out[0], message)) << answer << ": " << clm::dump_json(out[0].to_json());
+    EXPECT_TRUE(names().empty());
+  }
+}
+
+TEST_F(KeyGetTest, DeviceinfoOfTheWrongTypeFailsEveryDeviceNamingTheField)
+{
+  const auto out = pull(k_request, json{{"errorcode", 0}, {"deviceinfo", "d1"}});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].failure, clm::KeyGetExit::key_fetch);
+  EXPECT_TRUE(has_message(out[0], "HTTP 200, errorcode 0; server answer: deviceinfo is not an array but string"))
+    << clm::dump_json(out[0].to_json());
+  const clm::ApiCaller call = [&](const std::string&, const json&) {
+    return clm::api_result_of(200, R"({"deviceinfo": {"devicename": "d1"}})");
+  };
+  const auto looked_up = clm::pull_batch(call, {"0000000001", "k"}, {"d1"}, options());
+  ASSERT_EQ(looked_up.size(), 1u);
+  EXPECT_EQ(looked_up[0].failure, clm::KeyGetExit::device_lookup);
+  EXPECT_TRUE(has_message(looked_up[0], "server answer: deviceinfo is not an array but object"));
+}
+
+TEST_F(KeyGetTest, DeviceNamesThatCannotBeFileNamePartsAreSkipped)
+{
+  for (const std::string name : {".hidden", "..", "a/b", "a\tb"}) {
+    const json request = json::array({json{{"devicename", name}, {"keynumber", {"4"}}}});
+    const auto out = pull(request, json{{"deviceinfo", {{{"devicename", name},
+                                                         {"keyinfo", {{{"keynumber", "4"}, {"commonkey", "AAECAw=="}}}}}}}});
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].failure, clm::KeyGetExit::key_fetch) << name;
+    EXPECT_TRUE(names().empty()) << name;
+  }
+}
+
+TEST_F(KeyGetTest, GetkeylistFieldOfTheWrongTypeFailsTheDeviceNamingTheField)
+{
+  const std::vector<std::pair<std::string, std::string>> cases{
+    {R"({"devicename": "d1", "errorcode": "0", "keynumber": ["4"]})", "server answer: errorcode is not an integer"},
+    {R"({"devicename": "d1", "deviceid": 7, "keynumber": ["4"]})", "server answer: deviceid is not a string"},
+    {R"({"devicename": "d1", "deviceid": "a\nb", "keynumber": ["4"]})", "server answer: deviceid holds"},
+    {R"({"devicename": "d1", "deviceid": "1", "keynumber": "4"})", "server answer: keynumber is not an array"},
+  };
+  for (const auto& [device, message] : cases) {
+    int calls = 0;
+    const clm::ApiCaller call = [&](const std::string&, const json&) {
+      ++calls;
+      return clm::api_result_of(200, R"({"deviceinfo": [)" + device + "]}");
+    };
+    std::vector<clm::DeviceOutcome> out;
+    ASSERT_NO_THROW(out = clm::pull_batch(call, {"0000000001", "k"}, {"d1"}, options()));
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(calls, 1) << device;
+    EXPECT_EQ(out[0].failure, clm::KeyGetExit::device_lookup) << device;
+    EXPECT_TRUE(has_message(out[0], message)) << device << ": " << clm::dump_json(out[0].to_json());
+  }
+}
+
 TEST(AnswerFields, StringAndIntFieldsReadOnlyTheRightTypes)
 {
   const json j{{"s", "text"}, {"n", 42}, {"big", 1LL << 40}, {"neg", -3}, {"f", 1.5}, {"u", 18446744073709551615ULL}};
@@ -179,7 +259,9 @@ TEST(AnswerFields, ErrorcodeOutOfIntRangeIsNotTruncated)
 TEST(KeyOfAnswer, DecodesCommonkeyAndRefusesEverythingElse)
 {
   EXPECT_EQ(clm::key_of_answer(json{{"commonkey", "AAECAw=="}}), std::string("\x00\x01\x02\x03", 4));
-  for (const json& body : {json::object(), json{{"commonkey", 12}}, json{{"commonkey", ""}}, json{{"commonkey", "!!"}}}) {
+  for (const json& body : {json::object(), json{{"commonkey", 12}}, json{{"commonkey", ""}}, json{{"commonkey", "!!"}},
+                           json{{"commonkey", "AAECAw=="}, {"keynumber", 4}},
+                           json{{"commonkey", "AAECAw=="}, {"keynumber", "4\n"}}}) {
     const auto e = error_of([&] { (void)clm::key_of_answer(body); });
     ASSERT_TRUE(e) << body;
     EXPECT_EQ(e->code(), clm::ExitCode::bad_file_format) << body;

@@ -1,5 +1,6 @@
 // Tests of the value checks the tools and clm-server share: aliases, tenant IDs,
-// keyids and passwords, and the ten-digit keyid format.
+// keyids and passwords, the ten-digit keyid format, and the field table: which side
+// (tool or server) takes which value, and what the tools take from a server answer.
 #include <clm/error.hpp>
 #include <clm/validate.hpp>
 
@@ -13,11 +14,15 @@
 
 namespace {
 
-using clm::alias_problem;
+using clm::Field;
 using clm::format_keyid;
-using clm::keyid_problem;
-using clm::password_problem;
-using clm::tenantid_problem;
+using clm::Side;
+
+// Return why the tools refuse s as a value of field, or nullopt.
+std::optional<std::string> tool_problem(Field field, std::string_view s)
+{
+  return clm::field_problem(field, Side::tool, s);
+}
 
 constexpr std::string_view k_forbidden = ";&`()$<>*?{}[]!";
 
@@ -37,29 +42,29 @@ std::string allowed_alias_characters()
 
 TEST(AliasProblem, single_character_is_valid)
 {
-  EXPECT_EQ(alias_problem("a"), std::nullopt);
+  EXPECT_EQ(tool_problem(Field::alias, "a"), std::nullopt);
 }
 
 TEST(AliasProblem, typical_host_name_is_valid)
 {
-  EXPECT_EQ(alias_problem("web-01.example.com"), std::nullopt);
+  EXPECT_EQ(tool_problem(Field::alias, "web-01.example.com"), std::nullopt);
 }
 
 TEST(AliasProblem, sixty_four_bytes_is_valid)
 {
-  EXPECT_EQ(alias_problem(std::string(64, 'a')), std::nullopt);
+  EXPECT_EQ(tool_problem(Field::alias, std::string(64, 'a')), std::nullopt);
 }
 
 TEST(AliasProblem, sixty_five_bytes_is_refused)
 {
-  const auto problem = alias_problem(std::string(65, 'a'));
+  const auto problem = tool_problem(Field::alias, std::string(65, 'a'));
   ASSERT_TRUE(problem.has_value());
   EXPECT_NE(problem->find("64"), std::string::npos) << *problem;
 }
 
 TEST(AliasProblem, empty_is_refused)
 {
-  EXPECT_TRUE(alias_problem("").has_value());
+  EXPECT_TRUE(tool_problem(Field::alias, "").has_value());
 }
 
 TEST(AliasProblem, every_allowed_printable_character_is_valid)
@@ -67,43 +72,43 @@ TEST(AliasProblem, every_allowed_printable_character_is_valid)
   const std::string allowed = allowed_alias_characters();
   ASSERT_EQ(allowed.size(), 94u - k_forbidden.size());
   for (const char c : allowed) {
-    EXPECT_EQ(alias_problem(std::string(1, c)), std::nullopt) << "character '" << c << "'";
+    EXPECT_EQ(tool_problem(Field::alias, std::string(1, c)), std::nullopt) << "character '" << c << "'";
   }
   // And all of them together, in chunks within the length limit.
   for (std::size_t i = 0; i < allowed.size(); i += 64) {
-    EXPECT_EQ(alias_problem(allowed.substr(i, 64)), std::nullopt);
+    EXPECT_EQ(tool_problem(Field::alias, allowed.substr(i, 64)), std::nullopt);
   }
 }
 
 TEST(AliasProblem, each_shell_special_character_is_refused)
 {
   for (const char c : k_forbidden) {
-    EXPECT_TRUE(alias_problem(std::string(1, c)).has_value()) << "character '" << c << "' alone";
-    EXPECT_TRUE(alias_problem(std::string("host") + c + "01").has_value()) << "character '" << c << "' inside";
+    EXPECT_TRUE(tool_problem(Field::alias, std::string(1, c)).has_value()) << "character '" << c << "' alone";
+    EXPECT_TRUE(tool_problem(Field::alias, std::string("host") + c + "01").has_value()) << "character '" << c << "' inside";
   }
 }
 
 TEST(AliasProblem, space_is_refused)
 {
-  EXPECT_TRUE(alias_problem(" ").has_value());
-  EXPECT_TRUE(alias_problem("host 01").has_value());
-  EXPECT_TRUE(alias_problem("host01 ").has_value());
+  EXPECT_TRUE(tool_problem(Field::alias, " ").has_value());
+  EXPECT_TRUE(tool_problem(Field::alias, "host 01").has_value());
+  EXPECT_TRUE(tool_problem(Field::alias, "host01 ").has_value());
 }
 
 TEST(AliasProblem, tab_and_control_characters_are_refused)
 {
-  EXPECT_TRUE(alias_problem("host\t01").has_value());
-  EXPECT_TRUE(alias_problem("host\n").has_value());
-  EXPECT_TRUE(alias_problem("host\r").has_value());
-  EXPECT_TRUE(alias_problem(std::string_view("host\0" "01", 7)).has_value());
-  EXPECT_TRUE(alias_problem("host\x7f").has_value());
+  EXPECT_TRUE(tool_problem(Field::alias, "host\t01").has_value());
+  EXPECT_TRUE(tool_problem(Field::alias, "host\n").has_value());
+  EXPECT_TRUE(tool_problem(Field::alias, "host\r").has_value());
+  EXPECT_TRUE(tool_problem(Field::alias, std::string_view("host\0" "01", 7)).has_value());
+  EXPECT_TRUE(tool_problem(Field::alias, "host\x7f").has_value());
 }
 
 TEST(AliasProblem, non_ascii_is_refused)
 {
-  EXPECT_TRUE(alias_problem("h\xc3\xa9te").has_value());  // "héte" in UTF-8
-  EXPECT_TRUE(alias_problem("\x80").has_value());
-  EXPECT_TRUE(alias_problem("\xff").has_value());
+  EXPECT_TRUE(tool_problem(Field::alias, "h\xc3\xa9te").has_value());  // "héte" in UTF-8
+  EXPECT_TRUE(tool_problem(Field::alias, "\x80").has_value());
+  EXPECT_TRUE(tool_problem(Field::alias, "\xff").has_value());
 }
 
 TEST(AliasProblem, sixty_four_multibyte_characters_are_refused)
@@ -113,35 +118,35 @@ TEST(AliasProblem, sixty_four_multibyte_characters_are_refused)
   for (int i = 0; i < 32; ++i) {
     s += "\xc3\xa9";
   }
-  EXPECT_TRUE(alias_problem(s).has_value());
+  EXPECT_TRUE(tool_problem(Field::alias, s).has_value());
 }
 
 // ---- tenant ID -------------------------------------------------------------
 
 TEST(TenantidProblem, default_tenant_is_valid)
 {
-  EXPECT_EQ(tenantid_problem("TenantA"), std::nullopt);
+  EXPECT_EQ(tool_problem(Field::tenantid, "TenantA"), std::nullopt);
 }
 
 TEST(TenantidProblem, length_limit_is_64_bytes)
 {
-  EXPECT_EQ(tenantid_problem(std::string(64, 't')), std::nullopt);
-  EXPECT_TRUE(tenantid_problem(std::string(65, 't')).has_value());
+  EXPECT_EQ(tool_problem(Field::tenantid, std::string(64, 't')), std::nullopt);
+  EXPECT_TRUE(tool_problem(Field::tenantid, std::string(65, 't')).has_value());
 }
 
 TEST(TenantidProblem, empty_is_refused)
 {
-  EXPECT_TRUE(tenantid_problem("").has_value());
+  EXPECT_TRUE(tool_problem(Field::tenantid, "").has_value());
 }
 
 TEST(TenantidProblem, shell_specials_and_spaces_are_refused)
 {
   for (const char c : k_forbidden) {
-    EXPECT_TRUE(tenantid_problem(std::string("Tenant") + c).has_value()) << "character '" << c << "'";
+    EXPECT_TRUE(tool_problem(Field::tenantid, std::string("Tenant") + c).has_value()) << "character '" << c << "'";
   }
-  EXPECT_TRUE(tenantid_problem("Tenant A").has_value());
-  EXPECT_TRUE(tenantid_problem("Tenant\tA").has_value());
-  EXPECT_TRUE(tenantid_problem("Ten\xc3\xa4nt").has_value());
+  EXPECT_TRUE(tool_problem(Field::tenantid, "Tenant A").has_value());
+  EXPECT_TRUE(tool_problem(Field::tenantid, "Tenant\tA").has_value());
+  EXPECT_TRUE(tool_problem(Field::tenantid, "Ten\xc3\xa4nt").has_value());
 }
 
 // ---- keyid -----------------------------------------------------------------
@@ -149,25 +154,25 @@ TEST(TenantidProblem, shell_specials_and_spaces_are_refused)
 TEST(KeyidProblem, one_to_ten_digits_are_valid)
 {
   for (const char* s : {"0", "1", "42", "0000000001", "9999999999", "123456789"}) {
-    EXPECT_EQ(keyid_problem(s), std::nullopt) << "'" << s << "'";
+    EXPECT_EQ(tool_problem(Field::keyid, s), std::nullopt) << "'" << s << "'";
   }
 }
 
 TEST(KeyidProblem, empty_is_refused)
 {
-  EXPECT_TRUE(keyid_problem("").has_value());
+  EXPECT_TRUE(tool_problem(Field::keyid, "").has_value());
 }
 
 TEST(KeyidProblem, eleven_digits_are_refused)
 {
-  EXPECT_TRUE(keyid_problem("12345678901").has_value());
-  EXPECT_TRUE(keyid_problem("00000000001").has_value());
+  EXPECT_TRUE(tool_problem(Field::keyid, "12345678901").has_value());
+  EXPECT_TRUE(tool_problem(Field::keyid, "00000000001").has_value());
 }
 
 TEST(KeyidProblem, non_digits_are_refused)
 {
   for (const char* s : {"abc", "1a", "a1", "-1", "+1", " 1", "1 ", "1.0", "0x1", "1e3", "\xef\xbc\x91"}) {
-    EXPECT_TRUE(keyid_problem(s).has_value()) << "'" << s << "'";
+    EXPECT_TRUE(tool_problem(Field::keyid, s).has_value()) << "'" << s << "'";
   }
 }
 
@@ -175,33 +180,33 @@ TEST(KeyidProblem, non_digits_are_refused)
 
 TEST(PasswordProblem, issued_style_password_is_valid)
 {
-  EXPECT_EQ(password_problem("Ab3dEf6hIj9kLm2n"), std::nullopt);
+  EXPECT_EQ(tool_problem(Field::password, "Ab3dEf6hIj9kLm2n"), std::nullopt);
 }
 
 TEST(PasswordProblem, length_limit_is_128_bytes)
 {
-  EXPECT_EQ(password_problem("x"), std::nullopt);
-  EXPECT_EQ(password_problem(std::string(128, 'x')), std::nullopt);
-  EXPECT_TRUE(password_problem(std::string(129, 'x')).has_value());
+  EXPECT_EQ(tool_problem(Field::password, "x"), std::nullopt);
+  EXPECT_EQ(tool_problem(Field::password, std::string(128, 'x')), std::nullopt);
+  EXPECT_TRUE(tool_problem(Field::password, std::string(129, 'x')).has_value());
 }
 
 TEST(PasswordProblem, empty_is_refused)
 {
-  EXPECT_TRUE(password_problem("").has_value());
+  EXPECT_TRUE(tool_problem(Field::password, "").has_value());
 }
 
 TEST(PasswordProblem, every_printable_ascii_character_is_valid)
 {
   // Unlike aliases, passwords may hold the shell specials.
   for (int c = 0x21; c <= 0x7e; ++c) {
-    EXPECT_EQ(password_problem(std::string(1, static_cast<char>(c))), std::nullopt) << "character " << c;
+    EXPECT_EQ(tool_problem(Field::password, std::string(1, static_cast<char>(c))), std::nullopt) << "character " << c;
   }
 }
 
 TEST(PasswordProblem, spaces_controls_and_non_ascii_are_refused)
 {
   for (const char* s : {"pass word", " ", "pass\tword", "pass\n", "pass\x7f", "p\xc3\xa4ss", "\x80"}) {
-    EXPECT_TRUE(password_problem(s).has_value()) << "'" << s << "'";
+    EXPECT_TRUE(tool_problem(Field::password, s).has_value()) << "'" << s << "'";
   }
 }
 
@@ -219,7 +224,7 @@ TEST(FormatKeyid, pads_to_ten_digits)
 TEST(FormatKeyid, result_is_a_valid_keyid)
 {
   for (const long long n : {0LL, 1LL, 99LL, 100000LL, 9999999999LL}) {
-    EXPECT_EQ(keyid_problem(format_keyid(n)), std::nullopt) << n;
+    EXPECT_EQ(tool_problem(Field::keyid, format_keyid(n)), std::nullopt) << n;
   }
 }
 
@@ -229,44 +234,44 @@ using clm::SubjectEntry;
 
 TEST(DevicenameProblem, follows_the_alias_rules)
 {
-  EXPECT_EQ(clm::devicename_problem("nec-edge-0001"), std::nullopt);
-  EXPECT_EQ(clm::devicename_problem(std::string(64, 'd')), std::nullopt);
-  EXPECT_NE(clm::devicename_problem(std::string(65, 'd')), std::nullopt);
-  EXPECT_NE(clm::devicename_problem(""), std::nullopt);
-  EXPECT_NE(clm::devicename_problem("dev 1"), std::nullopt);
-  EXPECT_NE(clm::devicename_problem("dev$1"), std::nullopt);
+  EXPECT_EQ(tool_problem(Field::devicename, "nec-edge-0001"), std::nullopt);
+  EXPECT_EQ(tool_problem(Field::devicename, std::string(64, 'd')), std::nullopt);
+  EXPECT_NE(tool_problem(Field::devicename, std::string(65, 'd')), std::nullopt);
+  EXPECT_NE(tool_problem(Field::devicename, ""), std::nullopt);
+  EXPECT_NE(tool_problem(Field::devicename, "dev 1"), std::nullopt);
+  EXPECT_NE(tool_problem(Field::devicename, "dev$1"), std::nullopt);
 }
 
 TEST(DeviceidProblem, accepts_up_to_64_alias_characters)
 {
-  EXPECT_EQ(clm::deviceid_problem("0000000001"), std::nullopt);
-  EXPECT_EQ(clm::deviceid_problem("1234567890abcdefghijklmnopqrstuvwxyxz"), std::nullopt);
-  EXPECT_NE(clm::deviceid_problem(std::string(65, '1')), std::nullopt);
-  EXPECT_NE(clm::deviceid_problem(""), std::nullopt);
+  EXPECT_EQ(tool_problem(Field::deviceid, "0000000001"), std::nullopt);
+  EXPECT_EQ(tool_problem(Field::deviceid, "1234567890abcdefghijklmnopqrstuvwxyxz"), std::nullopt);
+  EXPECT_NE(tool_problem(Field::deviceid, std::string(65, '1')), std::nullopt);
+  EXPECT_NE(tool_problem(Field::deviceid, ""), std::nullopt);
 }
 
 TEST(PassphraseProblem, accepts_1_to_128_bytes_of_0x21_to_0x7e)
 {
-  EXPECT_EQ(clm::passphrase_problem("!"), std::nullopt);
-  EXPECT_EQ(clm::passphrase_problem(std::string(128, '~')), std::nullopt);
-  EXPECT_EQ(clm::passphrase_problem("a;b&c$d"), std::nullopt) << "shell specials are printable ASCII";
-  EXPECT_NE(clm::passphrase_problem(""), std::nullopt);
-  EXPECT_NE(clm::passphrase_problem(std::string(129, 'p')), std::nullopt);
-  EXPECT_NE(clm::passphrase_problem("a b"), std::nullopt);
-  EXPECT_NE(clm::passphrase_problem("caf\xc3\xa9"), std::nullopt);
-  EXPECT_NE(clm::passphrase_problem("a\x7f"), std::nullopt);
+  EXPECT_EQ(tool_problem(Field::passphrase, "!"), std::nullopt);
+  EXPECT_EQ(tool_problem(Field::passphrase, std::string(128, '~')), std::nullopt);
+  EXPECT_EQ(tool_problem(Field::passphrase, "a;b&c$d"), std::nullopt) << "shell specials are printable ASCII";
+  EXPECT_NE(tool_problem(Field::passphrase, ""), std::nullopt);
+  EXPECT_NE(tool_problem(Field::passphrase, std::string(129, 'p')), std::nullopt);
+  EXPECT_NE(tool_problem(Field::passphrase, "a b"), std::nullopt);
+  EXPECT_NE(tool_problem(Field::passphrase, "caf\xc3\xa9"), std::nullopt);
+  EXPECT_NE(tool_problem(Field::passphrase, "a\x7f"), std::nullopt);
 }
 
 TEST(FilepathProblem, accepts_up_to_1024_bytes_without_control_characters)
 {
-  EXPECT_EQ(clm::filepath_problem("/etc/opt/nec/swclm/keyfile/clcert.pem"), std::nullopt);
-  EXPECT_EQ(clm::filepath_problem("C:\\Program Files\\clm\\cert.pem"), std::nullopt);
-  EXPECT_EQ(clm::filepath_problem("/data/証明書.pem"), std::nullopt);
-  EXPECT_EQ(clm::filepath_problem(std::string(1024, 'p')), std::nullopt);
-  EXPECT_NE(clm::filepath_problem(std::string(1025, 'p')), std::nullopt);
-  EXPECT_NE(clm::filepath_problem(""), std::nullopt);
-  EXPECT_NE(clm::filepath_problem("/tmp/a\nb"), std::nullopt);
-  EXPECT_NE(clm::filepath_problem(std::string("/tmp/a\0b", 8)), std::nullopt);
+  EXPECT_EQ(clm::field_problem(Field::filepath, Side::server, "/etc/opt/nec/swclm/keyfile/clcert.pem"), std::nullopt);
+  EXPECT_EQ(clm::field_problem(Field::filepath, Side::server, "C:\\Program Files\\clm\\cert.pem"), std::nullopt);
+  EXPECT_EQ(clm::field_problem(Field::filepath, Side::server, "/data/証明書.pem"), std::nullopt);
+  EXPECT_EQ(clm::field_problem(Field::filepath, Side::server, std::string(1024, 'p')), std::nullopt);
+  EXPECT_NE(clm::field_problem(Field::filepath, Side::server, std::string(1025, 'p')), std::nullopt);
+  EXPECT_NE(clm::field_problem(Field::filepath, Side::server, ""), std::nullopt);
+  EXPECT_NE(clm::field_problem(Field::filepath, Side::server, "/tmp/a\nb"), std::nullopt);
+  EXPECT_NE(clm::field_problem(Field::filepath, Side::server, std::string("/tmp/a\0b", 8)), std::nullopt);
 }
 
 TEST(IpAddressProblem, accepts_ipv4_and_ipv6_text)
@@ -300,23 +305,23 @@ TEST(NormalizeMacAddress, gives_lower_case_colon_form)
 
 TEST(KeynumberProblem, accepts_1_to_10_digits)
 {
-  EXPECT_EQ(clm::keynumber_problem("1"), std::nullopt);
-  EXPECT_EQ(clm::keynumber_problem("0000000054"), std::nullopt);
-  EXPECT_NE(clm::keynumber_problem(""), std::nullopt);
-  EXPECT_NE(clm::keynumber_problem("12345678901"), std::nullopt);
-  EXPECT_NE(clm::keynumber_problem("-1"), std::nullopt);
-  EXPECT_NE(clm::keynumber_problem("5a"), std::nullopt);
+  EXPECT_EQ(tool_problem(Field::keynumber, "1"), std::nullopt);
+  EXPECT_EQ(tool_problem(Field::keynumber, "0000000054"), std::nullopt);
+  EXPECT_NE(tool_problem(Field::keynumber, ""), std::nullopt);
+  EXPECT_NE(tool_problem(Field::keynumber, "12345678901"), std::nullopt);
+  EXPECT_NE(tool_problem(Field::keynumber, "-1"), std::nullopt);
+  EXPECT_NE(tool_problem(Field::keynumber, "5a"), std::nullopt);
 }
 
 TEST(CertserialProblem, accepts_1_to_40_hex_digits)
 {
-  EXPECT_EQ(clm::certserial_problem("863542E528A7233F"), std::nullopt);
-  EXPECT_EQ(clm::certserial_problem("deadbeef"), std::nullopt);
-  EXPECT_EQ(clm::certserial_problem(std::string(40, 'F')), std::nullopt);
-  EXPECT_NE(clm::certserial_problem(std::string(41, 'F')), std::nullopt);
-  EXPECT_NE(clm::certserial_problem(""), std::nullopt);
-  EXPECT_NE(clm::certserial_problem("86:35:42"), std::nullopt);
-  EXPECT_NE(clm::certserial_problem("0x86"), std::nullopt);
+  EXPECT_EQ(tool_problem(Field::certserial, "863542E528A7233F"), std::nullopt);
+  EXPECT_EQ(tool_problem(Field::certserial, "deadbeef"), std::nullopt);
+  EXPECT_EQ(tool_problem(Field::certserial, std::string(40, 'F')), std::nullopt);
+  EXPECT_NE(tool_problem(Field::certserial, std::string(41, 'F')), std::nullopt);
+  EXPECT_NE(tool_problem(Field::certserial, ""), std::nullopt);
+  EXPECT_NE(tool_problem(Field::certserial, "86:35:42"), std::nullopt);
+  EXPECT_NE(tool_problem(Field::certserial, "0x86"), std::nullopt);
 }
 
 TEST(NormalizeCertserial, prints_like_openssl)
@@ -417,6 +422,112 @@ TEST(FormatSubject, round_trips_through_parse_subject)
   const std::vector<SubjectEntry> entries{{"C", "JP"}, {"O", "a/b\\c"}, {"CN", "x=y"}};
   EXPECT_EQ(clm::format_subject(entries), "/C=JP/O=a\\/b\\\\c/CN=x=y");
   EXPECT_EQ(clm::parse_subject(clm::format_subject(entries)), entries);
+}
+
+}  // namespace
+
+// ---- the field table ------------------------------------------------------------
+
+namespace {
+
+using clm::AnswerUse;
+using clm::Chars;
+using clm::FieldRule;
+using clm::ToolStricter;
+
+TEST(FieldRules, rows_are_in_the_order_of_field_so_field_rule_finds_each)
+{
+  for (const FieldRule& rule : clm::k_field_rules) {
+    EXPECT_EQ(&clm::field_rule(rule.field), &rule) << rule.name;
+  }
+}
+
+TEST(FieldRules, a_row_not_marked_stricter_gives_both_sides_one_rule)
+{
+  for (const FieldRule& rule : clm::k_field_rules) {
+    if (rule.tool_stricter == ToolStricter::no) {
+      EXPECT_EQ(rule.tool_max_bytes, rule.server_max_bytes) << rule.name;
+      EXPECT_EQ(rule.tool_chars, rule.server_chars) << rule.name;
+    } else {
+      EXPECT_LE(rule.tool_max_bytes, rule.server_max_bytes) << rule.name;
+      EXPECT_NE(rule.tool_chars, rule.server_chars) << rule.name;
+    }
+    EXPECT_FALSE(rule.reference.empty()) << rule.name;
+  }
+}
+
+TEST(FieldRules, the_command_reference_is_stricter_for_aliases_tenant_ids_and_device_names)
+{
+  for (const Field f : {Field::alias, Field::tenantid, Field::devicename}) {
+    EXPECT_EQ(clm::field_rule(f).tool_stricter, ToolStricter::yes) << clm::field_rule(f).name;
+    EXPECT_EQ(clm::field_rule(f).tool_chars, Chars::name);
+    EXPECT_EQ(clm::field_rule(f).server_chars, Chars::text);
+  }
+}
+
+TEST(FieldProblem, the_server_takes_the_webapi_references_own_alias_example)
+{
+  EXPECT_EQ(clm::field_problem(Field::alias, Side::server, "iotgatewaytest cmkey"), std::nullopt);
+  EXPECT_EQ(clm::field_problem(Field::alias, Side::server, "a;b&c$(d)"), std::nullopt);
+  EXPECT_EQ(clm::field_problem(Field::alias, Side::server, "h\xc3\xa9te"), std::nullopt);
+  EXPECT_EQ(clm::field_problem(Field::devicename, Side::server, "edge gw 1"), std::nullopt);
+  EXPECT_EQ(clm::field_problem(Field::tenantid, Side::server, "Tenant A"), std::nullopt);
+  EXPECT_EQ(clm::field_problem(Field::alias, Side::server, std::string(64, ' ')), std::nullopt);
+}
+
+TEST(FieldProblem, the_server_refuses_control_characters_and_more_than_64_bytes)
+{
+  EXPECT_EQ(clm::field_problem(Field::alias, Side::server, "a\tb"), "holds a control character");
+  EXPECT_EQ(clm::field_problem(Field::alias, Side::server, "a\x7f"), "holds a control character");
+  EXPECT_EQ(clm::field_problem(Field::alias, Side::server, std::string(65, 'a')), "is longer than 64 bytes (65)");
+  EXPECT_EQ(clm::field_problem(Field::alias, Side::server, ""), "is empty");
+  // 22 three-byte characters are 66 bytes.
+  std::string wide;
+  for (int i = 0; i < 22; ++i) {
+    wide += "\xe3\x81\x82";
+  }
+  EXPECT_EQ(clm::field_problem(Field::devicename, Side::server, wide), "is longer than 64 bytes (66)");
+}
+
+TEST(FieldProblem, the_tools_refuse_a_space_with_the_message_they_always_gave)
+{
+  EXPECT_EQ(tool_problem(Field::alias, "iotgatewaytest cmkey"),
+            "holds a character outside printable ASCII (spaces and control characters are not allowed)");
+  EXPECT_EQ(tool_problem(Field::alias, "a$b"),
+            "holds the character '$', which is not allowed (none of ; & ` ( ) $ < > * ? { } [ ] !)");
+}
+
+TEST(FieldProblem, file_names_hold_no_slash)
+{
+  EXPECT_EQ(tool_problem(Field::file_name, "cmkey;1"), std::nullopt);
+  EXPECT_EQ(tool_problem(Field::file_name, "a/b"), "holds '/' (a file name, not a path)");
+  EXPECT_NE(tool_problem(Field::file_name, std::string(243, 'f')), std::nullopt);
+  EXPECT_NE(tool_problem(Field::out_dir, "/tmp/a b"), std::nullopt);
+  EXPECT_NE(tool_problem(Field::out_dir, "/tmp/a!b"), std::nullopt);
+}
+
+TEST(AnswerValueProblem, takes_what_the_server_takes)
+{
+  EXPECT_EQ(clm::answer_value_problem(Field::alias, "iotgatewaytest cmkey", AnswerUse::value), std::nullopt);
+  EXPECT_EQ(clm::answer_value_problem(Field::devicename, "a/b", AnswerUse::value), std::nullopt);
+  EXPECT_EQ(clm::answer_value_problem(Field::keynumber, "12", AnswerUse::value), std::nullopt);
+  EXPECT_EQ(clm::answer_value_problem(Field::keynumber, "1x", AnswerUse::value), "is not a decimal number");
+  EXPECT_EQ(clm::answer_value_problem(Field::devicename, "a\nb", AnswerUse::value), "holds a control character");
+  EXPECT_EQ(clm::answer_value_problem(Field::certserial, "", AnswerUse::value), "is empty");
+}
+
+TEST(AnswerValueProblem, a_file_name_part_holds_no_slash_and_no_leading_dot)
+{
+  EXPECT_EQ(clm::answer_value_problem(Field::devicename, "edge-1", AnswerUse::file_name_part), std::nullopt);
+  EXPECT_EQ(clm::answer_value_problem(Field::devicename, "a.b", AnswerUse::file_name_part), std::nullopt);
+  EXPECT_EQ(clm::answer_value_problem(Field::devicename, "../x", AnswerUse::file_name_part),
+            "holds '/', so it cannot be part of a file name");
+  EXPECT_EQ(clm::answer_value_problem(Field::devicename, "..", AnswerUse::file_name_part),
+            "starts with '.', so it cannot be part of a file name");
+  EXPECT_EQ(clm::answer_value_problem(Field::devicename, ".hidden", AnswerUse::file_name_part),
+            "starts with '.', so it cannot be part of a file name");
+  EXPECT_EQ(clm::answer_value_problem(Field::devicename, std::string(65, 'd'), AnswerUse::file_name_part),
+            "is longer than 64 bytes (65)");
 }
 
 }  // namespace

@@ -57,7 +57,7 @@ std::optional<std::string> read_passphrase(const Options& o)
     return std::nullopt;
   }
   std::string p = clm::read_secret_file(*o.passphrase_file);
-  clm::check_option(clm::password_problem(p), "--passphrase-file");
+  clm::check_option(clm::field_problem(clm::Field::passphrase, clm::Side::tool, p), "--passphrase-file");
   return p;
 }
 
@@ -273,8 +273,10 @@ void run_update(const Options& o)
     std::map<std::string, std::string> env{
       {"CLM_DEVICE", devicename},
       {"CLM_CERT_FILE", req.newfilepath},
-      {"CLM_CERT_KEYNUMBER", clm::string_field(r.body, "clientkeynumber")},
-      {"CLM_CERT_SERIAL", clm::string_field(r.body, "clientserial")},
+      {"CLM_CERT_KEYNUMBER",
+       clm::answer_name(r.body, "clientkeynumber", clm::Field::keynumber, clm::AnswerUse::value).value_or("")},
+      {"CLM_CERT_SERIAL",
+       clm::answer_name(r.body, "clientserial", clm::Field::certserial, clm::AnswerUse::value).value_or("")},
     };
     if (!files.key_name.empty()) {
       env["CLM_KEY_FILE"] = clm::cert_file_path(files.dir, files.key_name, "pem").string();

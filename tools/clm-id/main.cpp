@@ -46,7 +46,8 @@ void run_get(const Options& o)
   clm::json out = with_changed(r, false);
   out["keyid"] = keyid;
   clm::report_api_result(r, out, o.out, "get ID " + keyid);
-  if (out.value("keyinfo", clm::json::array()).empty()) {
+  const clm::json* keyinfo = clm::answer_array(r.body, "keyinfo");
+  if (!keyinfo || keyinfo->empty()) {
     std::cerr << "clm-id: note: the server holds no valid ID " << keyid << '\n';
   }
 }

@@ -52,7 +52,7 @@ struct Options {
 std::optional<std::string> checked_alias(const std::optional<std::string>& alias, const std::string& option)
 {
   if (alias) {
-    clm::check_option(clm::alias_problem(*alias), option);
+    clm::check_option(clm::field_problem(clm::Field::alias, clm::Side::tool, *alias), option);
   }
   return alias;
 }
@@ -60,7 +60,7 @@ std::optional<std::string> checked_alias(const std::optional<std::string>& alias
 std::optional<std::string> checked_keynumber(const std::optional<std::string>& n, const std::string& option)
 {
   if (n) {
-    clm::check_option(clm::keynumber_problem(*n), option);
+    clm::check_option(clm::field_problem(clm::Field::keynumber, clm::Side::tool, *n), option);
   }
   return n;
 }
@@ -114,8 +114,9 @@ struct KeyWriter {
     const std::string key = clm::key_of_answer(r.body);
     if (lightcipher) {
       if (key.size() != 16) {
+        const auto keynumber = clm::answer_name(r.body, "keynumber", clm::Field::keynumber, clm::AnswerUse::value);
         throw clm::Error(clm::ExitCode::bad_parameter,
-                         "--lightcipher: key " + clm::string_field(r.body, "keynumber") + " is not a 128-bit key");
+                         "--lightcipher: key " + keynumber.value_or("") + " is not a 128-bit key");
       }
       return clm::write_key_file_with_lightcipher(*lightcipher, path, key, "--twinecmd");
     }

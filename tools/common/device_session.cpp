@@ -21,7 +21,7 @@ void check_option(const std::optional<std::string>& problem, const std::string& 
 std::string device_name(const std::optional<std::string>& flag, Inputs& in)
 {
   std::string name = in.require(flag, "devicename", "--device");
-  check_option(alias_problem(name), "--device");
+  check_option(field_problem(Field::devicename, Side::tool, name), "--device");
   return name;
 }
 
@@ -105,8 +105,8 @@ const DeviceCaller& DeviceSession::registered() const
 
 void DeviceSession::remember_device(const ApiResult& r)
 {
-  const std::string deviceid = string_field(r.body, "deviceid");
-  const std::string devicekey = string_field(r.body, "devicekey");
+  const std::string deviceid = answer_name(r.body, "deviceid", Field::deviceid, AnswerUse::value).value_or("");
+  const std::string devicekey = answer_name(r.body, "devicekey", Field::password, AnswerUse::value).value_or("");
   if (!deviceid.empty() && (!devicekey.empty() || !caller.device)) {
     state.save_device(caller.devicename, DeviceCredential{deviceid, devicekey});
   }

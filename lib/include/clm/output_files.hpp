@@ -2,14 +2,16 @@
 // (each file is then written with its sidecar, see sidecar.hpp), and their modes.
 #pragma once
 
+#include <clm/validate.hpp>
+
 #include <filesystem>
 #include <string>
 #include <sys/types.h>
 
 namespace clm {
 
-inline constexpr std::size_t k_max_file_name_bytes = 242;   // command reference: -certname etc.
-inline constexpr std::size_t k_max_out_dir_bytes = 1009;    // minus the file name's length
+inline constexpr std::size_t k_max_file_name_bytes = field_rule(Field::file_name).tool_max_bytes;
+inline constexpr std::size_t k_max_out_dir_bytes = field_rule(Field::out_dir).tool_max_bytes;  // with the file name
 inline constexpr mode_t k_secret_mode = 0600;
 inline constexpr mode_t k_public_mode = 0644;
 

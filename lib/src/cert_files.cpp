@@ -16,19 +16,19 @@ std::string field_bytes(const json& body, const char* field, const std::string& 
 {
   const auto found = answer_string(body, field);
   if (!found) {
-    throw Error(ExitCode::bad_file_format, std::string("server answer lacks ") + field);
+    throw_bad_answer(field, "is missing");
   }
   const std::string& text = *found;
   if (format == "pem") {
     if (text.find("-----BEGIN ") == std::string::npos) {
-      throw Error(ExitCode::bad_file_format, std::string("server answer: ") + field + " is not PEM");
+      throw_bad_answer(field, "is not PEM");
     }
     return text.back() == '\n' ? text : text + "\n";
   }
   try {
     return base64_decode(text);
   } catch (const Error&) {
-    throw Error(ExitCode::bad_file_format, std::string("server answer: ") + field + " is not base64");
+    throw_bad_answer(field, "is not base64");
   }
 }
 

@@ -117,12 +117,13 @@ const json* answer_field(const json& answer, std::string_view field)
   return it == answer.end() || it->is_null() ? nullptr : &*it;
 }
 
-[[noreturn]] void bad_answer_field(std::string_view field, std::string_view problem)
-{
-  throw Error(ExitCode::bad_file_format, "server answer: " + std::string(field) + " " + std::string(problem));
-}
 
 }  // namespace
+
+void throw_bad_answer(std::string_view field, std::string_view problem)
+{
+  throw Error(ExitCode::http_error, "server answer: " + std::string(field) + " " + std::string(problem));
+}
 
 std::optional<std::string> answer_string(const json& answer, std::string_view field)
 {
@@ -131,7 +132,7 @@ std::optional<std::string> answer_string(const json& answer, std::string_view fi
     return std::nullopt;
   }
   if (!v->is_string()) {
-    bad_answer_field(field, std::string("is not a string but ") + v->type_name());
+    throw_bad_answer(field, std::string("is not a string but ") + v->type_name());
   }
   return v->get<std::string>();
 }
@@ -141,7 +142,7 @@ std::optional<std::string> answer_name(const json& answer, std::string_view fiel
   auto s = answer_string(answer, field);
   if (s) {
     if (const auto problem = answer_value_problem(rule, *s, use)) {
-      bad_answer_field(field, *problem);
+      throw_bad_answer(field, *problem);
     }
   }
   return s;
@@ -154,11 +155,11 @@ std::optional<int> answer_int(const json& answer, std::string_view field)
     return std::nullopt;
   }
   if (!v->is_number_integer()) {
-    bad_answer_field(field, std::string("is not an integer but ") + v->type_name());
+    throw_bad_answer(field, std::string("is not an integer but ") + v->type_name());
   }
   const auto n = int_value(*v);
   if (!n) {
-    bad_answer_field(field, "is out of range");
+    throw_bad_answer(field, "is out of range");
   }
   return n;
 }
@@ -167,7 +168,7 @@ const json* answer_array(const json& answer, std::string_view field)
 {
   const json* v = answer_field(answer, field);
   if (v && !v->is_array()) {
-    bad_answer_field(field, std::string("is not an array but ") + v->type_name());
+    throw_bad_answer(field, std::string("is not an array but ") + v->type_name());
   }
   return v;
 }

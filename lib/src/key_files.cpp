@@ -82,10 +82,10 @@ std::string key_of_answer(const json& body)
   try {
     key = base64_decode(text);
   } catch (const Error& e) {
-    throw Error(ExitCode::bad_file_format, std::string("the server's commonkey is not base64: ") + e.what());
+    throw_bad_answer("commonkey", std::string("is not base64: ") + e.what());
   }
   if (key.empty()) {
-    throw Error(ExitCode::bad_file_format, "the server's answer holds no commonkey");
+    throw_bad_answer("commonkey", "is missing or empty");
   }
   return key;
 }

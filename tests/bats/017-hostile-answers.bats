@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # The tools against a hostile server: a TLS peer on loopback (python3) that answers
 # every request with a JSON body the test chose for the request's mode. A field of the
-# wrong JSON type, or a name no server may hand out, makes the tool fail with exit 32
+# wrong JSON type, or a name no server may hand out, makes the tool fail with exit 200
 # and one line naming the field (clm-keyget: the device fails, the line is in its
 # log), never an abort, and no file is written from such an answer.
 
@@ -54,10 +54,10 @@ stored_id() {
   t clm-id verify --keyid 0000000001 --key-file "$BATS_TEST_TMPDIR/key" >/dev/null
 }
 
-# assert_bad_answer TOOL MESSAGE: the run_clm just made exited 32 with the one stderr
+# assert_bad_answer TOOL MESSAGE: the run_clm just made exited 200 with the one stderr
 # line "TOOL: error: server answer: MESSAGE".
 assert_bad_answer() {
-  assert_equal "$status" 32
+  assert_equal "$status" 200
   assert_equal "${#stderr_lines[@]}" 1
   assert_equal "${stderr_lines[0]}" "$1: error: server answer: $2"
 }

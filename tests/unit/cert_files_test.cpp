@@ -111,13 +111,13 @@ TEST_F(CertFilesTest, ABadPartFailsTheAnswerBeforeAnyFileIsWritten)
   for (const json& body : bad) {
     const auto e = error_of([&] { clm::write_cert_answer(body, names()); });
     ASSERT_TRUE(e) << body;
-    EXPECT_EQ(e->code(), ExitCode::bad_file_format) << body;
+    EXPECT_EQ(e->code(), ExitCode::http_error) << body;
     EXPECT_EQ(entries(), 0u) << body;
   }
   clm::CertFiles der = names("der");
   const auto e = error_of([&] { clm::write_cert_answer({{"clientcert", "%%% not base64"}}, der); });
   ASSERT_TRUE(e);
-  EXPECT_EQ(e->code(), ExitCode::bad_file_format);
+  EXPECT_EQ(e->code(), ExitCode::http_error);
   EXPECT_EQ(entries(), 0u);
 }
 
@@ -170,7 +170,7 @@ TEST_F(CertAnswerTest, good_answer_writes_the_certificates)
   EXPECT_TRUE(fs::exists(dir() / "clcert.pem"));
 }
 
-TEST_F(CertAnswerTest, a_field_of_the_wrong_type_or_value_is_bad_file_format_and_writes_nothing)
+TEST_F(CertAnswerTest, a_field_of_the_wrong_type_or_value_is_a_bad_answer_and_writes_nothing)
 {
   const std::vector<std::pair<std::string, json>> cases{
     {"cacert", 7},
@@ -187,7 +187,7 @@ TEST_F(CertAnswerTest, a_field_of_the_wrong_type_or_value_is_bad_file_format_and
     body[field] = value;
     const auto e = error_of([&] { (void)clm::write_cert_answer(body, files()); });
     ASSERT_TRUE(e) << body;
-    EXPECT_EQ(e->code(), clm::ExitCode::bad_file_format) << e->what();
+    EXPECT_EQ(e->code(), clm::ExitCode::http_error) << e->what();
     EXPECT_NE(std::string(e->what()).find("server answer: " + field), std::string::npos) << e->what();
     EXPECT_TRUE(fs::is_empty(dir())) << body;
   }

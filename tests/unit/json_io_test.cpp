@@ -331,7 +331,7 @@ namespace {
 using clm::AnswerUse;
 using clm::Field;
 
-// Return the message of the Error f throws, after checking it is bad_file_format.
+// Return the message of the Error f throws, after checking it is http_error (a bad answer).
 template <typename F>
 std::string bad_answer_message(F&& f)
 {
@@ -340,7 +340,7 @@ std::string bad_answer_message(F&& f)
     ADD_FAILURE() << "no error";
     return {};
   }
-  EXPECT_EQ(e->code(), ExitCode::bad_file_format) << e->what();
+  EXPECT_EQ(e->code(), ExitCode::http_error) << e->what();
   return e->what();
 }
 
@@ -353,7 +353,7 @@ TEST(AnswerString, returns_a_string_and_nullopt_for_absent_or_null)
   EXPECT_EQ(clm::answer_string(json::array({1}), "s"), std::nullopt);
 }
 
-TEST(AnswerString, another_type_is_bad_file_format_naming_the_field)
+TEST(AnswerString, another_type_is_a_bad_answer_naming_the_field)
 {
   for (const json& v : {json(7), json(1.5), json(true), json::array({"x"}), json::object()}) {
     EXPECT_EQ(bad_answer_message([&] { (void)clm::answer_string(json{{"deviceid", v}}, "deviceid"); }),

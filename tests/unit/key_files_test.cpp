@@ -68,14 +68,15 @@ TEST(KeyEncoding, TextThatIsNotAKeyIsABadFileFormatNamingThePath)
   }
 }
 
-TEST(KeyOfAnswerFiles, AnAnswerWithoutAUsableCommonkeyIsABadFileFormat)
+TEST(KeyOfAnswer, DecodesCommonkeyAndIsABadAnswerForAnythingElse)
 {
-  EXPECT_EQ(clm::key_of_answer(json{{"commonkey", clm::base64_encode(k_key)}}), k_key);
-  for (const json& body : {json::object(), json{{"commonkey", 7}}, json{{"commonkey", ""}},
-                           json{{"commonkey", "not base64!"}}, json{{"commonkey", nullptr}}}) {
-    const auto e = error_of([&] { clm::key_of_answer(body); });
+  EXPECT_EQ(clm::key_of_answer(json{{"commonkey", "AAECAw=="}}), std::string("\x00\x01\x02\x03", 4));
+  for (const json& body : {json::object(), json{{"commonkey", 12}}, json{{"commonkey", ""}}, json{{"commonkey", "!!"}},
+                           json{{"commonkey", "AAECAw=="}, {"keynumber", 4}},
+                           json{{"commonkey", "AAECAw=="}, {"keynumber", "4\n"}}}) {
+    const auto e = error_of([&] { (void)clm::key_of_answer(body); });
     ASSERT_TRUE(e) << body;
-    EXPECT_EQ(e->code(), ExitCode::bad_file_format) << body;
+    EXPECT_EQ(e->code(), clm::ExitCode::http_error) << body;
   }
 }
 

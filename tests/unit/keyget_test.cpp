@@ -256,18 +256,6 @@ TEST(AnswerFields, ErrorcodeOutOfIntRangeIsNotTruncated)
   EXPECT_EQ(r.errorcode(), -1);
 }
 
-TEST(KeyOfAnswer, DecodesCommonkeyAndRefusesEverythingElse)
-{
-  EXPECT_EQ(clm::key_of_answer(json{{"commonkey", "AAECAw=="}}), std::string("\x00\x01\x02\x03", 4));
-  for (const json& body : {json::object(), json{{"commonkey", 12}}, json{{"commonkey", ""}}, json{{"commonkey", "!!"}},
-                           json{{"commonkey", "AAECAw=="}, {"keynumber", 4}},
-                           json{{"commonkey", "AAECAw=="}, {"keynumber", "4\n"}}}) {
-    const auto e = error_of([&] { (void)clm::key_of_answer(body); });
-    ASSERT_TRUE(e) << body;
-    EXPECT_EQ(e->code(), clm::ExitCode::bad_file_format) << body;
-  }
-}
-
 TEST(ApiResultOf, TwoHundredWithoutAnObjectIsANetworkError)
 {
   const auto e = error_of([] { (void)clm::api_result_of(200, "[1]"); });

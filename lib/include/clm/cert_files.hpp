@@ -29,7 +29,7 @@ void check_format(const std::string& format, const std::string& allowed, const s
 
 // Write cacert, clientcert and privatekey of an answer body (each when present and its
 // name is set): certificates 0644, private keys and PKCS#12 0600, each with a .sha256
-// sidecar. Return the paths written. Error(bad_file_format), before any file is written,
+// sidecar. Return the paths written. throw_bad_answer, before any file is written,
 // when a field does not decode or a field the tools read (clientkeynumber, cakeynumber,
 // clientserial, caserial) is of the wrong type or value.
 std::vector<std::string> write_cert_answer(const json& body, const CertFiles& files);
@@ -37,7 +37,7 @@ std::vector<std::string> write_cert_answer(const json& body, const CertFiles& fi
 // Return what a tool prints for an answer: the server's fields without certificate and
 // key material (they are in files) and without devicekey (kept in the state dir), plus
 // devicename, keynumber/certserial of the certificate it is about, files and changed;
-// Error(bad_file_format) naming the field when one of those is of the wrong type or value.
+// throw_bad_answer naming the field when one of those is of the wrong type or value.
 json cert_output(const ApiResult& result, const std::string& devicename, const std::vector<std::string>& files);
 
 }  // namespace clm

@@ -38,25 +38,29 @@ std::string string_field(const json& j, std::string_view field);
 // Return the integer field of j when it is an integer that fits an int, else fallback.
 int int_field(const json& j, std::string_view field, int fallback);
 
+// Throw Error(http_error) for a server answer the tools cannot take, naming the field:
+// "server answer: FIELD PROBLEM". Like an error answer, it exits 200.
+[[noreturn]] void throw_bad_answer(std::string_view field, std::string_view problem);
+
 // Typed readers for the fields of a server answer. Every field a tool takes from an
 // answer goes through one of them, so a field of the wrong type or value is
-// Error(bad_file_format) naming it ("server answer: deviceid is not a string"), never
-// a nlohmann exception.
+// throw_bad_answer naming it ("server answer: deviceid is not a string"), never a
+// nlohmann exception.
 
 // Return the string field of answer, or nullopt when answer is not an object or the field
-// is absent or null; throw Error(bad_file_format) naming the field when it is another type.
+// is absent or null; throw_bad_answer naming the field when it is another type.
 std::optional<std::string> answer_string(const json& answer, std::string_view field);
 
 // Return the string field of answer checked with answer_value_problem against rule, or
-// nullopt when absent or null; throw Error(bad_file_format) naming the field otherwise.
+// nullopt when absent or null; throw_bad_answer naming the field otherwise.
 std::optional<std::string> answer_name(const json& answer, std::string_view field, Field rule, AnswerUse use);
 
 // Return the integer field of answer (when it fits an int), or nullopt when absent or null;
-// throw Error(bad_file_format) naming the field when it is another type or too large.
+// throw_bad_answer naming the field when it is another type or too large.
 std::optional<int> answer_int(const json& answer, std::string_view field);
 
-// Return the array field of answer, or nullptr when absent or null; throw
-// Error(bad_file_format) naming the field when it is another type.
+// Return the array field of answer, or nullptr when absent or null; throw_bad_answer
+// naming the field when it is another type.
 const json* answer_array(const json& answer, std::string_view field);
 
 // Values a tool needs, from its flags first and then from one JSON object on stdin.

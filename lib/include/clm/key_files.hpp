@@ -24,7 +24,7 @@ std::string encode_key(std::string_view key, KeyEncoding encoding);
 std::string decode_key(std::string_view contents, KeyEncoding encoding, const std::filesystem::path& path);
 
 // Return the key of a KeyInfo answer body (its commonkey, base64-decoded);
-// Error(bad_file_format) when it holds none, the commonkey does not decode, or a field
+// throw_bad_answer when it holds none, the commonkey does not decode, or a field
 // (commonkey, keynumber) is of the wrong type or value.
 std::string key_of_answer(const json& body);
 

@@ -136,11 +136,9 @@ std::vector<std::string> write_key_file_with_lightcipher(const fs::path& lightci
                   option + " " + lightcipher.string() + ": succeeded but wrote no key file");
     }
     const std::string contents = read_file(made);
-    install_file(made, path, k_secret_mode);
+    auto files = install_with_sidecar(made, path, contents, k_secret_mode);
     fs::remove(tmpdir, ec);
-    const fs::path sidecar = sidecar_path(path, DigestKind::sha256);
-    write_file_atomic(sidecar, sidecar_line(contents, path.filename().string()), k_secret_mode);
-    return {path.string(), sidecar.string()};
+    return files;
   } catch (...) {
     std::error_code ec;
     fs::remove_all(tmpdir, ec);

@@ -187,7 +187,12 @@ void settle_sidecar(const fs::path& path, const fs::path& sidecar)
   }
 }
 
-std::vector<std::string> write_with_sidecar(const fs::path& path, std::string_view data, mode_t mode)
+namespace {
+
+// Replace path and its sidecar in the three steps of write_with_sidecar, with place()
+// putting the file holding data at path (the second step).
+template <typename Place>
+std::vector<std::string> replace_with_sidecar(const fs::path& path, std::string_view data, mode_t mode, Place place)
 {
   // The new sidecar first, under its pending name; then the file; then the sidecar.
   // A crash between two steps leaves the old pair, or the new file with a pending
@@ -196,13 +201,26 @@ std::vector<std::string> write_with_sidecar(const fs::path& path, std::string_vi
   const fs::path pending = pending_sidecar_path(sidecar);
   settle_sidecar(path, sidecar);
   write_file_atomic(pending, sidecar_line(data, path.filename().string()), mode);
-  write_file_atomic(path, data, mode);
+  place();
   if (::rename(pending.c_str(), sidecar.c_str()) != 0) {
     throw Error(ExitCode::file_write, sidecar.string() + ": cannot rename " + pending.filename().string()
                                         + " over it: " + std::strerror(errno));
   }
   sync_directory(sidecar.parent_path());
   return {path.string(), sidecar.string()};
+}
+
+}  // namespace
+
+std::vector<std::string> write_with_sidecar(const fs::path& path, std::string_view data, mode_t mode)
+{
+  return replace_with_sidecar(path, data, mode, [&] { write_file_atomic(path, data, mode); });
+}
+
+std::vector<std::string> install_with_sidecar(const fs::path& written, const fs::path& path, std::string_view data,
+                                              mode_t mode)
+{
+  return replace_with_sidecar(path, data, mode, [&] { install_file(written, path, mode); });
 }
 
 }  // namespace clm

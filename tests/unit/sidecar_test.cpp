@@ -168,6 +168,23 @@ TEST_F(SidecarWriteTest, WriteWithSidecarLeavesTheNewPairWithTheModeAndNothingEl
   EXPECT_EQ(names(), (std::vector<std::string>{"k", "k.sha256"}));
 }
 
+TEST_F(SidecarWriteTest, InstallWithSidecarMovesAnotherProgramsFileInWithItsPair)
+{
+  clm::write_with_sidecar(file(), "old", 0600);
+  // A crash of an earlier write left a pending sidecar that matches nothing.
+  write_plain(pending(), clm::sidecar_line("lost", "k"));
+  fs::create_directory(dir() / "work");
+  write_plain(dir() / "work" / "k", "made elsewhere");
+  const auto written = clm::install_with_sidecar(dir() / "work" / "k", file(), "made elsewhere", 0600);
+  EXPECT_EQ(written, (std::vector<std::string>{file().string(), sidecar().string()}));
+  EXPECT_EQ(read_plain(file()), "made elsewhere");
+  EXPECT_EQ(read_plain(sidecar()), clm::sidecar_line("made elsewhere", "k"));
+  EXPECT_EQ(mode_of(file()), 0600u);
+  EXPECT_FALSE(fs::exists(dir() / "work" / "k"));
+  fs::remove(dir() / "work");
+  EXPECT_EQ(names(), (std::vector<std::string>{"k", "k.sha256"}));
+}
+
 // The three states a crash can leave (made by hand), and what the next write makes of them.
 TEST_F(SidecarWriteTest, TheNextWriteSettlesEveryStateACrashCanLeave)
 {

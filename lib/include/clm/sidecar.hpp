@@ -74,6 +74,11 @@ bool pending_sidecar_confirms(const std::string& sidecar, std::string_view name,
 // settle what a crash left of an earlier write. Return both paths, file first.
 std::vector<std::string> write_with_sidecar(const std::filesystem::path& path, std::string_view data, mode_t mode);
 
+// Like write_with_sidecar, for a file another program wrote: written (holding data, on
+// path's file system) is made mode, synced and renamed over path in the second step.
+std::vector<std::string> install_with_sidecar(const std::filesystem::path& written, const std::filesystem::path& path,
+                                              std::string_view data, mode_t mode);
+
 // Finish or undo what a crash left of a write of path and its sidecar: a pending
 // sidecar (SIDECAR.pending) that matches path is renamed over the sidecar, one that
 // does not is removed, and the temporaries of killed writes of the three are deleted.

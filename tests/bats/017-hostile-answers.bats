@@ -68,13 +68,13 @@ setup() {
   hostile_server
 }
 
-@test "clm-id get: keyinfo that is not an array exits 32 naming it" {
+@test "clm-id get: keyinfo that is not an array exits 200 naming it" {
   answer GET '{"errorcode":0,"keyinfo":"0000000001"}'
   run_clm clm-id get --keyid 0000000001
   assert_bad_answer clm-id 'keyinfo is not an array but string'
 }
 
-@test "clm-cert create: each bad field of the answer exits 32 naming it and writes no file" {
+@test "clm-cert create: each bad field of the answer exits 200 naming it and writes no file" {
   stored_id
   local d field value message pem
   d=$(outdir out)
@@ -97,7 +97,7 @@ cacert|12|cacert is not a string but number
 CASES
 }
 
-@test "clm-key create: each bad field of the answer exits 32 naming it and writes no file" {
+@test "clm-key create: each bad field of the answer exits 200 naming it and writes no file" {
   stored_id
   local d field value message
   d=$(outdir out)

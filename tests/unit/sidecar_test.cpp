@@ -7,6 +7,7 @@
 #include <clm/sidecar.hpp>
 #include <clm/util/hex.hpp>
 
+#include "digest_vectors.hpp"
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -28,12 +29,11 @@ using clm::test::read_plain;
 using clm::test::TempDirTest;
 using clm::test::write_plain;
 
-constexpr const char* k_empty_sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-constexpr const char* k_abc_sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
-// RFC 4231, test case 2.
-constexpr const char* k_rfc4231_2_key = "Jefe";
-constexpr const char* k_rfc4231_2_data = "what do ya want for nothing?";
-constexpr const char* k_rfc4231_2_mac = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+using clm::test::k_abc_sha256;
+using clm::test::k_empty_sha256;
+using clm::test::k_rfc4231_2_data;
+using clm::test::k_rfc4231_2_key;
+using clm::test::k_rfc4231_2_mac;
 
 TEST(SidecarLine, ParsesTextAndBinaryLinesAndLowerCasesTheHex)
 {

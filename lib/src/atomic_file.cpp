@@ -133,6 +133,24 @@ void remove_stale_entries(const fs::path& dir, std::string_view prefix, fs::file
   }
 }
 
+LockedTempDir make_locked_temp_dir(const fs::path& dir, std::string_view prefix, std::string_view step)
+{
+  std::string tmpl = (dir / (std::string(prefix) + "XXXXXX")).string();
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    util::throw_errno(ExitCode::file_write, dir.native(), step, errno);
+  }
+  LockedTempDir made{tmpl, util::UniqueFd(::open(tmpl.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW))};
+  // mkdtemp's 0700 is subject to the umask; one that takes the owner's write bit would
+  // leave a directory nothing can be written in.
+  if (!made.fd.valid() || ::flock(made.fd.get(), LOCK_EX) != 0 || ::fchmod(made.fd.get(), 0700) != 0) {
+    const int err = errno;
+    made.fd.close();
+    ::rmdir(tmpl.c_str());
+    util::throw_errno(ExitCode::file_write, dir.native(), step, err);
+  }
+  return made;
+}
+
 void remove_stale_temporaries(const fs::path& path)
 {
   remove_stale_entries(path.parent_path(), "." + path.filename().string() + ".tmp.", fs::file_type::regular);

@@ -8,8 +8,6 @@
 #include <fstream>
 #include <mutex>
 #include <set>
-#include <stdlib.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,22 +79,9 @@ void BatchWriter::open_staging()
   }
   m_umask = process_umask();
   remove_stale_staging(m_dir);
-  std::string tmpl = (m_dir / (std::string(k_staging_prefix) + "XXXXXX")).string();
-  if (::mkdtemp(tmpl.data()) == nullptr) {
-    util::throw_errno(ExitCode::file_write, m_dir.native(), "create staging directory", errno);
-  }
-  m_stage = tmpl;
-  m_stagefd.reset(::open(m_stage.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
-  // The flock, held until the directory is gone, tells another run's cleanup that this
-  // one is alive. mkdtemp's 0700 is subject to the umask; a umask that takes the
-  // owner's write bit would leave a directory nothing can be staged in.
-  if (!m_stagefd.valid() || ::flock(m_stagefd.get(), LOCK_EX) != 0
-      || ((m_umask & 0700) != 0 && ::fchmod(m_stagefd.get(), 0700) != 0)) {
-    const int err = errno;
-    m_stagefd.close();
-    ::rmdir(m_stage.c_str());
-    util::throw_errno(ExitCode::file_write, m_stage.native(), "open staging directory", err);
-  }
+  LockedTempDir stage = make_locked_temp_dir(m_dir, k_staging_prefix, "create staging directory");
+  m_stage = std::move(stage.path);
+  m_stagefd = std::move(stage.fd);
 }
 
 void BatchWriter::add(const std::string& name, std::string_view data, mode_t mode)

@@ -114,11 +114,11 @@ fs::path default_lightcipher()
 std::vector<std::string> write_key_file_with_lightcipher(const fs::path& lightcipher, const fs::path& path,
                                                          std::string_view key, const std::string& option)
 {
-  std::string tmpl = (path.parent_path() / ("." + path.filename().string() + ".lightcipher.XXXXXX")).string();
-  if (::mkdtemp(tmpl.data()) == nullptr) {  // 0700: the key file is private while it is made
-    util::throw_errno(ExitCode::file_write, path.native(), "create temporary directory", errno);
-  }
-  const fs::path tmpdir = tmpl;
+  // The key file is private (0700) while it is made; what a killed run left is removed.
+  const std::string prefix = "." + path.filename().string() + ".lightcipher.";
+  remove_stale_entries(path.parent_path(), prefix, fs::file_type::directory);
+  const LockedTempDir temp = make_locked_temp_dir(path.parent_path(), prefix, "create temporary directory");
+  const fs::path& tmpdir = temp.path;
   try {
     const fs::path made = tmpdir / path.filename();
     // The key goes through a pipe: a command line is readable by every user in /proc.

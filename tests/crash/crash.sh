@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Crash trials: clm-key update, clm-cert update and clm-keyget, run against a real clm-server on
+# Crash trials: clm-key update (plain and through lightcipher), clm-cert update and clm-keyget, run against a real clm-server on
 # loopback, killed with SIGKILL exactly at their Nth call of each of rename, renameat,
 # fsync, fdatasync, syncfs and write (strace -e inject=SYSCALL:signal=KILL:when=N, every N the
 # tool reaches), then at random calls of a wider set; each trial kills the tool twice, the
@@ -82,10 +82,14 @@ check_clean() {
 # the trial command (run under strace), the files that must be old or complete new,
 # and a normal run.
 key_dir=$work/key
+lc_dir=$work/lightcipher
 cert_dir=$work/cert
 keyget_dir=$work/keyget
-mkdir -p "$key_dir" "$cert_dir" "$keyget_dir" "$work/fleet"
+standin=$root/tests/bats/fixtures/lightcipher-standin
+mkdir -p "$key_dir" "$lc_dir" "$cert_dir" "$keyget_dir" "$work/fleet"
 clm-key create --device crash-key --alias ck --type AES --length 128 --out "$key_dir" >/dev/null
+clm-key create --device crash-lc --alias lc --type TWINE --length 128 --out "$lc_dir" \
+  --lightcipher --twinecmd "$standin" >/dev/null 2>"$work/lc-setup.log"
 clm-cert create --mode client --device crash-cert --subject /CN=crash-cert --out "$cert_dir" >/dev/null
 # Three devices with two keys each for clm-keyget, pulled once before the trials.
 for d in crash-g1 crash-g2 crash-g3; do
@@ -98,6 +102,11 @@ clm-keyget -i "$work/fleet.list" -o "$keyget_dir" -e "$work/keyget.err" --sha256
 
 key_command() {
   printf '%s\n' clm-key update --device crash-key --alias ck --out "$key_dir"
+}
+# The key file written by lightcipher (tests/bats/fixtures/lightcipher-standin, a
+# child process that the kills reach too).
+lc_command() {
+  printf '%s\n' clm-key update --device crash-lc --alias lc --out "$lc_dir" --lightcipher --twinecmd "$standin"
 }
 keyget_command() {
   printf '%s\n' clm-keyget -i "$work/fleet.list" -o "$keyget_dir" -e "$work/keyget.err" --sha256 -b --jobs 1
@@ -112,6 +121,7 @@ cert_command() {
 complete() {
   case $1 in
   key) [ "$(stat -c %s "$key_dir/cmkey")" = 16 ] ;;
+  lc) [ "$(head -n 1 "$lc_dir/cmkey")" = LIGHTCIPHER-STANDIN ] && [ "$(stat -c %s "$lc_dir/cmkey")" = 53 ] ;;
   keyget)
     local f
     for f in "$keyget_dir"/crash-g*; do
@@ -134,6 +144,7 @@ complete() {
 snapshot() {
   case $1 in
   key) (cd "$key_dir" && sha256sum cmkey) ;;
+  lc) (cd "$lc_dir" && sha256sum cmkey) ;;
   cert) (cd "$cert_dir" && sha256sum clcert.pem clkey.pem cacert.pem) ;;
   keyget) (cd "$keyget_dir" && sha256sum crash-g*) ;;
   esac >"$2"
@@ -143,6 +154,7 @@ snapshot() {
 trial() {
   local tool=$1 name=$2 inject=$3 cmd dir
   dir=$key_dir
+  [ "$tool" = lc ] && dir=$lc_dir
   [ "$tool" = cert ] && dir=$cert_dir
   [ "$tool" = keyget ] && dir=$keyget_dir
   mapfile -t cmd < <("${tool}_command")
@@ -190,7 +202,7 @@ calls() {
 exact_syscalls=(rename renameat renameat2 fsync fdatasync syncfs write)
 random_syscalls=(rename fsync write openat close read unlink)
 total=0
-for tool in key cert keyget; do
+for tool in key lc cert keyget; do
   trials=0 changed=0
   for syscall in "${exact_syscalls[@]}"; do
     calls "$tool" "$syscall" >/dev/null
@@ -213,6 +225,7 @@ for tool in key cert keyget; do
     trial "$tool" "$tool random $syscall #$i" "$syscall:signal=KILL:when=$i"
   done
   what="clm-$tool update"
+  [ "$tool" = lc ] && what="clm-key update --lightcipher"
   [ "$tool" = keyget ] && what=clm-keyget
   printf 'crash: %s: %d trials (%d exact, %d random), %d left new files, all checks passed\n' \
     "$what" "$trials" "$exact" "$((trials - exact))" "$changed"

@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <vector>
@@ -332,6 +334,31 @@ TEST_F(AtomicFileTest, secret_in_missing_file_is_file_read)
   const auto err = error_of([&] { clm::read_secret_file(dir() / "missing"); });
   ASSERT_TRUE(err.has_value()) << "no error";
   EXPECT_EQ(err->code(), ExitCode::file_read) << err->what();
+}
+
+// ---- make_locked_temp_dir --------------------------------------------------
+
+TEST_F(AtomicFileTest, locked_temp_dir_is_private_and_locked_while_open)
+{
+  const UmaskGuard mask(0277);  // would take the owner's write bit from mkdtemp's 0700
+  auto made = clm::make_locked_temp_dir(dir(), ".x.stage.", "create staging directory");
+  EXPECT_EQ(made.path.parent_path(), dir());
+  EXPECT_EQ(made.path.filename().string().size(), std::string(".x.stage.").size() + 6);
+  EXPECT_EQ(mode_of(made.path), 0700u);
+  const int other = ::open(made.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(other, 0);
+  EXPECT_NE(::flock(other, LOCK_EX | LOCK_NB), 0) << "another open file took the lock";
+  made.fd.close();
+  EXPECT_EQ(::flock(other, LOCK_EX | LOCK_NB), 0) << "the lock outlived the fd";
+  ::close(other);
+}
+
+TEST_F(AtomicFileTest, locked_temp_dir_in_a_missing_directory_names_it)
+{
+  const auto err = error_of([&] { clm::make_locked_temp_dir(dir() / "missing", ".x.", "create staging directory"); });
+  ASSERT_TRUE(err.has_value()) << "no error";
+  EXPECT_EQ(err->code(), ExitCode::file_write) << err->what();
+  EXPECT_NE(std::string(err->what()).find("missing: create staging directory"), std::string::npos) << err->what();
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Crash-safe file writing: a reader sees the old file or the new one, never a torn one.
 #pragma once
 
+#include <clm/util/fd.hpp>
+
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -18,6 +20,18 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view data,
 // and that no process holds an flock on: what a killed run left, not what a live one
 // (this process's other threads included) is writing. Errors are ignored.
 void remove_stale_entries(const std::filesystem::path& dir, std::string_view prefix, std::filesystem::file_type type);
+
+// A private directory for files that are not ready to be seen: DIR/PREFIX and six
+// characters, made by mkdtemp, mode 0700 whatever the umask, and flock'ed through fd for
+// as long as fd is open, so that remove_stale_entries in another run leaves it alone.
+struct LockedTempDir {
+  std::filesystem::path path;
+  util::UniqueFd fd;
+};
+
+// Make a LockedTempDir in dir; on failure nothing is left and Error(file_write) says
+// "DIR: STEP: reason".
+LockedTempDir make_locked_temp_dir(const std::filesystem::path& dir, std::string_view prefix, std::string_view step);
 
 // Remove the temporaries write_file_atomic left beside path when killed (.NAME.tmp.XXXXXX).
 void remove_stale_temporaries(const std::filesystem::path& path);

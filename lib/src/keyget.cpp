@@ -105,13 +105,16 @@ void fetch_keys(const ApiCaller& call, const IdCredential& id, const json& devic
   }
   // The answer is read field by field, type checked: a server that sends nonsense gets
   // its devices marked failed, it cannot stop the run or name a file outside the output.
+  // A device asked for is answered once; one the answer leaves out fails.
+  std::map<std::string, DeviceOutcome*> unanswered = by_name;
   for (const json& d : *devices) {
     const std::string name = string_field(d, "devicename");
-    const auto it = by_name.find(name);
-    if (it == by_name.end()) {
+    const auto it = unanswered.find(name);
+    if (it == unanswered.end()) {
       continue;
     }
     DeviceOutcome& out = *it->second;
+    unanswered.erase(it);
     const json* keyinfo = nullptr;
     const json* errorkeylist = nullptr;
     try {
@@ -183,6 +186,10 @@ void fetch_keys(const ApiCaller& call, const IdCredential& id, const json& devic
         files.push_back(sidecar);
       }
     }
+  }
+  for (auto& [name, out] : unanswered) {
+    out->messages.push_back(std::string(k_fetch_error) + ": the server did not answer for this device");
+    out->failure = KeyGetExit::key_fetch;
   }
 }
 

@@ -86,6 +86,21 @@ TEST_F(KeyGetTest, KeyNumbersThatAreNotDigitsFailTheDeviceAndNameNoFile)
   }
 }
 
+TEST_F(KeyGetTest, DeviceTheAnswerLeavesOutOrRepeatsIsFailedOrAnsweredOnce)
+{
+  const json request = json::array({json{{"devicename", "d1"}, {"keynumber", {"4"}}},
+                                    json{{"devicename", "d2"}, {"keynumber", {"5"}}}});
+  const json d1 = {{"devicename", "d1"}, {"keyinfo", {{{"keynumber", "4"}, {"commonkey", "AAECAw=="}}}}};
+  const json d1_again = {{"devicename", "d1"}, {"keyinfo", {{{"keynumber", "9"}, {"commonkey", "AAECAw=="}}}}};
+  const auto out = pull(request, json{{"deviceinfo", {d1, d1_again}}});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_FALSE(out[0].failure);
+  EXPECT_EQ(out[1].failure, clm::KeyGetExit::key_fetch);
+  ASSERT_EQ(out[1].messages.size(), 1u);
+  EXPECT_EQ(out[1].messages[0], "Error: cmkeybatget error: the server did not answer for this device");
+  EXPECT_EQ(names(), std::vector<std::string>{"d1_4"});
+}
+
 TEST_F(KeyGetTest, UndecodableKeyFailsOnlyItsDevice)
 {
   const json request = json::array({json{{"devicename", "d1"}, {"keynumber", {"4"}}},

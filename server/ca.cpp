@@ -58,19 +58,6 @@ const unsigned char* bytes(std::string_view s)
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 
-// Return a read-only memory BIO over text; text must outlive it.
-util::BioPtr read_bio(std::string_view text, const char* what)
-{
-  if (text.size() > static_cast<std::size_t>(INT_MAX)) {
-    throw_internal(std::string(what) + ": PEM text too large");
-  }
-  util::BioPtr bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
-  if (!bio) {
-    throw_openssl(std::string(what) + ": BIO_new_mem_buf");
-  }
-  return bio;
-}
-
 util::BioPtr write_bio()
 {
   util::BioPtr bio(BIO_new(BIO_s_mem()));
@@ -92,19 +79,9 @@ std::string bio_text(BIO* bio)
   return std::string(data, static_cast<std::size_t>(n));
 }
 
-util::X509Ptr parse_cert(std::string_view pem, const char* what)
-{
-  const util::BioPtr bio = read_bio(pem, what);
-  util::X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-  if (!cert) {
-    throw_openssl(std::string(what) + ": cannot parse PEM certificate");
-  }
-  return cert;
-}
-
 util::EvpPkeyPtr parse_key(std::string_view pem, const char* what)
 {
-  const util::BioPtr bio = read_bio(pem, what);
+  const util::BioPtr bio = util::memory_bio(pem, what);
   // An empty passphrase keeps OpenSSL from prompting on the terminal for an encrypted key.
   util::EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, const_cast<char*>("")));
   if (!key) {
@@ -120,7 +97,7 @@ util::X509StackPtr parse_cert_chain(std::string_view pem, const char* what)
   if (!chain) {
     throw_openssl(std::string(what) + ": sk_X509_new_null");
   }
-  const util::BioPtr bio = read_bio(pem, what);
+  const util::BioPtr bio = util::memory_bio(pem, what);
   for (;;) {
     util::X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
     if (!cert) {
@@ -482,7 +459,7 @@ KeyPair issue_tls_certificate(const KeyPair& issuer, const std::vector<std::stri
   if (days <= 0) {
     throw_internal("issue_tls_certificate: validity must be at least one day");
   }
-  const util::X509Ptr issuer_cert = parse_cert(issuer.cert_pem, "issuer certificate");
+  const util::X509Ptr issuer_cert = util::read_pem_certificate(issuer.cert_pem, "issuer certificate");
   const util::EvpPkeyPtr issuer_key = parse_key(issuer.key_pem, "issuer key");
   if (X509_check_private_key(issuer_cert.get(), issuer_key.get()) != 1) {
     throw_openssl("issue_tls_certificate: issuer key does not match issuer certificate");
@@ -509,9 +486,9 @@ KeyPair issue_tls_certificate(const KeyPair& issuer, const std::vector<std::stri
 
 bool certificate_chains_to(const std::string& cert_pem, const std::string& chain_pem, const std::string& root_pem)
 {
-  const util::X509Ptr cert = parse_cert(cert_pem, "certificate_chains_to: certificate");
+  const util::X509Ptr cert = util::read_pem_certificate(cert_pem, "certificate_chains_to: certificate");
   const util::X509StackPtr chain = parse_cert_chain(chain_pem, "certificate_chains_to: chain");
-  const util::X509Ptr root = parse_cert(root_pem, "certificate_chains_to: root");
+  const util::X509Ptr root = util::read_pem_certificate(root_pem, "certificate_chains_to: root");
 
   const util::X509StorePtr store(X509_STORE_new());
   if (!store) {
@@ -548,7 +525,7 @@ std::vector<std::string> pem_certificates(const std::string& pem)
 
 bool key_matches_certificate(const std::string& cert_pem, const std::string& key_pem)
 {
-  const util::X509Ptr cert = parse_cert(cert_pem, "key_matches_certificate: certificate");
+  const util::X509Ptr cert = util::read_pem_certificate(cert_pem, "key_matches_certificate: certificate");
   const util::EvpPkeyPtr key = parse_key(key_pem, "key_matches_certificate: key");
   const bool match = X509_check_private_key(cert.get(), key.get()) == 1;
   ERR_clear_error();  // a mismatch is an answer, not an error
@@ -704,7 +681,7 @@ struct Issuer::Impl {
 
 Issuer::Issuer(const KeyPair& ca) : m_impl(std::make_unique<Impl>())
 {
-  m_impl->cert = parse_cert(ca.cert_pem, "issuer certificate");
+  m_impl->cert = util::read_pem_certificate(ca.cert_pem, "issuer certificate");
   m_impl->key = parse_key(ca.key_pem, "issuer key");
   if (X509_check_private_key(m_impl->cert.get(), m_impl->key.get()) != 1) {
     throw_openssl("issuer key does not match issuer certificate");

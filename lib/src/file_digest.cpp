@@ -6,6 +6,7 @@
 #include <clm/util/errno_error.hpp>
 #include <clm/util/fd.hpp>
 #include <clm/util/hex.hpp>
+#include <clm/util/openssl.hpp>
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -27,6 +28,20 @@ namespace {
 [[noreturn]] void throw_read(const std::string& path, const std::string& what, int err)
 {
   util::throw_errno(ExitCode::file_read, path, what, err);
+}
+
+// read(2) up to n bytes into buf, retrying on EINTR; Error(file_read) naming path on failure.
+std::size_t read_some(int fd, void* buf, std::size_t n, const char* path)
+{
+  for (;;) {
+    const ssize_t got = ::read(fd, buf, n);
+    if (got >= 0) {
+      return static_cast<std::size_t>(got);
+    }
+    if (errno != EINTR) {
+      throw_read(path, "read", errno);
+    }
+  }
 }
 
 // Open path for reading and make sure it is a regular file. O_NONBLOCK keeps a FIFO
@@ -63,17 +78,11 @@ void read_fd_bounded(int fd, const char* path, std::size_t size_hint, std::size_
       }
       out.resize(std::min(2 * out.size(), limit + 1));
     }
-    const ssize_t n = ::read(fd, out.data() + done, out.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      throw_read(path, "read", errno);
-    }
+    const std::size_t n = read_some(fd, out.data() + done, out.size() - done, path);
     if (n == 0) {
       break;
     }
-    done += static_cast<std::size_t>(n);
+    done += n;
     if (done < out.size() && done >= size_hint) {
       break;  // a short read of a regular file at its size is its end: spare the read that returns 0
     }
@@ -101,28 +110,20 @@ const char* digest_name(DigestKind kind)
 
 struct FileDigester::Impl {
   DigestKind kind;
-  EVP_MD* md = nullptr;
-  EVP_MD_CTX* md_ctx = nullptr;
-  EVP_MAC* mac = nullptr;
-  EVP_MAC_CTX* mac_ctx = nullptr;
+  util::EvpMdPtr md;
+  util::EvpMdCtxPtr md_ctx;
+  util::EvpMacPtr mac;
+  util::EvpMacCtxPtr mac_ctx;
   std::unique_ptr<unsigned char[]> buffer;  // allocated on the first file, then reused
   std::string hex;
-
-  ~Impl()
-  {
-    EVP_MD_CTX_free(md_ctx);
-    EVP_MD_free(md);
-    EVP_MAC_CTX_free(mac_ctx);
-    EVP_MAC_free(mac);
-  }
 
   void begin()
   {
     if (kind == DigestKind::sha256) {
-      if (EVP_DigestInit_ex2(md_ctx, md, nullptr) != 1) {
+      if (EVP_DigestInit_ex2(md_ctx.get(), md.get(), nullptr) != 1) {
         throw_openssl_error("EVP_DigestInit_ex2(SHA-256)");
       }
-    } else if (EVP_MAC_init(mac_ctx, nullptr, 0, nullptr) != 1) {
+    } else if (EVP_MAC_init(mac_ctx.get(), nullptr, 0, nullptr) != 1) {
       // A null key restarts HMAC with the key set in the constructor (no re-hashing of the key).
       throw_openssl_error("EVP_MAC_init(HMAC)");
     }
@@ -131,8 +132,8 @@ struct FileDigester::Impl {
   void update(const void* data, std::size_t n)
   {
     const int rc = kind == DigestKind::sha256
-                     ? EVP_DigestUpdate(md_ctx, data, n)
-                     : EVP_MAC_update(mac_ctx, static_cast<const unsigned char*>(data), n);
+                     ? EVP_DigestUpdate(md_ctx.get(), data, n)
+                     : EVP_MAC_update(mac_ctx.get(), static_cast<const unsigned char*>(data), n);
     if (rc != 1) {
       throw_openssl_error(std::string(digest_name(kind)) + " update");
     }
@@ -144,11 +145,11 @@ struct FileDigester::Impl {
     std::size_t n = 0;
     if (kind == DigestKind::sha256) {
       unsigned int len = 0;
-      if (EVP_DigestFinal_ex(md_ctx, digest, &len) != 1) {
+      if (EVP_DigestFinal_ex(md_ctx.get(), digest, &len) != 1) {
         throw_openssl_error("EVP_DigestFinal_ex(SHA-256)");
       }
       n = len;
-    } else if (EVP_MAC_final(mac_ctx, digest, &n, sizeof digest) != 1) {
+    } else if (EVP_MAC_final(mac_ctx.get(), digest, &n, sizeof digest) != 1) {
       throw_openssl_error("EVP_MAC_final(HMAC)");
     }
     util::hex_encode_into(std::string_view(reinterpret_cast<const char*>(digest), n), hex);
@@ -161,15 +162,15 @@ FileDigester::FileDigester(DigestKind kind, std::string_view key) : m_impl(std::
   m_impl->kind = kind;
   if (kind == DigestKind::sha256) {
     // Fetch once: an implicit fetch per EVP_DigestInit costs a lookup per file.
-    m_impl->md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    m_impl->md_ctx = EVP_MD_CTX_new();
+    m_impl->md.reset(EVP_MD_fetch(nullptr, "SHA256", nullptr));
+    m_impl->md_ctx.reset(EVP_MD_CTX_new());
     if (m_impl->md == nullptr || m_impl->md_ctx == nullptr) {
       throw_openssl_error("SHA-256 setup");
     }
     return;
   }
-  m_impl->mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  m_impl->mac_ctx = m_impl->mac ? EVP_MAC_CTX_new(m_impl->mac) : nullptr;
+  m_impl->mac.reset(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
+  m_impl->mac_ctx.reset(m_impl->mac ? EVP_MAC_CTX_new(m_impl->mac.get()) : nullptr);
   if (m_impl->mac_ctx == nullptr) {
     throw_openssl_error("HMAC setup");
   }
@@ -180,7 +181,7 @@ FileDigester::FileDigester(DigestKind kind, std::string_view key) : m_impl(std::
   };
   static const unsigned char k_no_key = 0;
   const auto* key_bytes = key.empty() ? &k_no_key : reinterpret_cast<const unsigned char*>(key.data());
-  if (EVP_MAC_init(m_impl->mac_ctx, key_bytes, key.size(), params) != 1) {
+  if (EVP_MAC_init(m_impl->mac_ctx.get(), key_bytes, key.size(), params) != 1) {
     throw_openssl_error("EVP_MAC_init(HMAC-SHA256)");
   }
 }
@@ -208,19 +209,13 @@ std::string FileDigester::hex_of_file(const char* path)
   const auto size = static_cast<std::size_t>(st.st_size);
   std::size_t done = 0;
   for (;;) {
-    const ssize_t n = ::read(fd.get(), m_impl->buffer.get(), k_digest_chunk_bytes);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      throw_read(path, "read", errno);
-    }
+    const std::size_t n = read_some(fd.get(), m_impl->buffer.get(), k_digest_chunk_bytes, path);
     if (n == 0) {
       break;
     }
-    m_impl->update(m_impl->buffer.get(), static_cast<std::size_t>(n));
-    done += static_cast<std::size_t>(n);
-    if (static_cast<std::size_t>(n) < k_digest_chunk_bytes && done >= size) {
+    m_impl->update(m_impl->buffer.get(), n);
+    done += n;
+    if (n < k_digest_chunk_bytes && done >= size) {
       // A short read of a regular file that reached the size fstat gave is its end:
       // for many small files, the read that would return 0 is a fifth of the syscalls.
       break;

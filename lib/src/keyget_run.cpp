@@ -57,14 +57,9 @@ KeyGetLog::KeyGetLog(const std::string& path, std::ostream& echo, std::string pr
     m_prefix(std::move(prefix)),
     m_fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600))
 {
-  if (m_fd < 0) {
+  if (!m_fd.valid()) {
     throw KeyGetArgumentError("Error: errorfile cannot be written: " + path);
   }
-}
-
-KeyGetLog::~KeyGetLog()
-{
-  ::close(m_fd);
 }
 
 void KeyGetLog::line(const std::string& text)
@@ -72,7 +67,7 @@ void KeyGetLog::line(const std::string& text)
   const std::lock_guard lock(m_mutex);
   m_echo << m_prefix << text << '\n';
   try {
-    write_all(m_fd, text + '\n', m_path);
+    write_all(m_fd.get(), text + '\n', m_path);
   } catch (const Error& e) {
     // The log is for the record; the echo already has the line.
     m_echo << m_prefix << "warning: " << e.what() << '\n';

@@ -406,20 +406,19 @@ AesBlockCipher::AesBlockCipher(std::string_view key)
   default:
     throw Error(ExitCode::bad_parameter, "AES key must be 16, 24 or 32 bytes, not " + std::to_string(key.size()));
   }
-  m_ctx = EVP_CIPHER_CTX_new();
-  if (m_ctx == nullptr) {
+  m_ctx.reset(EVP_CIPHER_CTX_new());
+  if (!m_ctx) {
     throw_openssl_error("EVP_CIPHER_CTX_new");
   }
-  if (EVP_EncryptInit_ex(m_ctx, type, nullptr, bytes(key), nullptr) != 1 || EVP_CIPHER_CTX_set_padding(m_ctx, 0) != 1) {
-    EVP_CIPHER_CTX_free(m_ctx);
-    m_ctx = nullptr;
+  if (EVP_EncryptInit_ex(m_ctx.get(), type, nullptr, bytes(key), nullptr) != 1
+      || EVP_CIPHER_CTX_set_padding(m_ctx.get(), 0) != 1) {
     throw_openssl_error("AES-ECB key setup");
   }
 }
 
-AesBlockCipher::~AesBlockCipher()
+void AesBlockCipher::CtxFree::operator()(evp_cipher_ctx_st* ctx) const
 {
-  EVP_CIPHER_CTX_free(m_ctx);  // also wipes the expanded key
+  EVP_CIPHER_CTX_free(ctx);
 }
 
 void AesBlockCipher::encrypt_block(const std::uint8_t* in, std::uint8_t* out) const
@@ -434,7 +433,7 @@ void AesBlockCipher::encrypt_blocks(const std::uint8_t* in, std::uint8_t* out, s
   while (count > 0) {
     const std::size_t k = std::min(count, k_max_blocks);
     int len = 0;
-    if (EVP_EncryptUpdate(m_ctx, out, &len, in, static_cast<int>(k * 16)) != 1) {
+    if (EVP_EncryptUpdate(m_ctx.get(), out, &len, in, static_cast<int>(k * 16)) != 1) {
       throw_openssl_error("AES-ECB encryption");
     }
     in += k * 16;

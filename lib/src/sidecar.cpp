@@ -16,11 +16,6 @@ namespace {
 
 constexpr std::size_t k_hex_bytes = 64;  // a SHA-256 in hex
 
-bool is_hex(char c)
-{
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 char lower(char c)
 {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
@@ -74,7 +69,7 @@ std::optional<SidecarLine> parse_sidecar_line(std::string_view line)
   SidecarLine out;
   out.hex.resize(k_hex_bytes);
   for (std::size_t i = 0; i < k_hex_bytes; ++i) {
-    if (!is_hex(line[i])) {
+    if (!util::is_hex_digit(line[i])) {
       return std::nullopt;
     }
     out.hex[i] = lower(line[i]);

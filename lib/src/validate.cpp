@@ -1,4 +1,5 @@
 #include <clm/validate.hpp>
+#include <clm/util/hex.hpp>
 
 #include <clm/error.hpp>
 
@@ -22,11 +23,6 @@ constexpr std::string_view k_outside_printable =
 bool is_digit(char c)
 {
   return c >= '0' && c <= '9';
-}
-
-bool is_hex(char c)
-{
-  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 bool is_graphic(char c)
@@ -69,7 +65,7 @@ std::optional<std::string> chars_problem(Chars chars, std::string_view s)
     }
     return std::nullopt;
   case Chars::hex:
-    if (!std::all_of(s.begin(), s.end(), is_hex)) {
+    if (!std::all_of(s.begin(), s.end(), util::is_hex_digit)) {
       return "is not a hexadecimal number";
     }
     return std::nullopt;
@@ -336,7 +332,7 @@ std::optional<std::string> ip_address_problem(std::string_view s)
 std::optional<std::string> mac_address_problem(std::string_view s)
 {
   const std::string_view k_formats = "12:34:56:78:90:ab, 12-34-56-78-90-ab or 1234567890ab";
-  auto hex_at = [&](std::size_t i) { return is_hex(s[i]) && is_hex(s[i + 1]); };
+  auto hex_at = [&](std::size_t i) { return util::is_hex_digit(s[i]) && util::is_hex_digit(s[i + 1]); };
   if (s.size() == 12) {
     for (std::size_t i = 0; i < 12; i += 2) {
       if (!hex_at(i)) {
@@ -361,7 +357,7 @@ std::string normalize_mac_address(std::string_view s)
 {
   std::string digits;
   for (const char c : s) {
-    if (is_hex(c)) {
+    if (util::is_hex_digit(c)) {
       digits.push_back(lower(c));
     }
   }

@@ -20,28 +20,11 @@ namespace {
 
 using util::X509Ptr;
 
-// Return the certificate of PEM text; Error(internal) naming what when there is none.
-X509Ptr parse_pem(std::string_view pem, const char* what)
-{
-  if (pem.size() > static_cast<std::size_t>(INT_MAX)) {
-    throw Error(ExitCode::internal, std::string(what) + ": PEM text too large");
-  }
-  const util::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (!bio) {
-    throw_openssl_error(std::string(what) + ": BIO_new_mem_buf");
-  }
-  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-  if (!cert) {
-    throw_openssl_error(std::string(what) + ": cannot parse PEM certificate");
-  }
-  return cert;
-}
-
 // Return the certificate of a PEM, DER or PKCS#12 file's bytes; Error(bad_file_format)
 // naming what when there is none.
 X509Ptr parse_any(std::string_view bytes, const std::string& what, const std::optional<std::string>& passphrase)
 {
-  const util::BioPtr bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
+  const util::BioPtr bio = util::memory_bio(bytes, what.c_str());
   if (bytes.find("-----BEGIN") != std::string_view::npos) {
     X509Ptr c(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
     if (c) {
@@ -212,7 +195,7 @@ json certificate_json(const CertificateInfo& info, std::chrono::system_clock::ti
 
 CertificateFacts certificate_facts(std::string_view cert_pem)
 {
-  const X509Ptr cert = parse_pem(cert_pem, "certificate_facts");
+  const X509Ptr cert = util::read_pem_certificate(cert_pem, "certificate_facts");
   CertificateFacts facts;
   facts.der = der_of(cert.get());
   facts.serial_hex = serial_text(X509_get0_serialNumber(cert.get()));
@@ -223,13 +206,13 @@ CertificateFacts certificate_facts(std::string_view cert_pem)
 
 std::chrono::system_clock::time_point certificate_not_after(std::string_view cert_pem)
 {
-  const X509Ptr cert = parse_pem(cert_pem, "certificate_not_after");
+  const X509Ptr cert = util::read_pem_certificate(cert_pem, "certificate_not_after");
   return not_after_of(cert.get(), "certificate_not_after");
 }
 
 std::vector<std::string> certificate_names(std::string_view cert_pem)
 {
-  const X509Ptr cert = parse_pem(cert_pem, "certificate_names");
+  const X509Ptr cert = util::read_pem_certificate(cert_pem, "certificate_names");
   std::vector<std::string> names;
   int critical = 0;
   const util::GeneralNamesPtr gens(

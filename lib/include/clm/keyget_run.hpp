@@ -8,6 +8,7 @@
 #include <clm/json_io.hpp>
 #include <clm/keyget.hpp>
 #include <clm/state.hpp>
+#include <clm/util/fd.hpp>
 
 #include <cstddef>
 #include <functional>
@@ -61,9 +62,6 @@ public:
   // (the log may sit in a directory others can write to, and its target would be
   // overwritten): KeyGetArgumentError "Error: errorfile cannot be written: PATH".
   KeyGetLog(const std::string& path, std::ostream& echo, std::string prefix);
-  ~KeyGetLog();
-  KeyGetLog(const KeyGetLog&) = delete;
-  KeyGetLog& operator=(const KeyGetLog&) = delete;
 
   // Write text as one line on echo and in the log; a log that cannot be written is
   // warned about on echo (the line is there already), not thrown. Safe from any thread.
@@ -74,7 +72,7 @@ private:
   std::string m_path;
   std::ostream& m_echo;
   std::string m_prefix;
-  int m_fd;
+  util::UniqueFd m_fd;
 };
 
 // How the devices are spread: batch_size devices per request, jobs requests at a time.

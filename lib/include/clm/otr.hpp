@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -59,16 +60,16 @@ public:
   // Take a 16-, 24- or 32-byte key, which chooses AES-128, -192 or -256; throw
   // Error(bad_parameter) for any other size.
   explicit AesBlockCipher(std::string_view key);
-  ~AesBlockCipher() override;
-  AesBlockCipher(const AesBlockCipher&) = delete;
-  AesBlockCipher& operator=(const AesBlockCipher&) = delete;
 
   std::size_t block_size() const override { return 16; }
   void encrypt_block(const std::uint8_t* in, std::uint8_t* out) const override;
   void encrypt_blocks(const std::uint8_t* in, std::uint8_t* out, std::size_t count) const override;
 
 private:
-  evp_cipher_ctx_st* m_ctx = nullptr;
+  struct CtxFree {
+    void operator()(evp_cipher_ctx_st* ctx) const;  // EVP_CIPHER_CTX_free, which wipes the key
+  };
+  std::unique_ptr<evp_cipher_ctx_st, CtxFree> m_ctx;
 };
 
 // TWINE-80/128 (twine.hpp) as an OTR block cipher (n = 64).

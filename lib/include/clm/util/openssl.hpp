@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace clm::util {
 
@@ -71,6 +72,13 @@ using X509RevokedPtr = OpenSslPtr<X509_REVOKED, X509_REVOKED_free>;
 using GeneralNamePtr = OpenSslPtr<GENERAL_NAME, GENERAL_NAME_free>;
 using GeneralNamesPtr = OpenSslPtr<GENERAL_NAMES, GENERAL_NAMES_free>;
 using Pkcs12Ptr = OpenSslPtr<PKCS12, PKCS12_free>;
+
+// Return a read-only memory BIO over text, which must outlive it; Error(internal) naming
+// what when it cannot be made.
+BioPtr memory_bio(std::string_view text, const char* what);
+
+// Return the first certificate of PEM text; Error(internal) naming what when there is none.
+X509Ptr read_pem_certificate(std::string_view pem, const char* what);
 
 // Return the DER encoding i2d writes for object, or nullopt when it fails (OpenSSL's
 // error queue says why).

@@ -7,53 +7,6 @@
 
 load helpers
 
-# hostile_server: the peer, with a self-signed certificate for 127.0.0.1, pointed at by
-# CLM_HOST/CLM_PORT/CLM_CACERT. It answers a request of mode M (GET for a request
-# without a body) with the bytes of $ANSWERS/M, HTTP 200, or 404 when there is none.
-hostile_server() {
-  local tls=$BATS_TEST_TMPDIR/hostile-tls
-  mkdir -p "$tls"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
-    -addext subjectAltName=IP:127.0.0.1 -keyout "$tls/key.pem" -out "$tls/cert.pem" 2>/dev/null || return 1
-  start_py_listener "
-import json, ssl
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain('$tls/cert.pem', '$tls/key.pem')
-while True:
-    c, _ = s.accept()
-    try:
-        t = ctx.wrap_socket(c, server_side=True)
-        head, body = read_request(t)
-        mode = 'GET'
-        if body:
-            mode = str(json.loads(body).get('mode', 'none'))
-        try:
-            with open(d + '/' + mode, 'rb') as f:
-                answer, status = f.read(), b'200 OK'
-        except OSError:
-            answer, status = b'{}', b'404 Not Found'
-        t.sendall(b'HTTP/1.1 ' + status + b'\r\nContent-Type: application/json\r\nContent-Length: '
-                  + str(len(answer)).encode() + b'\r\nConnection: close\r\n\r\n' + answer)
-        t.close()
-    except (OSError, ValueError):
-        c.close()
-" || return 1
-  ANSWERS=$PY_DIR
-  export CLM_HOST=127.0.0.1 CLM_PORT=$PY_PORT CLM_CACERT=$tls/cert.pem
-}
-
-# answer MODE JSON: what the peer answers to requests of MODE.
-answer() {
-  printf '%s' "$2" >"$ANSWERS/$1"
-}
-
-# stored_id: an ID/password the peer verified, in the state directory.
-stored_id() {
-  answer auth '{"errorcode":0}'
-  printf 'cGFzc3dv\n' >"$BATS_TEST_TMPDIR/key"
-  t clm-id verify --keyid 0000000001 --key-file "$BATS_TEST_TMPDIR/key" >/dev/null
-}
-
 # assert_bad_answer TOOL MESSAGE: the run_clm just made exited 200 with the one stderr
 # line "TOOL: error: server answer: MESSAGE".
 assert_bad_answer() {

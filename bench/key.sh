@@ -84,9 +84,17 @@ floor_post() {
   CLM_BENCH_USERPWD_FILE=$BENCH_WORK/userpwd "$floor" "$url" "$CLM_CACERT" "$1"
 }
 
+# A request that fails would measure the wrong thing: check that curl's is answered.
+curl_post "$BENCH_WORK/get.json" || { echo "bench: curl's get request failed" >&2; exit 1; }
 get_ms=$(bench_median_ms 50 "$key" get --device bench --keynumber "$keynumber" --out "$out" --name again)
 curl_get_ms=$(bench_median_ms 50 curl_post "$BENCH_WORK/get.json")
 floor_get_ms=$(bench_median_ms 50 floor_post "$BENCH_WORK/get.json")
+# What the writes' durability costs (the fsyncs of the key file, its sidecar and the
+# directory; curl writes nothing durable), and what start-up alone costs each program.
+nosync_get_ms=$(LD_PRELOAD=$CLM_BUILD_DIR/bench/libclm-bench-nosync.so bench_median_ms 50 \
+  "$key" get --device bench --keynumber "$keynumber" --out "$out" --name again)
+start_ms=$(bench_median_ms 50 "$key" --version)
+curl_start_ms=$(bench_median_ms 50 curl --version)
 client_rss=$(bench_peak_rss_kb "$key" get --device bench --keynumber "$keynumber" --out "$out" --name again)
 curl_rss=$(bench_peak_rss_kb curl -sf -K "$BENCH_WORK/curl.conf" --cacert "$CLM_CACERT" \
   -H 'Content-Type: application/json' --data-binary "@$BENCH_WORK/get.json" "$url")
@@ -101,6 +109,10 @@ printf '%-34s %14s %14s %10s\n' "AES-128 keys issued/s, 1 client" "$seq_rate" "$
 printf '%-34s %14s\n' "AES-128 keys issued/s, 4 clients" "$par_rate"
 printf '%-34s %14s %14s %10s\n' "get, median ms" "$get_ms" "$curl_get_ms" \
   "$(awk -v a="$get_ms" -v b="$curl_get_ms" 'BEGIN { printf "%.2fx", a / b }')"
+printf '%-34s %14s %14s %10s\n' "get, fsync made a no-op, median ms" "$nosync_get_ms" "$curl_get_ms" \
+  "$(awk -v a="$nosync_get_ms" -v b="$curl_get_ms" 'BEGIN { printf "%.2fx", a / b }')"
+printf '%-34s %14s %14s %10s\n' "start-up only (--version), ms" "$start_ms" "$curl_start_ms" \
+  "$(awk -v a="$start_ms" -v b="$curl_start_ms" 'BEGIN { printf "%.2fx", a / b }')"
 printf '%-34s %14s %14s %10s\n' "get, peak RSS KiB" "$client_rss" "$curl_rss" \
   "$(awk -v a="$client_rss" -v b="$curl_rss" 'BEGIN { printf "%.2fx", a / b }')"
 printf '%-34s %14s %14s %10s\n' "floor: C + libcurl, one request" "$floor_get_ms ms" "$floor_rss KiB" \

@@ -36,29 +36,52 @@ seed_fleet fleet
 # times, each into a fresh directory; nothing is removed until the end, because on some
 # disks removing 100,000 files slows the file creation that follows for a while.
 #
-# Baseline: the file system alone, creating as many small files directly (create,
-# write, close; no temporary names, no sync) in a fresh directory beside the output:
-# the floor for any tool that writes one file per key here. File creation speed varies
-# a lot between machines and with recent disk activity; the turns show how much.
+# Baselines: the file system alone, in a fresh directory beside the output, no server.
+# "bare": create as many small files directly (create, write, close; no temporary names,
+# no sync): the floor for any tool that writes one file per key here. "safe": the same
+# files written the way clm-keyget writes them so that a crash leaves no torn file (per
+# 1,000 files: a staging directory, create, write, close, one syncfs, rename each into
+# place, fsync the directory): the floor for a tool that keeps that promise. File
+# creation speed varies a lot between machines and with recent disk activity; the turns
+# show how much.
 baseline() {
-  python3 - "$1" "$2" <<'PY'
-import os, sys, time
-d, n = sys.argv[1], int(sys.argv[2])
+  python3 - "$1" "$2" "$3" <<'PY'
+import ctypes, os, sys, time
+mode, d, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+libc = ctypes.CDLL(None, use_errno=True)
 os.mkdir(d)
 dfd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
 t = time.time()
-for i in range(n):
-    fd = os.open(f"f{i}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600, dir_fd=dfd)
-    os.write(fd, b"0" * 33)
-    os.close(fd)
+if mode == "bare":
+    for i in range(n):
+        fd = os.open(f"f{i}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600, dir_fd=dfd)
+        os.write(fd, b"0" * 33)
+        os.close(fd)
+else:
+    for first in range(0, n, 1000):
+        os.mkdir(".stage", 0o700, dir_fd=dfd)
+        sfd = os.open(".stage", os.O_RDONLY | os.O_DIRECTORY, dir_fd=dfd)
+        names = [f"f{i}" for i in range(first, min(n, first + 1000))]
+        for name in names:
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600, dir_fd=sfd)
+            os.write(fd, b"0" * 33)
+            os.close(fd)
+        if libc.syncfs(sfd) != 0:
+            raise OSError(ctypes.get_errno(), "syncfs")
+        for name in names:
+            os.rename(name, name, src_dir_fd=sfd, dst_dir_fd=dfd)
+        os.close(sfd)
+        os.rmdir(".stage", dir_fd=dfd)
+        os.fsync(dfd)
 print(f"{time.time() - t:.2f}")
 PY
 }
 # pull_rounds TAG: ROUNDS pulls of the whole fleet into BENCH_WORK/TAG.outN, each followed
-# by the file-system baseline when TAG is out. Sets keyget_times, fs_times, keyget_rss, files.
+# by the two file-system baselines when TAG is out. Sets keyget_times, fs_times,
+# safe_times, keyget_rss, files.
 pull_rounds() {
   local tag=$1 round s rss
-  keyget_times=() fs_times=() keyget_rss=0
+  keyget_times=() fs_times=() safe_times=() keyget_rss=0
   for ((round = 1; round <= rounds; round++)); do
     mkdir -p "$BENCH_WORK/$tag$round"
     /usr/bin/time -f '%e %M' -o "$BENCH_WORK/keyget.time" "$tools/clm-keyget" -i "$BENCH_WORK/list" \
@@ -68,7 +91,8 @@ pull_rounds() {
     if ((rss > keyget_rss)); then keyget_rss=$rss; fi
     files=$(find "$BENCH_WORK/$tag$round" -type f | wc -l)
     if [ "$tag" = out ]; then
-      fs_times+=("$(baseline "$BENCH_WORK/fs$round" "$files")")
+      fs_times+=("$(baseline bare "$BENCH_WORK/fs$round" "$files")")
+      safe_times+=("$(baseline safe "$BENCH_WORK/safe$round" "$files")")
     fi
   done
 }
@@ -84,6 +108,8 @@ keyget_s=$(pick best "${keyget_times[@]}")
 keyget_med=$(pick median "${keyget_times[@]}")
 fs_s=$(pick best "${fs_times[@]}")
 fs_med=$(pick median "${fs_times[@]}")
+safe_s=$(pick best "${safe_times[@]}")
+safe_med=$(pick median "${safe_times[@]}")
 
 # The naive way: one clm-key get per device (it needs the device's deviceid, which
 # getkeylist tells; the key number is in the file name clm-keyget wrote).
@@ -103,13 +129,16 @@ naive_total_s=$(awk -v ms="$naive_ms" -v n="$naive_n" -v d="$devices" 'BEGIN { p
 
 printf '\nPulling the keys of %d devices from a local clm-server (2 cores shared by client and server)\n' "$devices"
 printf '%-44s %12s\n' "clm-server seed (devices + keys), s" "$(awk -v ms="$seed_ms" 'BEGIN { printf "%.1f", ms / 1000 }')"
-printf '%-44s %12s\n' "rounds (clm-keyget and baseline in turns)" "$rounds"
+printf '%-44s %12s\n' "rounds (clm-keyget and baselines in turns)" "$rounds"
 printf '%-44s %12s\n' "clm-keyget, all devices, wall s (best/median)" "$keyget_s/$keyget_med"
 printf '%-44s %12s\n' "  every round, s" "$(IFS=' '; echo "${keyget_times[*]}")"
 printf '%-44s %12s\n' "key files written (per round)" "$files"
 printf '%-44s %12s\n' "baseline: create as many files (python), s" "$fs_s/$fs_med"
 printf '%-44s %12s\n' "  every round, s" "$(IFS=' '; echo "${fs_times[*]}")"
+printf '%-44s %12s\n' "baseline, crash-safe (staged, syncfs), s" "$safe_s/$safe_med"
+printf '%-44s %12s\n' "  every round, s" "$(IFS=' '; echo "${safe_times[*]}")"
 printf '%-44s %12s\n' "clm-keyget / file-system baseline (best)" "$(awk -v a="$keyget_s" -v b="$fs_s" 'BEGIN { printf "%.2fx", a / b }')"
+printf '%-44s %12s\n' "clm-keyget / crash-safe baseline (best)" "$(awk -v a="$keyget_s" -v b="$safe_s" 'BEGIN { printf "%.2fx", a / b }')"
 printf '%-44s %12s\n' "clm-key get x $naive_n (naive), wall s" "$(awk -v ms="$naive_ms" 'BEGIN { printf "%.1f", ms / 1000 }')"
 printf '%-44s %12s\n' "naive, extrapolated to all devices, s" "$naive_total_s"
 printf '%-44s %12s\n' "ratio naive / clm-keyget (median)" "$(awk -v a="$naive_total_s" -v b="$keyget_med" 'BEGIN { printf "%.0fx", a / b }')"

@@ -242,24 +242,6 @@ bool is_reserved_dir(const fs::path& dir)
   return std::find(std::begin(reserved), std::end(reserved), s) != std::end(reserved);
 }
 
-std::string log_safe(std::string_view text)
-{
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    const auto b = static_cast<unsigned char>(c);
-    if (b < 0x20 || b == 0x7f) {
-      out += "\\x";
-      out.push_back(k_hex[b >> 4]);
-      out.push_back(k_hex[b & 0xf]);
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
 json DeviceOutcome::to_json() const
 {
   json j{{"devicename", devicename}, {"errorcode", errorcode}, {"files", files}};

@@ -80,6 +80,13 @@ refute_key_printed() {
 # ---------------------------------------------------------------------------------
 # create
 
+@test "an error naming a value with a newline in it stays one line on stderr" {
+  run_clm clm-key get --device "$(dev nl)" --keynumber 1 --out $'rel\nx'
+  assert_equal "$status" 1
+  assert_equal "${#stderr_lines[@]}" 1
+  assert_equal "${stderr_lines[0]}" "clm-key: error: --out: 'rel\\x0ax' is not an absolute path"
+}
+
 @test "create AES-128/256 and TWINE-80/128 writes DIR/cmkey with 16/32/10/16 raw bytes (0600) and a sidecar" {
   local spec type length bytes d now
   for spec in AES:128:16 AES:256:32 TWINE:80:10 TWINE:128:16; do

@@ -2,6 +2,7 @@
 
 #include <clm/error.hpp>
 #include <clm/process.hpp>
+#include <clm/text.hpp>
 
 #include <iostream>
 #include <signal.h>
@@ -52,13 +53,14 @@ int tool_main(const char* name, const char* description, int argc, char** argv,
   try {
     disable_core_dumps();
   } catch (const Error& e) {
-    std::cerr << name << ": error: " << e.what() << '\n';
+    std::cerr << name << ": error: " << log_safe(e.what()) << '\n';
     return static_cast<int>(e.code());
   }
-  // Print the report of thrown (map's, when there is one) and return its exit code.
+  // Print the report of thrown (map's, when there is one) and return its exit code. It
+  // is one line whatever a path, a name or a server's text in it holds.
   auto report = [&](const std::exception& thrown, ToolFailure standard) {
     const ToolFailure failure = map ? map(thrown, std::move(standard)) : std::move(standard);
-    std::cerr << name << ": " << failure.message << '\n';
+    std::cerr << name << ": " << log_safe(failure.message) << '\n';
     return failure.exit_code;
   };
   CLI::App app{description, name};

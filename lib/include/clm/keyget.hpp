@@ -6,6 +6,7 @@
 #include <clm/http_client.hpp>
 #include <clm/json_io.hpp>
 #include <clm/state.hpp>
+#include <clm/text.hpp>
 
 #include <filesystem>
 #include <optional>
@@ -31,9 +32,6 @@ std::vector<std::string> read_device_list(const std::filesystem::path& path);
 // the command reference calls a reserved word.
 bool is_reserved_dir(const std::filesystem::path& dir);
 
-// Return text with its control characters written \xHH, so a name or key number read
-// from a list or a server's answer stays one line in the log whatever it holds.
-std::string log_safe(std::string_view text);
 
 struct KeyGetOptions {
   std::filesystem::path out_dir;

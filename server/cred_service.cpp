@@ -202,7 +202,7 @@ CredService::CredService(Store& store, const SecretBox& box, const IdService& id
     m_ids(ids),
     m_policy(policy),
     m_clock(std::move(clock)),
-    m_devices(store, box),
+    m_devices(store, box, m_clock),
     m_issuer(key_pair_of(store, box, k_issuing_name))
 {
   register_ca_certificates(m_store, m_clock());

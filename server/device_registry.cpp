@@ -37,6 +37,24 @@ std::string read_ext_data(const json& value)
 
 }  // namespace
 
+int device_state_problem(const DeviceRecord& device, std::int64_t now_ms)
+{
+  switch (device.status) {
+  case DeviceStatus::deleted:
+    return 1706;
+  case DeviceStatus::disabled:
+    return 1704;
+  case DeviceStatus::valid:
+    break;
+  }
+  return device.expires_ms && *device.expires_ms <= now_ms ? 1705 : 0;
+}
+
+std::string device_state_text(int problem)
+{
+  return problem == 1706 ? "deleted" : problem == 1704 ? "disabled" : "expired";
+}
+
 ListAccess list_access(Store& store, std::int64_t keyid)
 {
   if (store.has_fleet_grant(keyid)) {
@@ -92,7 +110,10 @@ DeviceInfo read_device_info(const json& req)
   return info;
 }
 
-DeviceRegistry::DeviceRegistry(Store& store, const SecretBox& box) : m_store(store), m_box(box) {}
+DeviceRegistry::DeviceRegistry(Store& store, const SecretBox& box, Clock clock)
+  : m_store(store), m_box(box), m_clock(std::move(clock))
+{
+}
 
 DeviceAccess DeviceRegistry::resolve_for_issue(const DeviceClaim& claim, const DeviceInfo& info, std::int64_t now_ms,
                                                std::int64_t keyid)
@@ -103,7 +124,7 @@ DeviceAccess DeviceRegistry::resolve_for_issue(const DeviceClaim& claim, const D
       device.ipaddress = info.ipaddress.value_or(device.ipaddress);
       device.macaddress = info.macaddress.value_or(device.macaddress);
       device.ext_data = info.ext_data.value_or(device.ext_data);
-      m_store.update_device_info(device);
+      m_store.update_device(device);
     }
     return {std::move(device), std::nullopt};
   }
@@ -137,8 +158,8 @@ DeviceRecord DeviceRegistry::verify(const DeviceClaim& claim, std::int64_t keyid
       && !constant_time_equal(m_box.open(device.sealed_key, associated_data(device.deviceid)), *claim.devicekey)) {
     throw ApiError{1703, "devicekey does not match devicename " + claim.devicename};
   }
-  if (device.status != Status::valid) {
-    throw ApiError{1704, "device " + device.deviceid + " is not valid"};
+  if (const int problem = device_state_problem(device, m_clock()); problem != 0) {
+    throw ApiError{problem, "device " + device.deviceid + " is " + device_state_text(problem)};
   }
   if (use == DeviceUse::act && !device.owner_keyid) {
     // Inside the request's transaction: a request refused later claims nothing.

@@ -62,6 +62,15 @@ struct ListAccess {
   KeyScope scope;
 };
 
+// Return the errorcode that refuses every request for device now: 1706 when it is
+// deleted (as for a name never registered), 1704 when disabled, 1705 when its
+// registration has expired (expires_ms <= now_ms); 0 when it may be used.
+int device_state_problem(const DeviceRecord& device, std::int64_t now_ms);
+
+// Return what device_state_problem's errorcode says of the device: "deleted",
+// "disabled" or "expired".
+std::string device_state_text(int problem);
+
 // Return what a batch read by ID keyid may see, by its fleet grant.
 ListAccess list_access(Store& store, std::int64_t keyid);
 
@@ -73,7 +82,7 @@ struct DeviceAccess {
 
 class DeviceRegistry {
 public:
-  DeviceRegistry(Store& store, const SecretBox& box);
+  DeviceRegistry(Store& store, const SecretBox& box, Clock clock);
 
   // Resolve the device of an issuing call (mode create) by ID keyid. Without a deviceid
   // the name must be new server-wide (1702, whoever owns it) and is registered to keyid,
@@ -84,7 +93,7 @@ public:
 
   // Return the registered device of claim that ID keyid may use so: 1706 unknown name or
   // another ID's device (find_usable_device), 1701 another deviceid, 1703 a devicekey that
-  // does not match (checked only when one is given), 1704 a device not valid. For
+  // does not match (checked only when one is given), then device_state_problem. For
   // DeviceUse::act an unclaimed device becomes keyid's once these pass. Call inside a
   // store transaction, so that a refused request claims nothing.
   DeviceRecord verify(const DeviceClaim& claim, std::int64_t keyid, DeviceUse use);
@@ -92,6 +101,7 @@ public:
 private:
   Store& m_store;
   const SecretBox& m_box;
+  Clock m_clock;
 };
 
 }  // namespace clm::server

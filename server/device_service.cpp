@@ -56,8 +56,8 @@ json DeviceService::getkeylist_device(const json& entry, std::int64_t keyid, Dev
     const std::string devicename = required_string(entry, "devicename");
     check_value(field_problem(Field::devicename, Side::server, devicename), "devicename");
     const DeviceRecord device = find_usable_device(m_store, devicename, keyid, use);
-    if (device.status != Status::valid) {
-      throw ApiError{1704, "device " + device.deviceid + " is not valid"};
+    if (const int problem = device_state_problem(device, now_ms); problem != 0) {
+      throw ApiError{problem, "device " + device.deviceid + " is " + device_state_text(problem)};
     }
     answer["deviceid"] = device.deviceid;
     json& keynumbers = answer["keynumber"];

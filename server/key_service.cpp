@@ -279,7 +279,7 @@ void check_encdata(const KeyRecord& key, const std::string& secret, const std::s
 }  // namespace
 
 KeyService::KeyService(Store& store, const SecretBox& box, const IdService& ids, KeyPolicy policy, Clock clock)
-  : m_store(store), m_box(box), m_ids(ids), m_policy(policy), m_clock(std::move(clock)), m_devices(store, box)
+  : m_store(store), m_box(box), m_ids(ids), m_policy(policy), m_clock(std::move(clock)), m_devices(store, box, m_clock)
 {
 }
 

@@ -24,6 +24,11 @@ private:
 
 enum class Status { valid, deleted };
 
+// The state of a device: valid; disabled by an operator (every request for it is
+// refused, 1704, until it is enabled again); deleted (1706, its certificates revoked and
+// its keys deleted; the name stays taken).
+enum class DeviceStatus { valid, disabled, deleted };
+
 struct IdRecord {
   std::int64_t keyid = 0;
   std::string tenantid;
@@ -53,11 +58,15 @@ struct DeviceRecord {
   std::string ipaddress;   // empty when never reported
   std::string macaddress;  // aa:bb:cc:dd:ee:ff, empty when never reported
   std::string ext_data = "{}";  // JSON object text
-  Status status = Status::valid;
+  DeviceStatus status = DeviceStatus::valid;
   std::int64_t created_ms = 0;
   // The ID that registered it; nullopt for a device registered before owners were
   // recorded ("unclaimed"): the first ID to act on it becomes its owner.
   std::optional<std::int64_t> owner_keyid;
+  // When the registration expires (every request for it is then refused, 1705); nullopt:
+  // never.
+  std::optional<std::int64_t> expires_ms;
+  std::string group;  // the device group it belongs to; empty: none
 };
 
 enum class CertKind { ca, client, server };
@@ -244,8 +253,9 @@ public:
   // Return the device with this name, or nullopt.
   virtual std::optional<DeviceRecord> find_device_by_name(const std::string& devicename) = 0;
 
-  // Save the ipaddress, macaddress and ext_data of the device r.deviceid.
-  virtual void update_device_info(const DeviceRecord& r) = 0;
+  // Save what may change of the device r.deviceid: ipaddress, macaddress, ext_data,
+  // status, expires_ms and group (which must name an existing group, or be empty).
+  virtual void update_device(const DeviceRecord& r) = 0;
 
   // Make keyid the owner of device deviceid if it has none; return whether keyid owns it now.
   virtual bool claim_device(const std::string& deviceid, std::int64_t keyid) = 0;

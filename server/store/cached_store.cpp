@@ -309,9 +309,9 @@ std::optional<DeviceRecord> CachedStore::find_device_by_name(const std::string& 
   return read_through<DeviceRecord>(name, [&] { return m_inner->find_device_by_name(devicename); });
 }
 
-void CachedStore::update_device_info(const DeviceRecord& r)
+void CachedStore::update_device(const DeviceRecord& r)
 {
-  write({device_alias(r.deviceid)}, [&] { m_inner->update_device_info(r); });
+  write({device_alias(r.deviceid)}, [&] { m_inner->update_device(r); });
 }
 
 bool CachedStore::claim_device(const std::string& deviceid, std::int64_t keyid)

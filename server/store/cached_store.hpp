@@ -66,7 +66,7 @@ public:
   DeviceRecord create_device(const DeviceRecord& fields,
                              const std::function<std::string(const std::string&)>& seal) override;
   std::optional<DeviceRecord> find_device_by_name(const std::string& devicename) override;
-  void update_device_info(const DeviceRecord& r) override;
+  void update_device(const DeviceRecord& r) override;
   bool claim_device(const std::string& deviceid, std::int64_t keyid) override;
   bool add_fleet_grant(std::int64_t keyid, std::int64_t now_ms) override;
   bool remove_fleet_grant(std::int64_t keyid) override;

@@ -131,6 +131,19 @@ CREATE TABLE crls (
   PRIMARY KEY (catype, number)
 );
 )sql"},
+  {4, "device lifecycle: disabled devices, registration expiry, device groups, who changed a device", R"sql(
+CREATE TABLE device_groups (
+  name        TEXT PRIMARY KEY,
+  rotate_days INTEGER,
+  renew_days  INTEGER,
+  created_ms  BIGINT NOT NULL
+);
+ALTER TABLE devices ADD COLUMN expires_ms BIGINT;
+ALTER TABLE devices ADD COLUMN group_name TEXT REFERENCES device_groups (name) DEFERRABLE;
+CREATE INDEX devices_by_group ON devices (group_name, devicename);
+CREATE INDEX devices_by_status ON devices (status, devicename);
+ALTER TABLE events ADD COLUMN actor TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 static_assert(migrations_complete(k_migrations), "k_migrations must be numbered 1, 2, 3, ... k_schema_version");
 
@@ -662,9 +675,10 @@ DeviceRecord PostgresStore::create_device(const DeviceRecord& fields,
   r.sealed_key = seal(r.deviceid);
   Use c(*this, Intent::write);
   c->exec("INSERT INTO devices (deviceid, devicename, sealed_key, ipaddress, macaddress, ext_data, status, created_ms, "
-          "owner_keyid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+          "owner_keyid, expires_ms, group_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
           PgParams().add(r.deviceid).add(r.devicename).add_bytes(r.sealed_key).add(r.ipaddress).add(r.macaddress)
-            .add(r.ext_data).add(std::string(status_name(r.status))).add(r.created_ms).add(r.owner_keyid));
+            .add(r.ext_data).add(std::string(device_status_name(r.status))).add(r.created_ms).add(r.owner_keyid)
+            .add(r.expires_ms).add(group_column(r.group)));
   return r;
 }
 
@@ -681,12 +695,14 @@ std::optional<DeviceRecord> PostgresStore::find_device_by_name(const std::string
                              [](const PgResult::Row& row) { return device_from(row); });
 }
 
-void PostgresStore::update_device_info(const DeviceRecord& r)
+void PostgresStore::update_device(const DeviceRecord& r)
 {
   forget_prefetched(this);
   Use c(*this, Intent::write);
-  c->exec("UPDATE devices SET ipaddress = $1, macaddress = $2, ext_data = $3 WHERE deviceid = $4",
-          PgParams().add(r.ipaddress).add(r.macaddress).add(r.ext_data).add(r.deviceid));
+  c->exec("UPDATE devices SET ipaddress = $1, macaddress = $2, ext_data = $3, status = $4, expires_ms = $5, "
+          "group_name = $6 WHERE deviceid = $7",
+          PgParams().add(r.ipaddress).add(r.macaddress).add(r.ext_data).add(std::string(device_status_name(r.status)))
+            .add(r.expires_ms).add(group_column(r.group)).add(r.deviceid));
 }
 
 bool PostgresStore::claim_device(const std::string& deviceid, std::int64_t keyid)

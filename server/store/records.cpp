@@ -15,6 +15,8 @@ template <typename E, std::size_t N>
 using Names = std::array<std::pair<E, std::string_view>, N>;
 
 constexpr Names<Status, 2> k_status{{{Status::valid, "valid"}, {Status::deleted, "deleted"}}};
+constexpr Names<DeviceStatus, 3> k_device_status{
+  {{DeviceStatus::valid, "valid"}, {DeviceStatus::disabled, "disabled"}, {DeviceStatus::deleted, "deleted"}}};
 constexpr Names<CertKind, 3> k_cert_kind{{{CertKind::ca, "ca"}, {CertKind::client, "client"}, {CertKind::server, "server"}}};
 constexpr Names<CertStatus, 3> k_cert_status{
   {{CertStatus::valid, "valid"}, {CertStatus::revoked, "revoked"}, {CertStatus::updated, "updated"}}};
@@ -51,12 +53,17 @@ E value_of(const Names<E, N>& names, std::string_view text, std::string_view col
 }  // namespace
 
 std::string_view status_name(Status s) { return name_of(k_status, s); }
+std::string_view device_status_name(DeviceStatus s) { return name_of(k_device_status, s); }
 std::string_view cert_kind_name(CertKind k) { return name_of(k_cert_kind, k); }
 std::string_view cert_status_name(CertStatus s) { return name_of(k_cert_status, s); }
 std::string_view key_status_name(KeyStatus s) { return name_of(k_key_status, s); }
 std::string_view counter_name(Counter c) { return name_of(k_counter, c); }
 
 Status status_from(std::string_view text, std::string_view column) { return value_of(k_status, text, column); }
+DeviceStatus device_status_from(std::string_view text, std::string_view column)
+{
+  return value_of(k_device_status, text, column);
+}
 CertKind cert_kind_from(std::string_view text, std::string_view column) { return value_of(k_cert_kind, text, column); }
 CertStatus cert_status_from(std::string_view text, std::string_view column)
 {
@@ -77,9 +84,10 @@ const std::vector<TableSpec>& copied_tables()
     {"key_pairs", {{"name", T}, {"cert_pem", T}, {"sealed_key", B}}, "name"},
     {"ids", {{"keyid", I}, {"tenantid", T}, {"alias", T}, {"sealed_key", B}, {"status", T}, {"expiration", I}}, "keyid"},
     {"keynumbers", {{"keynumber", I}, {"kind", T}}, "keynumber"},
+    {"device_groups", {{"name", T}, {"rotate_days", I}, {"renew_days", I}, {"created_ms", I}}, "name"},
     {"devices",
      {{"deviceid", T}, {"devicename", T}, {"sealed_key", B}, {"ipaddress", T}, {"macaddress", T}, {"ext_data", T},
-      {"status", T}, {"created_ms", I}, {"owner_keyid", I}},
+      {"status", T}, {"created_ms", I}, {"owner_keyid", I}, {"expires_ms", I}, {"group_name", T}},
      "deviceid"},
     {"certs",
      {{"keynumber", I}, {"serial", T}, {"catype", T}, {"ca_name", T}, {"deviceid", T}, {"kind", T}, {"subject", T},
@@ -93,7 +101,7 @@ const std::vector<TableSpec>& copied_tables()
     {"key_bindings", {{"keynumber", I}, {"deviceid", T}, {"filepath", T}}, "keynumber, deviceid"},
     {"events",
      {{"id", I}, {"deviceid", T}, {"api", T}, {"mode", T}, {"keynumber", I}, {"filepath", T}, {"at_ms", I},
-      {"keyid", I}},
+      {"keyid", I}, {"actor", T}},
      "id"},
     {"fleet_grants", {{"keyid", I}, {"granted_ms", I}}, "keyid"},
     {"crls", {{"catype", T}, {"number", I}, {"revoked_digest", T}, {"this_update_ms", I}, {"pem", T}}, "catype, number"},

@@ -13,6 +13,12 @@
 namespace clm::server {
 
 std::string_view status_name(Status s);
+// The group_name column of a device's group: NULL for none.
+inline std::optional<std::string> group_column(const std::string& group)
+{
+  return group.empty() ? std::nullopt : std::optional<std::string>(group);
+}
+std::string_view device_status_name(DeviceStatus s);
 std::string_view cert_kind_name(CertKind k);
 std::string_view cert_status_name(CertStatus s);
 std::string_view key_status_name(KeyStatus s);
@@ -29,7 +35,7 @@ struct Migration {
 };
 
 // The schema version of this build: every backend's migrations end at it.
-inline constexpr int k_schema_version = 3;
+inline constexpr int k_schema_version = 4;
 
 // Return whether migrations run 1, 2, 3, ... k_schema_version in order, as the stores
 // index them.
@@ -63,6 +69,7 @@ std::int64_t wall_clock_ms();
 // Return the state text names; StoreError 1602 naming the column and the text when it
 // names none (a row written by a newer version, or damaged).
 Status status_from(std::string_view text, std::string_view column);
+DeviceStatus device_status_from(std::string_view text, std::string_view column);
 CertKind cert_kind_from(std::string_view text, std::string_view column);
 CertStatus cert_status_from(std::string_view text, std::string_view column);
 KeyStatus key_status_from(std::string_view text, std::string_view column);
@@ -77,8 +84,9 @@ namespace clm::server {
 inline constexpr const char* k_id_columns = "keyid, tenantid, alias, sealed_key, status, expiration";
 
 inline constexpr const char* k_device_columns =
-  "deviceid, devicename, sealed_key, ipaddress, macaddress, ext_data, status, created_ms, owner_keyid";
-inline constexpr int k_device_column_count = 9;
+  "deviceid, devicename, sealed_key, ipaddress, macaddress, ext_data, status, created_ms, owner_keyid, expires_ms, "
+  "group_name";
+inline constexpr int k_device_column_count = 11;
 
 inline constexpr const char* k_cert_columns =
   "keynumber, serial, catype, ca_name, deviceid, kind, subject, cert_der, sealed_key, status, not_after_ms, "
@@ -118,9 +126,11 @@ DeviceRecord device_from(Row& row)
   r.ipaddress = row.text(3);
   r.macaddress = row.text(4);
   r.ext_data = row.text(5);
-  r.status = status_from(row.text(6), "devices.status");
+  r.status = device_status_from(row.text(6), "devices.status");
   r.created_ms = row.int64(7);
   r.owner_keyid = row.optional_int64(8);
+  r.expires_ms = row.optional_int64(9);
+  r.group = row.optional_text(10).value_or("");
   return r;
 }
 

@@ -148,6 +148,23 @@ CREATE TABLE crls (
   PRIMARY KEY (catype, number)
 );
 )sql"},
+  {4, "device lifecycle: disabled devices, registration expiry, device groups, who changed a device", R"sql(
+-- Groups of devices with a schedule: symmetric keys rotated every rotate_days, certificates
+-- renewed within renew_days of their end (NULL: no such schedule).
+CREATE TABLE device_groups (
+  name        TEXT PRIMARY KEY,
+  rotate_days INTEGER,
+  renew_days  INTEGER,
+  created_ms  INTEGER NOT NULL
+);
+-- When the registration ends (NULL: never) and the group (NULL: none).
+ALTER TABLE devices ADD COLUMN expires_ms INTEGER;
+ALTER TABLE devices ADD COLUMN group_name TEXT REFERENCES device_groups (name);
+CREATE INDEX devices_by_group ON devices (group_name, devicename);
+CREATE INDEX devices_by_status ON devices (status, devicename);
+-- Who made a change that no ID made: 'admin' (the operator's license key), 'schedule'.
+ALTER TABLE events ADD COLUMN actor TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 static_assert(migrations_complete(k_migrations), "k_migrations must be numbered 1, 2, 3, ... k_schema_version");
@@ -609,11 +626,12 @@ DeviceRecord SqliteStore::create_device(const DeviceRecord& fields,
     }
     r.deviceid = format_keyid(number);
     r.sealed_key = seal(r.deviceid);
-    SqliteStatement ins(*c.statements, "INSERT INTO devices (deviceid, devicename, sealed_key, ipaddress, macaddress, "
-                                       "ext_data, status, created_ms, owner_keyid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    SqliteStatement ins(*c.statements,
+                        "INSERT INTO devices (deviceid, devicename, sealed_key, ipaddress, macaddress, ext_data, status, "
+                        "created_ms, owner_keyid, expires_ms, group_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     ins.bind(1, r.deviceid).bind(2, r.devicename).bind_blob(3, r.sealed_key).bind(4, r.ipaddress);
-    ins.bind(5, r.macaddress).bind(6, r.ext_data).bind(7, std::string(status_name(r.status))).bind(8, r.created_ms);
-    ins.bind(9, r.owner_keyid).step();
+    ins.bind(5, r.macaddress).bind(6, r.ext_data).bind(7, std::string(device_status_name(r.status)));
+    ins.bind(8, r.created_ms).bind(9, r.owner_keyid).bind(10, r.expires_ms).bind(11, group_column(r.group)).step();
   });
   return r;
 }
@@ -629,11 +647,13 @@ std::optional<DeviceRecord> SqliteStore::find_device_by_name(const std::string& 
   return device_from(st);
 }
 
-void SqliteStore::update_device_info(const DeviceRecord& r)
+void SqliteStore::update_device(const DeviceRecord& r)
 {
   write([&](Connection& c) {
-    SqliteStatement st(*c.statements, "UPDATE devices SET ipaddress = ?, macaddress = ?, ext_data = ? WHERE deviceid = ?");
-    st.bind(1, r.ipaddress).bind(2, r.macaddress).bind(3, r.ext_data).bind(4, r.deviceid).step();
+    SqliteStatement st(*c.statements, "UPDATE devices SET ipaddress = ?, macaddress = ?, ext_data = ?, status = ?, "
+                                      "expires_ms = ?, group_name = ? WHERE deviceid = ?");
+    st.bind(1, r.ipaddress).bind(2, r.macaddress).bind(3, r.ext_data).bind(4, std::string(device_status_name(r.status)));
+    st.bind(5, r.expires_ms).bind(6, group_column(r.group)).bind(7, r.deviceid).step();
   });
 }
 

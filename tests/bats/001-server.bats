@@ -71,19 +71,19 @@ dir_fingerprint() {
   local dir="$BATS_TEST_TMPDIR/future"
   run_clm -0 clm-server init --data-dir "$dir"
   run_clm -0 clm-server migrate --data-dir "$dir"
-  assert_equal "$output" '{"applied":[],"schema_version":3}'
+  assert_equal "$output" '{"applied":[],"schema_version":4}'
   sqlite3 "$dir/clm.db" "INSERT INTO schema_migrations (version, name, applied_ms) VALUES (99, 'future', 1)"
   local sub
   for sub in migrate serve; do
     run_clm -32 clm-server "$sub" --data-dir "$dir"
-    assert_equal "$stderr" "clm-server: error: $dir/clm.db: the store's schema is version 99, newer than this clm-server knows (3); run a newer clm-server"
+    assert_equal "$stderr" "clm-server: error: $dir/clm.db: the store's schema is version 99, newer than this clm-server knows (4); run a newer clm-server"
   done
-  assert_equal "$(sqlite3 "$dir/clm.db" 'SELECT group_concat(version) FROM schema_migrations')" '1,2,3,99'
+  assert_equal "$(sqlite3 "$dir/clm.db" 'SELECT group_concat(version) FROM schema_migrations')" '1,2,3,4,99'
   run_clm -2 clm-server migrate --data-dir "$BATS_TEST_TMPDIR/nothing-here"
   assert_regex "$stderr" "^clm-server: error: .*nothing-here holds no store"
 }
 
-@test "migrate completes a store from before versioned schemas and records versions 1 to 3" {
+@test "migrate completes a store from before versioned schemas and records versions 1 to 4" {
   local dir="$BATS_TEST_TMPDIR/old"
   mkdir -m 700 "$dir"
   # The tables of an early release: no owners, no callers of events, no grants, no versions.
@@ -98,13 +98,13 @@ dir_fingerprint() {
     INSERT INTO meta VALUES ('schema_version', '1');
     INSERT INTO devices VALUES ('0000000001', 'old-gw', x'00', '', '', '{}', 'valid', 1);"
   run_clm -0 clm-server migrate --data-dir "$dir"
-  assert_equal "$output" '{"applied":[1,2,3],"schema_version":3}'
-  assert_equal "$(sqlite3 "$dir/clm.db" 'SELECT group_concat(version) FROM schema_migrations')" '1,2,3'
+  assert_equal "$output" '{"applied":[1,2,3,4],"schema_version":4}'
+  assert_equal "$(sqlite3 "$dir/clm.db" 'SELECT group_concat(version) FROM schema_migrations')" '1,2,3,4'
   assert_equal "$(sqlite3 "$dir/clm.db" "SELECT devicename || ':' || ifnull(owner_keyid, 'unclaimed') FROM devices")" \
     'old-gw:unclaimed'
   assert_equal "$(sqlite3 "$dir/clm.db" "SELECT count(*) FROM meta WHERE key = 'schema_version'")" 0
   run_clm -0 clm-server migrate --data-dir "$dir"
-  assert_equal "$output" '{"applied":[],"schema_version":3}'
+  assert_equal "$output" '{"applied":[],"schema_version":4}'
 }
 
 @test "init --license-key-file F stores F's key and serve accepts it" {

@@ -495,3 +495,71 @@ TEST_F(OwnershipTest, the_fleet_grant_reads_every_device_and_writes_none)
 }
 
 }  // namespace
+
+namespace {
+
+// ---- device states ---------------------------------------------------------------
+
+// Set what set does on the stored device devicename.
+template <typename F>
+void change_device(clm::server::Store& store, const std::string& devicename, F&& set)
+{
+  auto d = store.find_device_by_name(devicename);
+  ASSERT_TRUE(d.has_value()) << devicename;
+  set(*d);
+  store.update_device(*d);
+}
+
+TEST_F(OwnershipTest, a_disabled_expired_or_deleted_device_is_refused_on_every_request_and_skipped_in_lists)
+{
+  using clm::server::DeviceRecord;
+  using clm::server::DeviceStatus;
+  const Owned other = register_device(a, "other");
+  struct Case {
+    const char* what;
+    int errorcode;
+    std::function<void(DeviceRecord&)> set;
+  };
+  const std::vector<Case> cases{
+    {"disabled", 1704, [](DeviceRecord& d) { d.status = DeviceStatus::disabled; }},
+    {"expired", 1705, [this](DeviceRecord& d) { d.expires_ms = m_now; }},
+    {"deleted", 1706, [](DeviceRecord& d) { d.status = DeviceStatus::deleted; }},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    const Owned d = register_device(a, std::string("dev-") + c.what, "alias" + std::to_string(n++));
+    change_device(store(), d.devicename, c.set);
+    for (const json& req : acting_requests(d, d.keynumber, d.commonkey, d.certnumber)) {
+      const Answer r = send(a, req);
+      EXPECT_EQ(r.errorcode, c.errorcode) << c.what << ": " << req.dump();
+    }
+    // Lists: this device is refused, the other answered.
+    json list = getlist(d, {d.keynumber});
+    list["deviceinfo"].push_back(getlist(other, {other.keynumber})["deviceinfo"][0]);
+    // (The answer's own errorcode is that of a device that failed, as for any batch.)
+    const Answer l = key(a, list);
+    ASSERT_EQ(l.errorcode, c.errorcode) << l.detail;
+    EXPECT_EQ(l.body["deviceinfo"][0]["errorcode"], c.errorcode) << c.what;
+    EXPECT_TRUE(l.body["deviceinfo"][0]["keyinfo"].empty()) << c.what;
+    EXPECT_EQ(l.body["deviceinfo"][1]["errorcode"], 0) << c.what;
+    json kl = getkeylist(d.devicename);
+    kl["deviceinfo"].push_back(json{{"devicename", other.devicename}});
+    const Answer k = device(a, kl);
+    ASSERT_EQ(k.errorcode, c.errorcode) << k.detail;
+    EXPECT_EQ(k.body["deviceinfo"][0]["errorcode"], c.errorcode) << c.what;
+    EXPECT_FALSE(k.body["deviceinfo"][0].contains("deviceid")) << c.what;
+    EXPECT_EQ(k.body["deviceinfo"][1]["errorcode"], 0) << c.what;
+  }
+  // An expiry still ahead changes nothing; enabled again, a device works again.
+  change_device(store(), "dev-expired", [this](DeviceRecord& d) { d.expires_ms = m_now + 1; });
+  change_device(store(), "dev-disabled", [](DeviceRecord& d) { d.status = DeviceStatus::valid; });
+  for (const char* name : {"dev-expired", "dev-disabled"}) {
+    const auto d = store().find_device_by_name(name);
+    json get = json{{"mode", "getkeylist"}, {"deviceinfo", json::array({json{{"devicename", name}}})}};
+    const Answer k = device(a, get);
+    EXPECT_EQ(k.body["deviceinfo"][0]["errorcode"], 0) << name;
+    EXPECT_EQ(k.body["deviceinfo"][0]["deviceid"], d->deviceid) << name;
+  }
+}
+
+}  // namespace

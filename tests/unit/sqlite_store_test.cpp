@@ -37,6 +37,7 @@ using clm::server::CertKind;
 using clm::server::CertRecord;
 using clm::server::CertStatus;
 using clm::server::DeviceRecord;
+using clm::server::DeviceStatus;
 using clm::server::EventRecord;
 using clm::server::IdRecord;
 using clm::server::KeyRecord;
@@ -706,8 +707,10 @@ TEST_P(StoreContract, find_device_by_name_returns_what_was_stored)
   EXPECT_EQ(d->ipaddress, "192.0.2.1");
   EXPECT_EQ(d->macaddress, "aa:bb:cc:dd:ee:ff");
   EXPECT_EQ(d->ext_data, R"({"osname":"Debian"})");
-  EXPECT_EQ(d->status, Status::valid);
+  EXPECT_EQ(d->status, DeviceStatus::valid);
   EXPECT_EQ(d->created_ms, k_now);
+  EXPECT_FALSE(d->expires_ms.has_value());
+  EXPECT_EQ(d->group, "");
   EXPECT_FALSE(store.find_device_by_name("gw-02").has_value());
 }
 
@@ -726,7 +729,7 @@ TEST_P(StoreContract, duplicate_devicename_is_refused)
   EXPECT_FALSE(store.find_device_by_name("a")->deviceid.empty());
 }
 
-TEST_P(StoreContract, update_device_info_replaces_address_and_ext_data)
+TEST_P(StoreContract, update_device_replaces_address_ext_data_state_and_expiry)
 {
   auto owned = open();
   Store& store = *owned;
@@ -735,12 +738,26 @@ TEST_P(StoreContract, update_device_info_replaces_address_and_ext_data)
   d.macaddress = "";
   d.ext_data = "{}";
   d.devicename = "ignored";
-  store.update_device_info(d);
-  const auto back = store.find_device_by_name("a");
+  d.status = DeviceStatus::disabled;
+  d.expires_ms = k_now + 1000;
+  store.update_device(d);
+  auto back = store.find_device_by_name("a");
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->ipaddress, "10.0.0.1");
   EXPECT_EQ(back->macaddress, "");
   EXPECT_EQ(back->ext_data, "{}");
+  EXPECT_EQ(back->status, DeviceStatus::disabled);
+  EXPECT_EQ(back->expires_ms, k_now + 1000);
+  // Back to valid, without an expiry; then deleted.
+  d.status = DeviceStatus::valid;
+  d.expires_ms.reset();
+  store.update_device(d);
+  back = store.find_device_by_name("a");
+  EXPECT_EQ(back->status, DeviceStatus::valid);
+  EXPECT_FALSE(back->expires_ms.has_value());
+  d.status = DeviceStatus::deleted;
+  store.update_device(d);
+  EXPECT_EQ(store.find_device_by_name("a")->status, DeviceStatus::deleted);
 }
 
 // ---- certificates ------------------------------------------------------------------
@@ -1147,7 +1164,7 @@ TEST_F(SqliteStoreTest, database_from_before_device_owners_gains_the_columns_wit
   sqlite3_stmt* st = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT group_concat(version) FROM schema_migrations", -1, &st, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "1,2,3");
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "1,2,3,4");
   sqlite3_finalize(st);
   ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT 1 FROM meta WHERE key = 'schema_version'", -1, &st, nullptr), SQLITE_OK);
   EXPECT_EQ(sqlite3_step(st), SQLITE_DONE) << "the version row of older builds is gone";

@@ -132,7 +132,7 @@ std::vector<std::string> batch_strings(const json& entries, const char* field)
 }
 
 ApiResponse batch_answer(Store& store, const json& req, const std::function<json(const json& entry)>& answer_device,
-                         const std::function<void(const json& entries)>& prepare)
+                         const std::function<void(const json& entries)>& prepare, Durability durability)
 {
   const json& entries = required_object_array(req, "deviceinfo");
   json devices;
@@ -151,7 +151,7 @@ ApiResponse batch_answer(Store& store, const json& req, const std::function<json
       }
       devices.push_back(std::move(answer));
     }
-  }, Durability::deferred);  // the batch reads: their events need not wait on the disk
+  }, durability);  // a read's events need not wait on the disk
   return {200, json{{"errorcode", last_error}, {"deviceinfo", std::move(devices)}}};
 }
 

@@ -70,13 +70,15 @@ std::string echoed_string(const json& entry, const char* field);
 // string), in order.
 std::vector<std::string> batch_strings(const json& entries, const char* field);
 
-// Answer a batch request (getlist, getkeylist): answer_device turns each object of the
-// array field deviceinfo into its answer, all in one store transaction (one commit
-// however many devices, deferred: a read); the top-level errorcode is the last error
-// any device had. prepare, when given, sees the entries first, inside the transaction
-// (to give the store its prefetch hints).
+// Answer a batch request (getlist, getkeylist, the operator's DeviceInfo modes):
+// answer_device turns each object of the array field deviceinfo into its answer, all
+// in one store transaction (one commit however many devices; deferred for a read,
+// full for changes); the top-level errorcode is the last error any device had.
+// prepare, when given, sees the entries first, inside the transaction (to give the
+// store its prefetch hints).
 ApiResponse batch_answer(Store& store, const json& req, const std::function<json(const json& entry)>& answer_device,
-                         const std::function<void(const json& entries)>& prepare = {});
+                         const std::function<void(const json& entries)>& prepare = {},
+                         Durability durability = Durability::deferred);
 
 // Append a successful call of api (mode, key number, file path) that ID keyid made for
 // deviceid to the audit trail.

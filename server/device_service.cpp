@@ -1,7 +1,12 @@
 #include "device_service.hpp"
 
+#include "store/records.hpp"
+
+#include <clm/json_io.hpp>
 #include <clm/validate.hpp>
 
+#include <algorithm>
+#include <array>
 #include <string>
 #include <utility>
 
@@ -10,6 +15,47 @@ namespace clm::server {
 namespace {
 
 constexpr const char* k_api = "DeviceInfo";
+constexpr std::array<std::string_view, 4> k_operator_modes{"get", "disable", "enable", "update"};
+constexpr std::size_t k_events_in_get = 100;  // the newest audit events a get answers
+
+// What the operator sees of a device. Times are milliseconds since 1970 as strings, as
+// the WebAPI writes numbers that are identifiers; "" where there is none.
+json device_json(const DeviceRecord& d)
+{
+  json ext = parse_json(d.ext_data).value_or(json::object());
+  return json{{"deviceid", d.deviceid},
+              {"devicename", d.devicename},
+              {"status", std::string(device_status_name(d.status))},
+              {"ipaddress", d.ipaddress},
+              {"macaddress", d.macaddress},
+              {"ext_data", std::move(ext)},
+              {"group", d.group},
+              {"expires", d.expires_ms ? std::to_string(*d.expires_ms) : std::string()},
+              {"created", std::to_string(d.created_ms)},
+              {"owner", d.owner_keyid ? format_keyid(*d.owner_keyid) : std::string()}};
+}
+
+json event_json(const EventRecord& e)
+{
+  json j{{"at", std::to_string(e.at_ms)}, {"api", e.api}, {"mode", e.mode}};
+  if (e.keynumber) {
+    j["keynumber"] = std::to_string(*e.keynumber);
+  }
+  j["by"] = e.keyid ? format_keyid(*e.keyid) : e.actor;
+  return j;
+}
+
+// Read the expiry an update sets: "" clears it, else milliseconds since 1970 in digits.
+std::optional<std::int64_t> read_expires(const std::string& text)
+{
+  if (text.empty()) {
+    return std::nullopt;
+  }
+  if (text.size() > 15 || text.find_first_not_of("0123456789") != std::string::npos) {
+    throw ApiError{1104, "expires is not milliseconds since 1970 (up to 15 digits) or empty"};
+  }
+  return std::stoll(text);
+}
 
 }  // namespace
 
@@ -18,14 +64,91 @@ DeviceService::DeviceService(Store& store, const IdService& ids, Clock clock)
 {
 }
 
-ApiResponse DeviceService::post(std::string_view body)
+ApiResponse DeviceService::post(std::string_view body, Caller caller)
 {
   const json req = parse_request(body);
   const std::string mode = required_string(req, "mode");
-  if (mode != "getkeylist") {
-    throw ApiError{1103, "mode '" + mode.substr(0, 32) + "' is not getkeylist"};
+  if (mode == "getkeylist") {
+    return getkeylist(req, m_ids.authenticate(req));
   }
-  return getkeylist(req, m_ids.authenticate(req));
+  if (std::find(k_operator_modes.begin(), k_operator_modes.end(), mode) == k_operator_modes.end()) {
+    throw ApiError{1103, "mode '" + mode.substr(0, 32) + "' is not getkeylist, get, disable, enable or update"};
+  }
+  if (caller != Caller::admin) {
+    return ApiResponse{403, json{{"error", "this request needs the admin license key"}}};
+  }
+  const std::int64_t now = m_clock();
+  const Durability durability = mode == "get" ? Durability::deferred : Durability::full;
+  if (req.contains("deviceinfo")) {
+    return batch_answer(
+      m_store, req,
+      [&](const json& entry) {
+        try {
+          return operate(mode, entry, now);
+        } catch (const ApiError& e) {
+          // This device is refused; the others go on.
+          return json{{"errorcode", e.errorcode}, {"devicename", echoed_string(entry, "devicename")}};
+        }
+      },
+      [&](const json& entries) { m_store.prefetch_devices(batch_strings(entries, "devicename")); }, durability);
+  }
+  json answer;
+  m_store.transaction([&] { answer = operate(mode, req, now); }, durability);
+  return {200, std::move(answer)};
+}
+
+json DeviceService::operate(const std::string& mode, const json& entry, std::int64_t now_ms)
+{
+  const std::string devicename = required_string(entry, "devicename");
+  check_value(field_problem(Field::devicename, Side::server, devicename), "devicename");
+  auto found = m_store.find_device_by_name(devicename);
+  if (!found) {
+    throw ApiError{1706, "devicename " + devicename + " is not registered"};
+  }
+  DeviceRecord device = std::move(*found);
+  if (mode == "get") {
+    json answer = device_json(device);
+    const std::vector<EventRecord> events = m_store.device_events(device.deviceid);
+    json& trail = answer["events"] = json::array();
+    for (std::size_t i = events.size() > k_events_in_get ? events.size() - k_events_in_get : 0; i < events.size(); ++i) {
+      trail.push_back(event_json(events[i]));
+    }
+    answer["errorcode"] = 0;
+    return answer;
+  }
+  if (device.status == DeviceStatus::deleted) {
+    throw ApiError{1710, "device " + device.deviceid + " is deleted"};
+  }
+  if (mode == "disable") {
+    if (device.status == DeviceStatus::disabled) {
+      throw ApiError{1708, "device " + device.deviceid + " is disabled already"};
+    }
+    device.status = DeviceStatus::disabled;
+  } else if (mode == "enable") {
+    if (device.status == DeviceStatus::valid) {
+      throw ApiError{1709, "device " + device.deviceid + " is enabled already"};
+    }
+    device.status = DeviceStatus::valid;
+  } else {  // update: what the entry gives
+    const DeviceInfo info = read_device_info(entry);
+    device.ipaddress = info.ipaddress.value_or(device.ipaddress);
+    device.macaddress = info.macaddress.value_or(device.macaddress);
+    device.ext_data = info.ext_data.value_or(device.ext_data);
+    if (const auto expires = optional_string(entry, "expires")) {
+      device.expires_ms = read_expires(*expires);
+    }
+  }
+  m_store.update_device(device);
+  EventRecord e;
+  e.deviceid = device.deviceid;
+  e.api = k_api;
+  e.mode = mode;
+  e.at_ms = now_ms;
+  e.actor = "admin";
+  m_store.record_event(e);
+  json answer = device_json(device);
+  answer["errorcode"] = 0;
+  return answer;
 }
 
 ApiResponse DeviceService::getkeylist(const json& req, std::int64_t keyid)

@@ -244,7 +244,9 @@ Answer Router::handle(const HttpRequest& req) const
       case Endpoint::key_post:
         return json_answer(m_services.keys.post(req.body()), version);
       case Endpoint::device_post:
-        return json_answer(m_services.devices.post(req.body()), version);
+        return json_answer(m_services.devices.post(req.body(), caller_of(req[http::field::authorization],
+                                                                           m_licenses.client, m_licenses.admin)),
+                           version);
       case Endpoint::crl:
         return Answer{make_response(http::status::ok, version,
                                     m_services.creds.crl(query_param(req.target(), "catype")),

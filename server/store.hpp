@@ -146,6 +146,7 @@ struct EventRecord {
   std::string filepath;
   std::int64_t at_ms = 0;
   std::optional<std::int64_t> keyid;  // the ID that made the call; nullopt in events older than the column
+  std::string actor;  // who made a change no ID made: "admin" (the operator's license key); else empty
 };
 
 // The numbers the store hands out: IDs, devices, key numbers (certificates and keys

@@ -279,7 +279,7 @@ void insert_events(PgConnection& conn, const std::vector<EventRecord>& events)
   if (events.empty()) {
     return;
   }
-  std::vector<std::string> deviceids, apis, modes, filepaths;
+  std::vector<std::string> deviceids, apis, modes, filepaths, actors;
   std::vector<std::optional<std::int64_t>> keynumbers, at_ms, keyids;
   for (const EventRecord& e : events) {
     deviceids.push_back(e.deviceid);
@@ -289,12 +289,14 @@ void insert_events(PgConnection& conn, const std::vector<EventRecord>& events)
     filepaths.push_back(e.filepath);
     at_ms.push_back(e.at_ms);
     keyids.push_back(e.keyid);
+    actors.push_back(e.actor);
   }
-  conn.exec("INSERT INTO events (deviceid, api, mode, keynumber, filepath, at_ms, keyid) "
+  conn.exec("INSERT INTO events (deviceid, api, mode, keynumber, filepath, at_ms, keyid, actor) "
             "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], "
-            "$7::bigint[])",
+            "$7::bigint[], $8::text[])",
             PgParams().add_text_array(deviceids).add_text_array(apis).add_text_array(modes)
-              .add_int64_array(keynumbers).add_text_array(filepaths).add_int64_array(at_ms).add_int64_array(keyids));
+              .add_int64_array(keynumbers).add_text_array(filepaths).add_int64_array(at_ms).add_int64_array(keyids)
+              .add_text_array(actors));
 }
 
 // Insert events in a transaction of their own that does not wait for the disk.

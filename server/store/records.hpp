@@ -101,7 +101,7 @@ inline const std::string k_key_columns =
               "created_ms, ") + k_key_owner;
 inline constexpr int k_key_column_count = 11;
 
-inline constexpr const char* k_event_columns = "id, deviceid, api, mode, keynumber, filepath, at_ms, keyid";
+inline constexpr const char* k_event_columns = "id, deviceid, api, mode, keynumber, filepath, at_ms, keyid, actor";
 
 template <typename Row>
 IdRecord id_from(Row& row)
@@ -219,6 +219,7 @@ EventRecord event_from(Row& row)
   e.filepath = row.text(5);
   e.at_ms = row.int64(6);
   e.keyid = row.optional_int64(7);
+  e.actor = row.text(8);
   return e;
 }
 

@@ -1019,10 +1019,10 @@ void SqliteStore::record_event(const EventRecord& e)
 
 void SqliteStore::insert_event(Connection& c, const EventRecord& e)
 {
-  SqliteStatement st(*c.statements, "INSERT INTO events (deviceid, api, mode, keynumber, filepath, at_ms, keyid) "
-                                    "VALUES (?, ?, ?, ?, ?, ?, ?)");
+  SqliteStatement st(*c.statements, "INSERT INTO events (deviceid, api, mode, keynumber, filepath, at_ms, keyid, "
+                                    "actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   st.bind(1, e.deviceid).bind(2, e.api).bind(3, e.mode).bind(4, e.keynumber).bind(5, e.filepath).bind(6, e.at_ms);
-  st.bind(7, e.keyid).step();
+  st.bind(7, e.keyid).bind(8, e.actor).step();
 }
 
 std::vector<EventRecord> SqliteStore::device_events(const std::string& deviceid)

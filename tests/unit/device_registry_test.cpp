@@ -142,9 +142,14 @@ protected:
   }
   Answer key(const Id& id, const json& req) { return answer_of([&] { return m_keys->post(clm::dump_json(as(id, req))); }); }
   Answer cred(const Id& id, const json& req) { return answer_of([&] { return m_creds->post(clm::dump_json(as(id, req))); }); }
+  // A DeviceInfo request of the operator (the admin license key), or of a client.
+  Answer admin(const json& req, clm::server::Caller caller = clm::server::Caller::admin)
+  {
+    return answer_of([&] { return m_devices->post(clm::dump_json(req), caller); });
+  }
   Answer device(const Id& id, const json& req)
   {
-    return answer_of([&] { return m_devices->post(clm::dump_json(as(id, req))); });
+    return answer_of([&] { return m_devices->post(clm::dump_json(as(id, req)), clm::server::Caller::client); });
   }
 
   static json key_create(const std::string& devicename, const std::string& alias, const std::string& deviceid = "")
@@ -560,6 +565,102 @@ TEST_F(OwnershipTest, a_disabled_expired_or_deleted_device_is_refused_on_every_r
     EXPECT_EQ(k.body["deviceinfo"][0]["errorcode"], 0) << name;
     EXPECT_EQ(k.body["deviceinfo"][0]["deviceid"], d->deviceid) << name;
   }
+}
+
+}  // namespace
+
+namespace {
+
+// ---- the operator's DeviceInfo modes -----------------------------------------------
+
+TEST_F(OwnershipTest, the_operator_disables_and_enables_a_device_and_the_trail_says_who)
+{
+  const Owned d = register_device(a, "cam-1");
+  const json get_key = key_on("get", d, d.keynumber);
+  Answer r = admin(json{{"mode", "disable"}, {"devicename", "cam-1"}});
+  ASSERT_EQ(r.errorcode, 0) << r.detail;
+  EXPECT_EQ(r.body["status"], "disabled");
+  EXPECT_EQ(r.body["deviceid"], d.deviceid);
+  EXPECT_EQ(key(a, get_key).errorcode, 1704);
+  EXPECT_EQ(admin(json{{"mode", "disable"}, {"devicename", "cam-1"}}).errorcode, 1708);
+  r = admin(json{{"mode", "enable"}, {"devicename", "cam-1"}});
+  ASSERT_EQ(r.errorcode, 0) << r.detail;
+  EXPECT_EQ(r.body["status"], "valid");
+  EXPECT_EQ(key(a, get_key).errorcode, 0);
+  EXPECT_EQ(admin(json{{"mode", "enable"}, {"devicename", "cam-1"}}).errorcode, 1709);
+  EXPECT_EQ(admin(json{{"mode", "get"}, {"devicename", "nobody"}}).errorcode, 1706);
+  // get: the device and its trail, newest last; the ID's calls name the ID, ours "admin".
+  r = admin(json{{"mode", "get"}, {"devicename", "cam-1"}});
+  ASSERT_EQ(r.errorcode, 0) << r.detail;
+  EXPECT_EQ(r.body["owner"], a.keyid);
+  // (Key gets are recorded too; the audit writer may not have stored them yet.)
+  json changes = json::array();
+  for (const json& e : r.body["events"]) {
+    if (e["api"] != "KeyInfo" || e["mode"] != "get") {
+      changes.push_back(json{{"api", e["api"]}, {"mode", e["mode"]}, {"by", e["by"]}});
+    }
+  }
+  EXPECT_EQ(changes, json::parse(R"([{"api":"KeyInfo","mode":"create","by":")" + a.keyid + R"("},
+                                     {"api":"CredInfo","mode":"create","by":")" + a.keyid + R"("},
+                                     {"api":"DeviceInfo","mode":"disable","by":"admin"},
+                                     {"api":"DeviceInfo","mode":"enable","by":"admin"}])"));
+}
+
+TEST_F(OwnershipTest, operator_modes_need_the_admin_license_key)
+{
+  register_device(a, "cam-1");
+  for (const char* mode : {"get", "disable", "enable", "update"}) {
+    const Answer r = admin(as(a, json{{"mode", mode}, {"devicename", "cam-1"}}), clm::server::Caller::client);
+    EXPECT_EQ(r.errorcode, -1) << mode;
+    EXPECT_EQ(r.body["error"], "this request needs the admin license key") << mode;
+  }
+  EXPECT_EQ(store().find_device_by_name("cam-1")->status, clm::server::DeviceStatus::valid);
+  EXPECT_EQ(admin(json{{"mode", "purge"}, {"devicename", "cam-1"}}).errorcode, 1103);
+}
+
+TEST_F(OwnershipTest, bulk_operator_modes_answer_per_device_and_go_on)
+{
+  register_device(a, "cam-1");
+  register_device(b, "cam-2");
+  change_device(store(), "cam-2", [](clm::server::DeviceRecord& d) { d.status = clm::server::DeviceStatus::disabled; });
+  const json req{{"mode", "disable"},
+                 {"deviceinfo", json::array({json{{"devicename", "cam-1"}}, json{{"devicename", "missing"}},
+                                             json{{"devicename", "cam-2"}}, json{{"devicename", 7}}})}};
+  const Answer r = admin(req);
+  ASSERT_EQ(r.body["deviceinfo"].size(), 4u) << r.body;
+  EXPECT_EQ(r.body["deviceinfo"][0]["errorcode"], 0);
+  EXPECT_EQ(r.body["deviceinfo"][0]["status"], "disabled");
+  EXPECT_EQ(r.body["deviceinfo"][1]["errorcode"], 1706);
+  EXPECT_EQ(r.body["deviceinfo"][2]["errorcode"], 1708);
+  EXPECT_EQ(r.body["deviceinfo"][3]["errorcode"], 1103);
+  EXPECT_EQ(r.errorcode, 1103) << "the last error";
+  EXPECT_EQ(store().find_device_by_name("cam-1")->status, clm::server::DeviceStatus::disabled);
+}
+
+TEST_F(OwnershipTest, update_sets_facts_and_expiry_and_a_deleted_device_takes_no_change)
+{
+  const Owned d = register_device(a, "cam-1");
+  Answer r = admin(json{{"mode", "update"}, {"devicename", "cam-1"}, {"ipaddress", "192.0.2.7"},
+                        {"ext_data", {{"site", "north"}}}, {"expires", std::to_string(m_now + 10)}});
+  ASSERT_EQ(r.errorcode, 0) << r.detail;
+  EXPECT_EQ(r.body["ipaddress"], "192.0.2.7");
+  EXPECT_EQ(r.body["ext_data"]["site"], "north");
+  EXPECT_EQ(r.body["expires"], std::to_string(m_now + 10));
+  EXPECT_EQ(key(a, key_on("get", d, d.keynumber)).errorcode, 0);
+  m_now += 10;
+  EXPECT_EQ(key(a, key_on("get", d, d.keynumber)).errorcode, 1705);
+  r = admin(json{{"mode", "update"}, {"devicename", "cam-1"}, {"expires", ""}});
+  EXPECT_EQ(r.body["expires"], "");
+  EXPECT_EQ(key(a, key_on("get", d, d.keynumber)).errorcode, 0);
+  for (const char* bad : {"soon", "-1", "1234567890123456"}) {
+    EXPECT_EQ(admin(json{{"mode", "update"}, {"devicename", "cam-1"}, {"expires", bad}}).errorcode, 1104) << bad;
+  }
+  EXPECT_EQ(admin(json{{"mode", "update"}, {"devicename", "cam-1"}, {"ipaddress", "nope"}}).errorcode, 1104);
+  change_device(store(), "cam-1", [](clm::server::DeviceRecord& dev) { dev.status = clm::server::DeviceStatus::deleted; });
+  for (const char* mode : {"disable", "enable", "update"}) {
+    EXPECT_EQ(admin(json{{"mode", mode}, {"devicename", "cam-1"}}).errorcode, 1710) << mode;
+  }
+  EXPECT_EQ(admin(json{{"mode", "get"}, {"devicename", "cam-1"}}).body["status"], "deleted");
 }
 
 }  // namespace

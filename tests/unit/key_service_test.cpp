@@ -1217,7 +1217,7 @@ protected:
     req["deviceinfo"] = entries;
     return list_post(req).body;
   }
-  ApiResponse list_post(const json& req) { return m_devices->post(clm::dump_json(req)); }
+  ApiResponse list_post(const json& req) { return m_devices->post(clm::dump_json(req), clm::server::Caller::client); }
   int list_errorcode(const json& req)
   {
     try {

@@ -102,7 +102,7 @@ TEST_F(SeedTest, creates_an_id_and_devices_with_their_keys)
   for (const auto& name : result.devicenames) {
     req["deviceinfo"].push_back(json{{"devicename", name}});
   }
-  const json list = m_devices->post(clm::dump_json(req)).body;
+  const json list = m_devices->post(clm::dump_json(req), clm::server::Caller::client).body;
   ASSERT_EQ(list.at("errorcode"), 0) << list;
   for (std::size_t i = 0; i < result.devicenames.size(); ++i) {
     const json& dev = list.at("deviceinfo")[i];
@@ -170,7 +170,7 @@ TEST_F(SeedTest, timing_of_a_1000_device_getkeylist_and_getlist)
   }
   const std::string list_body = clm::dump_json(req);
   t0 = Clock::now();
-  const json list = m_devices->post(list_body).body;
+  const json list = m_devices->post(list_body, clm::server::Caller::client).body;
   const double list_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   ASSERT_EQ(list.at("errorcode"), 0);
 

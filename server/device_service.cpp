@@ -15,7 +15,7 @@ namespace clm::server {
 namespace {
 
 constexpr const char* k_api = "DeviceInfo";
-constexpr std::array<std::string_view, 4> k_operator_modes{"get", "disable", "enable", "update"};
+constexpr std::array<std::string_view, 5> k_operator_modes{"get", "disable", "enable", "update", "delete"};
 constexpr std::size_t k_events_in_get = 100;  // the newest audit events a get answers
 
 // What the operator sees of a device. Times are milliseconds since 1970 as strings, as
@@ -72,7 +72,7 @@ ApiResponse DeviceService::post(std::string_view body, Caller caller)
     return getkeylist(req, m_ids.authenticate(req));
   }
   if (std::find(k_operator_modes.begin(), k_operator_modes.end(), mode) == k_operator_modes.end()) {
-    throw ApiError{1103, "mode '" + mode.substr(0, 32) + "' is not getkeylist, get, disable, enable or update"};
+    throw ApiError{1103, "mode '" + mode.substr(0, 32) + "' is not getkeylist, get, disable, enable, update or delete"};
   }
   if (caller != Caller::admin) {
     return ApiResponse{403, json{{"error", "this request needs the admin license key"}}};
@@ -119,7 +119,34 @@ json DeviceService::operate(const std::string& mode, const json& entry, std::int
   if (device.status == DeviceStatus::deleted) {
     throw ApiError{1710, "device " + device.deviceid + " is deleted"};
   }
-  if (mode == "disable") {
+  // Each change is in the device's trail: by the operator, with the key number it touched.
+  auto record = [&](const char* what, std::optional<std::int64_t> keynumber) {
+    EventRecord e;
+    e.deviceid = device.deviceid;
+    e.api = k_api;
+    e.mode = what;
+    e.keynumber = keynumber;
+    e.at_ms = now_ms;
+    e.actor = "admin";
+    m_store.record_event(e);
+  };
+  if (mode == "delete") {
+    // Its certificates are revoked (the CRL lists them from the next request on) and its
+    // keys deleted, in the same transaction as the device.
+    for (CertRecord cert : m_store.valid_certificates_of_device(device.deviceid)) {
+      cert.status = CertStatus::revoked;
+      cert.revoked_at_ms = now_ms;
+      m_store.update_certificate(cert);
+      record("revoke", cert.keynumber);
+    }
+    for (KeyRecord key : m_store.valid_keys_of_device(device.deviceid)) {
+      key.status = KeyStatus::deleted;  // the row stays, so the number is never issued again
+      key.sealed_key.clear();            // the key itself is wiped
+      m_store.update_key(key);
+      record("delete", key.keynumber);
+    }
+    device.status = DeviceStatus::deleted;
+  } else if (mode == "disable") {
     if (device.status == DeviceStatus::disabled) {
       throw ApiError{1708, "device " + device.deviceid + " is disabled already"};
     }
@@ -139,13 +166,7 @@ json DeviceService::operate(const std::string& mode, const json& entry, std::int
     }
   }
   m_store.update_device(device);
-  EventRecord e;
-  e.deviceid = device.deviceid;
-  e.api = k_api;
-  e.mode = mode;
-  e.at_ms = now_ms;
-  e.actor = "admin";
-  m_store.record_event(e);
+  record(mode.c_str(), std::nullopt);
   json answer = device_json(device);
   answer["errorcode"] = 0;
   return answer;

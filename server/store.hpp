@@ -294,6 +294,12 @@ public:
   // Return every revoked certificate signed by catype, oldest revocation first.
   virtual std::vector<CertRecord> revoked_certificates(const std::string& catype) = 0;
 
+  // Return the valid certificates bound to device deviceid, by key number.
+  virtual std::vector<CertRecord> valid_certificates_of_device(const std::string& deviceid) = 0;
+
+  // Return the valid keys device deviceid created, by key number.
+  virtual std::vector<KeyRecord> valid_keys_of_device(const std::string& deviceid) = 0;
+
   // Insert a key under a key number allocate_keynumber returned.
   virtual void insert_key(const KeyRecord& r) = 0;
 

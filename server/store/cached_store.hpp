@@ -88,6 +88,14 @@ public:
   {
     return m_inner->revoked_certificates(catype);
   }
+  std::vector<CertRecord> valid_certificates_of_device(const std::string& deviceid) override
+  {
+    return m_inner->valid_certificates_of_device(deviceid);
+  }
+  std::vector<KeyRecord> valid_keys_of_device(const std::string& deviceid) override
+  {
+    return m_inner->valid_keys_of_device(deviceid);
+  }
   void insert_key(const KeyRecord& r) override;
   std::optional<KeyRecord> find_key(std::int64_t keynumber) override;
   std::optional<KeyRecord> find_latest_key_by_alias(const std::string& alias, const std::optional<std::string>& deviceid,

@@ -142,6 +142,7 @@ ALTER TABLE devices ADD COLUMN expires_ms BIGINT;
 ALTER TABLE devices ADD COLUMN group_name TEXT REFERENCES device_groups (name) DEFERRABLE;
 CREATE INDEX devices_by_group ON devices (group_name, devicename);
 CREATE INDEX devices_by_status ON devices (status, devicename);
+CREATE INDEX keys_by_device ON keys (deviceid, status);
 ALTER TABLE events ADD COLUMN actor TEXT NOT NULL DEFAULT '';
 )sql"},
 };
@@ -810,6 +811,22 @@ std::vector<CertRecord> PostgresStore::revoked_certificates(const std::string& c
     c->exec(select_certs("WHERE catype = $1 AND status = 'revoked' ORDER BY revoked_at_ms, keynumber"),
             PgParams().add(catype)),
     [](const PgResult::Row& row) { return cert_from(row); });
+}
+
+std::vector<CertRecord> PostgresStore::valid_certificates_of_device(const std::string& deviceid)
+{
+  Use c(*this);
+  return all<CertRecord>(
+    c->exec(select_certs("WHERE deviceid = $1 AND status = 'valid' ORDER BY keynumber"), PgParams().add(deviceid)),
+    [](const PgResult::Row& row) { return cert_from(row); });
+}
+
+std::vector<KeyRecord> PostgresStore::valid_keys_of_device(const std::string& deviceid)
+{
+  Use c(*this);
+  return all<KeyRecord>(
+    c->exec(select_keys("WHERE deviceid = $1 AND status = 'valid' ORDER BY keynumber"), PgParams().add(deviceid)),
+    [](const PgResult::Row& row) { return key_from(row); });
 }
 
 void PostgresStore::insert_key(const KeyRecord& r)

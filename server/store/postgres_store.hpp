@@ -59,6 +59,8 @@ public:
   std::optional<CertRecord> find_ca_certificate(const std::string& ca_name) override;
   void update_certificate(const CertRecord& r) override;
   std::vector<CertRecord> revoked_certificates(const std::string& catype) override;
+  std::vector<CertRecord> valid_certificates_of_device(const std::string& deviceid) override;
+  std::vector<KeyRecord> valid_keys_of_device(const std::string& deviceid) override;
   void insert_key(const KeyRecord& r) override;
   std::optional<KeyRecord> find_key(std::int64_t keynumber) override;
   std::optional<KeyRecord> find_latest_key_by_alias(const std::string& alias,

@@ -162,6 +162,8 @@ ALTER TABLE devices ADD COLUMN expires_ms INTEGER;
 ALTER TABLE devices ADD COLUMN group_name TEXT REFERENCES device_groups (name);
 CREATE INDEX devices_by_group ON devices (group_name, devicename);
 CREATE INDEX devices_by_status ON devices (status, devicename);
+-- A deleted device's keys are found by their device.
+CREATE INDEX keys_by_device ON keys (deviceid, status);
 -- Who made a change that no ID made: 'admin' (the operator's license key), 'schedule'.
 ALTER TABLE events ADD COLUMN actor TEXT NOT NULL DEFAULT '';
 )sql"},
@@ -804,6 +806,30 @@ std::vector<CertRecord> SqliteStore::revoked_certificates(const std::string& cat
   std::vector<CertRecord> out;
   while (st.step()) {
     out.push_back(cert_from(st));
+  }
+  return out;
+}
+
+std::vector<CertRecord> SqliteStore::valid_certificates_of_device(const std::string& deviceid)
+{
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, select_certs("WHERE deviceid = ? AND status = 'valid' ORDER BY keynumber").c_str());
+  st.bind(1, deviceid);
+  std::vector<CertRecord> out;
+  while (st.step()) {
+    out.push_back(cert_from(st));
+  }
+  return out;
+}
+
+std::vector<KeyRecord> SqliteStore::valid_keys_of_device(const std::string& deviceid)
+{
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, select_keys("WHERE deviceid = ? AND status = 'valid' ORDER BY keynumber").c_str());
+  st.bind(1, deviceid);
+  std::vector<KeyRecord> out;
+  while (st.step()) {
+    out.push_back(key_from(st));
   }
   return out;
 }

@@ -2,7 +2,8 @@
 # The device lifecycle against a real clm-server: the operator (admin license key)
 # disables, enables and updates devices through POST /SWCLM/DeviceInfo, and the tools
 # see it at once: a disabled device's clm-key get fails with 1704, clm-keyget skips it
-# with the 6.4 message and goes on, an expired registration is 1705.
+# with the 6.4 message and goes on, an expired registration is 1705, a deleted device's
+# certificate is on the CRL.
 
 load helpers
 
@@ -90,4 +91,29 @@ key_for() {
     '{mode: "disable", deviceinfo: [{devicename: $d}, {devicename: "never-registered"}, {devicename: $d}]}')"
   assert_equal "$API_STATUS" 200
   assert_equal "$(jq -c '[.errorcode, [.deviceinfo[].errorcode]]' <<<"$API_BODY")" '[1708,[0,1706,1708]]'
+}
+
+@test "a device the operator deletes has its certificate on the CRL at once; a second delete is 1710" {
+  use_tool_path clm-cert
+  local one serial
+  one=$(dev 1)
+  key_for "$one"
+  serial=$(t clm-cert create --mode client --device "$one" --subject "/CN=$one" --out "$(outdir cert)" |
+    jq -r .clientserial)
+  [ -n "$serial" ] && [ "$serial" != null ]
+  operator delete "$one"
+  assert_equal "$API_STATUS" 200
+  assert_equal "$(jq -r .status <<<"$API_BODY")" deleted
+  API_LICENSE=none api_request GET '/SWCLM/CRL?catype=ca1'
+  assert_equal "$API_STATUS" 200
+  printf '%s\n' "$API_BODY" >"$BATS_TEST_TMPDIR/crl.pem"
+  run openssl crl -in "$BATS_TEST_TMPDIR/crl.pem" -noout -text
+  assert_success
+  assert_output --partial "Serial Number: $serial"
+  # For the tools the device is gone; the operator gets 1710.
+  run_clm clm-key get --device "$one" --keynumber "$KEY_NUMBER" --out "$(outdir got)"
+  assert_equal "$status" 200
+  assert_regex "${stderr_lines[0]}" 'errorcode 1706'
+  operator delete "$one"
+  assert_equal "$(jq -r .errorcode <<<"$API_BODY")" 1710
 }

@@ -663,4 +663,37 @@ TEST_F(OwnershipTest, update_sets_facts_and_expiry_and_a_deleted_device_takes_no
   EXPECT_EQ(admin(json{{"mode", "get"}, {"devicename", "cam-1"}}).body["status"], "deleted");
 }
 
+TEST_F(OwnershipTest, delete_revokes_the_certificates_deletes_the_keys_and_the_name_stays_taken)
+{
+  const Owned d = register_device(a, "cam-1");
+  const Owned other = register_device(a, "cam-2");
+  Answer r = admin(json{{"mode", "delete"}, {"devicename", "cam-1"}});
+  ASSERT_EQ(r.errorcode, 0) << r.detail;
+  EXPECT_EQ(r.body["status"], "deleted");
+  const auto cert = store().find_certificate(std::stoll(d.certnumber));
+  EXPECT_EQ(cert->status, clm::server::CertStatus::revoked);
+  EXPECT_EQ(cert->revoked_at_ms, m_now);
+  const auto key_row = store().find_key(std::stoll(d.keynumber));
+  EXPECT_EQ(key_row->status, KeyStatus::deleted);
+  EXPECT_TRUE(key_row->sealed_key.empty()) << "the key is wiped";
+  // The other device keeps its own.
+  EXPECT_EQ(store().find_certificate(std::stoll(other.certnumber))->status, clm::server::CertStatus::valid);
+  EXPECT_EQ(store().find_key(std::stoll(other.keynumber))->status, KeyStatus::valid);
+  // For its ID the device is gone; its name cannot be registered again; a second delete is 1710.
+  EXPECT_EQ(key(a, key_on("get", d, d.keynumber)).errorcode, 1706);
+  EXPECT_EQ(key(a, key_create("cam-1", "again")).errorcode, 1702);
+  EXPECT_EQ(admin(json{{"mode", "delete"}, {"devicename", "cam-1"}}).errorcode, 1710);
+  // The trail: the revocation and the key deletion with their numbers, then the device.
+  r = admin(json{{"mode", "get"}, {"devicename", "cam-1"}});
+  json by_admin = json::array();
+  for (const json& e : r.body["events"]) {
+    if (e["by"] == "admin") {
+      by_admin.push_back(json{{"mode", e["mode"]}, {"keynumber", e.value("keynumber", "")}});
+    }
+  }
+  EXPECT_EQ(by_admin, json::parse(R"([{"mode":"revoke","keynumber":")" + d.certnumber + R"("},
+                                      {"mode":"delete","keynumber":")" + d.keynumber + R"("},
+                                      {"mode":"delete","keynumber":""}])"));
+}
+
 }  // namespace

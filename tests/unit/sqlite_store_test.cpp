@@ -855,6 +855,29 @@ TEST_P(CertContract, certificate_round_trips_by_keynumber_and_serial)
   EXPECT_FALSE(store().serial_exists("0123456789abcdef"));
 }
 
+TEST_P(CertContract, a_devices_valid_certificates_and_keys_are_listed_by_number)
+{
+  CertRecord first = leaf("01");
+  const CertRecord second = leaf("02");
+  const auto k1 = aes_key("one");
+  auto k2 = aes_key("two");
+  const DeviceRecord other =
+    store().create_device(device_fields("other"), [](const std::string&) { return std::string("k"); });
+  first.status = CertStatus::revoked;
+  store().update_certificate(first);
+  k2.status = KeyStatus::deleted;
+  store().update_key(k2);
+  const auto certs = store().valid_certificates_of_device(device().deviceid);
+  ASSERT_EQ(certs.size(), 1u);
+  EXPECT_EQ(certs[0].keynumber, second.keynumber);
+  const auto keys = store().valid_keys_of_device(device().deviceid);
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0].keynumber, k1.keynumber);
+  EXPECT_EQ(keys[0].sealed_key, "s-one");
+  EXPECT_TRUE(store().valid_certificates_of_device(other.deviceid).empty());
+  EXPECT_TRUE(store().valid_keys_of_device(other.deviceid).empty());
+}
+
 TEST_P(CertContract, duplicate_serial_is_refused)
 {
   leaf("AA");

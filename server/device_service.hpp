@@ -1,5 +1,5 @@
 // /SWCLM/DeviceInfo: our extension, for the device APIs the product overview names
-// without a wire format (WebAPI②).
+// without a wire format ("WebAPI 2" list).
 //
 // Mode getkeylist (an ID's call) answers, for each device name, its deviceid and the
 // numbers of the keys bound to it that can be fetched (valid, not expired): for the ID's

@@ -15,7 +15,9 @@ namespace clm::server {
 namespace {
 
 constexpr const char* k_api = "DeviceInfo";
-constexpr std::array<std::string_view, 5> k_operator_modes{"get", "disable", "enable", "update", "delete"};
+constexpr std::array<std::string_view, 6> k_operator_modes{"get", "search", "disable", "enable", "update", "delete"};
+constexpr std::int64_t k_day_ms = 24LL * 3600 * 1000;
+constexpr std::size_t k_max_page = 1000;  // devices a search answers at most
 constexpr std::size_t k_events_in_get = 100;  // the newest audit events a get answers
 
 // What the operator sees of a device. Times are milliseconds since 1970 as strings, as
@@ -45,6 +47,20 @@ json event_json(const EventRecord& e)
   return j;
 }
 
+// Read the optional field of digits (a count) as a number of 1..max; 1104 otherwise.
+std::optional<std::int64_t> optional_count(const json& req, const char* field, std::int64_t max)
+{
+  const auto text = optional_string(req, field);
+  if (!text) {
+    return std::nullopt;
+  }
+  if (text->empty() || text->size() > 9 || text->find_first_not_of("0123456789") != std::string::npos
+      || std::stoll(*text) < 1 || std::stoll(*text) > max) {
+    throw ApiError{1104, std::string(field) + " is not a number of 1 to " + std::to_string(max)};
+  }
+  return std::stoll(*text);
+}
+
 // Read the expiry an update sets: "" clears it, else milliseconds since 1970 in digits.
 std::optional<std::int64_t> read_expires(const std::string& text)
 {
@@ -72,12 +88,16 @@ ApiResponse DeviceService::post(std::string_view body, Caller caller)
     return getkeylist(req, m_ids.authenticate(req));
   }
   if (std::find(k_operator_modes.begin(), k_operator_modes.end(), mode) == k_operator_modes.end()) {
-    throw ApiError{1103, "mode '" + mode.substr(0, 32) + "' is not getkeylist, get, disable, enable, update or delete"};
+    throw ApiError{1103,
+                   "mode '" + mode.substr(0, 32) + "' is not getkeylist, get, search, disable, enable, update or delete"};
   }
   if (caller != Caller::admin) {
     return ApiResponse{403, json{{"error", "this request needs the admin license key"}}};
   }
   const std::int64_t now = m_clock();
+  if (mode == "search") {
+    return search(req, now);
+  }
   const Durability durability = mode == "get" ? Durability::deferred : Durability::full;
   if (req.contains("deviceinfo")) {
     return batch_answer(
@@ -95,6 +115,39 @@ ApiResponse DeviceService::post(std::string_view body, Caller caller)
   json answer;
   m_store.transaction([&] { answer = operate(mode, req, now); }, durability);
   return {200, std::move(answer)};
+}
+
+ApiResponse DeviceService::search(const json& req, std::int64_t now_ms)
+{
+  DeviceFilter filter;
+  filter.prefix = optional_string(req, "prefix").value_or("");
+  if (filter.prefix.size() > 64) {
+    throw ApiError{1104, "prefix is longer than a devicename"};
+  }
+  if (const auto status = optional_string(req, "status")) {
+    if (*status != "valid" && *status != "disabled" && *status != "deleted") {
+      throw ApiError{1104, "status is not valid, disabled or deleted"};
+    }
+    filter.status = device_status_from(*status, "status");
+  }
+  filter.group = optional_string(req, "group");
+  if (const auto days = optional_count(req, "expiring_within_days", 36500)) {
+    filter.expires_by_ms = now_ms + *days * k_day_ms;
+  }
+  filter.after = optional_string(req, "after").value_or("");
+  filter.limit = static_cast<std::size_t>(optional_count(req, "limit", k_max_page).value_or(100));
+  json devices = json::array();
+  std::string next;
+  m_store.transaction([&] {
+    devices = json::array();
+    const std::vector<DeviceRecord> found = m_store.search_devices(filter);
+    for (const DeviceRecord& d : found) {
+      devices.push_back(device_json(d));
+    }
+    // A full page may have a next one: the client asks again with after = next.
+    next = found.size() == filter.limit ? found.back().devicename : std::string();
+  }, Durability::deferred);
+  return {200, json{{"errorcode", 0}, {"deviceinfo", std::move(devices)}, {"next", next}}};
 }
 
 json DeviceService::operate(const std::string& mode, const json& entry, std::int64_t now_ms)

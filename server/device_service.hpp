@@ -5,8 +5,8 @@
 // numbers of the keys bound to it that can be fetched (valid, not expired): for the ID's
 // own devices and keys, or for every device with the fleet read grant.
 //
-// The operator's modes (the admin license key; no ID): get, disable, enable, update and
-// delete (its certificates revoked, its keys deleted) of one device ({"devicename": N,
+// The operator's modes (the admin license key; no ID): search (by pages), and get,
+// disable, enable, update and delete (its certificates revoked, its keys deleted) of one device ({"devicename": N,
 // ...}) or of many ({"deviceinfo": [{"devicename": N, ...}, ...]}, answered per device
 // as getlist is: the others go on). 1706 for a device never registered, 1708 disabling a
 // disabled one, 1709 enabling a valid one, 1710 any change to a deleted one. Each change
@@ -32,6 +32,8 @@ public:
   ApiResponse post(std::string_view body, Caller caller);
 
 private:
+  // Answer the operator's search: the devices the request's filter wants, by pages.
+  ApiResponse search(const json& req, std::int64_t now_ms);
   // Answer the operator's mode for the device of entry (a request, or one item of its
   // deviceinfo); call inside a transaction.
   json operate(const std::string& mode, const json& entry, std::int64_t now_ms);

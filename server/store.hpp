@@ -121,6 +121,17 @@ struct KeyScope {
   bool covers(const KeyRecord& key) const { return !owner || key.owner_keyid == owner; }
 };
 
+// Which devices an operator's search wants: each set field narrows it. Devices come in
+// devicename order (bytewise), those after `after`, at most limit.
+struct DeviceFilter {
+  std::string prefix;                       // devicename starts with it
+  std::optional<DeviceStatus> status;
+  std::optional<std::string> group;         // "" : in no group
+  std::optional<std::int64_t> expires_by_ms;  // a registration expiry at or before it
+  std::string after;                        // the last devicename of the page before
+  std::size_t limit = 100;
+};
+
 // An operator's grant letting one ID read every device's keys (getlist, getkeylist).
 struct FleetGrant {
   std::int64_t keyid = 0;
@@ -293,6 +304,9 @@ public:
 
   // Return every revoked certificate signed by catype, oldest revocation first.
   virtual std::vector<CertRecord> revoked_certificates(const std::string& catype) = 0;
+
+  // Return the devices filter wants (see DeviceFilter).
+  virtual std::vector<DeviceRecord> search_devices(const DeviceFilter& filter) = 0;
 
   // Return the valid certificates bound to device deviceid, by key number.
   virtual std::vector<CertRecord> valid_certificates_of_device(const std::string& deviceid) = 0;

@@ -88,6 +88,10 @@ public:
   {
     return m_inner->revoked_certificates(catype);
   }
+  std::vector<DeviceRecord> search_devices(const DeviceFilter& filter) override
+  {
+    return m_inner->search_devices(filter);
+  }
   std::vector<CertRecord> valid_certificates_of_device(const std::string& deviceid) override
   {
     return m_inner->valid_certificates_of_device(deviceid);

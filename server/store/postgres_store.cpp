@@ -813,6 +813,23 @@ std::vector<CertRecord> PostgresStore::revoked_certificates(const std::string& c
     [](const PgResult::Row& row) { return cert_from(row); });
 }
 
+std::vector<DeviceRecord> PostgresStore::search_devices(const DeviceFilter& f)
+{
+  Use c(*this);
+  const std::string end = prefix_end(f.prefix);
+  const std::optional<std::string> status =
+    f.status ? std::optional<std::string>(std::string(device_status_name(*f.status))) : std::nullopt;
+  return all<DeviceRecord>(
+    c->exec(std::string("SELECT ") + k_device_columns
+              + " FROM devices WHERE devicename COLLATE \"C\" > $1 AND devicename COLLATE \"C\" >= $2 "
+                "AND ($3 = '' OR devicename COLLATE \"C\" < $3) AND ($4::text IS NULL OR status = $4) "
+                "AND ($5::text IS NULL OR COALESCE(group_name, '') = $5) "
+                "AND ($6::bigint IS NULL OR expires_ms <= $6) ORDER BY devicename COLLATE \"C\" LIMIT $7",
+            PgParams().add(f.after).add(f.prefix).add(end).add(status).add(f.group).add(f.expires_by_ms)
+              .add(static_cast<std::int64_t>(f.limit))),
+    [](const PgResult::Row& row) { return device_from(row); });
+}
+
 std::vector<CertRecord> PostgresStore::valid_certificates_of_device(const std::string& deviceid)
 {
   Use c(*this);

@@ -109,6 +109,18 @@ const std::vector<TableSpec>& copied_tables()
   return tables;
 }
 
+std::string prefix_end(const std::string& prefix)
+{
+  std::string end = prefix;
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) {
+    end.pop_back();
+  }
+  if (!end.empty()) {
+    end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  }
+  return end;
+}
+
 std::string insert_statement(const TableSpec& table, const std::function<std::string(int)>& placeholder)
 {
   std::string columns;

@@ -13,6 +13,10 @@
 namespace clm::server {
 
 std::string_view status_name(Status s);
+// The first text after every text starting with prefix, bytewise ("ab" -> "ac"); ""
+// when there is none (prefix empty or all 0xff bytes): a range scan's upper bound.
+std::string prefix_end(const std::string& prefix);
+
 // The group_name column of a device's group: NULL for none.
 inline std::optional<std::string> group_column(const std::string& group)
 {

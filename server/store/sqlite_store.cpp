@@ -810,6 +810,27 @@ std::vector<CertRecord> SqliteStore::revoked_certificates(const std::string& cat
   return out;
 }
 
+std::vector<DeviceRecord> SqliteStore::search_devices(const DeviceFilter& f)
+{
+  Connection& c = connection();
+  const std::string end = prefix_end(f.prefix);
+  SqliteStatement st(*c.statements,
+                     std::string("SELECT ") + k_device_columns
+                       + " FROM devices WHERE devicename > ? AND devicename >= ? AND (? = '' OR devicename < ?) "
+                         "AND (? IS NULL OR status = ?) AND (? IS NULL OR COALESCE(group_name, '') = ?) "
+                         "AND (? IS NULL OR expires_ms <= ?) ORDER BY devicename LIMIT ?");
+  const std::optional<std::string> status =
+    f.status ? std::optional<std::string>(std::string(device_status_name(*f.status))) : std::nullopt;
+  st.bind(1, f.after).bind(2, f.prefix).bind(3, end).bind(4, end).bind(5, status).bind(6, status);
+  st.bind(7, f.group).bind(8, f.group).bind(9, f.expires_by_ms).bind(10, f.expires_by_ms);
+  st.bind(11, static_cast<std::int64_t>(f.limit));
+  std::vector<DeviceRecord> out;
+  while (st.step()) {
+    out.push_back(device_from(st));
+  }
+  return out;
+}
+
 std::vector<CertRecord> SqliteStore::valid_certificates_of_device(const std::string& deviceid)
 {
   Connection& c = connection();

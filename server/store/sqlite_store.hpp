@@ -62,6 +62,7 @@ public:
   std::optional<CertRecord> find_ca_certificate(const std::string& ca_name) override;
   void update_certificate(const CertRecord& r) override;
   std::vector<CertRecord> revoked_certificates(const std::string& catype) override;
+  std::vector<DeviceRecord> search_devices(const DeviceFilter& filter) override;
   std::vector<CertRecord> valid_certificates_of_device(const std::string& deviceid) override;
   std::vector<KeyRecord> valid_keys_of_device(const std::string& deviceid) override;
   void insert_key(const KeyRecord& r) override;

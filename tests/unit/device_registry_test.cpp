@@ -696,4 +696,40 @@ TEST_F(OwnershipTest, delete_revokes_the_certificates_deletes_the_keys_and_the_n
                                       {"mode":"delete","keynumber":""}])"));
 }
 
+TEST_F(OwnershipTest, search_pages_through_the_devices_a_filter_wants)
+{
+  for (const char* name : {"cam-1", "cam-2", "cam-3", "gw-1"}) {
+    register_device(a, name);
+  }
+  admin(json{{"mode", "disable"}, {"devicename", "cam-2"}});
+  admin(json{{"mode", "update"}, {"devicename", "cam-3"}, {"expires", std::to_string(m_now + 2 * 24 * 3600 * 1000LL)}});
+  auto names = [](const Answer& r) {
+    std::vector<std::string> out;
+    for (const json& d : r.body["deviceinfo"]) {
+      out.push_back(d["devicename"]);
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  Answer r = admin(json{{"mode", "search"}, {"prefix", "cam-"}, {"limit", "2"}});
+  ASSERT_EQ(r.errorcode, 0) << r.detail;
+  EXPECT_EQ(names(r), (V{"cam-1", "cam-2"}));
+  EXPECT_EQ(r.body["next"], "cam-2");
+  r = admin(json{{"mode", "search"}, {"prefix", "cam-"}, {"limit", "2"}, {"after", "cam-2"}});
+  EXPECT_EQ(names(r), (V{"cam-3"}));
+  EXPECT_EQ(r.body["next"], "") << "a page not full is the last";
+  EXPECT_EQ(names(admin(json{{"mode", "search"}, {"status", "disabled"}})), (V{"cam-2"}));
+  EXPECT_EQ(names(admin(json{{"mode", "search"}, {"expiring_within_days", "1"}})), V{});
+  EXPECT_EQ(names(admin(json{{"mode", "search"}, {"expiring_within_days", "2"}})), (V{"cam-3"}));
+  EXPECT_EQ(admin(json{{"mode", "search"}}).body["deviceinfo"].size(), 4u);
+  for (const json& bad : {json{{"status", "lost"}}, json{{"limit", "0"}}, json{{"limit", "1001"}},
+                          json{{"expiring_within_days", "x"}}}) {
+    json req = bad;
+    req["mode"] = "search";
+    EXPECT_EQ(admin(req).errorcode, 1104) << bad;
+  }
+  EXPECT_EQ(admin(json{{"mode", "search"}}, clm::server::Caller::client).body["error"],
+            "this request needs the admin license key");
+}
+
 }  // namespace

@@ -729,6 +729,53 @@ TEST_P(StoreContract, duplicate_devicename_is_refused)
   EXPECT_FALSE(store.find_device_by_name("a")->deviceid.empty());
 }
 
+TEST_P(StoreContract, search_devices_filters_by_prefix_state_group_and_expiry_in_name_order_by_pages)
+{
+  auto owned = open();
+  Store& store = *owned;
+  for (const char* name : {"cam-2", "cam-10", "gw-1", "cam-1", "cam"}) {
+    store.create_device(device_fields(name), [](const std::string&) { return std::string("k"); });
+  }
+  auto names = [&](const clm::server::DeviceFilter& f) {
+    std::vector<std::string> out;
+    for (const DeviceRecord& d : store.search_devices(f)) {
+      out.push_back(d.devicename);
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  clm::server::DeviceFilter f;
+  EXPECT_EQ(names(f), (V{"cam", "cam-1", "cam-10", "cam-2", "gw-1"})) << "bytewise name order";
+  f.prefix = "cam-";
+  EXPECT_EQ(names(f), (V{"cam-1", "cam-10", "cam-2"}));
+  f.limit = 2;
+  EXPECT_EQ(names(f), (V{"cam-1", "cam-10"}));
+  f.after = "cam-10";
+  EXPECT_EQ(names(f), (V{"cam-2"}));
+  f = {};
+  DeviceRecord d = *store.find_device_by_name("cam-10");
+  d.status = DeviceStatus::disabled;
+  d.expires_ms = k_now + 5;
+  store.update_device(d);
+  f.status = DeviceStatus::disabled;
+  EXPECT_EQ(names(f), (V{"cam-10"}));
+  f.status = DeviceStatus::valid;
+  EXPECT_EQ(names(f).size(), 4u);
+  f = {};
+  f.expires_by_ms = k_now + 4;
+  EXPECT_TRUE(names(f).empty());
+  f.expires_by_ms = k_now + 5;
+  EXPECT_EQ(names(f), (V{"cam-10"}));
+  f = {};
+  f.group = "";
+  EXPECT_EQ(names(f).size(), 5u) << "every device is in no group";
+  f.group = "cameras";
+  EXPECT_TRUE(names(f).empty());
+  f = {};
+  f.prefix = "zz";
+  EXPECT_TRUE(names(f).empty());
+}
+
 TEST_P(StoreContract, update_device_replaces_address_ext_data_state_and_expiry)
 {
   auto owned = open();

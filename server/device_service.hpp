@@ -6,11 +6,12 @@
 // own devices and keys, or for every device with the fleet read grant.
 //
 // The operator's modes (the admin license key; no ID): search (by pages), and get,
-// disable, enable, update and delete (its certificates revoked, its keys deleted) of one device ({"devicename": N,
-// ...}) or of many ({"deviceinfo": [{"devicename": N, ...}, ...]}, answered per device
-// as getlist is: the others go on). 1706 for a device never registered, 1708 disabling a
-// disabled one, 1709 enabling a valid one, 1710 any change to a deleted one. Each change
-// is recorded in the device's audit trail with actor "admin".
+// disable, enable, update and delete (its certificates revoked, its keys deleted) of
+// one device ({"devicename": N, ...}) or of many ({"deviceinfo": [{"devicename": N,
+// ...}, ...]}, answered per device as getlist is: the others go on). 1706 for a device
+// never registered, 1708 disabling a disabled one, 1709 enabling a valid one, 1710 any
+// change to a deleted one. Each change is recorded in the device's audit trail with
+// actor "admin".
 #pragma once
 
 #include "api.hpp"

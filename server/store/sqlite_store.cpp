@@ -184,6 +184,17 @@ std::string select_keys(const char* where)
   return std::string("SELECT ") + k_key_columns + " FROM keys " + where;
 }
 
+// Return every row st steps through, each read with read (as PostgreSQL's all<>).
+template <typename Read>
+auto all_rows(SqliteStatement& st, Read read)
+{
+  std::vector<decltype(read(st))> out;
+  while (st.step()) {
+    out.push_back(read(st));
+  }
+  return out;
+}
+
 // Return whether the database holds a table named table.
 bool has_table(SqliteStatementCache& cache, const std::string& table)
 {
@@ -493,11 +504,7 @@ std::vector<IdRecord> SqliteStore::valid_ids(std::int64_t now_ms)
   SqliteStatement st(*c.statements, (std::string("SELECT ") + k_id_columns
                       + " FROM ids WHERE status = 'valid' AND expiration > ? ORDER BY keyid").c_str());
   st.bind(1, now_ms);
-  std::vector<IdRecord> out;
-  while (st.step()) {
-    out.push_back(id_from(st));
-  }
-  return out;
+  return all_rows(st, [](SqliteStatement& row) { return id_from(row); });
 }
 
 void SqliteStore::set_id_status(std::int64_t keyid, Status status)
@@ -723,11 +730,7 @@ std::vector<FleetGrant> SqliteStore::fleet_grants()
 {
   Connection& c = connection();
   SqliteStatement st(*c.statements, "SELECT keyid, granted_ms FROM fleet_grants ORDER BY keyid");
-  std::vector<FleetGrant> out;
-  while (st.step()) {
-    out.push_back(FleetGrant{st.int64(0), st.int64(1)});
-  }
-  return out;
+  return all_rows(st, [](SqliteStatement& row) { return FleetGrant{row.int64(0), row.int64(1)}; });
 }
 
 bool SqliteStore::serial_exists(const std::string& serial)
@@ -803,11 +806,7 @@ std::vector<CertRecord> SqliteStore::revoked_certificates(const std::string& cat
   Connection& c = connection();
   SqliteStatement st(*c.statements, select_certs("WHERE catype = ? AND status = 'revoked' ORDER BY revoked_at_ms, keynumber").c_str());
   st.bind(1, catype);
-  std::vector<CertRecord> out;
-  while (st.step()) {
-    out.push_back(cert_from(st));
-  }
-  return out;
+  return all_rows(st, [](SqliteStatement& row) { return cert_from(row); });
 }
 
 std::vector<DeviceRecord> SqliteStore::search_devices(const DeviceFilter& f)
@@ -824,11 +823,7 @@ std::vector<DeviceRecord> SqliteStore::search_devices(const DeviceFilter& f)
   st.bind(1, f.after).bind(2, f.prefix).bind(3, end).bind(4, end).bind(5, status).bind(6, status);
   st.bind(7, f.group).bind(8, f.group).bind(9, f.expires_by_ms).bind(10, f.expires_by_ms);
   st.bind(11, static_cast<std::int64_t>(f.limit));
-  std::vector<DeviceRecord> out;
-  while (st.step()) {
-    out.push_back(device_from(st));
-  }
-  return out;
+  return all_rows(st, [](SqliteStatement& row) { return device_from(row); });
 }
 
 std::vector<CertRecord> SqliteStore::valid_certificates_of_device(const std::string& deviceid)
@@ -836,11 +831,7 @@ std::vector<CertRecord> SqliteStore::valid_certificates_of_device(const std::str
   Connection& c = connection();
   SqliteStatement st(*c.statements, select_certs("WHERE deviceid = ? AND status = 'valid' ORDER BY keynumber").c_str());
   st.bind(1, deviceid);
-  std::vector<CertRecord> out;
-  while (st.step()) {
-    out.push_back(cert_from(st));
-  }
-  return out;
+  return all_rows(st, [](SqliteStatement& row) { return cert_from(row); });
 }
 
 std::vector<KeyRecord> SqliteStore::valid_keys_of_device(const std::string& deviceid)
@@ -848,11 +839,7 @@ std::vector<KeyRecord> SqliteStore::valid_keys_of_device(const std::string& devi
   Connection& c = connection();
   SqliteStatement st(*c.statements, select_keys("WHERE deviceid = ? AND status = 'valid' ORDER BY keynumber").c_str());
   st.bind(1, deviceid);
-  std::vector<KeyRecord> out;
-  while (st.step()) {
-    out.push_back(key_from(st));
-  }
-  return out;
+  return all_rows(st, [](SqliteStatement& row) { return key_from(row); });
 }
 
 void SqliteStore::insert_key(const KeyRecord& r)
@@ -970,11 +957,7 @@ std::vector<std::int64_t> SqliteStore::valid_keynumbers_of_device(const std::str
                               "AND (? IS NULL OR (SELECT d.owner_keyid FROM devices d WHERE d.deviceid = k.deviceid) = ?) "
                               "ORDER BY b.keynumber");
   st.bind(1, deviceid).bind(2, now_ms).bind(3, scope.owner).bind(4, scope.owner);
-  std::vector<std::int64_t> out;
-  while (st.step()) {
-    out.push_back(st.int64(0));
-  }
-  return out;
+  return all_rows(st, [](SqliteStatement& row) { return row.int64(0); });
 }
 
 std::optional<CrlRecord> SqliteStore::latest_crl(const std::string& catype)
@@ -1083,11 +1066,7 @@ std::vector<EventRecord> SqliteStore::device_events(const std::string& deviceid)
   }
   SqliteStatement st(*c.statements, std::string("SELECT ") + k_event_columns + " FROM events WHERE deviceid = ? ORDER BY id");
   st.bind(1, deviceid);
-  std::vector<EventRecord> out;
-  while (st.step()) {
-    out.push_back(event_from(st));
-  }
-  return out;
+  return all_rows(st, [](SqliteStatement& row) { return event_from(row); });
 }
 
 

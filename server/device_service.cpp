@@ -161,10 +161,9 @@ json DeviceService::operate(const std::string& mode, const json& entry, std::int
   DeviceRecord device = std::move(*found);
   if (mode == "get") {
     json answer = device_json(device);
-    const std::vector<EventRecord> events = m_store.device_events(device.deviceid);
     json& trail = answer["events"] = json::array();
-    for (std::size_t i = events.size() > k_events_in_get ? events.size() - k_events_in_get : 0; i < events.size(); ++i) {
-      trail.push_back(event_json(events[i]));
+    for (const EventRecord& e : m_store.newest_device_events(device.deviceid, k_events_in_get)) {
+      trail.push_back(event_json(e));
     }
     answer["errorcode"] = 0;
     return answer;

@@ -405,6 +405,10 @@ public:
 
   // Return the events of a device, oldest first.
   virtual std::vector<EventRecord> device_events(const std::string& deviceid) = 0;
+
+  // Return the newest n audit events of device deviceid, oldest first (what a device
+  // that has made a million calls shows without reading them all).
+  virtual std::vector<EventRecord> newest_device_events(const std::string& deviceid, std::size_t n) = 0;
 };
 
 }  // namespace clm::server

@@ -149,6 +149,10 @@ public:
   {
     return m_inner->device_events(deviceid);
   }
+  std::vector<EventRecord> newest_device_events(const std::string& deviceid, std::size_t n) override
+  {
+    return m_inner->newest_device_events(deviceid, n);
+  }
 
 private:
   struct Binding {

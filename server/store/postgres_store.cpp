@@ -1183,6 +1183,16 @@ void PostgresStore::record_event(const EventRecord& e)
 
 std::vector<EventRecord> PostgresStore::device_events(const std::string& deviceid)
 {
+  return events_of(deviceid, std::nullopt);
+}
+
+std::vector<EventRecord> PostgresStore::newest_device_events(const std::string& deviceid, std::size_t n)
+{
+  return events_of(deviceid, n);
+}
+
+std::vector<EventRecord> PostgresStore::events_of(const std::string& deviceid, std::optional<std::size_t> newest)
+{
   if (OpenTransaction* t = open_transaction(this)) {
     begin_if_lazy(*t);
     insert_events(*t->conn, t->events);  // what this transaction recorded comes first
@@ -1191,9 +1201,18 @@ std::vector<EventRecord> PostgresStore::device_events(const std::string& devicei
     m_events->flush();  // what reads recorded is written before it is listed
   }
   Use c(*this);
-  return all<EventRecord>(c->exec(std::string("SELECT ") + k_event_columns + " FROM events WHERE deviceid = $1 ORDER BY id",
-                                  PgParams().add(deviceid)),
-                          [](const PgResult::Row& row) { return event_from(row); });
+  const std::string sql = std::string("SELECT ") + k_event_columns + " FROM events WHERE deviceid = $1 "
+                          + (newest ? "ORDER BY id DESC LIMIT $2" : "ORDER BY id");
+  PgParams params;
+  params.add(deviceid);
+  if (newest) {
+    params.add(static_cast<std::int64_t>(*newest));
+  }
+  auto events = all<EventRecord>(c->exec(sql, params), [](const PgResult::Row& row) { return event_from(row); });
+  if (newest) {
+    std::reverse(events.begin(), events.end());
+  }
+  return events;
 }
 
 }  // namespace clm::server

@@ -91,8 +91,11 @@ public:
   bool watch_changes(std::function<void(const ChangeNotice&)> notice) override;
   void record_event(const EventRecord& e) override;
   std::vector<EventRecord> device_events(const std::string& deviceid) override;
+  std::vector<EventRecord> newest_device_events(const std::string& deviceid, std::size_t n) override;
 
 private:
+  // The events of deviceid in order, or the newest n of them.
+  std::vector<EventRecord> events_of(const std::string& deviceid, std::optional<std::size_t> newest);
   class Use;
   // The event queue's work: insert what reads queued, on a pooled connection.
   void write_queued_events();

@@ -1057,6 +1057,16 @@ void SqliteStore::insert_event(Connection& c, const EventRecord& e)
 
 std::vector<EventRecord> SqliteStore::device_events(const std::string& deviceid)
 {
+  return events_of(deviceid, std::nullopt);
+}
+
+std::vector<EventRecord> SqliteStore::newest_device_events(const std::string& deviceid, std::size_t n)
+{
+  return events_of(deviceid, n);
+}
+
+std::vector<EventRecord> SqliteStore::events_of(const std::string& deviceid, std::optional<std::size_t> newest)
+{
   Connection& c = connection();
   if (c.reading && !c.events.empty()) {
     throw ReadTransactionWrites();  // its own events must be written to be listed
@@ -1064,9 +1074,18 @@ std::vector<EventRecord> SqliteStore::device_events(const std::string& deviceid)
   if (c.depth == 0) {
     m_events->flush();  // what reads recorded is written before it is listed
   }
-  SqliteStatement st(*c.statements, std::string("SELECT ") + k_event_columns + " FROM events WHERE deviceid = ? ORDER BY id");
+  // The newest n: events_by_device (deviceid, id) walked backwards, then put in order.
+  SqliteStatement st(*c.statements, std::string("SELECT ") + k_event_columns + " FROM events WHERE deviceid = ? "
+                                      + (newest ? "ORDER BY id DESC LIMIT ?" : "ORDER BY id"));
   st.bind(1, deviceid);
-  return all_rows(st, [](SqliteStatement& row) { return event_from(row); });
+  if (newest) {
+    st.bind(2, static_cast<std::int64_t>(*newest));
+  }
+  auto events = all_rows(st, [](SqliteStatement& row) { return event_from(row); });
+  if (newest) {
+    std::reverse(events.begin(), events.end());
+  }
+  return events;
 }
 
 

@@ -86,12 +86,15 @@ public:
   void set_counter(Counter counter, std::int64_t last) override;
   void record_event(const EventRecord& e) override;
   std::vector<EventRecord> device_events(const std::string& deviceid) override;
+  std::vector<EventRecord> newest_device_events(const std::string& deviceid, std::size_t n) override;
 
   const std::vector<int>& migrations_applied() const override { return m_applied; }
 
   struct Connection;  // one thread's (public for the thread-local table of connections)
 
 private:
+  // The events of deviceid in order, or the newest n of them.
+  std::vector<EventRecord> events_of(const std::string& deviceid, std::optional<std::size_t> newest);
   // Return this thread's connection to the database, opened at its first use.
   Connection& connection();
   // Run body as a read on c (no write lock, no commit to sync); return false, having

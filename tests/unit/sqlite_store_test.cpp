@@ -1031,6 +1031,22 @@ TEST_P(CertContract, events_are_listed_per_device_in_order)
   EXPECT_EQ(events[1].filepath, "/f");
   EXPECT_EQ(events[1].api, "CredInfo");
   EXPECT_TRUE(store().device_events("0000000002").empty());
+  // The newest two, oldest first; more than there are is all of them; actor kept.
+  EventRecord by_admin;
+  by_admin.deviceid = "0000000001";
+  by_admin.api = "DeviceInfo";
+  by_admin.mode = "disable";
+  by_admin.at_ms = k_now;
+  by_admin.actor = "admin";
+  store().record_event(by_admin);
+  const auto newest = store().newest_device_events("0000000001", 2);
+  ASSERT_EQ(newest.size(), 2u);
+  EXPECT_EQ(newest[0].mode, "revoke");
+  EXPECT_EQ(newest[1].mode, "disable");
+  EXPECT_EQ(newest[1].actor, "admin");
+  EXPECT_FALSE(newest[1].keyid.has_value());
+  EXPECT_EQ(store().newest_device_events("0000000001", 100).size(), 4u);
+  EXPECT_TRUE(store().newest_device_events("0000000002", 5).empty());
 }
 
 TEST_P(CertContract, events_of_a_transaction_keep_their_order_and_a_rolled_back_part_leaves_none)

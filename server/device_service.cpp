@@ -1,5 +1,6 @@
 #include "device_service.hpp"
 
+#include "fleet_reports.hpp"
 #include "store/records.hpp"
 
 #include <clm/json_io.hpp>
@@ -87,14 +88,17 @@ ApiResponse DeviceService::post(std::string_view body, Caller caller)
   if (mode == "getkeylist") {
     return getkeylist(req, m_ids.authenticate(req));
   }
-  if (std::find(k_operator_modes.begin(), k_operator_modes.end(), mode) == k_operator_modes.end()) {
-    throw ApiError{1103,
-                   "mode '" + mode.substr(0, 32) + "' is not getkeylist, get, search, disable, enable, update or delete"};
+  const bool fleet = is_fleet_mode(mode);
+  if (!fleet && std::find(k_operator_modes.begin(), k_operator_modes.end(), mode) == k_operator_modes.end()) {
+    throw ApiError{1103, "mode '" + mode.substr(0, 32) + "' is no DeviceInfo mode"};
   }
   if (caller != Caller::admin) {
     return ApiResponse{403, json{{"error", "this request needs the admin license key"}}};
   }
   const std::int64_t now = m_clock();
+  if (fleet) {
+    return fleet_answer(m_store, mode, req, now);
+  }
   if (mode == "search") {
     return search(req, now);
   }
@@ -215,6 +219,12 @@ json DeviceService::operate(const std::string& mode, const json& entry, std::int
     device.ext_data = info.ext_data.value_or(device.ext_data);
     if (const auto expires = optional_string(entry, "expires")) {
       device.expires_ms = read_expires(*expires);
+    }
+    if (const auto group = optional_string(entry, "group")) {
+      device.group = group->empty() ? std::string() : read_group_name(entry, "group");
+      if (!device.group.empty() && !m_store.find_group(device.group)) {
+        throw ApiError{1104, "group " + device.group + " does not exist"};
+      }
     }
   }
   m_store.update_device(device);

@@ -1,5 +1,7 @@
 #include "key_service.hpp"
 
+#include "fleet_reports.hpp"
+
 #include <clm/error.hpp>
 #include <clm/otr.hpp>
 #include <clm/validate.hpp>
@@ -379,6 +381,7 @@ ApiResponse KeyService::get(const json& req, std::int64_t keyid)
   const std::int64_t now = m_clock();
   DeviceRecord device;
   KeyRecord key;
+  bool rotation_due = false;
   const KeyScope scope = KeyScope::of(keyid);
   m_store.transaction([&] {
     if (target.keynumber) {
@@ -405,8 +408,13 @@ ApiResponse KeyService::get(const json& req, std::int64_t keyid)
     // bound to it from then on.
     m_store.bind_key(key.keynumber, device.deviceid, filepath);
     record(keyid, device.deviceid, "get", key.keynumber, filepath, now);
+    rotation_due = key_rotation_due(m_store, device, key, now);
   }, Durability::deferred);  // a read: its event and binding need not wait on the disk
-  return {200, key_answer(device.deviceid, key)};
+  json answer = key_answer(device.deviceid, key);
+  if (rotation_due) {
+    answer["rotation"] = "due";  // our extension: the device's group schedule wants a new key
+  }
+  return {200, std::move(answer)};
 }
 
 ApiResponse KeyService::update(const json& req, std::int64_t keyid)

@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace clm::server {
@@ -130,6 +131,54 @@ struct DeviceFilter {
   std::optional<std::int64_t> expires_by_ms;  // a registration expiry at or before it
   std::string after;                        // the last devicename of the page before
   std::size_t limit = 100;
+};
+
+// A group of devices and its schedule: symmetric keys are due for rotation rotate_days
+// after they were issued, certificates due for renewal renew_days before they end
+// (nullopt: no such schedule).
+struct GroupRecord {
+  std::string name;
+  std::optional<std::int64_t> rotate_days;
+  std::optional<std::int64_t> renew_days;
+  std::int64_t created_ms = 0;
+  std::int64_t devices = 0;  // read only: how many devices are in it
+};
+
+enum class CredentialKind { key, certificate };
+
+// A device's valid key or certificate, as the fleet's reports list it.
+struct CredentialRecord {
+  std::string devicename;
+  std::string deviceid;
+  std::string group;  // of the device; empty: none
+  CredentialKind kind = CredentialKind::key;
+  std::int64_t keynumber = 0;
+  std::string name;  // a key's alias, a certificate's serial
+  std::int64_t expires_ms = 0;
+  std::int64_t due_ms = 0;  // when its group's schedule makes it due (due_credentials only)
+};
+
+// Where a page of credentials ends: the next page starts after (at_ms, keynumber), at_ms
+// being the expiry (expiring_credentials) or the due time (due_credentials).
+struct CredentialCursor {
+  std::int64_t at_ms = 0;
+  std::int64_t keynumber = 0;
+};
+
+// How many credentials expire by each of several times: counts[i] of the valid device
+// certificates and valid keys whose end is at or before limits_ms[i].
+struct ExpiryCounts {
+  std::vector<std::int64_t> limits_ms;
+  std::vector<std::int64_t> counts;
+  std::int64_t total = 0;  // every valid device certificate and valid key
+};
+
+// What was issued on one UTC day (day: days since 1970): keys and device certificates,
+// and of them those that replaced another (an update).
+struct DayCount {
+  std::int64_t day = 0;
+  std::int64_t issued = 0;
+  std::int64_t rotated = 0;
 };
 
 // An operator's grant letting one ID read every device's keys (getlist, getkeylist).
@@ -307,6 +356,40 @@ public:
 
   // Return the devices filter wants (see DeviceFilter).
   virtual std::vector<DeviceRecord> search_devices(const DeviceFilter& filter) = 0;
+
+  // Save group g (create it, or change the schedule of the one named so, keeping its
+  // created_ms).
+  virtual void put_group(const GroupRecord& g) = 0;
+
+  // Return the group named name with its device count, or nullopt.
+  virtual std::optional<GroupRecord> find_group(const std::string& name) = 0;
+
+  // Return every group with its device count, by name (bytewise).
+  virtual std::vector<GroupRecord> groups() = 0;
+
+  // Delete the group named name (which holds no devices).
+  virtual void delete_group(const std::string& name) = 0;
+
+  // Return the valid keys and certificates of devices whose end is at or before by_ms,
+  // by (expires_ms, keynumber), those after `after`, at most limit.
+  virtual std::vector<CredentialRecord> expiring_credentials(std::int64_t by_ms, const CredentialCursor& after,
+                                                             std::size_t limit) = 0;
+
+  // Return the valid keys and certificates of valid devices in groups (in group, when one
+  // is given) that their group's schedule makes due at or before now_ms, by (due_ms,
+  // keynumber), those after `after`, at most limit.
+  virtual std::vector<CredentialRecord> due_credentials(std::int64_t now_ms, const std::optional<std::string>& group,
+                                                        const CredentialCursor& after, std::size_t limit) = 0;
+
+  // Return how many devices are in each state (by device_status_name), and how many valid
+  // ones have a registration that expired at or before now_ms (under "expired").
+  virtual std::vector<std::pair<std::string, std::int64_t>> device_counts(std::int64_t now_ms) = 0;
+
+  // Return how many valid device credentials end at or before each of limits_ms.
+  virtual ExpiryCounts expiry_counts(const std::vector<std::int64_t>& limits_ms) = 0;
+
+  // Return what was issued each UTC day from from_ms on, by day; days with none omitted.
+  virtual std::vector<DayCount> issued_per_day(std::int64_t from_ms) = 0;
 
   // Return the valid certificates bound to device deviceid, by key number.
   virtual std::vector<CertRecord> valid_certificates_of_device(const std::string& deviceid) = 0;

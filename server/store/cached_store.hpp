@@ -88,6 +88,31 @@ public:
   {
     return m_inner->revoked_certificates(catype);
   }
+  // Nothing cached holds a group's schedule, and a group is deleted only once no device
+  // names it: group changes pass through.
+  void put_group(const GroupRecord& g) override { m_inner->put_group(g); }
+  std::optional<GroupRecord> find_group(const std::string& name) override { return m_inner->find_group(name); }
+  std::vector<GroupRecord> groups() override { return m_inner->groups(); }
+  void delete_group(const std::string& name) override { m_inner->delete_group(name); }
+  std::vector<CredentialRecord> expiring_credentials(std::int64_t by_ms, const CredentialCursor& after,
+                                                     std::size_t limit) override
+  {
+    return m_inner->expiring_credentials(by_ms, after, limit);
+  }
+  std::vector<CredentialRecord> due_credentials(std::int64_t now_ms, const std::optional<std::string>& group,
+                                                const CredentialCursor& after, std::size_t limit) override
+  {
+    return m_inner->due_credentials(now_ms, group, after, limit);
+  }
+  std::vector<std::pair<std::string, std::int64_t>> device_counts(std::int64_t now_ms) override
+  {
+    return m_inner->device_counts(now_ms);
+  }
+  ExpiryCounts expiry_counts(const std::vector<std::int64_t>& limits_ms) override
+  {
+    return m_inner->expiry_counts(limits_ms);
+  }
+  std::vector<DayCount> issued_per_day(std::int64_t from_ms) override { return m_inner->issued_per_day(from_ms); }
   std::vector<DeviceRecord> search_devices(const DeviceFilter& filter) override
   {
     return m_inner->search_devices(filter);

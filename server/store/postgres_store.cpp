@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <chrono>
 #include <random>
@@ -145,8 +146,23 @@ CREATE INDEX devices_by_status ON devices (status, devicename);
 CREATE INDEX keys_by_device ON keys (deviceid, status);
 ALTER TABLE events ADD COLUMN actor TEXT NOT NULL DEFAULT '';
 )sql"},
+  {5, "the fleet's reports: credentials by expiry and issuance, replacements, registration expiry", R"sql(
+CREATE INDEX keys_by_expiry ON keys (status, expiration_ms, keynumber);
+CREATE INDEX certs_by_expiry ON certs (status, not_after_ms, keynumber) WHERE deviceid IS NOT NULL;
+CREATE INDEX keys_by_created ON keys (created_ms);
+CREATE INDEX certs_by_created ON certs (created_ms) WHERE deviceid IS NOT NULL;
+CREATE INDEX keys_by_replacement ON keys (replaced_by) WHERE replaced_by IS NOT NULL;
+CREATE INDEX certs_by_replacement ON certs (replaced_by) WHERE replaced_by IS NOT NULL;
+CREATE INDEX devices_by_expiry ON devices (expires_ms) WHERE expires_ms IS NOT NULL;
+)sql"},
 };
 static_assert(migrations_complete(k_migrations), "k_migrations must be numbered 1, 2, 3, ... k_schema_version");
+
+// Write parameter i of a statement as "$i".
+std::string pg_placeholder(int i)
+{
+  return "$" + std::to_string(i);
+}
 
 // The sequence of each counter.
 const char* sequence_of(Counter c)
@@ -838,6 +854,91 @@ std::vector<CertRecord> PostgresStore::valid_certificates_of_device(const std::s
     [](const PgResult::Row& row) { return cert_from(row); });
 }
 
+void PostgresStore::put_group(const GroupRecord& g)
+{
+  forget_prefetched(this);
+  Use c(*this, Intent::write);
+  c->exec("INSERT INTO device_groups (name, rotate_days, renew_days, created_ms) VALUES ($1, $2, $3, $4) "
+          "ON CONFLICT (name) DO UPDATE SET rotate_days = excluded.rotate_days, renew_days = excluded.renew_days",
+          PgParams().add(g.name).add(g.rotate_days).add(g.renew_days).add(g.created_ms));
+}
+
+std::optional<GroupRecord> PostgresStore::find_group(const std::string& name)
+{
+  Use c(*this);
+  const auto found = all<GroupRecord>(
+    c->exec(std::string("SELECT ") + k_group_columns + " FROM device_groups g WHERE g.name = $1", PgParams().add(name)),
+    [](const PgResult::Row& row) { return group_from(row); });
+  return found.empty() ? std::nullopt : std::optional<GroupRecord>(found.front());
+}
+
+std::vector<GroupRecord> PostgresStore::groups()
+{
+  Use c(*this);
+  return all<GroupRecord>(
+    c->exec(std::string("SELECT ") + k_group_columns + " FROM device_groups g ORDER BY g.name COLLATE \"C\""),
+    [](const PgResult::Row& row) { return group_from(row); });
+}
+
+void PostgresStore::delete_group(const std::string& name)
+{
+  forget_prefetched(this);
+  Use c(*this, Intent::write);
+  c->exec("DELETE FROM device_groups WHERE name = $1", PgParams().add(name));
+}
+
+std::vector<CredentialRecord> PostgresStore::expiring_credentials(std::int64_t by_ms, const CredentialCursor& after,
+                                                                  std::size_t limit)
+{
+  Use c(*this);
+  return all<CredentialRecord>(
+    c->exec(expiring_credentials_sql(pg_placeholder),
+            PgParams().add(by_ms).add(after.at_ms).add(after.keynumber).add(static_cast<std::int64_t>(limit))),
+    [](const PgResult::Row& row) { return credential_from(row); });
+}
+
+std::vector<CredentialRecord> PostgresStore::due_credentials(std::int64_t now_ms, const std::optional<std::string>& group,
+                                                             const CredentialCursor& after, std::size_t limit)
+{
+  Use c(*this);
+  return all<CredentialRecord>(
+    c->exec(due_credentials_sql(pg_placeholder), PgParams().add(group).add(now_ms).add(after.at_ms)
+                                                   .add(after.keynumber).add(static_cast<std::int64_t>(limit))),
+    [](const PgResult::Row& row) { return credential_from(row); });
+}
+
+std::vector<std::pair<std::string, std::int64_t>> PostgresStore::device_counts(std::int64_t now_ms)
+{
+  Use c(*this);
+  return all<std::pair<std::string, std::int64_t>>(
+    c->exec(device_counts_sql(pg_placeholder), PgParams().add(now_ms)),
+    [](const PgResult::Row& row) { return std::pair(row.text(0), row.int64(1)); });
+}
+
+ExpiryCounts PostgresStore::expiry_counts(const std::vector<std::int64_t>& limits_ms)
+{
+  Use c(*this);
+  ExpiryCounts out;
+  out.limits_ms = limits_ms;
+  const std::string sql = expiry_count_sql(pg_placeholder);
+  auto count = [&](std::int64_t by) {
+    return all<std::int64_t>(c->exec(sql, PgParams().add(by)), [](const PgResult::Row& row) { return row.int64(0); })
+      .at(0);
+  };
+  for (const std::int64_t by : limits_ms) {
+    out.counts.push_back(count(by));
+  }
+  out.total = count(std::numeric_limits<std::int64_t>::max());
+  return out;
+}
+
+std::vector<DayCount> PostgresStore::issued_per_day(std::int64_t from_ms)
+{
+  Use c(*this);
+  return all<DayCount>(c->exec(issued_per_day_sql(pg_placeholder), PgParams().add(from_ms)),
+                       [](const PgResult::Row& row) { return DayCount{row.int64(0), row.int64(1), row.int64(2)}; });
+}
+
 std::vector<KeyRecord> PostgresStore::valid_keys_of_device(const std::string& deviceid)
 {
   Use c(*this);
@@ -1124,7 +1225,7 @@ void PostgresStore::insert_rows(const TableSpec& table, const std::vector<Row>& 
 {
   forget_prefetched(this);
   Use c(*this, Intent::write);
-  const std::string sql = insert_statement(table, [](int i) { return "$" + std::to_string(i); });
+  const std::string sql = insert_statement(table, pg_placeholder);
   for (const Row& row : rows) {
     PgParams params;
     for (std::size_t i = 0; i < row.size(); ++i) {

@@ -60,6 +60,17 @@ public:
   void update_certificate(const CertRecord& r) override;
   std::vector<CertRecord> revoked_certificates(const std::string& catype) override;
   std::vector<DeviceRecord> search_devices(const DeviceFilter& filter) override;
+  void put_group(const GroupRecord& g) override;
+  std::optional<GroupRecord> find_group(const std::string& name) override;
+  std::vector<GroupRecord> groups() override;
+  void delete_group(const std::string& name) override;
+  std::vector<CredentialRecord> expiring_credentials(std::int64_t by_ms, const CredentialCursor& after,
+                                                     std::size_t limit) override;
+  std::vector<CredentialRecord> due_credentials(std::int64_t now_ms, const std::optional<std::string>& group,
+                                                const CredentialCursor& after, std::size_t limit) override;
+  std::vector<std::pair<std::string, std::int64_t>> device_counts(std::int64_t now_ms) override;
+  ExpiryCounts expiry_counts(const std::vector<std::int64_t>& limits_ms) override;
+  std::vector<DayCount> issued_per_day(std::int64_t from_ms) override;
   std::vector<CertRecord> valid_certificates_of_device(const std::string& deviceid) override;
   std::vector<KeyRecord> valid_keys_of_device(const std::string& deviceid) override;
   void insert_key(const KeyRecord& r) override;

@@ -141,6 +141,89 @@ std::string select_statement(const TableSpec& table)
   return "SELECT " + columns + " FROM " + table.name + " ORDER BY " + table.order_by;
 }
 
+namespace {
+
+// The days of a group's schedule in milliseconds, as BIGINT (a day's 86400000 times
+// INTEGER days overflows 32 bits in PostgreSQL).
+constexpr const char* k_day_ms_sql = "CAST(86400000 AS BIGINT)";
+
+// Return SQL listing (devicename, deviceid, group, kind, keynumber, name, expires_ms,
+// at_ms) for a device's valid keys and certificates, joined from `from` (which binds d to
+// devices, k or c to the credential), where `where` holds, at_ms being `at`; each part
+// in (at_ms, keynumber) order after the cursor (at, n) and at most `limit`, then merged.
+std::string credential_union(const std::string& key_from, const std::string& key_where, const std::string& key_at,
+                             const std::string& cert_from, const std::string& cert_where, const std::string& cert_at,
+                             const std::string& cursor_at, const std::string& cursor_n, const std::string& limit)
+{
+  auto part = [&](const char* kind, const char* alias, const std::string& from, const std::string& where,
+                  const std::string& at, const char* expires, const char* t) {
+    return "SELECT * FROM (SELECT d.devicename, d.deviceid, COALESCE(d.group_name, '') AS group_name, '"
+           + std::string(kind) + "' AS kind, " + t + ".keynumber AS keynumber, " + t + "." + alias + " AS name, " + t
+           + "." + expires + " AS expires_ms, " + at + " AS at_ms FROM " + from + " WHERE " + where + " AND (" + at
+           + ", " + t + ".keynumber) > (" + cursor_at + ", " + cursor_n + ") ORDER BY " + at + ", " + t
+           + ".keynumber LIMIT " + limit + ") AS " + t + "_part";
+  };
+  return part("key", "alias", key_from, key_where, key_at, "expiration_ms", "k") + " UNION ALL "
+         + part("certificate", "serial", cert_from, cert_where, cert_at, "not_after_ms", "c")
+         + " ORDER BY at_ms, keynumber LIMIT " + limit;
+}
+
+}  // namespace
+
+std::string expiring_credentials_sql(const std::function<std::string(int)>& p)
+{
+  const std::string by = "CAST(" + p(1) + " AS BIGINT)";
+  return credential_union("keys k JOIN devices d ON d.deviceid = k.deviceid",
+                          "k.status = 'valid' AND k.expiration_ms <= " + by, "k.expiration_ms",
+                          "certs c JOIN devices d ON d.deviceid = c.deviceid",
+                          "c.status = 'valid' AND c.deviceid IS NOT NULL AND c.not_after_ms <= " + by,
+                          "c.not_after_ms", "CAST(" + p(2) + " AS BIGINT)", "CAST(" + p(3) + " AS BIGINT)",
+                          "CAST(" + p(4) + " AS BIGINT)");
+}
+
+std::string due_credentials_sql(const std::function<std::string(int)>& p)
+{
+  const std::string group = "CAST(" + p(1) + " AS TEXT)";
+  const std::string now = "CAST(" + p(2) + " AS BIGINT)";
+  const std::string in_groups = "device_groups g JOIN devices d ON d.group_name = g.name AND d.status = 'valid' JOIN ";
+  const std::string key_due = "k.created_ms + g.rotate_days * " + std::string(k_day_ms_sql);
+  const std::string cert_due = "c.not_after_ms - g.renew_days * " + std::string(k_day_ms_sql);
+  return credential_union(in_groups + "keys k ON k.deviceid = d.deviceid AND k.status = 'valid'",
+                          "g.rotate_days IS NOT NULL AND (" + group + " IS NULL OR g.name = " + group + ") AND "
+                            + key_due + " <= " + now,
+                          key_due, in_groups + "certs c ON c.deviceid = d.deviceid AND c.status = 'valid'",
+                          "g.renew_days IS NOT NULL AND (" + group + " IS NULL OR g.name = " + group + ") AND "
+                            + cert_due + " <= " + now,
+                          cert_due, "CAST(" + p(3) + " AS BIGINT)", "CAST(" + p(4) + " AS BIGINT)",
+                          "CAST(" + p(5) + " AS BIGINT)");
+}
+
+std::string expiry_count_sql(const std::function<std::string(int)>& p)
+{
+  const std::string by = "CAST(" + p(1) + " AS BIGINT)";
+  return "SELECT (SELECT COUNT(*) FROM keys WHERE status = 'valid' AND expiration_ms <= " + by
+         + ") + (SELECT COUNT(*) FROM certs WHERE status = 'valid' AND deviceid IS NOT NULL AND not_after_ms <= " + by
+         + ")";
+}
+
+std::string issued_per_day_sql(const std::function<std::string(int)>& p)
+{
+  const std::string from = "CAST(" + p(1) + " AS BIGINT)";
+  const std::string day = std::string(k_day_ms_sql);
+  return "SELECT day, COUNT(*), SUM(rotated) FROM ("
+         "SELECT k.created_ms / " + day + " AS day, CASE WHEN EXISTS (SELECT 1 FROM keys o WHERE o.replaced_by = "
+         "k.keynumber) THEN 1 ELSE 0 END AS rotated FROM keys k WHERE k.created_ms >= " + from +
+         " UNION ALL SELECT c.created_ms / " + day + ", CASE WHEN EXISTS (SELECT 1 FROM certs o WHERE o.replaced_by = "
+         "c.keynumber) THEN 1 ELSE 0 END FROM certs c WHERE c.deviceid IS NOT NULL AND c.created_ms >= " + from +
+         ") AS issued GROUP BY day ORDER BY day";
+}
+
+std::string device_counts_sql(const std::function<std::string(int)>& p)
+{
+  return "SELECT status, COUNT(*) FROM devices GROUP BY status UNION ALL SELECT 'expired', COUNT(*) FROM devices "
+         "WHERE status = 'valid' AND expires_ms <= CAST(" + p(1) + " AS BIGINT)";
+}
+
 void refuse_newer_schema(const std::string& where, int version)
 {
   throw Error(ExitCode::bad_file_format, where + ": the store's schema is version " + std::to_string(version)

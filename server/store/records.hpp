@@ -39,7 +39,7 @@ struct Migration {
 };
 
 // The schema version of this build: every backend's migrations end at it.
-inline constexpr int k_schema_version = 4;
+inline constexpr int k_schema_version = 5;
 
 // Return whether migrations run 1, 2, 3, ... k_schema_version in order, as the stores
 // index them.
@@ -195,6 +195,54 @@ void read_cells(RowType& row, const TableSpec& table, Row& cells)
       cells[i] = row.text(col);
     }
   }
+}
+
+// The fleet's reports, one SQL text for every backend: placeholder(i) writes parameter
+// i (1-based; "?1" or "$1"), used again where a text names it twice. Their rows are
+// read by credential_from.
+//
+// expiring_credentials_sql: parameters by_ms, after.at_ms, after.keynumber, limit.
+std::string expiring_credentials_sql(const std::function<std::string(int)>& placeholder);
+// due_credentials_sql: parameters group (text or NULL), now_ms, after.at_ms,
+// after.keynumber, limit.
+std::string due_credentials_sql(const std::function<std::string(int)>& placeholder);
+// expiry_count_sql: the valid device credentials ending at or before parameter 1.
+std::string expiry_count_sql(const std::function<std::string(int)>& placeholder);
+// issued_per_day_sql: rows (day, issued, rotated) from parameter 1 (ms) on.
+std::string issued_per_day_sql(const std::function<std::string(int)>& placeholder);
+// device_counts_sql: rows (state, count); the state "expired" counts valid devices whose
+// registration ended at or before parameter 1.
+std::string device_counts_sql(const std::function<std::string(int)>& placeholder);
+
+inline constexpr const char* k_group_columns =
+  "g.name, g.rotate_days, g.renew_days, g.created_ms, "
+  "(SELECT COUNT(*) FROM devices d WHERE d.group_name = g.name)";
+
+template <typename Row>
+GroupRecord group_from(Row& row)
+{
+  GroupRecord r;
+  r.name = row.text(0);
+  r.rotate_days = row.optional_int64(1);
+  r.renew_days = row.optional_int64(2);
+  r.created_ms = row.int64(3);
+  r.devices = row.int64(4);
+  return r;
+}
+
+template <typename Row>
+CredentialRecord credential_from(Row& row)
+{
+  CredentialRecord r;
+  r.devicename = row.text(0);
+  r.deviceid = row.text(1);
+  r.group = row.text(2);
+  r.kind = row.text(3) == "key" ? CredentialKind::key : CredentialKind::certificate;
+  r.keynumber = row.int64(4);
+  r.name = row.text(5);
+  r.expires_ms = row.int64(6);
+  r.due_ms = row.int64(7);
+  return r;
 }
 
 inline constexpr const char* k_crl_columns = "catype, number, revoked_digest, this_update_ms, pem";

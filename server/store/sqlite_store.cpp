@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <limits>
 #include <cstring>
 #include <unordered_map>
 #include <cstdio>
@@ -167,12 +168,27 @@ CREATE INDEX keys_by_device ON keys (deviceid, status);
 -- Who made a change that no ID made: 'admin' (the operator's license key), 'schedule'.
 ALTER TABLE events ADD COLUMN actor TEXT NOT NULL DEFAULT '';
 )sql"},
+  {5, "the fleet's reports: credentials by expiry and issuance, replacements, registration expiry", R"sql(
+CREATE INDEX keys_by_expiry ON keys (status, expiration_ms, keynumber);
+CREATE INDEX certs_by_expiry ON certs (status, not_after_ms, keynumber) WHERE deviceid IS NOT NULL;
+CREATE INDEX keys_by_created ON keys (created_ms);
+CREATE INDEX certs_by_created ON certs (created_ms) WHERE deviceid IS NOT NULL;
+CREATE INDEX keys_by_replacement ON keys (replaced_by) WHERE replaced_by IS NOT NULL;
+CREATE INDEX certs_by_replacement ON certs (replaced_by) WHERE replaced_by IS NOT NULL;
+CREATE INDEX devices_by_expiry ON devices (expires_ms) WHERE expires_ms IS NOT NULL;
+)sql"},
 };
 
 static_assert(migrations_complete(k_migrations), "k_migrations must be numbered 1, 2, 3, ... k_schema_version");
 
 // How long deferred commits may wait for a durable one while commits keep coming.
 constexpr auto k_deferred_window = std::chrono::seconds(1);
+
+// Write parameter i of a statement as "?i" (a number may appear twice in one text).
+std::string sqlite_placeholder(int i)
+{
+  return "?" + std::to_string(i);
+}
 
 std::string select_certs(const char* where)
 {
@@ -824,6 +840,95 @@ std::vector<DeviceRecord> SqliteStore::search_devices(const DeviceFilter& f)
   st.bind(7, f.group).bind(8, f.group).bind(9, f.expires_by_ms).bind(10, f.expires_by_ms);
   st.bind(11, static_cast<std::int64_t>(f.limit));
   return all_rows(st, [](SqliteStatement& row) { return device_from(row); });
+}
+
+void SqliteStore::put_group(const GroupRecord& g)
+{
+  write([&](Connection& c) {
+    SqliteStatement st(*c.statements, "INSERT INTO device_groups (name, rotate_days, renew_days, created_ms) "
+                                      "VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                                      "rotate_days = excluded.rotate_days, renew_days = excluded.renew_days");
+    st.bind(1, g.name).bind(2, g.rotate_days).bind(3, g.renew_days).bind(4, g.created_ms).step();
+  });
+}
+
+std::optional<GroupRecord> SqliteStore::find_group(const std::string& name)
+{
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, std::string("SELECT ") + k_group_columns + " FROM device_groups g WHERE g.name = ?");
+  st.bind(1, name);
+  if (!st.step()) {
+    return std::nullopt;
+  }
+  return group_from(st);
+}
+
+std::vector<GroupRecord> SqliteStore::groups()
+{
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, std::string("SELECT ") + k_group_columns + " FROM device_groups g ORDER BY g.name");
+  return all_rows(st, [](SqliteStatement& row) { return group_from(row); });
+}
+
+void SqliteStore::delete_group(const std::string& name)
+{
+  write([&](Connection& c) {
+    SqliteStatement st(*c.statements, "DELETE FROM device_groups WHERE name = ?");
+    st.bind(1, name).step();
+  });
+}
+
+std::vector<CredentialRecord> SqliteStore::expiring_credentials(std::int64_t by_ms, const CredentialCursor& after,
+                                                                std::size_t limit)
+{
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, expiring_credentials_sql(sqlite_placeholder));
+  st.bind(1, by_ms).bind(2, after.at_ms).bind(3, after.keynumber).bind(4, static_cast<std::int64_t>(limit));
+  return all_rows(st, [](SqliteStatement& row) { return credential_from(row); });
+}
+
+std::vector<CredentialRecord> SqliteStore::due_credentials(std::int64_t now_ms, const std::optional<std::string>& group,
+                                                           const CredentialCursor& after, std::size_t limit)
+{
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, due_credentials_sql(sqlite_placeholder));
+  st.bind(1, group).bind(2, now_ms).bind(3, after.at_ms).bind(4, after.keynumber);
+  st.bind(5, static_cast<std::int64_t>(limit));
+  return all_rows(st, [](SqliteStatement& row) { return credential_from(row); });
+}
+
+std::vector<std::pair<std::string, std::int64_t>> SqliteStore::device_counts(std::int64_t now_ms)
+{
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, device_counts_sql(sqlite_placeholder));
+  st.bind(1, now_ms);
+  return all_rows(st, [](SqliteStatement& row) { return std::pair(row.text(0), row.int64(1)); });
+}
+
+ExpiryCounts SqliteStore::expiry_counts(const std::vector<std::int64_t>& limits_ms)
+{
+  Connection& c = connection();
+  ExpiryCounts out;
+  out.limits_ms = limits_ms;
+  const std::string sql = expiry_count_sql(sqlite_placeholder);
+  auto count = [&](std::int64_t by) {
+    SqliteStatement st(*c.statements, sql);
+    st.bind(1, by).step();
+    return st.int64(0);
+  };
+  for (const std::int64_t by : limits_ms) {
+    out.counts.push_back(count(by));
+  }
+  out.total = count(std::numeric_limits<std::int64_t>::max());
+  return out;
+}
+
+std::vector<DayCount> SqliteStore::issued_per_day(std::int64_t from_ms)
+{
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, issued_per_day_sql(sqlite_placeholder));
+  st.bind(1, from_ms);
+  return all_rows(st, [](SqliteStatement& row) { return DayCount{row.int64(0), row.int64(1), row.int64(2)}; });
 }
 
 std::vector<CertRecord> SqliteStore::valid_certificates_of_device(const std::string& deviceid)

@@ -71,7 +71,7 @@ dir_fingerprint() {
   local dir="$BATS_TEST_TMPDIR/future"
   run_clm -0 clm-server init --data-dir "$dir"
   run_clm -0 clm-server migrate --data-dir "$dir"
-  assert_equal "$output" '{"applied":[],"schema_version":4}'
+  assert_equal "$output" '{"applied":[],"schema_version":5}'
   sqlite3 "$dir/clm.db" "INSERT INTO schema_migrations (version, name, applied_ms) VALUES (99, 'future', 1)"
   local sub
   for sub in migrate serve; do
@@ -98,13 +98,13 @@ dir_fingerprint() {
     INSERT INTO meta VALUES ('schema_version', '1');
     INSERT INTO devices VALUES ('0000000001', 'old-gw', x'00', '', '', '{}', 'valid', 1);"
   run_clm -0 clm-server migrate --data-dir "$dir"
-  assert_equal "$output" '{"applied":[1,2,3,4],"schema_version":4}'
+  assert_equal "$output" '{"applied":[1,2,3,4,5],"schema_version":5}'
   assert_equal "$(sqlite3 "$dir/clm.db" 'SELECT group_concat(version) FROM schema_migrations')" '1,2,3,4'
   assert_equal "$(sqlite3 "$dir/clm.db" "SELECT devicename || ':' || ifnull(owner_keyid, 'unclaimed') FROM devices")" \
     'old-gw:unclaimed'
   assert_equal "$(sqlite3 "$dir/clm.db" "SELECT count(*) FROM meta WHERE key = 'schema_version'")" 0
   run_clm -0 clm-server migrate --data-dir "$dir"
-  assert_equal "$output" '{"applied":[],"schema_version":4}'
+  assert_equal "$output" '{"applied":[],"schema_version":5}'
 }
 
 @test "init --license-key-file F stores F's key and serve accepts it" {

@@ -7,6 +7,7 @@
 #include "cred_service.hpp"
 #include "device_registry.hpp"
 #include "device_service.hpp"
+#include "fleet_reports.hpp"
 #include "id_service.hpp"
 #include "key_service.hpp"
 #include "store/sqlite_store.hpp"
@@ -730,6 +731,159 @@ TEST_F(OwnershipTest, search_pages_through_the_devices_a_filter_wants)
   }
   EXPECT_EQ(admin(json{{"mode", "search"}}, clm::server::Caller::client).body["error"],
             "this request needs the admin license key");
+}
+
+TEST_F(OwnershipTest, groups_are_set_listed_joined_and_deleted_once_empty)
+{
+  register_device(a, "cam-1");
+  Answer r = admin(json{{"mode", "groupset"}, {"group", "cameras"}, {"rotate_days", "30"}, {"renew_days", "14"}});
+  ASSERT_EQ(r.errorcode, 0) << r.detail;
+  EXPECT_EQ(r.body, json::parse(R"({"errorcode":0,"group":"cameras","rotate_days":"30","renew_days":"14","created":")"
+                                + std::to_string(m_now) + R"(","devices":"0"})"));
+  r = admin(json{{"mode", "update"}, {"devicename", "cam-1"}, {"group", "cameras"}});
+  ASSERT_EQ(r.errorcode, 0) << r.detail;
+  EXPECT_EQ(r.body["group"], "cameras");
+  EXPECT_EQ(admin(json{{"mode", "groupget"}, {"group", "cameras"}}).body["devices"], "1");
+  r = admin(json{{"mode", "grouplist"}});
+  ASSERT_EQ(r.body["groups"].size(), 1u);
+  EXPECT_EQ(r.body["groups"][0]["group"], "cameras");
+  EXPECT_FALSE(r.body["groups"][0].contains("errorcode"));
+  r = admin(json{{"mode", "groupdelete"}, {"group", "cameras"}});
+  EXPECT_EQ(r.errorcode, 1104);
+  EXPECT_EQ(r.detail, "group cameras still holds 1 devices");
+  EXPECT_EQ(admin(json{{"mode", "update"}, {"devicename", "cam-1"}, {"group", "nope"}}).errorcode, 1104);
+  EXPECT_EQ(admin(json{{"mode", "update"}, {"devicename", "cam-1"}, {"group", ""}}).body["group"], "");
+  // Set again, the schedule is replaced as given (absent: none).
+  r = admin(json{{"mode", "groupset"}, {"group", "cameras"}, {"renew_days", "7"}});
+  EXPECT_EQ(r.body["rotate_days"], "");
+  EXPECT_EQ(r.body["renew_days"], "7");
+  EXPECT_EQ(admin(json{{"mode", "groupdelete"}, {"group", "cameras"}}).errorcode, 0);
+  EXPECT_EQ(admin(json{{"mode", "groupget"}, {"group", "cameras"}}).errorcode, 1104);
+  for (const json& bad : {json{{"group", "g"}, {"rotate_days", "0"}}, json{{"group", "g"}, {"rotate_days", "3651"}},
+                          json{{"group", "g"}, {"renew_days", "x"}}, json{{"group", ""}},
+                          json{{"group", std::string(65, 'g')}}, json{{"group", "a\nb"}}}) {
+    json req = bad;
+    req["mode"] = "groupset";
+    EXPECT_EQ(admin(req).errorcode, 1104) << bad;
+  }
+  EXPECT_EQ(admin(json{{"mode", "groupset"}}).errorcode, 1102);
+  EXPECT_EQ(admin(json{{"mode", "groupset"}, {"group", 5}}).errorcode, 1103);
+  for (const char* mode : {"groupset", "grouplist", "due", "report", "summary"}) {
+    EXPECT_EQ(admin(json{{"mode", mode}, {"group", "g"}}, clm::server::Caller::client).body["error"],
+              "this request needs the admin license key")
+      << mode;
+  }
+}
+
+TEST_F(OwnershipTest, a_groups_schedule_makes_keys_and_certificates_due_on_the_servers_clock)
+{
+  constexpr std::int64_t day = 24LL * 3600 * 1000;
+  const Owned d = register_device(a, "cam-1");
+  register_device(a, "gw-1");  // in no group: never due
+  admin(json{{"mode", "groupset"}, {"group", "cameras"}, {"rotate_days", "30"}});
+  admin(json{{"mode", "update"}, {"devicename", "cam-1"}, {"group", "cameras"}});
+  EXPECT_FALSE(key(a, key_on("get", d, d.keynumber)).body.contains("rotation"));
+  EXPECT_EQ(admin(json{{"mode", "due"}}).body["due"], json::array());
+  const std::int64_t issued = m_now;
+  m_now += 30 * day;
+  Answer r = key(a, key_on("get", d, d.keynumber));
+  ASSERT_EQ(r.errorcode, 0) << r.detail;
+  EXPECT_EQ(r.body["rotation"], "due");
+  r = admin(json{{"mode", "due"}, {"group", "cameras"}});
+  ASSERT_EQ(r.body["due"].size(), 1u) << r.body;
+  EXPECT_EQ(r.body["due"][0], json::parse(R"({"devicename":"cam-1","deviceid":")" + d.deviceid
+                                          + R"(","group":"cameras","kind":"key","keynumber":")" + d.keynumber
+                                          + R"(","alias":"cam-1-k","expires":")" + std::to_string(issued + 365 * day)
+                                          + R"(","due":")" + std::to_string(issued + 30 * day) + R"("})"));
+  EXPECT_EQ(r.body["next"], "");
+  // The device's update replaces the key; the new one is not due.
+  r = key(a, key_on("update", d, d.keynumber));
+  ASSERT_EQ(r.errorcode, 0) << r.detail;
+  const std::string renewed = r.body["keynumber"];
+  EXPECT_FALSE(key(a, key_on("get", d, renewed)).body.contains("rotation"));
+  EXPECT_EQ(admin(json{{"mode", "due"}}).body["due"], json::array());
+  // A renewal window wider than what is left of the certificate makes it due.
+  admin(json{{"mode", "groupset"}, {"group", "cameras"}, {"renew_days", "400"}});
+  r = admin(json{{"mode", "due"}});
+  ASSERT_EQ(r.body["due"].size(), 1u) << r.body;
+  EXPECT_EQ(r.body["due"][0]["kind"], "certificate");
+  EXPECT_EQ(r.body["due"][0]["serial"], d.serial);
+  EXPECT_EQ(admin(json{{"mode", "due"}, {"group", "nope"}}).errorcode, 1104);
+  EXPECT_EQ(admin(json{{"mode", "due"}, {"after", "x"}}).errorcode, 1104);
+}
+
+TEST_F(OwnershipTest, report_lists_what_expires_within_days_in_buckets_by_pages)
+{
+  constexpr std::int64_t day = 24LL * 3600 * 1000;
+  const Owned d = register_device(a, "cam-1");
+  EXPECT_EQ(admin(json{{"mode", "report"}, {"within_days", "0"}}).body["credentials"], json::array());
+  Answer r = admin(json{{"mode", "report"}, {"within_days", "365"}});
+  ASSERT_EQ(r.errorcode, 0) << r.detail;
+  ASSERT_EQ(r.body["credentials"].size(), 2u) << r.body;
+  EXPECT_EQ(r.body["credentials"][0]["keynumber"], d.keynumber) << "both end together: by key number";
+  EXPECT_EQ(r.body["credentials"][0]["days_left"], "365");
+  EXPECT_EQ(r.body["credentials"][0]["bucket"], "later");
+  EXPECT_EQ(r.body["credentials"][1]["kind"], "certificate");
+  // Page by page, one at a time.
+  r = admin(json{{"mode", "report"}, {"within_days", "365"}, {"limit", "1"}});
+  ASSERT_EQ(r.body["credentials"].size(), 1u);
+  r = admin(json{{"mode", "report"}, {"within_days", "365"}, {"limit", "1"}, {"after", r.body["next"]}});
+  ASSERT_EQ(r.body["credentials"].size(), 1u);
+  EXPECT_EQ(r.body["credentials"][0]["keynumber"], d.certnumber);
+  r = admin(json{{"mode", "report"}, {"within_days", "365"}, {"limit", "1"}, {"after", r.body["next"]}});
+  EXPECT_EQ(r.body["credentials"], json::array());
+  EXPECT_EQ(r.body["next"], "");
+  m_now += 360 * day;
+  r = admin(json{{"mode", "report"}, {"within_days", "10"}});
+  EXPECT_EQ(r.body["credentials"][0]["bucket"], "15");
+  EXPECT_EQ(r.body["credentials"][0]["days_left"], "5");
+  m_now += 6 * day;
+  r = admin(json{{"mode", "report"}, {"within_days", "0"}});
+  EXPECT_EQ(r.body["credentials"][0]["bucket"], "expired");
+  EXPECT_EQ(r.body["credentials"][0]["days_left"], "-1");
+  EXPECT_EQ(admin(json{{"mode", "report"}}).errorcode, 1102);
+  EXPECT_EQ(admin(json{{"mode", "report"}, {"within_days", "36501"}}).errorcode, 1104);
+}
+
+TEST_F(OwnershipTest, summary_counts_the_fleet)
+{
+  register_device(a, "cam-1");
+  register_device(a, "cam-2");
+  register_device(b, "gw-1");
+  admin(json{{"mode", "disable"}, {"devicename", "cam-2"}});
+  admin(json{{"mode", "delete"}, {"devicename", "gw-1"}});
+  admin(json{{"mode", "update"}, {"devicename", "cam-1"}, {"expires", std::to_string(m_now)}});
+  const Answer r = admin(json{{"mode", "summary"}});
+  ASSERT_EQ(r.errorcode, 0) << r.detail;
+  EXPECT_EQ(r.body["devices"], json::parse(R"({"valid":"1","disabled":"1","deleted":"1","expired":"1"})"));
+  // Four valid credentials (gw-1's were revoked and deleted), ending in a year.
+  EXPECT_EQ(r.body["credentials"],
+            json::parse(R"({"expired":"0","15":"0","30":"0","60":"0","90":"0","later":"4"})"));
+  ASSERT_EQ(r.body["per_day"].size(), 30u);
+  EXPECT_EQ(r.body["per_day"].back()["day"], clm::server::day_text(m_now / (24LL * 3600 * 1000)));
+  EXPECT_EQ(r.body["per_day"].back()["issued"], "6");
+  EXPECT_EQ(r.body["per_day"].back()["rotated"], "0");
+  EXPECT_EQ(r.body["per_day"].front()["issued"], "0");
+}
+
+TEST(FleetReports, buckets_days_left_and_day_text)
+{
+  using clm::server::days_left;
+  using clm::server::expiry_bucket;
+  constexpr std::int64_t day = 24LL * 3600 * 1000;
+  EXPECT_EQ(expiry_bucket(100, 100), "expired");
+  EXPECT_EQ(expiry_bucket(101, 100), "15");
+  EXPECT_EQ(expiry_bucket(100 + 15 * day, 100), "15");
+  EXPECT_EQ(expiry_bucket(101 + 15 * day, 100), "30");
+  EXPECT_EQ(expiry_bucket(100 + 90 * day, 100), "90");
+  EXPECT_EQ(expiry_bucket(101 + 90 * day, 100), "later");
+  EXPECT_EQ(days_left(day, 0), 1);
+  EXPECT_EQ(days_left(day - 1, 0), 0);
+  EXPECT_EQ(days_left(-1, 0), -1);
+  EXPECT_EQ(days_left(-day, 0), -1);
+  EXPECT_EQ(days_left(-day - 1, 0), -2);
+  EXPECT_EQ(clm::server::day_text(0), "1970-01-01");
+  EXPECT_EQ(clm::server::day_text(20788), "2026-12-01");
 }
 
 }  // namespace

@@ -20,6 +20,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -925,6 +927,145 @@ TEST_P(CertContract, a_devices_valid_certificates_and_keys_are_listed_by_number)
   EXPECT_TRUE(store().valid_keys_of_device(other.deviceid).empty());
 }
 
+TEST_P(CertContract, groups_are_put_found_listed_counted_and_deleted)
+{
+  using clm::server::GroupRecord;
+  EXPECT_FALSE(store().find_group("cameras").has_value());
+  store().put_group(GroupRecord{"cameras", 30, std::nullopt, k_now, 0});
+  store().put_group(GroupRecord{"b", std::nullopt, 14, k_now + 1, 0});
+  DeviceRecord d = device();
+  d.group = "cameras";
+  store().update_device(d);
+  auto g = store().find_group("cameras");
+  ASSERT_TRUE(g.has_value());
+  EXPECT_EQ(g->rotate_days, 30);
+  EXPECT_FALSE(g->renew_days.has_value());
+  EXPECT_EQ(g->created_ms, k_now);
+  EXPECT_EQ(g->devices, 1);
+  // Put again: the schedule changes, the creation time stays.
+  store().put_group(GroupRecord{"cameras", std::nullopt, 7, k_now + 99, 0});
+  g = store().find_group("cameras");
+  EXPECT_FALSE(g->rotate_days.has_value());
+  EXPECT_EQ(g->renew_days, 7);
+  EXPECT_EQ(g->created_ms, k_now);
+  const auto all = store().groups();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].name, "b") << "bytewise name order";
+  EXPECT_EQ(all[0].devices, 0);
+  EXPECT_EQ(all[1].name, "cameras");
+  store().delete_group("b");
+  EXPECT_FALSE(store().find_group("b").has_value());
+  EXPECT_EQ(store().groups().size(), 1u);
+}
+
+TEST_P(CertContract, expiring_credentials_come_soonest_first_by_pages)
+{
+  using clm::server::CredentialCursor;
+  using clm::server::CredentialKind;
+  // Each ends k_now + 1 day: they come by key number.
+  aes_key("late");
+  auto k2 = aes_key("soon");
+  CertRecord c1 = leaf("C1");
+  auto gone = aes_key("gone");
+  gone.status = KeyStatus::updated;
+  store().update_key(gone);
+  auto listed = [&](std::int64_t by, CredentialCursor after, std::size_t limit) {
+    std::vector<std::string> out;
+    for (const auto& c : store().expiring_credentials(by, after, limit)) {
+      out.push_back((c.kind == CredentialKind::key ? "k:" : "c:") + c.name + "@" + std::to_string(c.expires_ms - k_now)
+                    + "/" + c.devicename);
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  const CredentialCursor start{std::numeric_limits<std::int64_t>::min(), 0};
+  const std::string day = std::to_string(k_day_ms);
+  EXPECT_EQ(listed(k_now + k_day_ms, start, 10), (V{"k:late@" + day + "/dev", "k:soon@" + day + "/dev",
+                                                   "c:C1@" + day + "/dev"}));
+  EXPECT_TRUE(listed(k_now, start, 10).empty());
+  EXPECT_EQ(listed(k_now + k_day_ms, start, 2).size(), 2u);
+  // The page after the second starts at the third, by (expiry, keynumber).
+  EXPECT_EQ(listed(k_now + k_day_ms, CredentialCursor{k_now + k_day_ms, k2.keynumber}, 10), (V{"c:C1@" + day + "/dev"}));
+  c1.status = CertStatus::revoked;
+  store().update_certificate(c1);
+  EXPECT_EQ(listed(k_now + k_day_ms, start, 10).size(), 2u);
+}
+
+TEST_P(CertContract, due_credentials_follow_the_group_schedule)
+{
+  using clm::server::CredentialCursor;
+  using clm::server::GroupRecord;
+  const auto key = aes_key("k");            // issued k_now
+  const CertRecord cert = leaf("C1");       // ends k_now + 1 day
+  const CredentialCursor start{std::numeric_limits<std::int64_t>::min(), 0};
+  EXPECT_TRUE(store().due_credentials(k_now + 1000 * k_day_ms, std::nullopt, start, 10).empty()) << "in no group";
+  store().put_group(GroupRecord{"cameras", 30, 7, k_now, 0});
+  DeviceRecord d = device();
+  d.group = "cameras";
+  store().update_device(d);
+  // The certificate is due 7 days before its end (already), the key 30 days after issue.
+  auto due = store().due_credentials(k_now, std::nullopt, start, 10);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].keynumber, cert.keynumber);
+  EXPECT_EQ(due[0].due_ms, k_now + k_day_ms - 7 * k_day_ms);
+  EXPECT_EQ(due[0].group, "cameras");
+  due = store().due_credentials(k_now + 30 * k_day_ms, "cameras", start, 10);
+  ASSERT_EQ(due.size(), 2u);
+  EXPECT_EQ(due[1].keynumber, key.keynumber);
+  EXPECT_EQ(due[1].due_ms, k_now + 30 * k_day_ms);
+  EXPECT_EQ(due[1].name, "k");
+  EXPECT_EQ(store().due_credentials(k_now + 30 * k_day_ms, "cameras", CredentialCursor{due[0].due_ms, due[0].keynumber}, 10)
+              .size(),
+            1u);
+  EXPECT_TRUE(store().due_credentials(k_now + 30 * k_day_ms, "other", start, 10).empty());
+  d.status = DeviceStatus::disabled;
+  store().update_device(d);
+  EXPECT_TRUE(store().due_credentials(k_now + 30 * k_day_ms, std::nullopt, start, 10).empty())
+    << "a disabled device has nothing due";
+}
+
+TEST_P(CertContract, summary_counts_devices_credentials_by_expiry_and_issuance_by_day)
+{
+  auto k1 = aes_key("one");  // ends k_now + 1 day, issued k_now
+  CertRecord c1 = leaf("C1");
+  auto k2 = aes_key("two");
+  k2.status = KeyStatus::updated;
+  clm::server::KeyRecord k3 = k2;  // the key that replaced k2, issued a day later
+  k3.keynumber = store().allocate_keynumber("key");
+  k3.status = KeyStatus::valid;
+  k3.created_ms = k_now + k_day_ms;
+  k3.expiration_ms = k_now + 100 * k_day_ms;
+  store().insert_key(k3);
+  k2.replaced_by = k3.keynumber;
+  store().update_key(k2);
+  const auto counts = store().expiry_counts({k_now, k_now + k_day_ms});
+  EXPECT_EQ(counts.counts, (std::vector<std::int64_t>{0, 2}));
+  EXPECT_EQ(counts.total, 3);
+  DeviceRecord other = store().create_device(device_fields("other"), [](const std::string&) { return std::string("k"); });
+  other.status = DeviceStatus::disabled;
+  store().update_device(other);
+  DeviceRecord d = device();
+  d.expires_ms = k_now - 1;
+  store().update_device(d);
+  std::map<std::string, std::int64_t> states;
+  for (const auto& [state, n] : store().device_counts(k_now)) {
+    states[state] = n;
+  }
+  EXPECT_EQ(states["valid"], 1);
+  EXPECT_EQ(states["disabled"], 1);
+  EXPECT_EQ(states["deleted"], 0);
+  EXPECT_EQ(states["expired"], 1);
+  const auto days = store().issued_per_day(k_now - k_day_ms);
+  ASSERT_EQ(days.size(), 2u);
+  EXPECT_EQ(days[0].day, k_now / k_day_ms);
+  EXPECT_EQ(days[0].issued, 3) << "k1, c1, k2";
+  EXPECT_EQ(days[0].rotated, 0);
+  EXPECT_EQ(days[1].day, k_now / k_day_ms + 1);
+  EXPECT_EQ(days[1].issued, 1);
+  EXPECT_EQ(days[1].rotated, 1) << "k3 replaced k2";
+  (void)k1, (void)c1;
+}
+
 TEST_P(CertContract, duplicate_serial_is_refused)
 {
   leaf("AA");
@@ -1250,7 +1391,7 @@ TEST_F(SqliteStoreTest, database_from_before_device_owners_gains_the_columns_wit
   sqlite3_stmt* st = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT group_concat(version) FROM schema_migrations", -1, &st, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "1,2,3,4");
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "1,2,3,4,5");
   sqlite3_finalize(st);
   ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT 1 FROM meta WHERE key = 'schema_version'", -1, &st, nullptr), SQLITE_OK);
   EXPECT_EQ(sqlite3_step(st), SQLITE_DONE) << "the version row of older builds is gone";

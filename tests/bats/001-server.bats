@@ -76,14 +76,14 @@ dir_fingerprint() {
   local sub
   for sub in migrate serve; do
     run_clm -32 clm-server "$sub" --data-dir "$dir"
-    assert_equal "$stderr" "clm-server: error: $dir/clm.db: the store's schema is version 99, newer than this clm-server knows (4); run a newer clm-server"
+    assert_equal "$stderr" "clm-server: error: $dir/clm.db: the store's schema is version 99, newer than this clm-server knows (5); run a newer clm-server"
   done
   assert_equal "$(sqlite3 "$dir/clm.db" 'SELECT group_concat(version) FROM schema_migrations')" '1,2,3,4,99'
   run_clm -2 clm-server migrate --data-dir "$BATS_TEST_TMPDIR/nothing-here"
   assert_regex "$stderr" "^clm-server: error: .*nothing-here holds no store"
 }
 
-@test "migrate completes a store from before versioned schemas and records versions 1 to 4" {
+@test "migrate completes a store from before versioned schemas and records versions 1 to 5" {
   local dir="$BATS_TEST_TMPDIR/old"
   mkdir -m 700 "$dir"
   # The tables of an early release: no owners, no callers of events, no grants, no versions.
@@ -99,7 +99,7 @@ dir_fingerprint() {
     INSERT INTO devices VALUES ('0000000001', 'old-gw', x'00', '', '', '{}', 'valid', 1);"
   run_clm -0 clm-server migrate --data-dir "$dir"
   assert_equal "$output" '{"applied":[1,2,3,4,5],"schema_version":5}'
-  assert_equal "$(sqlite3 "$dir/clm.db" 'SELECT group_concat(version) FROM schema_migrations')" '1,2,3,4'
+  assert_equal "$(sqlite3 "$dir/clm.db" 'SELECT group_concat(version) FROM schema_migrations')" '1,2,3,4,5'
   assert_equal "$(sqlite3 "$dir/clm.db" "SELECT devicename || ':' || ifnull(owner_keyid, 'unclaimed') FROM devices")" \
     'old-gw:unclaimed'
   assert_equal "$(sqlite3 "$dir/clm.db" "SELECT count(*) FROM meta WHERE key = 'schema_version'")" 0

@@ -60,12 +60,14 @@ json group_json(const GroupRecord& g)
               {"devices", std::to_string(g.devices)}};
 }
 
+// Return the group named name with its device count; 1104 when there is none.
 GroupRecord existing_group(Store& store, const std::string& name)
 {
   auto g = store.find_group(name);
   if (!g) {
     throw ApiError{1104, "group " + name + " does not exist"};
   }
+  g->devices = store.group_size(name);
   return std::move(*g);
 }
 

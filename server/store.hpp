@@ -141,7 +141,7 @@ struct GroupRecord {
   std::optional<std::int64_t> rotate_days;
   std::optional<std::int64_t> renew_days;
   std::int64_t created_ms = 0;
-  std::int64_t devices = 0;  // read only: how many devices are in it
+  std::int64_t devices = 0;  // read only, by groups() and group_size(): how many devices are in it
 };
 
 enum class CredentialKind { key, certificate };
@@ -361,8 +361,11 @@ public:
   // created_ms).
   virtual void put_group(const GroupRecord& g) = 0;
 
-  // Return the group named name with its device count, or nullopt.
+  // Return the group named name (its devices not counted: 0), or nullopt.
   virtual std::optional<GroupRecord> find_group(const std::string& name) = 0;
+
+  // Return how many devices are in the group named name.
+  virtual std::int64_t group_size(const std::string& name) = 0;
 
   // Return every group with its device count, by name (bytewise).
   virtual std::vector<GroupRecord> groups() = 0;

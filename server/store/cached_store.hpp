@@ -92,6 +92,7 @@ public:
   // names it: group changes pass through.
   void put_group(const GroupRecord& g) override { m_inner->put_group(g); }
   std::optional<GroupRecord> find_group(const std::string& name) override { return m_inner->find_group(name); }
+  std::int64_t group_size(const std::string& name) override { return m_inner->group_size(name); }
   std::vector<GroupRecord> groups() override { return m_inner->groups(); }
   void delete_group(const std::string& name) override { m_inner->delete_group(name); }
   std::vector<CredentialRecord> expiring_credentials(std::int64_t by_ms, const CredentialCursor& after,

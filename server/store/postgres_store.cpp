@@ -872,12 +872,23 @@ std::optional<GroupRecord> PostgresStore::find_group(const std::string& name)
   return found.empty() ? std::nullopt : std::optional<GroupRecord>(found.front());
 }
 
+std::int64_t PostgresStore::group_size(const std::string& name)
+{
+  Use c(*this);
+  return all<std::int64_t>(c->exec(std::string(k_group_size) + "$1", PgParams().add(name)),
+                           [](const PgResult::Row& row) { return row.int64(0); })
+    .at(0);
+}
+
 std::vector<GroupRecord> PostgresStore::groups()
 {
   Use c(*this);
-  return all<GroupRecord>(
-    c->exec(std::string("SELECT ") + k_group_columns + " FROM device_groups g ORDER BY g.name COLLATE \"C\""),
-    [](const PgResult::Row& row) { return group_from(row); });
+  return all<GroupRecord>(c->exec(std::string(k_groups_counted) + " ORDER BY g.name COLLATE \"C\""),
+                          [](const PgResult::Row& row) {
+                            GroupRecord g = group_from(row);
+                            g.devices = row.int64(4);
+                            return g;
+                          });
 }
 
 void PostgresStore::delete_group(const std::string& name)

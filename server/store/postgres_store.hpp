@@ -62,6 +62,7 @@ public:
   std::vector<DeviceRecord> search_devices(const DeviceFilter& filter) override;
   void put_group(const GroupRecord& g) override;
   std::optional<GroupRecord> find_group(const std::string& name) override;
+  std::int64_t group_size(const std::string& name) override;
   std::vector<GroupRecord> groups() override;
   void delete_group(const std::string& name) override;
   std::vector<CredentialRecord> expiring_credentials(std::int64_t by_ms, const CredentialCursor& after,

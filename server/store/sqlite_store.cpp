@@ -863,11 +863,23 @@ std::optional<GroupRecord> SqliteStore::find_group(const std::string& name)
   return group_from(st);
 }
 
+std::int64_t SqliteStore::group_size(const std::string& name)
+{
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, std::string(k_group_size) + "?");
+  st.bind(1, name).step();
+  return st.int64(0);
+}
+
 std::vector<GroupRecord> SqliteStore::groups()
 {
   Connection& c = connection();
-  SqliteStatement st(*c.statements, std::string("SELECT ") + k_group_columns + " FROM device_groups g ORDER BY g.name");
-  return all_rows(st, [](SqliteStatement& row) { return group_from(row); });
+  SqliteStatement st(*c.statements, std::string(k_groups_counted) + " ORDER BY g.name");
+  return all_rows(st, [](SqliteStatement& row) {
+    GroupRecord g = group_from(row);
+    g.devices = row.int64(4);
+    return g;
+  });
 }
 
 void SqliteStore::delete_group(const std::string& name)

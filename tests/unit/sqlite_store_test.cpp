@@ -941,7 +941,8 @@ TEST_P(CertContract, groups_are_put_found_listed_counted_and_deleted)
   EXPECT_EQ(g->rotate_days, 30);
   EXPECT_FALSE(g->renew_days.has_value());
   EXPECT_EQ(g->created_ms, k_now);
-  EXPECT_EQ(g->devices, 1);
+  EXPECT_EQ(store().group_size("cameras"), 1);
+  EXPECT_EQ(store().group_size("b"), 0);
   // Put again: the schedule changes, the creation time stays.
   store().put_group(GroupRecord{"cameras", std::nullopt, 7, k_now + 99, 0});
   g = store().find_group("cameras");
@@ -953,6 +954,7 @@ TEST_P(CertContract, groups_are_put_found_listed_counted_and_deleted)
   EXPECT_EQ(all[0].name, "b") << "bytewise name order";
   EXPECT_EQ(all[0].devices, 0);
   EXPECT_EQ(all[1].name, "cameras");
+  EXPECT_EQ(all[1].devices, 1);
   store().delete_group("b");
   EXPECT_FALSE(store().find_group("b").has_value());
   EXPECT_EQ(store().groups().size(), 1u);

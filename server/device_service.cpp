@@ -103,6 +103,9 @@ ApiResponse DeviceService::post(std::string_view body, Caller caller)
     return search(req, now);
   }
   const Durability durability = mode == "get" ? Durability::deferred : Durability::full;
+  if (mode == "get") {
+    m_store.flush_events();  // the trail a get shows ends with the device's latest request
+  }
   if (req.contains("deviceinfo")) {
     return batch_answer(
       m_store, req,

@@ -489,6 +489,10 @@ public:
   // Append an event to the audit trail.
   virtual void record_event(const EventRecord& e) = 0;
 
+  // Write the audit events other requests queued (deferred) so far, so that a
+  // transaction begun after this lists them; call outside a transaction.
+  virtual void flush_events() {}
+
   // Return the events of a device, oldest first.
   virtual std::vector<EventRecord> device_events(const std::string& deviceid) = 0;
 

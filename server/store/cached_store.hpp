@@ -175,6 +175,7 @@ public:
   {
     return m_inner->device_events(deviceid);
   }
+  void flush_events() override { m_inner->flush_events(); }
   std::vector<EventRecord> newest_device_events(const std::string& deviceid, std::size_t n) override
   {
     return m_inner->newest_device_events(deviceid, n);

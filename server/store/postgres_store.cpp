@@ -1298,6 +1298,11 @@ std::vector<EventRecord> PostgresStore::device_events(const std::string& devicei
   return events_of(deviceid, std::nullopt);
 }
 
+void PostgresStore::flush_events()
+{
+  m_events->flush();
+}
+
 std::vector<EventRecord> PostgresStore::newest_device_events(const std::string& deviceid, std::size_t n)
 {
   return events_of(deviceid, n);

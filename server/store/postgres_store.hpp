@@ -60,6 +60,7 @@ public:
   void update_certificate(const CertRecord& r) override;
   std::vector<CertRecord> revoked_certificates(const std::string& catype) override;
   std::vector<DeviceRecord> search_devices(const DeviceFilter& filter) override;
+  void flush_events() override;
   void put_group(const GroupRecord& g) override;
   std::optional<GroupRecord> find_group(const std::string& name) override;
   std::int64_t group_size(const std::string& name) override;

@@ -1177,6 +1177,11 @@ std::vector<EventRecord> SqliteStore::device_events(const std::string& deviceid)
   return events_of(deviceid, std::nullopt);
 }
 
+void SqliteStore::flush_events()
+{
+  m_events->flush();
+}
+
 std::vector<EventRecord> SqliteStore::newest_device_events(const std::string& deviceid, std::size_t n)
 {
   return events_of(deviceid, n);

@@ -866,6 +866,18 @@ TEST_F(OwnershipTest, summary_counts_the_fleet)
   EXPECT_EQ(r.body["per_day"].front()["issued"], "0");
 }
 
+TEST_F(OwnershipTest, the_trail_a_get_shows_ends_with_the_devices_latest_request)
+{
+  const Owned d = register_device(a, "cam-1");
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(key(a, key_on("get", d, d.keynumber)).errorcode, 0);  // a read: its event is deferred
+    const Answer r = admin(json{{"mode", "get"}, {"devicename", "cam-1"}});
+    ASSERT_FALSE(r.body["events"].empty());
+    EXPECT_EQ(r.body["events"].back()["mode"], "get");
+    EXPECT_EQ(r.body["events"].size(), 3u + i) << "create (key), create (certificate), then each get";
+  }
+}
+
 TEST(FleetReports, buckets_days_left_and_day_text)
 {
   using clm::server::days_left;

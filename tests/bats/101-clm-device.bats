@@ -65,12 +65,6 @@ deviceinfo_since_mark() {
   grep 'errorcode=' "$SERVER_LOG" | tail -n +$((LOG_MARK + 1)) | grep -c ' /SWCLM/DeviceInfo ' || true
 }
 
-# server_has_mode MODE: the shared server knows DeviceInfo mode MODE (not 1103).
-server_has_mode() {
-  admin_request POST /SWCLM/DeviceInfo "{\"mode\":\"$1\"}"
-  [[ $(jq -r '.errorcode // empty' <<<"$API_BODY") != 1103 ]]
-}
-
 @test "disable: the device's clm-key and clm-cert get fail with 1704 and clm-keyget skips it; enable: they work again" {
   local one two
   one=$(dev 1) two=$(dev 2)
@@ -274,7 +268,6 @@ server_has_mode() {
 }
 
 @test "groups: set, get, list, add and remove devices, delete" {
-  server_has_mode grouplist || skip "server mode grouplist not on main yet"
   local g one two three
   g=$(dev g) one=$(dev 1) two=$(dev 2) three=$(dev 3)
   keys_for "$one" "$two" "$three"
@@ -315,7 +308,6 @@ server_has_mode() {
 }
 
 @test "report: JSON lines by default off a terminal, a table on one; summary counts" {
-  server_has_mode report || skip "server mode report not on main yet"
   local one
   one=$(dev 1)
   key_for "$one"
@@ -343,7 +335,6 @@ server_has_mode() {
   refute_output --partial DEVICE
   run_clm clm-device report
   assert_equal "$status" 4
-  server_has_mode summary || skip "server mode summary not on main yet"
   run_clm -0 clm-device summary
   assert_equal "${#lines[@]}" 1
   assert_equal "$(jq -r '.devices.valid | type' <<<"$output")" number
@@ -352,6 +343,30 @@ server_has_mode() {
   assert_equal "$(jq -r '.per_day | length' <<<"$output")" 30
   assert_equal "$(jq -r '.per_day[-1].issued | type' <<<"$output")" number
   assert_equal "$(jq -r '.per_day[-1].day' <<<"$output")" "$(date -u +%F)"
+}
+
+@test "report and summary put a key with 20 days left in bucket 30" {
+  start_extra_server short --conf 'key_lifetime = 20d'
+  export CLM_PORT=$EXTRA_PORT CLM_CACERT=$EXTRA_DIR/tls/ca.pem CLM_LICENSE_KEY_FILE=$EXTRA_DIR/license.key
+  export CLM_ADMIN_KEY_FILE=$EXTRA_ADMIN_KEY_FILE CLM_STATE_DIR=$BATS_TEST_TMPDIR/short-state
+  verified_id
+  local one
+  one=$(dev 1)
+  key_for "$one"
+  run_clm -0 clm-device report --within 30
+  assert_equal "${#lines[@]}" 1
+  assert_equal "$(jq -c '[.devicename, .kind, .keynumber, .alias, .days_left, .bucket, .group]' <<<"$output")" \
+    "[\"$one\",\"key\",\"$KEY_NUMBER\",\"a-$one\",19,\"30\",\"\"]"
+  assert_equal "$(jq -r .expires <<<"$output" | cut -c1-10)" "$(date -u -d '+20 days' +%F)"
+  run_clm -0 clm-device report --within 15
+  assert_equal "$output" ""
+  run_clm -0 clm-device report --within 30 --format table
+  assert_equal "${lines[-1]}" \
+    "1 credential: 0 expired, 0 within 15 days, 1 within 30 days, 0 within 60 days, 0 within 90 days, 0 later"
+  run_clm -0 clm-device summary
+  assert_equal "$(jq -c '[.devices.valid, .credentials]' <<<"$output")" \
+    '[1,{"15":0,"30":1,"60":0,"90":0,"expired":0,"later":0}]'
+  assert_equal "$(jq -c '.per_day[-1] | [.issued, .rotated]' <<<"$output")" '[1,0]'
 }
 
 @test "clm-key update --if-due: a key that is not due is left alone" {
@@ -412,7 +427,6 @@ faketime_server() {
   export CLM_PORT=$EXTRA_PORT CLM_CACERT=$EXTRA_DIR/tls/ca.pem CLM_LICENSE_KEY_FILE=$EXTRA_DIR/license.key
   export CLM_ADMIN_KEY_FILE=$EXTRA_ADMIN_KEY_FILE CLM_STATE_DIR=$BATS_TEST_TMPDIR/faked-state
   verified_id
-  API_DIR=$EXTRA_DIR API_PORT=$EXTRA_PORT server_has_mode due || skip "server mode due not on main yet"
   local one
   one=$(dev 1)
   key_for "$one"

@@ -30,7 +30,7 @@ using FileSettings = std::map<std::string, std::pair<std::string, std::string>>;
 // Keys clm.conf may hold; anything else is a typo worth an error.
 constexpr std::array k_config_keys{"host",           "port",           "cacert",          "proxy",
                                    "proxy_host",     "proxy_port",     "timeout",         "connect_timeout",
-                                   "license_key_file", "state_dir",    "retry"};
+                                   "license_key_file", "state_dir",    "retry",           "admin_key_file"};
 
 enum class Level { flag, env, file };
 constexpr std::array k_levels{Level::flag, Level::env, Level::file};
@@ -300,6 +300,12 @@ Settings resolve_settings(const ConnectionFlags& flags, const EnvLookup& env)
 
   if (auto v = r.get(flags.license_key_file, "--license-key-file", "CLM_LICENSE_KEY_FILE", "license_key_file")) {
     c.license_key = read_secret_file(v->text);
+  }
+  if (auto v = r.get(flags.admin_key_file, "--admin-key-file", "CLM_ADMIN_KEY_FILE", "admin_key_file")) {
+    if (v->text.empty()) {
+      throw Error(v->bad_code, v->origin + ": empty path");
+    }
+    s.admin_key_file = v->text;
   }
   s.state_dir = state_dir_of(r, flags);
   return s;

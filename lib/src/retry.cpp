@@ -10,9 +10,11 @@ namespace clm {
 
 namespace {
 
-// Modes that only read. Anything else is treated as changing state, so a mode added
-// later is never resent blindly before someone decides it is safe.
-constexpr std::array<std::string_view, 4> k_read_modes{"get", "getlist", "getkeylist", "auth"};
+// Modes that only read (the last six: the operator's DeviceInfo reads). Anything else
+// is treated as changing state, so a mode added later is never resent blindly before
+// someone decides it is safe.
+constexpr std::array<std::string_view, 10> k_read_modes{
+  "get", "getlist", "getkeylist", "auth", "search", "due", "report", "summary", "groupget", "grouplist"};
 
 // Failures that mean no connection to the server was made, so no byte of the
 // request can have reached it whatever else is known.

@@ -47,14 +47,19 @@ subcommands() {
   awk '/^Subcommands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }'
 }
 
-# Print every long option of an executable: of its --help and of each subcommand's.
+# Print every long option of an executable: of its --help, of each subcommand's and of
+# each subcommand's own subcommands' (clm-device group set).
 tool_options() {
-  local tool=$1 sub
-  timeout 10 "$tool" --help >"$BATS_TEST_TMPDIR/help" || return 1
-  for sub in $(subcommands <"$BATS_TEST_TMPDIR/help"); do
-    timeout 10 "$tool" "$sub" --help >>"$BATS_TEST_TMPDIR/help" || return 1
+  local tool=$1 sub nested tmp=$BATS_TEST_TMPDIR
+  timeout 10 "$tool" --help >"$tmp/help" || return 1
+  for sub in $(subcommands <"$tmp/help"); do
+    timeout 10 "$tool" "$sub" --help >"$tmp/help-sub" || return 1
+    cat "$tmp/help-sub" >>"$tmp/help"
+    for nested in $(subcommands <"$tmp/help-sub"); do
+      timeout 10 "$tool" "$sub" "$nested" --help >>"$tmp/help" || return 1
+    done
   done
-  help_options <"$BATS_TEST_TMPDIR/help"
+  help_options <"$tmp/help"
 }
 
 # Print the long options mentioned in rendered text on stdin, one per line.
@@ -98,7 +103,7 @@ xref() {
 
 @test "man pages render with man -l and no groff warnings" {
   local name page
-  for name in clm-id.1 clm-cert.1 clm-key.1 clm-keyget.1 clm-verify.1 clm-server.8; do
+  for name in clm-id.1 clm-cert.1 clm-key.1 clm-keyget.1 clm-verify.1 clm-device.1 clm-server.8; do
     page=$(built "man/$name")
     run --separate-stderr render "$page"
     assert_success
@@ -110,7 +115,7 @@ xref() {
 
 @test "man pages have the sections every page needs" {
   local page heading tool
-  for tool in clm-id clm-cert clm-key; do
+  for tool in clm-id clm-cert clm-key clm-device; do
     page=$(built "man/$tool.1")
     render "$page" >"$BATS_TEST_TMPDIR/$tool.txt"
     for heading in NAME SYNOPSIS DESCRIPTION SUBCOMMANDS OPTIONS "JSON INPUT" "JSON OUTPUT" \
@@ -148,6 +153,15 @@ xref() {
 
 @test "clm-keyget: --help options and the OPTIONS of clm-keyget(1) agree" {
   xref tools/clm-keyget man/clm-keyget.1
+}
+
+@test "clm-device: --help options and the OPTIONS of clm-device(1) agree" {
+  xref tools/clm-device man/clm-device.1
+}
+
+@test "clm-device(1) is plain ASCII" {
+  run grep -nP '[^\x00-\x7f]' "$REPO/man/clm-device.1.scd"
+  assert_failure 1
 }
 
 @test "clm-verify: --help options and the OPTIONS of clm-verify(1) agree" {

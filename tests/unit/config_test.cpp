@@ -603,6 +603,36 @@ TEST_F(ConfigTest, empty_license_key_file_is_bad_file_format)
   EXPECT_EQ(resolve_error(), ExitCode::bad_file_format);
 }
 
+// ---- admin license key file (clm-device) -----------------------------------
+
+TEST_F(ConfigTest, admin_key_file_follows_flag_environment_file_precedence)
+{
+  use_config("host = h\nadmin_key_file = /file/admin.key\n");
+  EXPECT_EQ(resolve().admin_key_file, fs::path("/file/admin.key"));
+  EXPECT_EQ(resolve({{"CLM_ADMIN_KEY_FILE", "/env/admin.key"}}).admin_key_file, fs::path("/env/admin.key"));
+  flags().admin_key_file = "/flag/admin.key";
+  EXPECT_EQ(resolve({{"CLM_ADMIN_KEY_FILE", "/env/admin.key"}}).admin_key_file, fs::path("/flag/admin.key"));
+}
+
+TEST_F(ConfigTest, admin_key_file_is_named_not_read)
+{
+  // The other tools resolve it too: a file they cannot read must not fail them.
+  flags().host = "h";
+  flags().admin_key_file = (dir() / "missing.key").string();
+  const Settings s = resolve();
+  EXPECT_EQ(s.admin_key_file, dir() / "missing.key");
+  EXPECT_FALSE(s.connection.license_key.has_value());
+  flags().admin_key_file.reset();
+  EXPECT_FALSE(resolve().admin_key_file.has_value());
+}
+
+TEST_F(ConfigTest, empty_admin_key_file_in_the_config_is_bad_config)
+{
+  use_config("host = h\nadmin_key_file =\n");
+  EXPECT_EQ(resolve_error(), ExitCode::bad_config);
+  EXPECT_NE(last_message().find("admin_key_file"), std::string::npos) << last_message();
+}
+
 // ---- state directory -------------------------------------------------------
 
 TEST_F(ConfigTest, state_dir_follows_flag_environment_file_precedence)

@@ -74,14 +74,16 @@ TEST(RetryPolicy, decision_table)
 TEST(RetryPolicy, reads_are_get_and_the_read_modes)
 {
   EXPECT_EQ(clm::request_kind(nullptr), k_read);
-  for (const char* mode : {"get", "getlist", "getkeylist", "auth"}) {
+  for (const char* mode : {"get", "getlist", "getkeylist", "auth", "search", "due", "report", "summary", "groupget",
+                           "grouplist"}) {
     EXPECT_EQ(clm::request_kind({{"mode", mode}, {"keyid", "1"}}), k_read) << mode;
   }
 }
 
 TEST(RetryPolicy, every_other_request_changes_state)
 {
-  for (const char* mode : {"create", "update", "delete", "revoke", "Get", "", "getsomething"}) {
+  for (const char* mode : {"create", "update", "delete", "revoke", "disable", "enable", "groupset", "groupdelete",
+                           "Get", "", "getsomething"}) {
     EXPECT_EQ(clm::request_kind({{"mode", mode}}), k_change) << mode;
   }
   EXPECT_EQ(clm::request_kind(clm::json::object()), k_change);

@@ -47,6 +47,7 @@ struct Options {
   std::optional<std::string> new_name;
   bool expired = false;
   bool twine_otr = false;
+  bool if_due = false;
 };
 
 std::optional<std::string> checked_alias(const std::optional<std::string>& alias, const std::string& option)
@@ -208,6 +209,27 @@ void run_update(const Options& o)
   }
 
   clm::DeviceSession s(o.conn, in, devicename, o.deviceid);
+  if (o.if_due) {
+    // Ask the server about the current key first (nothing is written): its group's
+    // policy says whether it is due ("rotation": "due").
+    clm::KeyGet current;
+    current.keynumber = req.keynumber;
+    current.alias = req.oldalias;
+    current.filepath = req.filepath;
+    const auto got = clm::key_get(s.settings.connection, s.registered(), current);
+    if (!got.ok()) {
+      report(got, o, devicename, old_path.string(), {}, "get key of " + devicename + " (--if-due)");
+    }
+    if (clm::answer_string(got.body, "rotation") != "due") {
+      const auto keynumber = clm::answer_name(got.body, "keynumber", clm::Field::keynumber, clm::AnswerUse::value);
+      clm::write_json(std::cout,
+                      clm::json{{"errorcode", 0}, {"devicename", devicename}, {"changed", false},
+                                {"keynumber", keynumber.value_or(req.keynumber.value_or(""))},
+                                {"files", clm::json::array()}},
+                      o.out.pretty ? clm::Pretty::yes : clm::Pretty::no);
+      return;
+    }
+  }
   const auto r = clm::key_update(s.settings.connection, s.registered(), req);
   // The new file replaces the old one atomically, or sits beside it.
   const auto files = clm::write_answer_files(r, [&] { return writer.write(r, new_path); });
@@ -354,6 +376,8 @@ int main(int argc, char** argv)
     update->add_option("--new-name", o.new_name, "file name of the new key (default: --name)");
     encoding(update);
     lightcipher(update);
+    update->add_flag("--if-due", o.if_due,
+                     "rotate only when the server says the key is due (its group's rotate_days)");
     update->callback([&] { run_update(o); });
 
     auto* del = app.add_subcommand("delete", "delete a key on the server, then its local file");

@@ -2,12 +2,13 @@
 #include "tool_main.hpp"
 
 #include <clm/atomic_file.hpp>
+#include <clm/error.hpp>
 
 #include <iostream>
 
 namespace clm {
 
-void add_connection_options(CLI::App& app, ConnectionFlags& f)
+void add_connection_options(CLI::App& app, ConnectionFlags& f, LicenseKey key)
 {
   const char* group = "Connection";
   app.add_option("--host", f.host, "clm-server host name or IP address, or HOST[:PORT],... tried in turn [CLM_HOST]")
@@ -24,10 +25,18 @@ void add_connection_options(CLI::App& app, ConnectionFlags& f)
   app.add_option("--connect-timeout", f.connect_timeout, "seconds to connect (default 60) [CLM_CONNECT_TIMEOUT]")
     ->group(group);
   app.add_option("--retry", f.retry, "attempts after a failed one, 0..10 (default 2) [CLM_RETRY]")->group(group);
-  app.add_option("--license-key-file", f.license_key_file, "file holding the license key [CLM_LICENSE_KEY_FILE]")
-    ->group(group);
+  if (key == LicenseKey::admin) {
+    app.add_option("--admin-key-file", f.admin_key_file,
+                   "file holding the server's admin license key [CLM_ADMIN_KEY_FILE]")
+      ->group(group);
+  } else {
+    app.add_option("--license-key-file", f.license_key_file, "file holding the license key [CLM_LICENSE_KEY_FILE]")
+      ->group(group);
+  }
   app.add_option("--config", f.config, "configuration file (default /etc/clm/clm.conf) [CLM_CONFIG]")->group(group);
-  app.add_option("--state-dir", f.state_dir, "state directory [CLM_STATE_DIR]")->group(group);
+  if (key == LicenseKey::client) {
+    app.add_option("--state-dir", f.state_dir, "state directory [CLM_STATE_DIR]")->group(group);
+  }
 }
 
 void add_output_options(CLI::App& app, OutputOptions& out)
@@ -44,6 +53,17 @@ Settings tool_settings(const ConnectionFlags& flags)
     std::cerr << tool_name() << ": warning: --insecure: the server certificate is NOT verified; anyone on the path can "
                  "read and change this exchange\n";
   }
+  return s;
+}
+
+Settings admin_tool_settings(const ConnectionFlags& flags)
+{
+  Settings s = tool_settings(flags);
+  if (!s.admin_key_file) {
+    throw Error(ExitCode::missing_parameter,
+                tool_name() + " needs the admin license key (--admin-key-file or CLM_ADMIN_KEY_FILE)");
+  }
+  s.connection.license_key = read_secret_file(*s.admin_key_file);
   return s;
 }
 

@@ -32,6 +32,7 @@ struct ConnectionFlags {
   std::optional<std::string> timeout;
   std::optional<std::string> connect_timeout;
   std::optional<std::string> license_key_file;
+  std::optional<std::string> admin_key_file;  // clm-device: the server's admin license key
   std::optional<std::string> config;
   std::optional<std::string> state_dir;
   bool insecure = false;
@@ -61,6 +62,9 @@ struct Connection {
 struct Settings {
   Connection connection;
   std::filesystem::path state_dir;
+  // The file of the server's admin license key, named but not read: only clm-device
+  // reads it, so a configuration that names it costs the other tools nothing.
+  std::optional<std::filesystem::path> admin_key_file;
 };
 
 // Reads an environment variable; replaceable in tests.
@@ -77,7 +81,8 @@ std::map<std::string, std::string> read_config_file(const std::filesystem::path&
 // Resolve flags, environment and configuration file into Settings. Bad flag or
 // environment values are Error(bad_parameter), bad config values Error(bad_config),
 // a named config or license file that cannot be read Error(file_read), and no host
-// anywhere Error(missing_parameter). The config file is --config, else CLM_CONFIG,
+// anywhere Error(missing_parameter). The admin key file (--admin-key-file >
+// CLM_ADMIN_KEY_FILE > admin_key_file) is resolved, not read. The config file is --config, else CLM_CONFIG,
 // else /etc/clm/clm.conf plus the legacy /etc/swcagent/swcagent.conf host=/port=.
 Settings resolve_settings(const ConnectionFlags& flags, const EnvLookup& env);
 

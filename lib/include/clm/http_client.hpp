@@ -49,6 +49,6 @@ ApiCaller api_caller(const Connection& conn, Transport* transport = nullptr);
 json api_output(const ApiResult& result);
 
 // Throw Error(http_error) explaining a failed call (HTTP status, errorcode and its meaning).
-void throw_api_failure(const ApiResult& result, const std::string& what);
+[[noreturn]] void throw_api_failure(const ApiResult& result, const std::string& what);
 
 }  // namespace clm

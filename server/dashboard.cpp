@@ -156,7 +156,7 @@ std::string tile(const char* id, const std::optional<std::int64_t>& n, const cha
 std::string bucket_chart(const json& credentials)
 {
   if (!credentials.is_object()) {
-    return "<p id=\"buckets-missing\">Not available from this server (it has no summary mode).</p>\n";
+    return "<p id=\"buckets-missing\">Not in the fleet summary.</p>\n";
   }
   constexpr int k_width = 560, k_top = 22, k_plot = 150, k_slot = 90, k_bar = 56;
   std::array<std::int64_t, k_buckets.size()> values{};
@@ -195,7 +195,7 @@ std::string bucket_chart(const json& credentials)
 std::string per_day_chart(const json& per_day)
 {
   if (!per_day.is_array()) {
-    return "<p id=\"per-day-missing\">Not available from this server (it has no summary mode).</p>\n";
+    return "<p id=\"per-day-missing\">Not in the fleet summary.</p>\n";
   }
   constexpr int k_left = 44, k_top = 24, k_plot = 150, k_slot = 22;
   const std::size_t days = std::min<std::size_t>(per_day.size(), 60);
@@ -652,30 +652,6 @@ json Dashboard::call(const json& request) const
   return std::move(r.body);
 }
 
-json Dashboard::summary() const
-{
-  try {
-    return call(json{{"mode", "summary"}});
-  } catch (const ApiError& e) {
-    if (e.errorcode != 1103) {
-      throw;
-    }
-  }
-  // A server without mode summary: the devices by state, counted through search pages.
-  json devices = json::object();
-  for (const char* status : {"valid", "disabled", "deleted"}) {
-    std::int64_t n = 0;
-    std::string after;
-    do {
-      const json page = call(json{{"mode", "search"}, {"status", status}, {"limit", "1000"}, {"after", after}});
-      n += static_cast<std::int64_t>(page["deviceinfo"].size());
-      after = text_of(page, "next");
-    } while (!after.empty());
-    devices[status] = std::to_string(n);
-  }
-  return json{{"errorcode", 0}, {"devices", std::move(devices)}};
-}
-
 Page Dashboard::overview(std::string_view target) const
 {
   DeviceQuery q;
@@ -688,7 +664,7 @@ Page Dashboard::overview(std::string_view target) const
   } catch (const FormError& e) {
     return message_page(400, "Bad request", std::string("The query is refused: ") + e.what() + ".", e.what());
   }
-  const json counts = summary();
+  const json counts = call(json{{"mode", "summary"}});
   json request{{"mode", "search"}, {"limit", std::to_string(k_dashboard_page)}};
   for (const auto& [name, value] : {std::pair<const char*, const std::string&>{"prefix", q.prefix},
                                     {"status", q.state}, {"group", q.group}, {"after", q.after}}) {

@@ -104,9 +104,9 @@ struct DeviceQuery {
 };
 
 // Return the overview page: the fleet's counts and charts from summary (the answer of
-// mode summary; a summary without "credentials" or "per_day" says they are not
-// available), and the device table from search (the answer of mode search for query),
-// or error (a refusal of that search) in its place.
+// mode summary; what it lacks is shown as unknown), and the device table from search
+// (the answer of mode search for query), or error (a refusal of that search) in its
+// place.
 std::string render_overview(const json& summary, const json& search, const DeviceQuery& query,
                             std::string_view error = {});
 
@@ -152,8 +152,6 @@ public:
 private:
   // Return the answer of the operator's request; throw ApiError as the API answers.
   json call(const json& request) const;
-  // Return the fleet summary (mode summary).
-  json summary() const;
 
   DeviceService& m_devices;
   CsrfTokens m_csrf;

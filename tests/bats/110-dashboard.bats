@@ -63,27 +63,19 @@ state_of() {
   jq -r .status <<<"$API_BODY"
 }
 
-# api_counts: print "valid disabled deleted" as the API counts them: mode summary, or
-# (a server without it) the devices of each state counted through search pages.
+# api_counts: print "valid disabled deleted" as the API's summary counts them.
 api_counts() {
-  local s n after page
   admin_request POST /SWCLM/DeviceInfo '{"mode":"summary"}'
-  if [[ $(jq -r .errorcode <<<"$API_BODY") == 0 ]]; then
-    jq -r '.devices | "\(.valid) \(.disabled) \(.deleted)"' <<<"$API_BODY"
-    return
-  fi
-  for s in valid disabled deleted; do
-    n=0 after=
-    while :; do
-      admin_request POST /SWCLM/DeviceInfo "$(jq -cn --arg s "$s" --arg a "$after" \
-        '{mode: "search", status: $s, limit: "1000", after: $a}')"
-      page=$API_BODY
-      n=$((n + $(jq '.deviceinfo | length' <<<"$page")))
-      after=$(jq -r .next <<<"$page")
-      [[ -n $after ]] || break
-    done
-    printf '%s ' "$n"
-  done | sed 's/ $/\n/'
+  jq -r '.devices | "\(.valid) \(.disabled) \(.deleted)"' <<<"$API_BODY"
+}
+
+# api_charts: print the figures of the summary's charts: the six expiry buckets, then
+# the keys and certificates issued and rotated in its 30 days.
+api_charts() {
+  admin_request POST /SWCLM/DeviceInfo '{"mode":"summary"}'
+  jq -r '[.credentials["expired", "15", "30", "60", "90", "later"],
+          ([.per_day[].issued | tonumber] | add), ([.per_day[].rotated | tonumber] | add)] | join(" ")' \
+    <<<"$API_BODY"
 }
 
 # token_of DEVICENAME: print the CSRF token of the device page's form.
@@ -142,8 +134,15 @@ token_of() {
   assert_equal "$API_STATUS" 200
   assert_equal "$(shown count-valid) $(shown count-disabled) $(shown count-deleted)" "$counts"
   assert_equal "$(shown count-total)" "$SEEDED"
+  assert_equal "$(shown count-expired)" 0
   assert_equal "$(grep -c '<tr><td><a href="/admin/device?name=' <<<"$API_BODY")" 100
-  assert_regex "$API_BODY" '<svg'
+  # The two charts show the summary's figures.
+  local shown_charts k
+  for k in bucket-expired bucket-15 bucket-30 bucket-60 bucket-90 bucket-later issued-total rotated-total; do
+    shown_charts+="$(shown "$k") "
+  done
+  assert_equal "$(grep -c '<svg' <<<"$API_BODY")" 2
+  assert_equal "$shown_charts" "$(api_charts) "
   # The next page is the API's next page.
   local next
   next=$(sed -n 's/.*id="next-page" href="\/admin\/?after=\([^"]*\)".*/\1/p' <<<"$API_BODY")
@@ -228,11 +227,12 @@ token_of() {
   command -v chromium >/dev/null || skip "chromium is not installed (apt-get install chromium)"
   /usr/bin/python3 -c 'import websocket' 2>/dev/null ||
     skip "python3-websocket is not installed (apt-get install python3-websocket)"
-  local artifacts=$TEST_ARTIFACTS_DIR seen counts page2 search
+  local artifacts=$TEST_ARTIFACTS_DIR seen counts charts page2 search
   mkdir -p "$artifacts"
   rm -f "$artifacts"/*.png
   # What the API answers before the browser changes anything.
   counts=$(api_counts)
+  charts=$(api_charts)
   admin_request POST /SWCLM/DeviceInfo '{"mode":"search","after":"dev000100","limit":"100"}'
   page2=$(jq -c '[.deviceinfo[].devicename]' <<<"$API_BODY")
   admin_request POST /SWCLM/DeviceInfo '{"mode":"search","prefix":"dev00001"}'
@@ -248,6 +248,8 @@ token_of() {
   # The counts shown are the API's; no script on the page, no console error or CSP report.
   assert_equal "$(jq -r '.overview.counts | "\(.valid) \(.disabled) \(.deleted)"' <<<"$seen")" "$counts"
   assert_equal "$(jq -r .overview.counts.total <<<"$seen")" "$SEEDED"
+  assert_equal "$(jq -r '[.overview.buckets["expired", "15", "30", "60", "90", "later"], .overview.issued_total,
+    .overview.rotated_total] | join(" ")' <<<"$seen")" "$charts"
   assert_equal "$(jq -r '.overview.charts, .overview.scripts, (.overview.rows | length), .overview.next' <<<"$seen" |
     tr '\n' ' ')" "2 0 100 true "
   assert_equal "$(jq -c .console <<<"$seen")" '[]'

@@ -199,7 +199,7 @@ TEST(RenderOverview, shows_the_counts_charts_and_rows_with_every_value_escaped)
   EXPECT_EQ(html.find("<script"), std::string::npos);
 }
 
-TEST(RenderOverview, says_what_a_server_without_summary_cannot_show_and_survives_odd_answers)
+TEST(RenderOverview, shows_what_the_summary_lacks_as_unknown_and_survives_odd_answers)
 {
   const json devices_only{{"devices", {{"valid", "2"}, {"disabled", "1"}, {"deleted", "0"}}}};
   const std::string html = clm::server::render_overview(devices_only, json::object(), {});
@@ -350,6 +350,11 @@ TEST_F(DashboardRouterTest, the_overview_counts_and_lists_the_device_escaped)
   const std::string html = call(http::verb::get, "/admin/", "ADMIN-KEY").response.body();
   EXPECT_NE(html.find(R"(id="count-valid">1<)"), std::string::npos);
   EXPECT_NE(html.find(R"(id="count-disabled">0<)"), std::string::npos);
+  // The summary's charts: the one key, issued today, a year from its end.
+  EXPECT_NE(html.find(R"(id="bucket-later">1<)"), std::string::npos);
+  EXPECT_NE(html.find(R"(id="bucket-expired">0<)"), std::string::npos);
+  EXPECT_NE(html.find(R"(id="issued-total">1<)"), std::string::npos);
+  EXPECT_EQ(count_of(html, "<svg"), 2u);
   EXPECT_NE(html.find("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"), std::string::npos);
   EXPECT_EQ(html.find("<script"), std::string::npos);
   EXPECT_EQ(call(http::verb::get, "/admin/?state=bogus", "ADMIN-KEY").response.result_int(), 400u);

@@ -25,8 +25,8 @@ devices=${CLM_BENCH_DEVICES:-100000}
 big=${CLM_BENCH_DASHBOARD_DIR:-$BENCH_TMPDIR/dashboard-$devices}
 
 # seed_dir DIR COUNT: DIR initialized and seeded with COUNT devices of one key each,
-# unless an earlier run did so (DIR/.bench-seeded); a few disabled and one deleted once
-# served, so every count differs. Prints how long seeding took, or "reused".
+# unless an earlier run did so (DIR/.bench-seeded, written once a few are disabled and
+# one deleted, so that every count differs). Prints how long seeding took, or "reused".
 seed_dir() {
   local dir=$1 count=$2 t0
   if [ -f "$dir/.bench-seeded" ] && [ "$(cat "$dir/.bench-seeded")" = "$count" ]; then
@@ -37,7 +37,6 @@ seed_dir() {
   "$CLM_SERVER" init --data-dir "$dir" --key-type ec-p256 2>/dev/null
   t0=$(date +%s%N)
   "$CLM_SERVER" seed --data-dir "$dir" --devices "$count" --keys 1 >/dev/null 2>"$BENCH_WORK/seed.log"
-  echo "$count" >"$dir/.bench-seeded"
   echo "$((($(date +%s%N) - t0) / 1000000)) ms"
 }
 
@@ -119,6 +118,7 @@ if [ "$seeded" != reused ]; then
     operator big "{\"mode\":\"disable\",\"devicename\":\"$name\"}"
   done
   operator big '{"mode":"delete","devicename":"dev000007"}'
+  echo "$devices" >"$big/.bench-seeded"
 fi
 half=$(printf 'dev%06d' $((devices / 2)))
 log=$BENCH_WORK/big.log

@@ -7,7 +7,6 @@
 #include <boost/beast/core/string.hpp>
 
 #include <algorithm>
-
 #include <iostream>
 
 namespace clm::server {
@@ -128,11 +127,10 @@ template <typename F>
 Answer guarded_page(unsigned version, F&& body)
 {
   const auto failed = [&](int code) {
-    Answer a = page_answer(Page{500, render_message("Server error", "The server could not answer (errorcode "
-                                                                      + std::to_string(code) + "); see its log."),
-                                {}, code, {}},
-                           version);
-    return a;
+    return page_answer(Page{500, render_message("Server error", "The server could not answer (errorcode "
+                                                                  + std::to_string(code) + "); see its log."),
+                            {}, code, {}},
+                       version);
   };
   try {
     return body();

@@ -7,7 +7,8 @@ CLM_BUILD_DIR=${CLM_BUILD_DIR:-$CLM_ROOT/build}
 # Debian packages the build, the tests and the demo need (postgresql: the throwaway
 # cluster of scripts/pg-cluster; haproxy: the load-balancer failover test; parallel:
 # Bats suites side by side; faketime: a server whose clock runs ahead, for rotation
-# that is due).
+# that is due; chromium and python3-websocket: the dashboard's browser test,
+# tests/browser/dashboard.py).
 CLM_PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
@@ -15,6 +16,7 @@ CLM_PACKAGES=(
   bats bats-support bats-assert bats-file parallel
   scdoc man-db jq curl openssl sqlite3 python3 util-linux procps time strace
   postgresql libpq-dev haproxy faketime
+  chromium python3-websocket
 )
 
 # Debian packages only the load benchmarks need (bench/server-load.sh, bench/cert.sh):

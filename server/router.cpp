@@ -6,6 +6,7 @@
 
 #include <boost/beast/core/string.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 namespace clm::server {
@@ -14,10 +15,23 @@ namespace {
 
 constexpr const char* k_json = "application/json";
 
-// Who may take a route.
-enum class Access { open, licensed, admin };
+// Who may take a route: page is admin for the dashboard's HTML pages, whose refusals
+// are pages too.
+enum class Access { open, licensed, admin, page };
 
-enum class Endpoint { id_post, id_get, cred_post, key_post, device_post, crl, system_status };
+enum class Endpoint {
+  id_post,
+  id_get,
+  cred_post,
+  key_post,
+  device_post,
+  crl,
+  system_status,
+  admin_root,
+  admin_overview,
+  admin_device,
+  admin_change_device
+};
 
 struct Route {
   http::verb method;
@@ -37,7 +51,19 @@ constexpr Route k_routes[] = {
   {http::verb::post, "/SWCLM/DeviceInfo", Access::licensed, Endpoint::device_post},  // our extension
   {http::verb::get, "/SWCLM/CRL", Access::open, Endpoint::crl},                      // our extension
   {http::verb::get, "/SWCLM/SystemStatus", Access::open, Endpoint::system_status},
+  // The operator's dashboard (our extension): HTML pages over DeviceInfo's operator modes.
+  {http::verb::get, "/admin", Access::page, Endpoint::admin_root},
+  {http::verb::get, "/admin/", Access::page, Endpoint::admin_overview},
+  {http::verb::get, "/admin/device", Access::page, Endpoint::admin_device},
+  {http::verb::post, "/admin/device", Access::page, Endpoint::admin_change_device},
 };
+
+// Return whether path is one of the dashboard's pages.
+bool is_page_path(std::string_view path)
+{
+  return std::any_of(std::begin(k_routes), std::end(k_routes),
+                     [&](const Route& r) { return r.path == path && r.access == Access::page; });
+}
 
 // Return text with %XX decoded (and + as space in a query); a bad escape stays as it is.
 std::string percent_decode(std::string_view text, bool plus_is_space)
@@ -73,6 +99,72 @@ Answer refusal(http::status status, unsigned version, const char* message)
   Answer a{make_response(status, version, dump_json(json{{"error", message}}), k_json), std::nullopt, message};
   a.response.keep_alive(false);
   return a;
+}
+
+// A refusal of a dashboard page: the same status and log reason, as an HTML page.
+Answer page_refusal(http::status status, unsigned version, const char* title, const char* message)
+{
+  Answer a{make_response(status, version, render_message(title, message), "text/html"), std::nullopt, message};
+  set_page_headers(a.response);
+  a.response.keep_alive(false);
+  return a;
+}
+
+Answer page_answer(Page p, unsigned version)
+{
+  Answer a{make_response(static_cast<http::status>(p.status), version, std::move(p.html), "text/html"), p.errorcode,
+           std::move(p.detail)};
+  set_page_headers(a.response);
+  if (!p.location.empty()) {
+    a.response.set(http::field::location, p.location);
+  }
+  return a;
+}
+
+// Return the page body makes, a failure of the store or the server as a 500 page (logged
+// as guarded logs it).
+template <typename F>
+Answer guarded_page(unsigned version, F&& body)
+{
+  const auto failed = [&](int code) {
+    return page_answer(Page{500, render_message("Server error", "The server could not answer (errorcode "
+                                                                  + std::to_string(code) + "); see its log."),
+                            {}, code, {}},
+                       version);
+  };
+  try {
+    return body();
+  } catch (const ApiError& e) {
+    std::cerr << "clm-server: dashboard: errorcode " + std::to_string(e.errorcode) + ": " + e.detail + "\n";
+    return failed(e.errorcode);
+  } catch (const StoreError& e) {
+    std::cerr << std::string("clm-server: store: ") + e.what() + "\n";
+    return failed(e.errorcode());
+  } catch (const std::exception& e) {
+    std::cerr << std::string("clm-server: dashboard: internal error: ") + e.what() + "\n";
+    return failed(9901);
+  }
+}
+
+// Return the dashboard's page for a request to endpoint.
+Page dashboard_page(const Dashboard& dashboard, Endpoint endpoint, const HttpRequest& req)
+{
+  switch (endpoint) {
+  case Endpoint::admin_overview:
+    return dashboard.overview(req.target());
+  case Endpoint::admin_device:
+    return dashboard.device(req.target());
+  case Endpoint::admin_change_device:
+    return dashboard.change_device(PagePost{req[http::field::content_type], req[http::field::origin],
+                                            req["Sec-Fetch-Site"], req[http::field::host], req.body()});
+  default:
+    break;
+  }
+  Page p;
+  p.status = 301;
+  p.location = "/admin/";
+  p.html = render_message("Moved", "The dashboard is at /admin/.");
+  return p;
 }
 
 Answer json_answer(const ApiResponse& r, unsigned version)
@@ -158,12 +250,21 @@ ApiServices::ApiServices(OpenDataDir& data, const Clock& clock)
 {
 }
 
-Router::Router(Services services, Licenses licenses) : m_services(services), m_licenses(std::move(licenses)) {}
+Router::Router(Services services, Licenses licenses)
+  : m_services(services),
+    m_licenses(std::move(licenses)),
+    m_dashboard(services.devices, CsrfTokens(random_bytes(32), m_licenses.admin, system_clock_ms()))
+{
+}
 
 std::optional<Answer> Router::check_head(const http::request_header<>& head) const
 {
   const unsigned version = head.version();
   const std::string path = target_path(head.target());
+  const bool page = is_page_path(path);
+  const auto refuse = [&](http::status status, const char* message) {
+    return page ? page_refusal(status, version, "Refused", message) : refusal(status, version, message);
+  };
   const Route* route = nullptr;
   bool path_known = false;
   for (const Route& r : k_routes) {
@@ -178,7 +279,7 @@ std::optional<Answer> Router::check_head(const http::request_header<>& head) con
     return refusal(http::status::not_found, version, "no such endpoint");
   }
   if (!route) {
-    Answer a = refusal(http::status::method_not_allowed, version, "method not allowed here");
+    Answer a = refuse(http::status::method_not_allowed, "method not allowed here");
     std::string allow;
     for (const Route& r : k_routes) {
       if (r.path == path) {
@@ -191,17 +292,26 @@ std::optional<Answer> Router::check_head(const http::request_header<>& head) con
   if (route->access != Access::open) {
     const Caller caller = caller_of(head[http::field::authorization], m_licenses.client, m_licenses.admin);
     if (caller == Caller::none) {
-      Answer a = refusal(http::status::unauthorized, version, "license key missing or wrong");
-      a.response.set(http::field::www_authenticate, "Basic realm=\"clm\"");
+      Answer a = page ? page_refusal(http::status::unauthorized, version, "Sign in",
+                                     "The dashboard needs the admin license key: user secureware-clm, the "
+                                     "server's admin.key as password.")
+                      : refusal(http::status::unauthorized, version, "license key missing or wrong");
+      a.detail = "license key missing or wrong";
+      a.response.set(http::field::www_authenticate, page ? "Basic realm=\"clm admin\"" : "Basic realm=\"clm\"");
       return a;
     }
-    if (route->access == Access::admin && caller != Caller::admin) {
-      return refusal(http::status::forbidden, version, "this request needs the admin license key");
+    if ((route->access == Access::admin || route->access == Access::page) && caller != Caller::admin) {
+      Answer a = page ? page_refusal(http::status::forbidden, version, "Forbidden",
+                                     "The dashboard needs the admin license key; the client license key is not "
+                                     "enough.")
+                      : refusal(http::status::forbidden, version, "this request needs the admin license key");
+      a.detail = "this request needs the admin license key";
+      return a;
     }
   }
   if (const auto encoding = head[http::field::content_encoding];
       !encoding.empty() && !boost::beast::iequals(encoding, "identity")) {
-    return refusal(http::status::unsupported_media_type, version, "Content-Encoding is not accepted");
+    return refuse(http::status::unsupported_media_type, "Content-Encoding is not accepted");
   }
   if (const auto length = head[http::field::content_length]; !length.empty()) {
     // The parser has checked it is a number; one too long to convert is over the limit too.
@@ -211,7 +321,10 @@ std::optional<Answer> Router::check_head(const http::request_header<>& head) con
       n = n * 10 + static_cast<std::uint64_t>(length[i] - '0');
     }
     if (over || n > k_body_limit) {
-      return refusal(http::status::payload_too_large, version, "request body over 1 MiB");
+      return refuse(http::status::payload_too_large, "request body over 1 MiB");
+    }
+    if (page && n > k_form_limit) {
+      return refuse(http::status::payload_too_large, "form over 8 KiB");
     }
   }
   return std::nullopt;
@@ -255,6 +368,11 @@ Answer Router::handle(const HttpRequest& req) const
                       {}};
       case Endpoint::system_status:
         break;
+      case Endpoint::admin_root:
+      case Endpoint::admin_overview:
+      case Endpoint::admin_device:
+      case Endpoint::admin_change_device:
+        return guarded_page(version, [&] { return page_answer(dashboard_page(m_dashboard, endpoint, req), version); });
       }
       m_services.store.check_health();
       return json_answer(ApiResponse{200, json{{"errorcode", 0}}}, version);

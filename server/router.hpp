@@ -5,6 +5,7 @@
 #pragma once
 
 #include "cred_service.hpp"
+#include "dashboard.hpp"
 #include "data_dir.hpp"
 #include "device_service.hpp"
 #include "id_service.hpp"
@@ -80,12 +81,14 @@ struct Answer {
 
 class Router {
 public:
+  // Route to services; the dashboard's forms get tokens under a random secret of this Router.
   Router(Services services, Licenses licenses);
 
   // Return the refusal of a request with this head (unknown path 404, wrong method 405,
   // no or a wrong license key 401, admin key needed 403, a Content-Encoding 415, a
   // declared body over the limit 413), or nullopt when its body may be read. A refusal
-  // closes the connection: the body is never read.
+  // closes the connection: the body is never read. Refusals of the dashboard's pages
+  // (/admin/) are HTML pages, their 401 asks for the admin key (realm "clm admin").
   std::optional<Answer> check_head(const http::request_header<>& head) const;
 
   // Return the answer to a whole request whose head check_head accepted.
@@ -98,6 +101,7 @@ public:
 private:
   Services m_services;
   Licenses m_licenses;
+  Dashboard m_dashboard;
 };
 
 // Return the path of a request target, percent-decoded, without its query.

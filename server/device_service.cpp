@@ -20,6 +20,7 @@ constexpr std::array<std::string_view, 6> k_operator_modes{"get", "search", "dis
 constexpr std::int64_t k_day_ms = 24LL * 3600 * 1000;
 constexpr std::size_t k_max_page = 1000;  // devices a search answers at most
 constexpr std::size_t k_events_in_get = 100;  // the newest audit events a get answers
+constexpr std::size_t k_max_bulk = 10000;  // devices one bulk change names at most (one transaction)
 
 // What the operator sees of a device. Times are milliseconds since 1970 as strings, as
 // the WebAPI writes numbers that are identifiers; "" where there is none.
@@ -107,6 +108,9 @@ ApiResponse DeviceService::post(std::string_view body, Caller caller)
     m_store.flush_events();  // the trail a get shows ends with the device's latest request
   }
   if (req.contains("deviceinfo")) {
+    if (const auto it = req.find("deviceinfo"); it->is_array() && it->size() > k_max_bulk) {
+      throw ApiError{1104, "deviceinfo names more than " + std::to_string(k_max_bulk) + " devices"};
+    }
     return batch_answer(
       m_store, req,
       [&](const json& entry) {

@@ -179,15 +179,15 @@ deviceinfo_since_mark() {
     "clm-device: error: disable $(dev never-registered): errorcode 1706 (device not found)"
 }
 
-@test "bulk requests carry up to 1000 devices: 1500 names are two requests" {
-  seq -f "$(dev none)-%05g" 1 1500 >"$BATS_TEST_TMPDIR/names"
+@test "bulk requests carry up to 10,000 devices: 10,001 names are two requests" {
+  seq -f "$(dev none)-%05g" 1 10001 >"$BATS_TEST_TMPDIR/names"
   log_mark
   run_clm clm-device enable <"$BATS_TEST_TMPDIR/names"
   assert_equal "$status" 200
-  assert_equal "${#lines[@]}" 1500
+  assert_equal "${#lines[@]}" 10001
   assert_equal "$(jq -r .errorcode <<<"$output" | sort -u)" 1706
-  assert_equal "$(jq -r .devicename <<<"$output" | tail -n 1)" "$(dev none)-01500"
-  assert_equal "${#stderr_lines[@]}" 1500
+  assert_equal "$(jq -r .devicename <<<"$output" | tail -n 1)" "$(dev none)-10001"
+  assert_equal "${#stderr_lines[@]}" 10001
   assert_equal "$(deviceinfo_since_mark)" 2
 }
 

@@ -182,7 +182,7 @@ TEST(ReadPages, a_bad_answer_is_an_http_error_naming_the_field)
 TEST(SendBulk, splits_the_devices_into_requests_of_the_batch_size)
 {
   std::vector<json> entries;
-  for (int i = 0; i < 2500; ++i) {
+  for (int i = 0; i < 25000; ++i) {
     entries.push_back(json{{"devicename", "d" + std::to_string(i)}});
   }
   std::vector<std::size_t> sizes;
@@ -204,8 +204,8 @@ TEST(SendBulk, splits_the_devices_into_requests_of_the_batch_size)
       answered.push_back(entry.at("devicename").get<std::string>());
     });
   EXPECT_FALSE(failed.has_value());
-  EXPECT_EQ(sizes, (std::vector<std::size_t>{1000, 1000, 500}));
-  ASSERT_EQ(answered.size(), 2500u);
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{10000, 10000, 5000}));
+  ASSERT_EQ(answered.size(), 25000u);
   EXPECT_EQ(answered[1234], "d1234");
 }
 

@@ -636,6 +636,15 @@ TEST_F(OwnershipTest, bulk_operator_modes_answer_per_device_and_go_on)
   EXPECT_EQ(r.body["deviceinfo"][3]["errorcode"], 1103);
   EXPECT_EQ(r.errorcode, 1103) << "the last error";
   EXPECT_EQ(store().find_device_by_name("cam-1")->status, clm::server::DeviceStatus::disabled);
+  // At most 10,000 devices in one request (one transaction): more is refused whole.
+  json many{{"mode", "enable"}, {"deviceinfo", json::array()}};
+  for (int i = 0; i < 10001; ++i) {
+    many["deviceinfo"].push_back(json{{"devicename", "cam-1"}});
+  }
+  EXPECT_EQ(admin(many).errorcode, 1104);
+  EXPECT_EQ(store().find_device_by_name("cam-1")->status, clm::server::DeviceStatus::disabled);
+  many["deviceinfo"].erase(many["deviceinfo"].begin());
+  EXPECT_EQ(admin(many).body["deviceinfo"][0]["errorcode"], 0);
 }
 
 TEST_F(OwnershipTest, update_sets_facts_and_expiry_and_a_deleted_device_takes_no_change)

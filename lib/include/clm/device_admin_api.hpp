@@ -16,8 +16,9 @@
 
 namespace clm {
 
-// Devices one bulk request names at most (as KeyInfo getlist).
-inline constexpr std::size_t k_max_bulk_devices = 1000;
+// Devices one bulk request names at most: the server's cap for the operator's modes
+// (10,000 names of up to 64 bytes fit its 1 MiB body limit).
+inline constexpr std::size_t k_max_bulk_devices = 10000;
 
 // Items one page of search, due or report holds at most.
 inline constexpr std::size_t k_max_page_items = 1000;

@@ -134,54 +134,15 @@ measure "clm API DeviceInfo search (100)" "$conf" "$log" "$base/SWCLM/DeviceInfo
 rss=$(bench_server_rss_kb)
 bench_stop_server
 
-# nginx: a static HTML file as large as the overview, over HTTPS on loopback, with its
-# own throwaway configuration and certificate; $request_time in its access log is its
-# server-side time.
-ng=$BENCH_WORK/nginx
-mkdir -p "$ng/www" "$ng/tmp"
-head -c "$overview_bytes" /dev/zero | tr '\0' ' ' | sed 's/^ \{15\}/<!DOCTYPE html>/' >"$ng/www/page.html"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
-  -addext subjectAltName=IP:127.0.0.1 -keyout "$ng/key.pem" -out "$ng/cert.pem" 2>/dev/null
-ng_port=$(free_port)
-cat >"$ng/nginx.conf" <<EOF
-daemon off;
-worker_processes auto;
-user $(id -un) $(id -gn);
-pid $ng/nginx.pid;
-error_log $ng/error.log;
-events { worker_connections 1024; }
-http {
-  log_format timing 'errorcode= \$request_time';
-  access_log $ng/access.log timing;
-  client_body_temp_path $ng/tmp/body;
-  proxy_temp_path $ng/tmp/proxy;
-  fastcgi_temp_path $ng/tmp/fastcgi;
-  uwsgi_temp_path $ng/tmp/uwsgi;
-  scgi_temp_path $ng/tmp/scgi;
-  server {
-    listen 127.0.0.1:$ng_port ssl;
-    ssl_certificate $ng/cert.pem;
-    ssl_certificate_key $ng/key.pem;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    root $ng/www;
-    default_type text/html;
-  }
-}
-EOF
-nginx -e "$ng/error.log" -p "$ng" -c "$ng/nginx.conf" &
-bench_track $!
-for _ in $(seq 100); do
-  curl -sf --cacert "$ng/cert.pem" -o /dev/null "https://127.0.0.1:$ng_port/page.html" && break
-  sleep 0.1
-done
-# The requests that found nginx ready are not measured.
-: >"$ng/access.log"
+# nginx: a static HTML file as large as the overview; $request_time in its access log
+# is its server-side time.
+BENCH_NGINX_LOG=1 bench_start_nginx page.html "$overview_bytes" '<!DOCTYPE html>' text/html
 # measure_nginx: as measure, against nginx; its access log lines are "errorcode= SECONDS".
 measure_nginx() {
   local i
   : >"$BENCH_WORK/curl.ms"
   for ((i = 0; i < n + 1; i++)); do
-    curl -sSf --cacert "$ng/cert.pem" -o /dev/null -w '%{time_total}\n' "https://127.0.0.1:$ng_port/page.html" |
+    curl -sSf --cacert "$ng/cert.pem" -o /dev/null -w '%{time_total}\n' "$ng_url" |
       awk '{ printf "%.3f\n", $1 * 1000 }' >>"$BENCH_WORK/curl.ms"
   done
   sleep 0.2

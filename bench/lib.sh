@@ -134,6 +134,61 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# bench_start_nginx FILE BYTES PREFIX TYPE: the HTTPS baseline. nginx with its own
+# throwaway configuration, certificate (for 127.0.0.1) and document root under
+# BENCH_WORK/nginx, in the foreground (master + one worker per core, ended by the EXIT
+# trap), serving FILE: BYTES bytes that start with PREFIX (no / or \ in it), as content
+# type TYPE. With BENCH_NGINX_LOG=1 its access log (BENCH_WORK/nginx/access.log, emptied
+# once nginx answers) has one line per request, "errorcode= SECONDS" ($request_time, its
+# server-side time); otherwise it is off. Sets ng (the directory), ng_port and ng_url.
+bench_start_nginx() {
+  local file=$1 bytes=$2 prefix=$3 type=$4 log='access_log off;' i
+  ng=$BENCH_WORK/nginx
+  mkdir -p "$ng/www" "$ng/tmp"
+  head -c "$bytes" /dev/zero | tr '\0' ' ' | sed "s/^ \{${#prefix}\}/$prefix/" >"$ng/www/$file"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$ng/key.pem" -out "$ng/cert.pem" 2>/dev/null
+  [ "${BENCH_NGINX_LOG:-0}" != 1 ] ||
+    log="log_format timing 'errorcode= \$request_time'; access_log $ng/access.log timing;"
+  ng_port=$(free_port)
+  ng_url="https://127.0.0.1:$ng_port/$file"
+  cat >"$ng/nginx.conf" <<EOF
+daemon off;
+worker_processes auto;
+user $(id -un) $(id -gn);
+pid $ng/nginx.pid;
+error_log $ng/error.log;
+events { worker_connections 4096; }
+http {
+  $log
+  client_body_temp_path $ng/tmp/body;
+  proxy_temp_path $ng/tmp/proxy;
+  fastcgi_temp_path $ng/tmp/fastcgi;
+  uwsgi_temp_path $ng/tmp/uwsgi;
+  scgi_temp_path $ng/tmp/scgi;
+  keepalive_timeout 65;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$ng_port ssl;
+    ssl_certificate $ng/cert.pem;
+    ssl_certificate_key $ng/key.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    root $ng/www;
+    default_type $type;
+  }
+}
+EOF
+  nginx -e "$ng/error.log" -p "$ng" -c "$ng/nginx.conf" &
+  bench_track $!
+  for ((i = 0; i < 100; i++)); do
+    curl -sf --cacert "$ng/cert.pem" -o /dev/null "$ng_url" && break
+    sleep 0.1
+  done
+  curl -sf --cacert "$ng/cert.pem" -o /dev/null "$ng_url" || { cat "$ng/error.log" >&2; exit 1; }
+  # The requests that found nginx ready are not measured.
+  [ ! -f "$ng/access.log" ] || : >"$ng/access.log"
+}
+
 # license_files KEYFILE NAME: write BENCH_WORK/NAME.curl (a curl config with the license
 # as user) and BENCH_WORK/NAME.auth (the Authorization header value, for wrk), both 0600.
 # curl reads the license from a config file, so it is not on a command line either.

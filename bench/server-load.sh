@@ -245,48 +245,8 @@ for entry in "${servers[@]}"; do
  done
 done
 
-# nginx: its own throwaway configuration, certificate and document root, in the
-# foreground (master + one worker per core), stopped by the EXIT trap.
-ng=$BENCH_WORK/nginx
-mkdir -p "$ng/www" "$ng/tmp"
-head -c "$id_size" /dev/zero | tr '\0' ' ' | sed 's/^ \{15\}/{"errorcode":0}/' >"$ng/www/answer.json"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
-  -keyout "$ng/key.pem" -out "$ng/cert.pem" 2>/dev/null
-ng_port=$(free_port)
-cat >"$ng/nginx.conf" <<EOF
-daemon off;
-worker_processes auto;
-user $(id -un) $(id -gn);
-pid $ng/nginx.pid;
-error_log $ng/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $ng/tmp/body;
-  proxy_temp_path $ng/tmp/proxy;
-  fastcgi_temp_path $ng/tmp/fastcgi;
-  uwsgi_temp_path $ng/tmp/uwsgi;
-  scgi_temp_path $ng/tmp/scgi;
-  keepalive_timeout 65;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$ng_port ssl;
-    ssl_certificate $ng/cert.pem;
-    ssl_certificate_key $ng/key.pem;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    root $ng/www;
-    default_type application/json;
-  }
-}
-EOF
-nginx -e "$ng/error.log" -p "$ng" -c "$ng/nginx.conf" &
-bench_track $!
-ng_url="https://127.0.0.1:$ng_port/answer.json"
-for _ in $(seq 100); do
-  curl -sfk -o /dev/null "$ng_url" && break
-  sleep 0.1
-done
-curl -sfk -o /dev/null "$ng_url" || { cat "$ng/error.log" >&2; exit 1; }
+# nginx: a static JSON file as large as the IDInfo answer.
+bench_start_nginx answer.json "$id_size" '{"errorcode":0}' application/json
 CLM_WRK_METHOD=GET CLM_WRK_BODY='' CLM_WRK_AUTH='' measure_all nginx "static $id_size B file" "$ng_url"
 
 printf '\nclm-server under wrk -t2 --latency, %d s per row, HTTPS keep-alive on loopback (2 cores shared by wrk, the server and the idle clients)\n' "$secs"

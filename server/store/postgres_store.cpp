@@ -146,15 +146,8 @@ CREATE INDEX devices_by_status ON devices (status, devicename);
 CREATE INDEX keys_by_device ON keys (deviceid, status);
 ALTER TABLE events ADD COLUMN actor TEXT NOT NULL DEFAULT '';
 )sql"},
-  {5, "the fleet's reports: credentials by expiry and issuance, replacements, registration expiry", R"sql(
-CREATE INDEX keys_by_expiry ON keys (status, expiration_ms, keynumber);
-CREATE INDEX certs_by_expiry ON certs (status, not_after_ms, keynumber) WHERE deviceid IS NOT NULL;
-CREATE INDEX keys_by_created ON keys (created_ms);
-CREATE INDEX certs_by_created ON certs (created_ms) WHERE deviceid IS NOT NULL;
-CREATE INDEX keys_by_replacement ON keys (replaced_by) WHERE replaced_by IS NOT NULL;
-CREATE INDEX certs_by_replacement ON certs (replaced_by) WHERE replaced_by IS NOT NULL;
-CREATE INDEX devices_by_expiry ON devices (expires_ms) WHERE expires_ms IS NOT NULL;
-)sql"},
+  {5, "the fleet's reports: credentials by expiry and issuance, replacements, registration expiry",
+   k_fleet_report_indexes},
 };
 static_assert(migrations_complete(k_migrations), "k_migrations must be numbered 1, 2, 3, ... k_schema_version");
 

@@ -38,6 +38,18 @@ struct Migration {
   const char* sql;
 };
 
+// Schema 5, the same SQL in every backend: the indexes the fleet's reports read
+// (credentials by expiry and issuance, replacements, registration expiry).
+inline constexpr const char* k_fleet_report_indexes = R"sql(
+CREATE INDEX keys_by_expiry ON keys (status, expiration_ms, keynumber);
+CREATE INDEX certs_by_expiry ON certs (status, not_after_ms, keynumber) WHERE deviceid IS NOT NULL;
+CREATE INDEX keys_by_created ON keys (created_ms);
+CREATE INDEX certs_by_created ON certs (created_ms) WHERE deviceid IS NOT NULL;
+CREATE INDEX keys_by_replacement ON keys (replaced_by) WHERE replaced_by IS NOT NULL;
+CREATE INDEX certs_by_replacement ON certs (replaced_by) WHERE replaced_by IS NOT NULL;
+CREATE INDEX devices_by_expiry ON devices (expires_ms) WHERE expires_ms IS NOT NULL;
+)sql";
+
 // The schema version of this build: every backend's migrations end at it.
 inline constexpr int k_schema_version = 5;
 

@@ -3,9 +3,7 @@
 // pages rendered from canned operator answers, and the pages through the router over a
 // real data directory (admin key, headers, a disable by form with and without a token).
 #include "dashboard.hpp"
-#include "data_dir.hpp"
-#include "router.hpp"
-#include "test_support.hpp"
+#include "router_fixture.hpp"
 
 #include <clm/config.hpp>
 #include <clm/crypto.hpp>
@@ -246,21 +244,13 @@ TEST(RenderDevice, shows_facts_trail_and_the_form_for_the_state_with_the_token)
 }
 
 // The pages through the router, over a real data directory and its services.
-class DashboardRouterTest : public clm::test::TempDirTest {
+class DashboardRouterTest : public clm::test::RouterFixture {
 protected:
-  DashboardRouterTest() : TempDirTest("clm-dashboard") {}
+  DashboardRouterTest() : RouterFixture("clm-dashboard") {}
 
   void SetUp() override
   {
-    ASSERT_NO_FATAL_FAILURE(TempDirTest::SetUp());
-    clm::server::InitOptions init;
-    init.data_dir = dir() / "data";
-    init.key_type = clm::server::KeyType::ec_p256;
-    clm::server::init_data_dir(init);
-    m_data = std::make_unique<clm::server::OpenDataDir>(clm::server::open_data_dir(init.data_dir));
-    m_services = std::make_unique<clm::server::ApiServices>(*m_data);
-    m_router = std::make_unique<clm::server::Router>(m_services->services(),
-                                                     clm::server::Licenses{"CLIENT-KEY", "ADMIN-KEY"});
+    ASSERT_NO_FATAL_FAILURE(RouterFixture::SetUp());
     // One device with a hostile name, registered by a key create.
     const json id = json::parse(call(http::verb::post, "/SWCLM/IDInfo", "CLIENT-KEY",
                                      R"({"mode":"create","tenantid":"t","alias":"a"})")
@@ -277,7 +267,7 @@ protected:
     clm::server::HttpRequest req{method, target, 11};
     req.set(http::field::host, "127.0.0.1:8443");
     if (!key.empty()) {
-      req.set(http::field::authorization, "Basic " + clm::base64_encode(std::string(clm::k_license_user) + ":" + key));
+      req.set(http::field::authorization, basic(key));
     }
     if (!origin.empty()) {
       req.set(http::field::origin, origin);
@@ -321,9 +311,6 @@ protected:
     EXPECT_EQ(a.response[http::field::cache_control], "no-store");
   }
 
-  std::unique_ptr<clm::server::OpenDataDir> m_data;
-  std::unique_ptr<clm::server::ApiServices> m_services;
-  std::unique_ptr<clm::server::Router> m_router;
 };
 
 TEST_F(DashboardRouterTest, pages_need_the_admin_key_and_carry_the_page_headers)

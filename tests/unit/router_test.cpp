@@ -1,9 +1,7 @@
 // Tests of the transport-free HTTP front (router): routes, license and admin checks on
 // the request head, limits decided before a body is read, query and path decoding —
 // over a real data directory, without a socket.
-#include "data_dir.hpp"
-#include "router.hpp"
-#include "test_support.hpp"
+#include "router_fixture.hpp"
 
 #include <clm/config.hpp>
 #include <clm/crypto.hpp>
@@ -18,30 +16,11 @@ namespace {
 using clm::server::Answer;
 using clm::server::HttpRequest;
 using clm::server::Router;
-using clm::test::TempDirTest;
 namespace http = boost::beast::http;
 
-class RouterTest : public TempDirTest {
+class RouterTest : public clm::test::RouterFixture {
 protected:
-  RouterTest() : TempDirTest("clm-router") {}
-
-  void SetUp() override
-  {
-    ASSERT_NO_FATAL_FAILURE(TempDirTest::SetUp());
-    clm::server::InitOptions init;
-    init.data_dir = dir() / "data";
-    init.key_type = clm::server::KeyType::ec_p256;
-    clm::server::init_data_dir(init);
-    m_data = std::make_unique<clm::server::OpenDataDir>(clm::server::open_data_dir(init.data_dir));
-    m_services = std::make_unique<clm::server::ApiServices>(*m_data);
-    m_router = std::make_unique<Router>(m_services->services(),
-                                        clm::server::Licenses{"CLIENT-KEY", "ADMIN-KEY"});
-  }
-
-  static std::string basic(const std::string& key)
-  {
-    return "Basic " + clm::base64_encode(std::string(clm::k_license_user) + ":" + key);
-  }
+  RouterTest() : RouterFixture("clm-router") {}
 
   static HttpRequest request(http::verb method, const std::string& target, const std::string& key = "",
                              const std::string& body = "")
@@ -62,9 +41,6 @@ protected:
     return refusal ? refusal->response.result_int() : 0;
   }
 
-  std::unique_ptr<clm::server::OpenDataDir> m_data;
-  std::unique_ptr<clm::server::ApiServices> m_services;
-  std::unique_ptr<Router> m_router;
 };
 
 TEST_F(RouterTest, open_routes_need_no_license)

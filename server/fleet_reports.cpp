@@ -71,9 +71,15 @@ GroupRecord existing_group(Store& store, const std::string& name)
   return std::move(*g);
 }
 
+// The page a due or report request asks for.
+struct PageRequest {
+  CredentialCursor after;
+  std::size_t limit;
+};
+
 // Read the page a due or report request asks for: after ("MS.KEYNUMBER" from the answer
 // before, or absent) and limit (1..1000, default 100).
-std::pair<CredentialCursor, std::size_t> read_page(const json& req)
+PageRequest read_page(const json& req)
 {
   CredentialCursor after{std::numeric_limits<std::int64_t>::min(), 0};
   if (const auto text = optional_string(req, "after"); text && !text->empty()) {
@@ -121,7 +127,7 @@ ApiResponse due(Store& store, const json& req, std::int64_t now_ms)
   if (optional_string(req, "group")) {
     group = read_group_name(req, "group");
   }
-  const auto [after, limit] = read_page(req);
+  const PageRequest wanted = read_page(req);
   json list = json::array();
   std::string next;
   store.transaction([&] {
@@ -129,13 +135,13 @@ ApiResponse due(Store& store, const json& req, std::int64_t now_ms)
       existing_group(store, *group);
     }
     list = json::array();
-    const auto page = store.due_credentials(now_ms, group, after, limit);
+    const auto page = store.due_credentials(now_ms, group, wanted.after, wanted.limit);
     for (const CredentialRecord& c : page) {
       json j = credential_json(c);
       j["due"] = std::to_string(c.due_ms);
       list.push_back(std::move(j));
     }
-    next = next_of(page, limit, true);
+    next = next_of(page, wanted.limit, true);
   }, Durability::deferred);
   return {200, json{{"errorcode", 0}, {"due", std::move(list)}, {"next", next}}};
 }
@@ -146,19 +152,19 @@ ApiResponse report(Store& store, const json& req, std::int64_t now_ms)
   if (!within) {
     throw ApiError{1102, "within_days is missing"};
   }
-  const auto [after, limit] = read_page(req);
+  const PageRequest wanted = read_page(req);
   json list = json::array();
   std::string next;
   store.transaction([&] {
     list = json::array();
-    const auto page = store.expiring_credentials(now_ms + *within * k_day_ms, after, limit);
+    const auto page = store.expiring_credentials(now_ms + *within * k_day_ms, wanted.after, wanted.limit);
     for (const CredentialRecord& c : page) {
       json j = credential_json(c);
       j["days_left"] = std::to_string(days_left(c.expires_ms, now_ms));
       j["bucket"] = expiry_bucket(c.expires_ms, now_ms);
       list.push_back(std::move(j));
     }
-    next = next_of(page, limit, false);
+    next = next_of(page, wanted.limit, false);
   }, Durability::deferred);
   return {200, json{{"errorcode", 0}, {"credentials", std::move(list)}, {"next", next}}};
 }
@@ -215,7 +221,8 @@ std::string read_group_name(const json& req, const char* field)
   if (name.empty() || name.size() > 64) {
     throw ApiError{1104, std::string(field) + " is not 1 to 64 bytes"};
   }
-  for (const unsigned char ch : name) {
+  for (const char c : name) {
+    const auto ch = static_cast<unsigned char>(c);
     if (ch < 0x20 || ch == 0x7f) {
       throw ApiError{1104, std::string(field) + " holds a control character"};
     }

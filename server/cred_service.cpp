@@ -429,8 +429,11 @@ ApiResponse CredService::get(const json& req, std::int64_t keyid)
       cert = std::move(*found);
     } else {
       cert = find_leaf(m_store, target, device.deviceid, keyid);
+      // Revoked and updated are the only states besides valid: the table's code for
+      // exactly that is 1306 ("already revoked or updated"); 1304 (status not valid)
+      // is left for states this server does not have.
       if (cert.status != CertStatus::valid) {
-        throw ApiError{1304, "certificate " + std::to_string(cert.keynumber) + " is revoked or updated"};
+        throw ApiError{1306, "certificate " + std::to_string(cert.keynumber) + " is already revoked or updated"};
       }
       if (cert.not_after_ms <= now) {
         throw ApiError{1305, "certificate " + std::to_string(cert.keynumber) + " has expired"};

@@ -532,7 +532,7 @@ crl_serials() {
   assert_success
 }
 
-@test "after an update the old certificate is updated: get of it exits 200/1304, update of it 200/1306" {
+@test "after an update the old certificate is updated: get and update of it exit 200/1306" {
   local d g device pass
   d=$(outdir out)
   g=$(outdir got)
@@ -544,9 +544,9 @@ crl_serials() {
   local new
   new=$(jq_of "$output" .keynumber)
   run_clm clm-cert get --device "$device" --keynumber "$old" --out "$g"
-  assert_server_error 1304 403
+  assert_server_error 1306 403
   run_clm clm-cert get --device "$device" --serial "$old_serial" --out "$g"
-  assert_server_error 1304 403
+  assert_server_error 1306 403
   assert_empty_dir "$g"
   run_clm clm-cert update --device "$device" --keynumber "$old" --out "$d" --cert-name clcert --passphrase-file "$pass"
   assert_server_error 1306 403
@@ -605,7 +605,7 @@ crl_serials() {
   assert_equal "$(key_pubkey "$d/clkey.pem")" "$(cert_pubkey "$d/clcert.pem")"
   # The old one is now updated.
   run_clm clm-cert get --device "$device" --keynumber "$a" --out "$e"
-  assert_server_error 1304 403
+  assert_server_error 1306 403
 }
 
 @test "update --new-serial adopts by serial" {
@@ -708,7 +708,7 @@ crl_serials() {
   assert_line "$(norm_serial "$(jq_of "$created" .certserial)")"
 }
 
-@test "revoke twice exits 200: errorcode 1306, http_status 403; get of a revoked certificate 1304" {
+@test "revoke twice exits 200: errorcode 1306, http_status 403; get of a revoked certificate 1306 too" {
   local d g device
   d=$(outdir out)
   g=$(outdir got)
@@ -719,7 +719,7 @@ crl_serials() {
   run_clm clm-cert revoke --device "$device" --keynumber "$ISSUED_KEYNUMBER"
   assert_server_error 1306 403
   run_clm clm-cert get --device "$device" --keynumber "$ISSUED_KEYNUMBER" --out "$g"
-  assert_server_error 1304 403
+  assert_server_error 1306 403
   assert_empty_dir "$g"
   run_clm clm-cert update --device "$device" --keynumber "$ISSUED_KEYNUMBER" --out "$d" --cert-name clcert \
     --passphrase-file "$(passfile)"

@@ -1082,14 +1082,14 @@ TEST_F(CredServiceTest, get_of_another_devices_certificate_is_1303)
   EXPECT_EQ(errorcode(with(request_for("get", mine), "keynumber", theirs.keynumber)), 1303);
 }
 
-TEST_F(CredServiceTest, get_of_revoked_or_updated_certificate_is_1304)
+TEST_F(CredServiceTest, get_of_revoked_or_updated_certificate_is_1306)
 {
   const Issued d = register_device();
   const Issued second = issue_again(d);
   ASSERT_EQ(post(request_for("revoke", d)).status, 200);
-  EXPECT_EQ(errorcode(request_for("get", d)), 1304);
+  EXPECT_EQ(errorcode(request_for("get", d)), 1306);
   ASSERT_EQ(post(request_for("update", second)).status, 200);
-  EXPECT_EQ(errorcode(request_for("get", second)), 1304);
+  EXPECT_EQ(errorcode(request_for("get", second)), 1306);
 }
 
 TEST_F(CredServiceTest, get_of_expired_certificate_is_1305)
@@ -1146,7 +1146,7 @@ TEST_F(CredServiceTest, updated_certificate_cannot_be_fetched_or_updated_again)
 {
   const Issued d = register_device();
   ASSERT_EQ(post(request_for("update", d)).status, 200);
-  EXPECT_EQ(errorcode(request_for("get", d)), 1304);
+  EXPECT_EQ(errorcode(request_for("get", d)), 1306);
   EXPECT_EQ(errorcode(request_for("update", d)), 1306);
   EXPECT_EQ(errorcode(request_for("revoke", d)), 1306);
 }
@@ -1335,7 +1335,7 @@ TEST_F(CredServiceTest, every_successful_call_is_recorded)
   Issued renewed = d;
   renewed.keynumber = upd.body.value("clientkeynumber", "");
   ASSERT_EQ(post(request_for("revoke", renewed)).status, 200);
-  EXPECT_EQ(errorcode(request_for("get", d)), 1304);  // refused: not recorded
+  EXPECT_EQ(errorcode(request_for("get", d)), 1306);  // refused: not recorded
 
   const std::vector<EventRecord> events = store().device_events(d.deviceid);
   ASSERT_EQ(events.size(), 5u);

@@ -514,8 +514,13 @@ EOF
   assert_regex "$stderr" 'clm-id: error: .*frobnicate'
 }
 
-@test "no subcommand exits non-zero with a message naming the subcommand" {
-  run_clm clm-id
-  assert_failure
-  assert_regex "$stderr" 'clm-id: error: .*[Ss]ubcommand'
+@test "no subcommand exits 4 (a required parameter) in every tool, one line naming the subcommands" {
+  local tool
+  for tool in clm-id clm-cert clm-key clm-device; do
+    use_tool_path "$tool"
+    run_clm "$tool"
+    assert_equal "$status" 4
+    assert_equal "$(wc -l <<<"$stderr")" 1
+    assert_regex "$stderr" "^$tool: error: missing subcommand: one of create|^$tool: error: missing subcommand: one of get"
+  done
 }

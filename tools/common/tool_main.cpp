@@ -76,7 +76,7 @@ int tool_main(const char* name, const char* description, int argc, char** argv,
       for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; })) {
         names += (names.empty() ? "" : ", ") + sub->get_name();
       }
-      throw Error(ExitCode::bad_syntax, "missing subcommand: one of " + names + " (see " + name + " --help)");
+      throw Error(ExitCode::missing_parameter, "missing subcommand: one of " + names + " (see " + name + " --help)");
     }
     return 0;
   } catch (const CLI::Success& e) {

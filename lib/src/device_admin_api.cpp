@@ -153,11 +153,15 @@ std::optional<ApiResult> send_bulk(const ApiCaller& call, const std::string& mod
                                    const std::function<void(const json& entry, const json& answer)>& sink)
 {
   batch_size = std::clamp<std::size_t>(batch_size, 1, k_max_bulk_devices);
-  for (std::size_t first = 0; first < entries.size(); first += batch_size) {
-    const std::size_t n = std::min(batch_size, entries.size() - first);
+  for (std::size_t first = 0, n = 0; first < entries.size(); first += n) {
     json list = json::array();
-    for (std::size_t i = first; i < first + n; ++i) {
-      list.push_back(entries[i]);
+    std::size_t bytes = 0;
+    for (n = 0; n < batch_size && first + n < entries.size(); ++n) {
+      bytes += entries[first + n].dump().size() + 1;
+      if (n > 0 && bytes > k_max_bulk_bytes) {
+        break;
+      }
+      list.push_back(entries[first + n]);
     }
     ApiResult r = call(k_deviceinfo_path, json{{"mode", mode}, {"deviceinfo", std::move(list)}});
     // The answer's own errorcode is that of the last device that failed: the devices'

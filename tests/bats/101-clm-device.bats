@@ -191,6 +191,24 @@ deviceinfo_since_mark() {
   assert_equal "$(deviceinfo_since_mark)" 2
 }
 
+@test "bulk requests stay under the server's body limit: 10,000 long escaped names into a 64-byte group" {
+  local group p
+  group=$(printf 'g%.0s' {1..64})
+  run_clm -0 clm-device group set "$group"
+  # 64-byte names, most of them quotes (each escaped to two bytes on the wire).
+  p=$(dev q)
+  seq -f "$p-%05g" 1 10000 | sed -E ':a; s/^.{1,63}$/&"/; ta' >"$BATS_TEST_TMPDIR/names"
+  assert_equal "$(awk '{ print length($0) }' "$BATS_TEST_TMPDIR/names" | sort -u)" 64
+  log_mark
+  run_clm clm-device group add "$group" <"$BATS_TEST_TMPDIR/names"
+  assert_equal "$status" 200
+  assert_equal "${#lines[@]}" 10000
+  assert_equal "$(jq -r .errorcode <<<"$output" | sort -u)" 1706
+  refute_output --partial '"errorcode":413'
+  [ "$(deviceinfo_since_mark)" -ge 3 ]
+  assert_equal "$(grep -c 'POST /SWCLM/DeviceInfo 413' "$SERVER_LOG" || true)" 0
+}
+
 @test "search follows next across pages, up to --limit" {
   local p i names=()
   p=$(dev s)

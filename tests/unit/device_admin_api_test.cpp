@@ -209,6 +209,51 @@ TEST(SendBulk, splits_the_devices_into_requests_of_the_batch_size)
   EXPECT_EQ(answered[1234], "d1234");
 }
 
+TEST(SendBulk, a_request_ends_before_its_entries_pass_k_max_bulk_bytes)
+{
+  // 64-byte names of quotes escape to 128 bytes, with a 64-byte group: 10,000 of them
+  // would be about 2.2 MB, twice the server's body limit.
+  std::vector<json> entries;
+  for (int i = 0; i < 10000; ++i) {
+    entries.push_back(json{{"devicename", std::to_string(i) + std::string(60, '"')}, {"group", std::string(64, 'g')}});
+  }
+  std::size_t answered = 0;
+  std::vector<std::size_t> sizes;
+  const auto failed = clm::send_bulk(
+    [&](const std::string&, const json& req) {
+      EXPECT_LE(req.dump().size(), clm::k_max_bulk_bytes + 100);
+      json answers = json::array();
+      for (const json& e : req.at("deviceinfo")) {
+        answers.push_back(json{{"errorcode", 0}, {"devicename", e.at("devicename")}});
+      }
+      sizes.push_back(answers.size());
+      return ApiResult{200, json{{"errorcode", 0}, {"deviceinfo", answers}}};
+    },
+    "update", entries, clm::k_max_bulk_devices,
+    [&](const json& entry, const json& answer) {
+      EXPECT_EQ(entry.at("devicename"), answer.at("devicename"));
+      ++answered;
+    });
+  EXPECT_FALSE(failed.has_value());
+  EXPECT_EQ(answered, entries.size());
+  EXPECT_GE(sizes.size(), 3u);
+  // One entry larger than the limit still goes, alone.
+  sizes.clear();
+  const std::vector<json> big{json{{"devicename", "a"}, {"ext_data", std::string(clm::k_max_bulk_bytes, 'x')}},
+                              json{{"devicename", "b"}}};
+  clm::send_bulk(
+    [&](const std::string&, const json& req) {
+      sizes.push_back(req.at("deviceinfo").size());
+      json answers = json::array();
+      for (const json& e : req.at("deviceinfo")) {
+        answers.push_back(json{{"errorcode", 0}, {"devicename", e.at("devicename")}});
+      }
+      return ApiResult{200, json{{"errorcode", 0}, {"deviceinfo", answers}}};
+    },
+    "update", big, clm::k_max_bulk_devices, [](const json&, const json&) {});
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{1, 1}));
+}
+
 TEST(SendBulk, per_device_errors_are_answers_and_an_http_error_refuses_the_request)
 {
   const std::vector<json> entries{json{{"devicename", "a"}}, json{{"devicename", "b"}}};

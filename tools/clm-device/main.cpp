@@ -104,13 +104,15 @@ std::vector<std::string> device_names(const Options& o)
   return clm::read_device_names(std::string(std::istreambuf_iterator<char>(std::cin), {}));
 }
 
-// Send mode for entries in bulk; print one line per device and note the failures.
-void change(const Options& o, const std::string& mode, const std::vector<clm::json>& entries, const std::string& what)
+// Send mode for entries in bulk; print the line outcome makes of each device's answer
+// and note the failures (one stderr line each).
+void bulk(const Options& o, const std::string& mode, const std::vector<clm::json>& entries, const std::string& what,
+          const std::function<clm::ChangeOutcome(const clm::json&)>& outcome)
 {
   const Session s(o);
   const auto failed = clm::send_bulk(s.call, mode, entries, clm::k_max_bulk_devices,
                                      [&](const clm::json& entry, const clm::json& answer) {
-    clm::ChangeOutcome out = clm::change_outcome(mode, answer);
+    clm::ChangeOutcome out = outcome(answer);
     out.line["devicename"] = entry["devicename"];
     print(o, out.line);
     if (out.failed) {
@@ -124,6 +126,12 @@ void change(const Options& o, const std::string& mode, const std::vector<clm::js
   if (failed) {
     refused(o, *failed, what);
   }
+}
+
+// Send a change (mode) for entries in bulk: one line per device with "changed".
+void change(const Options& o, const std::string& mode, const std::vector<clm::json>& entries, const std::string& what)
+{
+  bulk(o, mode, entries, what, [&](const clm::json& answer) { return clm::change_outcome(mode, answer); });
 }
 
 std::vector<clm::json> entries_of(const std::vector<std::string>& names, const clm::json& fields = clm::json::object())
@@ -140,23 +148,9 @@ std::vector<clm::json> entries_of(const std::vector<std::string>& names, const c
 
 void run_get(const Options& o)
 {
-  const auto names = device_names(o);
-  const Session s(o);
-  const auto failed = clm::send_bulk(s.call, "get", entries_of(names), clm::k_max_bulk_devices,
-                                     [&](const clm::json& entry, const clm::json& answer) {
-    const int code = clm::answer_int(answer, "errorcode").value_or(-1);
-    clm::json line = clm::device_output(answer);
-    line["devicename"] = entry["devicename"];
-    print(o, line);
-    if (code != 0) {
-      std::cerr << clm::tool_name() << ": error: "
-                << clm::log_safe(clm::device_failure_text("get", entry["devicename"].get<std::string>(), code)) << '\n';
-      g_partial_failure = static_cast<int>(clm::ExitCode::http_error);
-    }
+  bulk(o, "get", entries_of(device_names(o)), "get", [](const clm::json& answer) {
+    return clm::ChangeOutcome{clm::device_output(answer), clm::answer_int(answer, "errorcode").value_or(-1) != 0};
   });
-  if (failed) {
-    refused(o, *failed, "get");
-  }
 }
 
 void run_search(const Options& o)

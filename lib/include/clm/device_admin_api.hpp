@@ -16,9 +16,13 @@
 
 namespace clm {
 
-// Devices one bulk request names at most: the server's cap for the operator's modes
-// (10,000 names of up to 64 bytes fit its 1 MiB body limit).
+// Devices one bulk request names at most: the server's cap for the operator's modes.
 inline constexpr std::size_t k_max_bulk_devices = 10000;
+
+// Bytes of entries (as JSON) one bulk request carries at most: a request ends early
+// when the next entry would pass this, well under the server's 1 MiB body limit (10,000
+// entries with a 64-byte name and a 64-byte group, escaped, would not fit in it).
+inline constexpr std::size_t k_max_bulk_bytes = 768 * 1024;
 
 // Items one page of search, due or report holds at most.
 inline constexpr std::size_t k_max_page_items = 1000;
@@ -40,7 +44,8 @@ std::optional<ApiResult> read_pages(const ApiCaller& call, const PagedRead& read
                                     const std::function<void(const json& item)>& sink);
 
 // Send mode for entries (each a deviceinfo object with at least a devicename) through
-// call, up to batch_size entries per request, and hand each entry and the server's
+// call, up to batch_size entries and k_max_bulk_bytes of them per request (at least
+// one), and hand each entry and the server's
 // answer for it to sink, in order. Return the answer of a request refused as a whole
 // (an HTTP error: nothing of it was done), else nullopt; an answer without one
 // deviceinfo object per entry is throw_bad_answer.

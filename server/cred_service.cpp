@@ -465,9 +465,12 @@ ApiResponse CredService::update(const json& req, std::int64_t keyid)
   const Selector adopt = read_selector(req, "newkeynumber", "newcertserial");
   read_catype(req, k_issuing_name);
   const std::string certtype = one_of(req, "certtype", {"pem", "der", "p12"}, "pem");
-  // The reference also asks for a passphrase whenever a new certificate is made; we
-  // need one only where it is used (p12), and encrypt the private key when one is given.
+  // 4.3: a passphrase is required whenever a new key is made (it encrypts that key),
+  // and for p12 in any case.
   const auto passphrase = read_passphrase(req);
+  if (!adopt.given() && !passphrase) {
+    throw ApiError{1102, "passphrase is missing (required when a new key is made)"};
+  }
   if (certtype == "p12" && !passphrase) {
     throw ApiError{1102, "passphrase is missing (required for certtype p12)"};
   }

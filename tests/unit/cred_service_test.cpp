@@ -328,6 +328,14 @@ protected:
     return device_request(mode, d.deviceid, d.devicename, d.keynumber);
   }
 
+  // An update that makes a new key must carry the passphrase that encrypts it (4.3).
+  json update_request(const Issued& d) const
+  {
+    json req = request_for("update", d);
+    req["passphrase"] = k_passphrase;
+    return req;
+  }
+
   std::optional<CertRecord> record_of(const std::string& keynumber) { return store().find_certificate(std::stoll(keynumber)); }
 
   std::int64_t m_now = 0;
@@ -653,8 +661,8 @@ TEST_F(CredServiceTest, get_update_revoke_check_the_device)
 {
   const Issued d = register_device();
   register_device("dev02");
-  for (const char* mode : {"get", "update", "revoke"}) {
-    const json req = request_for(mode, d);
+  for (const std::string mode : {"get", "update", "revoke"}) {
+    const json req = mode == "update" ? update_request(d) : request_for(mode, d);
     EXPECT_EQ(errorcode(with(req, "deviceid", nullptr)), 1102) << mode;
     EXPECT_EQ(errorcode(with(req, "devicename", nullptr)), 1102) << mode;
     EXPECT_EQ(errorcode(with(req, "devicename", "nobody")), 1706) << mode;
@@ -1088,7 +1096,7 @@ TEST_F(CredServiceTest, get_of_revoked_or_updated_certificate_is_1306)
   const Issued second = issue_again(d);
   ASSERT_EQ(post(request_for("revoke", d)).status, 200);
   EXPECT_EQ(errorcode(request_for("get", d)), 1306);
-  ASSERT_EQ(post(request_for("update", second)).status, 200);
+  ASSERT_EQ(post(update_request(second)).status, 200);
   EXPECT_EQ(errorcode(request_for("get", second)), 1306);
 }
 
@@ -1106,7 +1114,7 @@ TEST_F(CredServiceTest, get_of_expired_certificate_is_1305)
 TEST_F(CredServiceTest, update_issues_a_new_certificate_with_the_same_subject)
 {
   const Issued d = register_device("gw", "server");
-  const ApiResponse r = post(with(request_for("update", d), "newfilepath", "/etc/clm/svcert2.pem"));
+  const ApiResponse r = post(with(update_request(d), "newfilepath", "/etc/clm/svcert2.pem"));
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body.value("errorcode", -1), 0);
   EXPECT_EQ(r.body.value("deviceid", ""), d.deviceid);
@@ -1122,7 +1130,7 @@ TEST_F(CredServiceTest, update_issues_a_new_certificate_with_the_same_subject)
   EXPECT_EQ(X509_get_extended_key_usage(new_cert.get()), static_cast<std::uint32_t>(XKU_SSL_SERVER));
   EXPECT_EQ(alt_names(new_cert.get()), (std::vector<std::string>{"DNS:gw.example.com"}));
   EXPECT_TRUE(clm::server::certificate_chains_to(to_pem(new_cert.get()), ca().issuing.cert_pem, ca().root.cert_pem));
-  const Pkey key = pem_key(r.body.value("privatekey", ""));
+  const Pkey key = pem_key(r.body.value("privatekey", ""), k_passphrase);
   ASSERT_TRUE(key);
   EXPECT_EQ(X509_check_private_key(new_cert.get(), key.get()), 1);
   EXPECT_NE(r.body.value("privatekey", ""), d.body.value("privatekey", "")) << "the key was not renewed";
@@ -1137,7 +1145,7 @@ TEST_F(CredServiceTest, update_issues_a_new_certificate_with_the_same_subject)
 TEST_F(CredServiceTest, update_without_newfilepath_keeps_the_filepath)
 {
   const Issued d = register_device();
-  const ApiResponse r = post(with(request_for("update", d), "filepath", "/srv/cl.pem"));
+  const ApiResponse r = post(with(update_request(d), "filepath", "/srv/cl.pem"));
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(record_of(r.body.value("clientkeynumber", ""))->filepath, "/srv/cl.pem");
 }
@@ -1145,9 +1153,9 @@ TEST_F(CredServiceTest, update_without_newfilepath_keeps_the_filepath)
 TEST_F(CredServiceTest, updated_certificate_cannot_be_fetched_or_updated_again)
 {
   const Issued d = register_device();
-  ASSERT_EQ(post(request_for("update", d)).status, 200);
+  ASSERT_EQ(post(update_request(d)).status, 200);
   EXPECT_EQ(errorcode(request_for("get", d)), 1306);
-  EXPECT_EQ(errorcode(request_for("update", d)), 1306);
+  EXPECT_EQ(errorcode(update_request(d)), 1306);
   EXPECT_EQ(errorcode(request_for("revoke", d)), 1306);
 }
 
@@ -1155,35 +1163,35 @@ TEST_F(CredServiceTest, update_of_revoked_certificate_is_1306)
 {
   const Issued d = register_device();
   ASSERT_EQ(post(request_for("revoke", d)).status, 200);
-  EXPECT_EQ(errorcode(request_for("update", d)), 1306);
+  EXPECT_EQ(errorcode(update_request(d)), 1306);
 }
 
 TEST_F(CredServiceTest, update_of_expired_certificate_is_1305)
 {
   const Issued d = register_device();
   m_now += lifetime_ms();
-  EXPECT_EQ(errorcode(request_for("update", d)), 1305);
+  EXPECT_EQ(errorcode(update_request(d)), 1305);
 }
 
 TEST_F(CredServiceTest, update_of_unknown_or_foreign_certificate_is_1301_or_1303)
 {
   const Issued mine = register_device("dev01");
   const Issued theirs = register_device("dev02");
-  EXPECT_EQ(errorcode(with(request_for("update", mine), "keynumber", "77")), 1301);
-  EXPECT_EQ(errorcode(with(request_for("update", mine), "keynumber", "2")), 1301);
-  EXPECT_EQ(errorcode(with(request_for("update", mine), "keynumber", theirs.keynumber)), 1303);
+  EXPECT_EQ(errorcode(with(update_request(mine), "keynumber", "77")), 1301);
+  EXPECT_EQ(errorcode(with(update_request(mine), "keynumber", "2")), 1301);
+  EXPECT_EQ(errorcode(with(update_request(mine), "keynumber", theirs.keynumber)), 1303);
 }
 
 TEST_F(CredServiceTest, update_fields_are_validated)
 {
   const Issued d = register_device();
-  const json req = request_for("update", d);
+  const json req = update_request(d);
   EXPECT_EQ(errorcode(with(req, "keynumber", nullptr)), 1102);
   EXPECT_EQ(errorcode(with(req, "catype", nullptr)), 1102);
   EXPECT_EQ(errorcode(with(req, "catype", "CA")), 1103);
   EXPECT_EQ(errorcode(with(req, "catype", "root")), 1302);
   EXPECT_EQ(errorcode(with(req, "certtype", "jks")), 1103);
-  EXPECT_EQ(errorcode(with(req, "certtype", "p12")), 1102);
+  EXPECT_EQ(errorcode(with(with(req, "passphrase", nullptr), "certtype", "p12")), 1102);
   EXPECT_EQ(errorcode(with(req, "filepath", nullptr)), 1102);
   EXPECT_EQ(errorcode(with(req, "newfilepath", std::string(1025, 'n'))), 1104);
   EXPECT_EQ(errorcode(with(req, "newkeynumber", "x")), 1104);
@@ -1191,10 +1199,30 @@ TEST_F(CredServiceTest, update_fields_are_validated)
   EXPECT_EQ(record_of(d.keynumber)->status, CertStatus::valid) << "a refused update changed the certificate";
 }
 
+TEST_F(CredServiceTest, update_making_a_new_key_needs_the_passphrase_and_encrypts_the_key)
+{
+  const Issued d = register_device();
+  EXPECT_EQ(errorcode(request_for("update", d)), 1102);
+  EXPECT_EQ(record_of(d.keynumber)->status, CertStatus::valid) << "a refused update changed the certificate";
+  const ApiResponse r = post(update_request(d));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string key = r.body.value("privatekey", "");
+  EXPECT_NE(key.find("-----BEGIN ENCRYPTED PRIVATE KEY-----"), std::string::npos) << key;
+}
+
+TEST_F(CredServiceTest, update_adopting_needs_no_passphrase_unless_p12)
+{
+  const Issued d = register_device();
+  const Issued next = issue_again(d);
+  const json adopt = with(request_for("update", d), "newkeynumber", next.keynumber);
+  EXPECT_EQ(errorcode(with(adopt, "certtype", "p12")), 1102);
+  EXPECT_EQ(post(adopt).status, 200);
+}
+
 TEST_F(CredServiceTest, update_to_p12_needs_and_uses_the_passphrase)
 {
   const Issued d = register_device();
-  const ApiResponse r = post(with(with(request_for("update", d), "certtype", "p12"), "passphrase", k_passphrase));
+  const ApiResponse r = post(with(update_request(d), "certtype", "p12"));
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body.value("clientcerttype", ""), "p12");
   const std::string bytes = clm::base64_decode(r.body.value("clientcert", ""));
@@ -1243,7 +1271,7 @@ TEST_F(CredServiceTest, update_adopting_an_invalid_certificate_is_1307)
   const Issued revoked = issue_again(d);
   const Issued replaced = issue_again(d);
   ASSERT_EQ(post(request_for("revoke", revoked)).status, 200);
-  ASSERT_EQ(post(request_for("update", replaced)).status, 200);
+  ASSERT_EQ(post(update_request(replaced)).status, 200);
   EXPECT_EQ(errorcode(with(request_for("update", d), "newkeynumber", revoked.keynumber)), 1307);
   EXPECT_EQ(errorcode(with(request_for("update", d), "newkeynumber", replaced.keynumber)), 1307);
   EXPECT_EQ(record_of(d.keynumber)->status, CertStatus::valid);
@@ -1330,7 +1358,7 @@ TEST_F(CredServiceTest, every_successful_call_is_recorded)
   json ca_get = with(with(request_for("get", d), "catype", "CA"), "keynumber", "1");
   ASSERT_EQ(post(with(ca_get, "filepath", "/etc/clm/cacert.pem")).status, 200);
   ASSERT_EQ(post(request_for("get", d)).status, 200);
-  const ApiResponse upd = post(with(request_for("update", d), "newfilepath", "/etc/clm/new.pem"));
+  const ApiResponse upd = post(with(update_request(d), "newfilepath", "/etc/clm/new.pem"));
   ASSERT_EQ(upd.status, 200);
   Issued renewed = d;
   renewed.keynumber = upd.body.value("clientkeynumber", "");
@@ -1452,7 +1480,7 @@ TEST_F(CredServiceTest, crl_lists_exactly_the_revoked_serials)
   const Issued fourth = issue_again(d);
   ASSERT_EQ(post(request_for("revoke", d)).status, 200);
   ASSERT_EQ(post(request_for("revoke", third)).status, 200);
-  ASSERT_EQ(post(request_for("update", fourth)).status, 200);  // superseded, not revoked
+  ASSERT_EQ(post(update_request(fourth)).status, 200);  // superseded, not revoked
   const ParsedCrl crl = parse_crl(service().crl(std::string("ca1")));
   ASSERT_TRUE(crl.crl);
   std::set<std::string> listed(crl.serials.begin(), crl.serials.end());

@@ -3,6 +3,7 @@
 #include <clm/parallel.hpp>
 #include <clm/sidecar.hpp>
 #include <clm/sidecar_verify.hpp>
+#include <clm/state.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -316,6 +317,40 @@ VerifySummary verify_paths(const std::vector<std::string>& paths, const VerifyOp
     v.check_path(path);
   }
   return v.summary();
+}
+
+void check_untampered(const std::filesystem::path& file, const std::filesystem::path& hmac_key_file)
+{
+  std::error_code ec;
+  const bool has_sha256 = std::filesystem::exists(sidecar_path(file, DigestKind::sha256), ec);
+  const bool has_hmac = std::filesystem::exists(sidecar_path(file, DigestKind::hmac_sha256), ec);
+  if (!has_sha256 && !has_hmac) {
+    return;
+  }
+  VerifyOptions options;
+  if (has_hmac) {
+    if (auto key = read_hmac_key(hmac_key_file)) {
+      options.hmac_key = std::move(key->key);
+    } else {
+      options.hmac_key_problem = hmac_key_file.string() + " does not exist";
+    }
+  }
+  std::optional<Error> failure;
+  verify_paths({file.string()}, options, [&](const FileCheck& c) {
+    if (failure || c.status == CheckStatus::ok) {
+      return;
+    }
+    const std::string against = c.sidecar.empty() ? std::string() : " (sidecar " + c.sidecar + ")";
+    if (c.status == CheckStatus::unreadable) {
+      failure.emplace(ExitCode::file_read, "cannot check " + c.file + against + ": " + c.error);
+    } else {
+      failure.emplace(ExitCode::tampered, "tampered: " + c.file + " does not match its sidecar" + against
+                                            + (c.error.empty() ? "" : ": " + c.error) + "; nothing was sent");
+    }
+  });
+  if (failure) {
+    throw *failure;
+  }
 }
 
 }  // namespace clm

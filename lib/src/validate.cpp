@@ -201,14 +201,21 @@ struct SubjectRule {
 };
 
 // X.520 upper bounds (RFC 5280 appendix A), which OpenSSL enforces when it builds the name.
-constexpr std::array<SubjectRule, 6> k_subject_rules{{
+constexpr std::array<SubjectRule, 7> k_subject_rules{{
   {"C", 2},
   {"ST", 128},
   {"L", 128},
   {"O", 64},
   {"OU", 64},
   {"CN", 64},
+  {"emailAddress", 128},
 }};
+
+// Return whether a subject may hold key more than once (several units, several addresses).
+bool repeatable(std::string_view key)
+{
+  return key == "OU" || key == "emailAddress";
+}
 
 // Parse s into out (when not null); return why it is not a subject, or nullopt.
 std::optional<std::string> parse_subject_into(std::string_view s, std::vector<SubjectEntry>* out)
@@ -272,9 +279,9 @@ std::optional<std::string> parse_subject_into(std::string_view s, std::vector<Su
     const auto* rule = std::find_if(k_subject_rules.begin(), k_subject_rules.end(),
                                     [&](const SubjectRule& r) { return r.key == entry.key; });
     if (rule == k_subject_rules.end()) {
-      return "has the attribute '" + entry.key + "'; only C, ST, L, O, OU and CN are allowed";
+      return "has the attribute '" + entry.key + "'; only C, ST, L, O, OU, CN and emailAddress are allowed";
     }
-    if (std::any_of(entries.begin(), entries.end(), [&](const SubjectEntry& e) { return e.key == entry.key; })) {
+    if (!repeatable(entry.key) && std::any_of(entries.begin(), entries.end(), [&](const SubjectEntry& e) { return e.key == entry.key; })) {
       return "has " + entry.key + " more than once";
     }
     if (entry.value.empty()) {

@@ -173,7 +173,8 @@ dir_fingerprint() {
 @test "POST /SWCLM/IDInfo without credentials is refused with 401 and WWW-Authenticate: Basic" {
   API_LICENSE=none api_request POST /SWCLM/IDInfo '{"mode":"create","tenantid":"TenantA","alias":"x"}'
   assert_equal "$API_STATUS" 401
-  run grep -i '^WWW-Authenticate: Basic' "$API_HEADERS"
+  assert_equal "$API_BODY" '{"error":"license key missing or wrong"}'  # as clm-server(8) says
+  run grep -i '^WWW-Authenticate: Basic realm="clm"' "$API_HEADERS"
   assert_success
 }
 
@@ -216,6 +217,7 @@ dir_fingerprint() {
 @test "a wrong license key is refused with 401" {
   API_LICENSE=WRONG-LICENSE-KEY api_request POST /SWCLM/IDInfo '{"mode":"create","tenantid":"TenantA","alias":"x"}'
   assert_equal "$API_STATUS" 401
+  assert_equal "$API_BODY" '{"error":"license key missing or wrong"}'
   run grep -i '^WWW-Authenticate: Basic' "$API_HEADERS"
   assert_success
 }

@@ -532,6 +532,22 @@ crl_serials() {
   assert_success
 }
 
+@test "update without --passphrase-file: the key travels encrypted under a one-time passphrase, lands unencrypted" {
+  local d device
+  d=$(outdir out)
+  device=$(dev gw)
+  issue client "$device" "$d"
+  # The server refuses a key-making update without a passphrase (4.3: 1102) ...
+  run_clm -0 clm-cert update --device "$device" --keynumber "$ISSUED_KEYNUMBER" --out "$d" --cert-name clcert
+  assert_equal "$(jq_of "$output" .errorcode)" 0
+  # ... so the tool sent one, and decrypted the key it got back: the file is the plain key of the new certificate.
+  run head -1 "$d/clkey.pem"
+  assert_output "-----BEGIN PRIVATE KEY-----"
+  assert_equal "$(key_pubkey "$d/clkey.pem" "")" "$(cert_pubkey "$d/clcert.pem")"
+  run bash -c "cd '$d' && sha256sum -c -- clkey.pem.sha256 clcert.pem.sha256"
+  assert_success
+}
+
 @test "after an update the old certificate is updated: get and update of it exit 200/1306" {
   local d g device pass
   d=$(outdir out)
@@ -780,6 +796,30 @@ crl_serials() {
   assert_equal "$(serial_of "$d/clcert.pem")" "$(norm_serial "$(jq_of "$output" .certserial)")"
   assert_file_contains "$d/clkey.pem" '^-----BEGIN PRIVATE KEY-----$'
   assert_equal "$(key_pubkey "$d/clkey.pem")" "$(cert_pubkey "$d/clcert.pem")"
+}
+
+@test "update of a certificate that no longer matches its .sha256 exits 15: nothing sent, nothing overwritten" {
+  local d device before
+  d=$(outdir out)
+  device=$(dev gw)
+  issue client "$device" "$d"
+  printf 'x' >>"$d/clcert.pem"
+  before=$(sha256sum "$d/clcert.pem" "$d/clkey.pem")
+  log_mark
+  run_clm clm-cert update --device "$device" --keynumber "$ISSUED_KEYNUMBER" --out "$d" --cert-name clcert \
+    --passphrase-file "$(passfile)"
+  assert_equal "$status" 15
+  assert_output ''
+  assert_equal "$(wc -l <<<"$stderr")" 1
+  assert_regex "$stderr" "^clm-cert: error: tampered: $d/clcert.pem does not match its sidecar"
+  assert_no_requests_since_mark
+  assert_equal "$(sha256sum "$d/clcert.pem" "$d/clkey.pem")" "$before"
+  # A damaged sidecar is refused the same way; a file without one (not written by clm) is used.
+  sed -i 's/^\(.\)/0\1/' "$d/clcert.pem.sha256"
+  run_clm clm-cert update --device "$device" --keynumber "$ISSUED_KEYNUMBER" --out "$d" --cert-name clcert --within 30
+  assert_equal "$status" 15
+  rm "$d/clcert.pem.sha256"
+  run_clm -0 clm-cert update --device "$device" --keynumber "$ISSUED_KEYNUMBER" --out "$d" --cert-name clcert --within 30
 }
 
 @test "update --within without the current certificate file exits 2 and makes no request" {

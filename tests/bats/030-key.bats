@@ -591,6 +591,7 @@ refute_key_printed() {
   assert_server_error 1504 403
   # The old key's bytes back in its file: still refused, because of its status.
   cp "$BATS_TEST_TMPDIR/old.key" "$d/cmkey"
+  rm -f "$d/cmkey.sha256"  # now a file no clm tool wrote: the server judges it
   run_clm clm-key verify --device "$device" --keynumber "$old" --in "$d"
   assert_server_error 1509 403
   assert_equal "$(jq_of "$output" .verified)" false
@@ -907,6 +908,7 @@ refute_key_printed() {
   device=$(dev gw)
   mkkey "$device" "$d" AES 128
   flip_byte "$d/cmkey" 7
+  (cd "$d" && sha256sum cmkey >cmkey.sha256)  # a sidecar that agrees: the server judges the key
   cp "$d/cmkey" "$BATS_TEST_TMPDIR/flipped.key"
   run_clm clm-key delete --device "$device" --keynumber "$KEY_NUMBER" --in "$d"
   assert_server_error 1508 400
@@ -917,6 +919,7 @@ refute_key_printed() {
   assert_file_exists "$d/cmkey"
   # The key was not deleted: with the right bytes back, delete works.
   flip_byte "$d/cmkey" 7
+  (cd "$d" && sha256sum cmkey >cmkey.sha256)
   run_clm -0 clm-key delete --device "$device" --keynumber "$KEY_NUMBER" --in "$d"
   assert_empty_dir "$d"
 }
@@ -962,6 +965,32 @@ refute_key_printed() {
 # ---------------------------------------------------------------------------------
 # verify
 
+@test "update, delete and verify of a key file that no longer matches its .sha256 exit 15: nothing sent or changed" {
+  local d device before
+  d=$(outdir out)
+  device=$(dev gw)
+  mkkey "$device" "$d" AES 128
+  flip_byte "$d/cmkey" 3
+  before=$(sha256sum "$d/cmkey" "$d/cmkey.sha256")
+  log_mark
+  run_clm clm-key update --device "$device" --keynumber "$KEY_NUMBER" --out "$d"
+  assert_equal "$status" 15
+  assert_output ''
+  assert_equal "$(wc -l <<<"$stderr")" 1
+  assert_regex "$stderr" "^clm-key: error: tampered: $d/cmkey does not match its sidecar"
+  for sub in delete verify; do
+    run_clm clm-key "$sub" --device "$device" --keynumber "$KEY_NUMBER" --in "$d"
+    assert_equal "$status" 15
+    assert_regex "$stderr" "^clm-key: error: tampered: $d/cmkey"
+  done
+  assert_no_requests_since_mark
+  assert_equal "$(sha256sum "$d/cmkey" "$d/cmkey.sha256")" "$before"
+  # The right bytes back: all is well again.
+  flip_byte "$d/cmkey" 3
+  run_clm -0 clm-key verify --device "$device" --keynumber "$KEY_NUMBER" --in "$d"
+  assert_equal "$(jq_of "$output" .verified)" true
+}
+
 @test "verify: verified true with the right key; 1508 and verified false after one byte of the file flips" {
   local d device
   d=$(outdir out)
@@ -977,6 +1006,7 @@ refute_key_printed() {
   assert_equal "$(jq -c .files <<<"$output")" '[]'
   refute_key_printed "$d/cmkey"
   flip_byte "$d/cmkey" 31
+  rm -f "$d/cmkey.sha256"  # now a file no clm tool wrote: the server judges it
   run_clm clm-key verify --device "$device" --keynumber "$KEY_NUMBER" --in "$d"
   assert_server_error 1508 400
   assert_equal "$(jq_of "$output" .verified)" false
@@ -999,6 +1029,7 @@ refute_key_printed() {
   assert_equal "$(jq_of "$output" .verified)" true
   log_mark
   printf 'not hex\n' >"$d/cmkey"
+  rm -f "$d/cmkey.sha256"  # now a file no clm tool wrote: the server judges it
   run_clm clm-key verify --device "$device" --keynumber "$KEY_NUMBER" --in "$d" --encoding hex
   assert_equal "$status" 32
   assert_output ''
@@ -1015,6 +1046,7 @@ refute_key_printed() {
   assert_equal "$(jq_of "$output" .verified)" true
   assert_equal "$(jq_of "$output" .keynumber)" "$KEY_NUMBER"
   flip_byte "$d/cmkey" 15
+  rm -f "$d/cmkey.sha256"  # now a file no clm tool wrote: the server judges it
   run_clm clm-key verify --device "$device" --keynumber "$KEY_NUMBER" --in "$d" --twine-otr
   assert_server_error 1508 400
   assert_equal "$(jq_of "$output" .verified)" false

@@ -718,6 +718,17 @@ TEST_F(CredServiceTest, caonly_issues_no_key_number)
   EXPECT_EQ(register_device("b").keynumber, "3");
 }
 
+TEST_F(CredServiceTest, subject_may_repeat_ou_and_email_address)
+{
+  const std::string subject = "/O=NEC/OU=IoT/OU=Edge/emailAddress=a@example.com/emailAddress=b@example.com/CN=dev01";
+  const ApiResponse r = post(with(create_request(), "clientsubject", subject));
+  ASSERT_EQ(r.status, 201) << r.body;
+  const Cert leaf = pem_cert(r.body.value("clientcert", ""));
+  ASSERT_TRUE(leaf);
+  EXPECT_EQ(subject_of(leaf.get()), subject);
+  EXPECT_EQ(errorcode(with(create_request("dev02"), "clientsubject", "/CN=a/CN=b")), 1104);
+}
+
 TEST_F(CredServiceTest, client_pem_certificate_chains_to_the_root)
 {
   const Issued d = register_device();

@@ -201,6 +201,9 @@ protected:
     if (mode != "revoke") {
       j["filepath"] = k_clcert;
     }
+    if (mode == "update") {
+      j["passphrase"] = "Update-Pass_1";  // a new key is made: 4.3 requires one
+    }
     return j;
   }
   static json getlist(const Owned& d, const std::vector<std::string>& keynumbers)

@@ -355,6 +355,20 @@ TEST(SubjectProblem, accepts_the_spec_form_and_any_subset_with_cn)
   }
 }
 
+TEST(SubjectProblem, takes_repeated_ou_and_email_address_up_to_512_bytes)
+{
+  EXPECT_EQ(clm::subject_problem("/O=NEC/OU=IoT/OU=Edge/emailAddress=a@example.com/emailAddress=b@example.com/CN=gw"),
+            std::nullopt);
+  std::string subject;
+  for (int i = 0; i < 7; ++i) {
+    subject += "/OU=" + std::string(63, 'u') + std::to_string(i);  // 68 bytes each
+  }
+  subject += "/CN=" + std::string(32, 'c');
+  ASSERT_EQ(subject.size(), 512u);
+  EXPECT_EQ(clm::subject_problem(subject), std::nullopt) << subject;
+  EXPECT_NE(clm::subject_problem(subject + "w"), std::nullopt);
+}
+
 TEST(SubjectProblem, names_what_is_wrong)
 {
   const std::vector<std::pair<std::string, std::string>> cases{
@@ -362,8 +376,10 @@ TEST(SubjectProblem, names_what_is_wrong)
     {"CN=a", "start with '/'"},
     {"/O=NEC", "no CN"},
     {"/CN=a/CN=b", "more than once"},
-    {"/E=x@y/CN=a", "only C, ST, L, O, OU and CN"},
-    {"/cn=a", "only C, ST, L, O, OU and CN"},
+    {"/O=a/O=b/CN=c", "more than once"},
+    {"/E=x@y/CN=a", "only C, ST, L, O, OU, CN and emailAddress"},
+    {"/cn=a", "only C, ST, L, O, OU, CN and emailAddress"},
+    {"/emailAddress=" + std::string(129, 'e') + "/CN=a", "longer than 128 characters"},
     {"/CN", "no '='"},
     {"/CN=", "CN is empty"},
     {"/CN=a//O=b", "empty attribute"},

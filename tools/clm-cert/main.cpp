@@ -219,6 +219,9 @@ void run_update(const Options& o)
   const std::string cert_name = clm::file_name_or(o.cert_name, "cert", "--cert-name");
   clm::check_out_dir(out_dir, clm::k_max_file_name_bytes + 4, "--out");
   const auto current = existing_cert(out_dir, cert_name);
+  if (current) {
+    clm::check_local_file(o.conn, *current);
+  }
   const auto passphrase = read_passphrase(o);
 
   if (o.within) {

@@ -195,6 +195,7 @@ void run_update(const Options& o)
   const fs::path new_path = key_path(o.new_path.value_or(*o.out_dir), "--new-path", new_name, "--new-name");
   req.filepath = old_path.string();
   req.newfilepath = new_path.string();
+  clm::check_local_file(o.conn, old_path);
   if (o.length) {
     if (writer.lightcipher && *o.length != "128") {
       throw clm::Error(clm::ExitCode::bad_parameter, "--lightcipher: only for 128-bit keys, not --length " + *o.length);
@@ -272,6 +273,7 @@ void run_delete(const Options& o)
   req.keynumber = required_keynumber(o, in);
   const fs::path path = existing_key_path(o, in);
   req.filepath = path.string();
+  clm::check_local_file(o.conn, path);
   req.commonkey = clm::read_key_file(path, clm::parse_key_encoding(o.encoding, "--encoding"));
 
   clm::DeviceSession s(o.conn, in, devicename, o.deviceid);
@@ -292,6 +294,7 @@ void run_verify(const Options& o)
   req.keynumber = required_keynumber(o, in);
   const fs::path path = existing_key_path(o, in);
   req.filepath = path.string();
+  clm::check_local_file(o.conn, path);
   const std::string key = clm::read_key_file(path, clm::parse_key_encoding(o.encoding, "--encoding"));
   if (o.twine_otr) {
     if (key.size() != 16) {

@@ -3,6 +3,7 @@
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
 #include <clm/output_files.hpp>
+#include <clm/sidecar_verify.hpp>
 #include <clm/validate.hpp>
 
 #include <chrono>
@@ -44,6 +45,11 @@ std::map<std::string, std::string> parse_ext_data(const std::vector<std::string>
     ext[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   return ext;
+}
+
+void check_local_file(const ConnectionFlags& flags, const std::filesystem::path& file)
+{
+  check_untampered(file, StateDir(resolve_state_dir(flags, process_env())).hmac_key_file());
 }
 
 void sleep_jitter(long seconds)

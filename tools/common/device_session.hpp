@@ -29,6 +29,11 @@ std::string file_name_or(const std::optional<std::string>& name, const std::stri
 // Return --ext KEY=VALUE pairs as ext_data (key 1..128 bytes, value up to 256).
 std::map<std::string, std::string> parse_ext_data(const std::vector<std::string>& pairs);
 
+// Check a local certificate or key file against its sidecars before it is used
+// (check_untampered, with the state dir's HMAC key for a .hmac sidecar): exit 15 when it
+// was changed, before anything is sent or overwritten.
+void check_local_file(const ConnectionFlags& flags, const std::filesystem::path& file);
+
 // Sleep a random time of up to seconds (0: none), so a fleet's cron runs spread out.
 void sleep_jitter(long seconds);
 

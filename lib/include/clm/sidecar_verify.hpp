@@ -6,6 +6,7 @@
 #include <clm/file_digest.hpp>
 
 #include <cstddef>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -58,5 +59,12 @@ struct VerifySummary {
 // for the files checked; results say it all.
 VerifySummary verify_paths(const std::vector<std::string>& paths, const VerifyOptions& options,
                            const std::function<void(const FileCheck&)>& report);
+
+// Check file against its sidecars before a tool uses it (renews or verifies what it
+// holds): a file without a .sha256 or .hmac sidecar passes (no clm tool wrote it); one
+// that does not match a sidecar, or whose sidecar is malformed, is Error(tampered) naming
+// both; a sidecar (or, for a .hmac one, the HMAC key at hmac_key_file) that cannot be
+// read is Error(file_read). So a changed file is refused before anything is sent.
+void check_untampered(const std::filesystem::path& file, const std::filesystem::path& hmac_key_file);
 
 }  // namespace clm

@@ -49,18 +49,6 @@ fs::path cert_file_path(const fs::path& dir, const std::string& name, const std:
   return dir / (name + "." + format);
 }
 
-std::optional<fs::path> existing_cert(const fs::path& dir, const std::string& name)
-{
-  for (const char* ext : {"pem", "der", "p12"}) {
-    const fs::path p = cert_file_path(dir, name, ext);
-    std::error_code ec;
-    if (fs::exists(p, ec)) {
-      return p;
-    }
-  }
-  return std::nullopt;
-}
-
 std::string default_key_name(const std::string& cert_name)
 {
   if (cert_name == "clcert") {

@@ -175,9 +175,21 @@ void run_get(const Options& o)
   written.rethrow();
 }
 
+// Return the existing certificate file dir/name.{pem,der,p12}, or nullopt.
+std::optional<fs::path> existing_cert(const fs::path& dir, const std::string& name)
+{
+  for (const char* ext : {"pem", "der", "p12"}) {
+    const fs::path p = clm::cert_file_path(dir, name, ext);
+    std::error_code ec;
+    if (fs::exists(p, ec)) {
+      return p;
+    }
+  }
+  return std::nullopt;
+}
+
 // Moved into libclm (cert_files.hpp), shared with SWCLMCLIENT.
 using clm::default_key_name;
-using clm::existing_cert;
 
 void run_update(const Options& o)
 {

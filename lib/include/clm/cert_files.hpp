@@ -24,9 +24,6 @@ struct CertFiles {
 std::filesystem::path cert_file_path(const std::filesystem::path& dir, const std::string& name,
                                      const std::string& format);
 
-// Return the existing certificate file dir/name.{pem,der,p12} (the first that exists), or nullopt.
-std::optional<std::filesystem::path> existing_cert(const std::filesystem::path& dir, const std::string& name);
-
 // Return the private key file name that goes with a certificate file name: clkey for
 // clcert, svkey for svcert, certkey for cert, NAME-key otherwise.
 std::string default_key_name(const std::string& cert_name);

@@ -154,6 +154,21 @@ ConnectionFlags swclm_connection_flags(const SwclmArgs& args)
   return f;
 }
 
+Error swclm_option_error(const Error& e)
+{
+  std::string text = e.what();
+  for (const auto& [from, to] : {std::pair<std::string_view, std::string_view>{"--proxy-host", "-p-host"},
+                                 {"--proxy-port", "-p-port"},
+                                 {"--host", "-host"},
+                                 {"--port", "-port"},
+                                 {"--timeout", "-timeout"}}) {
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+      text.replace(at, from.size(), to);
+    }
+  }
+  return Error(e.code(), text);
+}
+
 std::string swclm_required_ext(const SwclmArgs& args, std::string_view key)
 {
   auto value = args.ext(key);

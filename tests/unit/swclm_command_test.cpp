@@ -323,3 +323,15 @@ TEST_F(SwclmCommand, the_result_file_replaces_a_symlink)
 }
 
 }  // namespace
+
+namespace {
+
+TEST(SwclmOptionError, clm_option_names_become_the_reference_names)
+{
+  const auto e = clm::swclm_option_error(
+    clm::Error(clm::ExitCode::missing_parameter, "missing --host; --proxy-host needs --proxy-port; --port, --timeout"));
+  EXPECT_EQ(e.code(), clm::ExitCode::missing_parameter);
+  EXPECT_STREQ(e.what(), "missing -host; -p-host needs -p-port; -port, -timeout");
+}
+
+}  // namespace

@@ -38,14 +38,24 @@ std::unique_ptr<clm::DeviceSession> device_session(const clm::SwclmArgs& args, c
                                                    Outcome& out)
 {
   clm::Inputs none(std::cin, true);  // every value comes from the command line
-  auto s = std::make_unique<clm::DeviceSession>(clm::swclm_connection_flags(args), none, devicename, std::nullopt);
+  std::unique_ptr<clm::DeviceSession> s;
+  try {
+    s = std::make_unique<clm::DeviceSession>(clm::swclm_connection_flags(args), none, devicename, std::nullopt);
+  } catch (const clm::Error& e) {
+    throw clm::swclm_option_error(e);
+  }
   out.endpoint = s->settings.connection.endpoints.front().text();
   return s;
 }
 
 clm::Settings id_settings(const clm::SwclmArgs& args, Outcome& out)
 {
-  clm::Settings s = clm::tool_settings(clm::swclm_connection_flags(args));
+  clm::Settings s;
+  try {
+    s = clm::tool_settings(clm::swclm_connection_flags(args));
+  } catch (const clm::Error& e) {
+    throw clm::swclm_option_error(e);
+  }
   out.endpoint = s.connection.endpoints.front().text();
   return s;
 }

@@ -6,6 +6,7 @@
 #include <clm/cert_api.hpp>
 #include <clm/cert_files.hpp>
 #include <clm/config.hpp>
+#include <clm/error.hpp>
 #include <clm/key_api.hpp>
 #include <clm/key_files.hpp>
 #include <clm/state.hpp>
@@ -29,6 +30,11 @@ inline constexpr std::string_view k_swclm_passphrase_alphabet =
 
 // Return -host, -port, -p-host, -p-port and -timeout as connection flags.
 ConnectionFlags swclm_connection_flags(const SwclmArgs& args);
+
+// Return e with the clm-* option names in its message (--host, --port, --proxy-host,
+// --proxy-port, --timeout) written as SWCLMCLIENT spells them (-host, ..., -p-host): for
+// the errors of resolve_settings.
+Error swclm_option_error(const Error& e);
 
 // Return the -ext-data item key; Error(missing_parameter) naming it when absent.
 std::string swclm_required_ext(const SwclmArgs& args, std::string_view key);

@@ -49,6 +49,36 @@ fs::path cert_file_path(const fs::path& dir, const std::string& name, const std:
   return dir / (name + "." + format);
 }
 
+std::string default_key_name(const std::string& cert_name)
+{
+  if (cert_name == "clcert") {
+    return "clkey";
+  }
+  if (cert_name == "svcert") {
+    return "svkey";
+  }
+  if (cert_name == "cert") {
+    return "certkey";
+  }
+  return cert_name + "-key";
+}
+
+LeafNames default_leaf_names(const std::string& mode)
+{
+  return mode == "client" ? LeafNames{"clcert", "clkey"} : LeafNames{"svcert", "svkey"};
+}
+
+void check_subject_option(const std::optional<std::string>& subject, const std::string& option)
+{
+  if (!subject) {
+    throw Error(ExitCode::missing_parameter, "missing " + option + " (such as /O=Example/CN=gw01)");
+  }
+  if (subject->size() > k_max_subject_bytes || subject->find("CN=") == std::string::npos || subject->front() != '/') {
+    throw Error(ExitCode::bad_parameter,
+                option + ": want /C=../ST=../L=../O=../OU=../CN=.. with CN, at most 512 bytes");
+  }
+}
+
 void check_format(const std::string& format, const std::string& allowed, const std::string& option)
 {
   const std::string padded = "|" + allowed + "|";

@@ -3,6 +3,7 @@
 #include <clm/error.hpp>
 #include <clm/json_io.hpp>
 #include <clm/key_files.hpp>
+#include <clm/otr.hpp>
 #include <clm/output_files.hpp>
 #include <clm/process.hpp>
 #include <clm/sidecar.hpp>
@@ -144,6 +145,56 @@ std::vector<std::string> write_key_file_with_lightcipher(const fs::path& lightci
     fs::remove_all(tmpdir, ec);
     throw;
   }
+}
+
+fs::path key_path(const std::optional<std::string>& dir, const std::string& dir_option,
+                  const std::optional<std::string>& name, const std::string& name_option)
+{
+  const std::string n = name.value_or(k_default_key_file_name);
+  check_file_name(n, name_option);
+  if (!dir) {
+    throw Error(ExitCode::missing_parameter, "missing " + dir_option + " DIR");
+  }
+  check_out_dir(*dir, n.size(), dir_option);
+  return fs::path(*dir) / n;
+}
+
+KeyWriter::KeyWriter(const std::string& encoding_name, EncodingGiven given, UseLightcipher use,
+                     const std::optional<std::string>& twinecmd, KeyWriterOptions names)
+  : options(std::move(names))
+{
+  encoding = parse_key_encoding(encoding_name, options.encoding);
+  if (use == UseLightcipher::yes) {
+    if (given == EncodingGiven::yes) {
+      throw Error(ExitCode::bad_parameter,
+                  options.encoding + ": lightcipher writes its own key file format; drop one of the two");
+    }
+    lightcipher = twinecmd ? fs::path(*twinecmd) : default_lightcipher();
+  }
+}
+
+std::vector<std::string> KeyWriter::write(const ApiResult& r, const fs::path& path) const
+{
+  const std::string key = key_of_answer(r.body);
+  if (lightcipher) {
+    if (key.size() != 16) {
+      const auto keynumber = answer_name(r.body, "keynumber", Field::keynumber, AnswerUse::value);
+      throw Error(ExitCode::bad_parameter,
+                  options.lightcipher + ": key " + keynumber.value_or("") + " is not a 128-bit key");
+    }
+    return write_key_file_with_lightcipher(*lightcipher, path, key, options.twinecmd);
+  }
+  return write_key_file(path, key, encoding);
+}
+
+std::string twine_otr_encdata(std::string_view key, const std::string& devicename, const fs::path& path,
+                              const std::string& option)
+{
+  if (key.size() != 16) {
+    throw Error(ExitCode::bad_parameter,
+                option + ": " + path.string() + " does not hold a 128-bit key (TWINE-128 only)");
+  }
+  return twine_otr_seal(key, devicename);
 }
 
 std::vector<std::string> remove_key_file(const fs::path& path)

@@ -104,15 +104,10 @@ void run_create(const Options& o)
   if (leaf) {
     clm::check_format(o.format, "pem|der|p12", "--format");
     req.clientcerttype = files.cert_format = o.format;
-    files.cert_name = clm::file_name_or(o.cert_name, mode == "client" ? "clcert" : "svcert", "--cert-name");
-    files.key_name = o.format == "p12" ? "" : clm::file_name_or(o.key_name, mode == "client" ? "clkey" : "svkey", "--key-name");
-    if (!o.subject) {
-      throw clm::Error(clm::ExitCode::missing_parameter, "missing --subject (such as /O=Example/CN=gw01)");
-    }
-    if (o.subject->size() > 512 || o.subject->find("CN=") == std::string::npos || o.subject->front() != '/') {
-      throw clm::Error(clm::ExitCode::bad_parameter,
-                       "--subject: want /C=../ST=../L=../O=../OU=../CN=.. with CN, at most 512 bytes");
-    }
+    const clm::LeafNames names = clm::default_leaf_names(mode);
+    files.cert_name = clm::file_name_or(o.cert_name, names.cert, "--cert-name");
+    files.key_name = o.format == "p12" ? "" : clm::file_name_or(o.key_name, names.key, "--key-name");
+    clm::check_subject_option(o.subject, "--subject");
     req.subject = o.subject;
   }
   req.passphrase = read_passphrase(o);
@@ -193,20 +188,8 @@ std::optional<fs::path> existing_cert(const fs::path& dir, const std::string& na
   return std::nullopt;
 }
 
-// Return the key file name that goes with a certificate file name.
-std::string default_key_name(const std::string& cert_name)
-{
-  if (cert_name == "clcert") {
-    return "clkey";
-  }
-  if (cert_name == "svcert") {
-    return "svkey";
-  }
-  if (cert_name == "cert") {
-    return "certkey";
-  }
-  return cert_name + "-key";
-}
+// Moved into libclm (cert_files.hpp), shared with SWCLMCLIENT.
+using clm::default_key_name;
 
 void run_update(const Options& o)
 {

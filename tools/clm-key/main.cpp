@@ -7,7 +7,6 @@
 #include <clm/error.hpp>
 #include <clm/key_api.hpp>
 #include <clm/key_files.hpp>
-#include <clm/otr.hpp>
 #include <clm/output_files.hpp>
 #include <clm/validate.hpp>
 
@@ -18,8 +17,6 @@
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr const char* k_default_name = "cmkey";
 
 struct Options {
   clm::ConnectionFlags conn;
@@ -80,48 +77,15 @@ std::pair<std::optional<std::string>, std::optional<std::string>> key_target(con
   return {keynumber, alias};
 }
 
-// Where a key goes: an absolute directory (checked) and a file name.
-fs::path key_path(const std::optional<std::string>& dir, const std::string& dir_option,
-                  const std::optional<std::string>& name, const std::string& name_option)
-{
-  const std::string n = clm::file_name_or(name, k_default_name, name_option);
-  if (!dir) {
-    throw clm::Error(clm::ExitCode::missing_parameter, "missing " + dir_option + " DIR");
-  }
-  clm::check_out_dir(*dir, n.size(), dir_option);
-  return fs::path(*dir) / n;
-}
+// Moved into libclm (key_files.hpp), shared with SWCLMCLIENT.
+using clm::key_path;
 
-// How key files are written: encoded, or made by lightcipher (TWINE-128 keys only).
-struct KeyWriter {
-  clm::KeyEncoding encoding = clm::KeyEncoding::raw;
-  std::optional<fs::path> lightcipher;
-
+// How key files are written: clm::KeyWriter from this tool's options.
+struct KeyWriter : clm::KeyWriter {
   explicit KeyWriter(const Options& o)
+    : clm::KeyWriter(o.encoding, o.encoding_given ? clm::EncodingGiven::yes : clm::EncodingGiven::no,
+                     o.lightcipher ? clm::UseLightcipher::yes : clm::UseLightcipher::no, o.twinecmd)
   {
-    encoding = clm::parse_key_encoding(o.encoding, "--encoding");
-    if (o.lightcipher) {
-      if (o.encoding_given) {
-        throw clm::Error(clm::ExitCode::bad_parameter,
-                         "--encoding: lightcipher writes its own key file format; drop one of the two");
-      }
-      lightcipher = o.twinecmd ? fs::path(*o.twinecmd) : clm::default_lightcipher();
-    }
-  }
-
-  // Write the key of an answer to path; return the files written.
-  std::vector<std::string> write(const clm::ApiResult& r, const fs::path& path) const
-  {
-    const std::string key = clm::key_of_answer(r.body);
-    if (lightcipher) {
-      if (key.size() != 16) {
-        const auto keynumber = clm::answer_name(r.body, "keynumber", clm::Field::keynumber, clm::AnswerUse::value);
-        throw clm::Error(clm::ExitCode::bad_parameter,
-                         "--lightcipher: key " + keynumber.value_or("") + " is not a 128-bit key");
-      }
-      return clm::write_key_file_with_lightcipher(*lightcipher, path, key, "--twinecmd");
-    }
-    return clm::write_key_file(path, key, encoding);
   }
 };
 
@@ -297,11 +261,7 @@ void run_verify(const Options& o)
   clm::check_local_file(o.conn, path);
   const std::string key = clm::read_key_file(path, clm::parse_key_encoding(o.encoding, "--encoding"));
   if (o.twine_otr) {
-    if (key.size() != 16) {
-      throw clm::Error(clm::ExitCode::bad_parameter,
-                       "--twine-otr: " + path.string() + " does not hold a 128-bit key (TWINE-128 only)");
-    }
-    req.encdata = clm::twine_otr_seal(key, devicename);
+    req.encdata = clm::twine_otr_encdata(key, devicename, path, "--twine-otr");
   } else {
     req.commonkey = key;
   }

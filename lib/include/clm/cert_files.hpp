@@ -24,6 +24,24 @@ struct CertFiles {
 std::filesystem::path cert_file_path(const std::filesystem::path& dir, const std::string& name,
                                      const std::string& format);
 
+// Return the private key file name that goes with a certificate file name: clkey for
+// clcert, svkey for svcert, certkey for cert, NAME-key otherwise.
+std::string default_key_name(const std::string& cert_name);
+
+// Certificate and private key file names of a leaf certificate by mode: clcert/clkey
+// for client, svcert/svkey for server (command reference certcreate).
+struct LeafNames {
+  std::string cert;
+  std::string key;
+};
+
+// Return the default LeafNames of mode (client or server).
+LeafNames default_leaf_names(const std::string& mode);
+
+// Throw Error(missing_parameter) naming option when subject is absent, Error(bad_parameter)
+// unless it looks like /C=../ST=../L=../O=../OU=../CN=.. with CN, at most 512 bytes.
+void check_subject_option(const std::optional<std::string>& subject, const std::string& option);
+
 // Throw Error(bad_parameter) naming option unless format is one of allowed ("pem|der").
 void check_format(const std::string& format, const std::string& allowed, const std::string& option);
 

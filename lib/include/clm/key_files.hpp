@@ -5,6 +5,7 @@
 #include <clm/http_client.hpp>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,47 @@ std::filesystem::path default_lightcipher();
 std::vector<std::string> write_key_file_with_lightcipher(const std::filesystem::path& lightcipher,
                                                          const std::filesystem::path& path, std::string_view key,
                                                          const std::string& option);
+
+// The key file name when none is given (command reference cmkeycreate: cmkey).
+inline constexpr const char* k_default_key_file_name = "cmkey";
+
+// Return dir/name (name defaulting to cmkey) after checking both: Error(missing_parameter)
+// naming dir_option when there is no dir, else the checks of check_out_dir and
+// check_file_name naming dir_option and name_option.
+std::filesystem::path key_path(const std::optional<std::string>& dir, const std::string& dir_option,
+                               const std::optional<std::string>& name, const std::string& name_option);
+
+enum class EncodingGiven { no, yes };
+enum class UseLightcipher { no, yes };
+
+// The option names a KeyWriter's errors name (clm-key's by default).
+struct KeyWriterOptions {
+  std::string encoding = "--encoding";
+  std::string lightcipher = "--lightcipher";
+  std::string twinecmd = "--twinecmd";
+};
+
+// How key files are written: encoded, or made by lightcipher (TWINE-128 keys only).
+struct KeyWriter {
+  KeyEncoding encoding = KeyEncoding::raw;
+  std::optional<std::filesystem::path> lightcipher;
+  KeyWriterOptions options;
+
+  // Take the encoding named encoding; with UseLightcipher::yes the command twinecmd (else
+  // default_lightcipher()). Error(bad_parameter) for an unknown encoding, or for an
+  // encoding the user named together with lightcipher.
+  KeyWriter(const std::string& encoding, EncodingGiven given, UseLightcipher use,
+            const std::optional<std::string>& twinecmd, KeyWriterOptions names = {});
+
+  // Write the key of an answer to path; return the files written. Error(bad_parameter)
+  // when lightcipher is to write a key that is not 128 bits long.
+  std::vector<std::string> write(const ApiResult& r, const std::filesystem::path& path) const;
+};
+
+// Return the encdata of a KeyInfo auth for key: devicename sealed with TWINE-OTR under
+// key; Error(bad_parameter) naming option and path when key is not 128 bits long.
+std::string twine_otr_encdata(std::string_view key, const std::string& devicename,
+                              const std::filesystem::path& path, const std::string& option);
 
 // Remove path and path.sha256, durably; return the paths that existed.
 std::vector<std::string> remove_key_file(const std::filesystem::path& path);

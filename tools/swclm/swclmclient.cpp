@@ -48,6 +48,16 @@ std::unique_ptr<clm::DeviceSession> device_session(const clm::SwclmArgs& args, c
   return s;
 }
 
+// A local certificate or key file that an update or check uses must still match its
+// sidecar: exit 15 before anything is sent (as clm-cert and clm-key do).
+void check_before_use(const clm::SwclmArgs& args, const std::filesystem::path& file)
+{
+  std::error_code ec;
+  if (std::filesystem::exists(file, ec)) {
+    clm::check_local_file(clm::swclm_connection_flags(args), file);
+  }
+}
+
 clm::Settings id_settings(const clm::SwclmArgs& args, Outcome& out)
 {
   clm::Settings s;
@@ -120,6 +130,7 @@ void run_cert(const clm::SwclmArgs& args, Outcome& out)
     clm::write_cert_answer(r.body, plan.files);
   } else if (sub == "certupdate") {
     const auto plan = clm::swclm_cert_update(args, clm::swclm_passphrase(args));
+    check_before_use(args, plan.request.filepath);
     auto s = device_session(args, plan.devicename, out);
     const auto r = clm::cert_update(s->settings.connection, s->registered(), plan.request);
     keep(out, r, "update certificate of " + plan.devicename);
@@ -152,6 +163,7 @@ void run_key(const clm::SwclmArgs& args, Outcome& out)
     plan.writer.write(r, plan.path);
   } else if (sub == "cmkeyupdate") {
     const auto plan = clm::swclm_key_update(args);
+    check_before_use(args, plan.request.filepath);
     auto s = device_session(args, plan.devicename, out);
     const auto r = clm::key_update(s->settings.connection, s->registered(), plan.request);
     keep(out, r, "update key of " + plan.devicename);
@@ -159,6 +171,7 @@ void run_key(const clm::SwclmArgs& args, Outcome& out)
     plan.writer.write(r, plan.path);
   } else if (sub == "cmkeydelete") {
     const auto plan = clm::swclm_key_check(args, clm::SwclmKeyCheckMode::delete_key);
+    check_before_use(args, plan.path);
     auto s = device_session(args, plan.devicename, out);
     keep(out, clm::key_delete(s->settings.connection, s->registered(), plan.request),
          "delete key " + plan.request.keynumber + " of " + plan.devicename);
@@ -166,6 +179,7 @@ void run_key(const clm::SwclmArgs& args, Outcome& out)
     clm::remove_key_file(plan.path);
   } else {
     const auto plan = clm::swclm_key_check(args, clm::SwclmKeyCheckMode::verify_key);
+    check_before_use(args, plan.path);
     auto s = device_session(args, plan.devicename, out);
     keep(out, clm::key_auth(s->settings.connection, s->registered(), plan.request),
          "verify key " + plan.request.keynumber + " of " + plan.devicename);

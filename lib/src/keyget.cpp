@@ -98,12 +98,14 @@ KeyGetCall unanswered_call(KeyGetStep step, std::vector<std::string> devicenames
 KeyGetCall answered_call(KeyGetStep step, std::vector<std::string> devicenames, const ApiResult& r,
                          const json* devices, const std::string& wrong)
 {
+  // A usable answer may still carry an errorcode (the last of its devices' errors, as
+  // the WebAPI reference says): its block shows it with retcode 200, as the original
+  // command would, and says nothing more; each device's failure has a block of its own.
   const bool usable = r.http_status == 200 && devices;
   std::string message;
-  if (!r.ok()) {
-    message = errorcode_message(r.http_status, r.errorcode());
-  } else if (!usable) {
-    message = "Error: " + (wrong.empty() ? std::string("server answer: deviceinfo is missing") : wrong);
+  if (!usable) {
+    message = r.ok() ? "Error: " + (wrong.empty() ? std::string("server answer: deviceinfo is missing") : wrong)
+                     : errorcode_message(r.http_status, r.errorcode());
   }
   KeyGetCall c;
   c.step = step;

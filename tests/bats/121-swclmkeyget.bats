@@ -152,14 +152,15 @@ Error: devgetkeylist error (200): $nobody"
   assert_regex "${stderr_lines[0]}" '^Error: .*refused'
   assert_equal "${stderr_lines[1]}" "Error: devgetkeylist error (102): $(dev 1)"
   assert_equal "${stderr_lines[2]}" "Error: devgetkeylist error (102): $(dev 2)"
-  mapfile -t log <"$BATS_TEST_TMPDIR/errorlog"
-  assert_equal "${#log[@]}" 6
-  assert_equal "${log[0]}" 'HTTP/1.1 000.'
-  assert_equal "${log[1]}" "${stderr_lines[0]}"
-  assert_equal "${log[2]}" 'errorcode: 0'
-  assert_equal "${log[3]}" 'retcode: 102'
-  assert_equal "${log[4]}" "Error: devgetkeylist error (102): $(dev 1)"
-  assert_equal "${log[5]}" "Error: devgetkeylist error (102): $(dev 2)"
+  local logged
+  mapfile -t logged <"$BATS_TEST_TMPDIR/errorlog"
+  assert_equal "${#logged[@]}" 6
+  assert_equal "${logged[0]}" 'HTTP/1.1 000.'
+  assert_equal "${logged[1]}" "${stderr_lines[0]}"
+  assert_equal "${logged[2]}" 'errorcode: 0'
+  assert_equal "${logged[3]}" 'retcode: 102'
+  assert_equal "${logged[4]}" "Error: devgetkeylist error (102): $(dev 1)"
+  assert_equal "${logged[5]}" "Error: devgetkeylist error (102): $(dev 2)"
   assert_empty_dir "$out"
 }
 

@@ -53,19 +53,101 @@ std::string text_of(const json& v)
   return {};
 }
 
+// The command's line of a result block for a server's errorcode: its meaning, or the
+// code or HTTP status when the table does not know it.
+std::string errorcode_message(long http_status, int errorcode)
+{
+  if (const auto info = find_api_error(errorcode)) {
+    return "Error: " + std::string(info->text);
+  }
+  if (errorcode > 0) {
+    return "Error: errorcode " + std::to_string(errorcode);
+  }
+  return "Error: HTTP " + std::to_string(http_status);
+}
+
+// Whether errorcode says the server's database could not be read (1601-1604).
+bool database_error(int errorcode)
+{
+  return errorcode >= 1601 && errorcode <= 1604;
+}
+
+// Return the table 6.3 code of a call of step that failed as a whole.
+KeyGetExit call_failure_exit(KeyGetStep step, int errorcode)
+{
+  if (database_error(errorcode)) {
+    return KeyGetExit::trail_reference;
+  }
+  return step == KeyGetStep::devgetkeylist ? KeyGetExit::device_lookup : KeyGetExit::key_fetch;
+}
+
+// Return the record of a call that got no answer.
+KeyGetCall unanswered_call(KeyGetStep step, std::vector<std::string> devicenames, const Error& e)
+{
+  KeyGetCall c;
+  c.step = step;
+  c.devicenames = std::move(devicenames);
+  c.block.message = log_safe(std::string("Error: ") + e.what());
+  c.block.retcode = static_cast<int>(e.code());
+  c.failure = call_failure_exit(step, 0);
+  return c;
+}
+
+// Return the record of an answered call; wrong says what made its answer unusable
+// (empty when nothing did), devices is its deviceinfo array (nullptr when none).
+KeyGetCall answered_call(KeyGetStep step, std::vector<std::string> devicenames, const ApiResult& r,
+                         const json* devices, const std::string& wrong)
+{
+  // A usable answer may still carry an errorcode (the last of its devices' errors, as
+  // the WebAPI reference says): its block shows it with retcode 200, as the original
+  // command would, and says nothing more; each device's failure has a block of its own.
+  const bool usable = r.http_status == 200 && devices;
+  std::string message;
+  if (!usable) {
+    message = r.ok() ? "Error: " + (wrong.empty() ? std::string("server answer: deviceinfo is missing") : wrong)
+                     : errorcode_message(r.http_status, r.errorcode());
+  }
+  KeyGetCall c;
+  c.step = step;
+  c.devicenames = std::move(devicenames);
+  c.block = swclm_block_of(r, r.ok() && usable ? 0 : static_cast<int>(ExitCode::http_error), log_safe(message));
+  c.block.server_message = log_safe(c.block.server_message);
+  if (!usable) {
+    c.failure = call_failure_exit(step, r.errorcode());
+  }
+  return c;
+}
+
+// Record a failure of out's entry in a usable answer of step (HTTP status http_status):
+// the block as the reference prints it (retcode 200, the exit code of the clm tools for
+// a server's refusal or an unusable answer) and its table 6.3 code.
+void add_problem(DeviceOutcome& out, KeyGetStep step, long http_status, const std::string& message,
+                 KeyGetExit exit, int errorcode = 0, const std::string& errormessage = {})
+{
+  KeyGetProblem p;
+  p.step = step;
+  p.block.http_status = http_status;
+  p.block.message = log_safe(message);
+  p.block.server_message = log_safe(errormessage);
+  p.block.errorcode = errorcode;
+  p.block.retcode = static_cast<int>(ExitCode::http_error);
+  p.exit = exit;
+  out.problems.push_back(std::move(p));
+}
+
 // Return the deviceinfo array of a 200 answer, or nullptr with the failure message
-// (prefix, HTTP status, errorcode, and which field was wrong) in message.
-const json* devices_of(const ApiResult& r, const char* prefix, std::string& message)
+// (prefix, HTTP status, errorcode, and which field was wrong) in message and what was
+// wrong with the answer in wrong.
+const json* devices_of(const ApiResult& r, const char* prefix, std::string& message, std::string& wrong)
 {
   const json* devices = nullptr;
-  std::string wrong;
   try {
     devices = answer_array(r.body, "deviceinfo");
   } catch (const Error& e) {
-    wrong = std::string("; ") + e.what();
+    wrong = e.what();
   }
   if (r.http_status != 200 || !devices) {
-    message = server_message(prefix, r.http_status, r.errorcode()) + wrong;
+    message = server_message(prefix, r.http_status, r.errorcode()) + (wrong.empty() ? "" : "; " + wrong);
     return nullptr;
   }
   return devices;
@@ -81,12 +163,20 @@ bool safe_file_part(const std::string& name)
 // into by_name, which holds the outcomes to fill); queue the key files into batch.
 void fetch_keys(const ApiCaller& call, const IdCredential& id, const json& deviceinfo, const KeyGetOptions& opts,
                 std::map<std::string, DeviceOutcome*>& by_name, BatchWriter& batch,
-                std::map<std::string, std::vector<std::string>>& pending_files)
+                std::map<std::string, std::vector<std::string>>& pending_files, std::vector<KeyGetCall>* calls)
 {
+  constexpr KeyGetStep step = KeyGetStep::cmkeybatget;
+  std::vector<std::string> asked;
+  for (const json& d : deviceinfo) {
+    asked.push_back(string_field(d, "devicename"));
+  }
   ApiResult r;
   try {
     r = key_getlist(call, id, deviceinfo);
   } catch (const Error& e) {
+    if (calls) {
+      calls->push_back(unanswered_call(step, std::move(asked), e));
+    }
     for (auto& [name, out] : by_name) {
       out->messages.push_back(transport_message(k_fetch_error, e));
       out->failure = KeyGetExit::key_fetch;
@@ -94,7 +184,11 @@ void fetch_keys(const ApiCaller& call, const IdCredential& id, const json& devic
     return;
   }
   std::string failure;
-  const json* devices = devices_of(r, k_fetch_error, failure);
+  std::string wrong;
+  const json* devices = devices_of(r, k_fetch_error, failure, wrong);
+  if (calls) {
+    calls->push_back(answered_call(step, std::move(asked), r, devices, wrong));
+  }
   if (!devices) {
     for (auto& [name, out] : by_name) {
       out->errorcode = r.errorcode();
@@ -124,6 +218,7 @@ void fetch_keys(const ApiCaller& call, const IdCredential& id, const json& devic
     } catch (const Error& e) {
       out.messages.push_back(std::string(k_fetch_error) + ": " + e.what());
       out.failure = KeyGetExit::key_fetch;
+      add_problem(out, step, r.http_status, std::string("Error: ") + e.what(), KeyGetExit::key_fetch);
       continue;
     }
     if (errorkeylist) {
@@ -132,19 +227,23 @@ void fetch_keys(const ApiCaller& call, const IdCredential& id, const json& devic
       }
     }
     if (out.errorcode != 0) {
-      std::string m = server_message(k_fetch_error, r.http_status, out.errorcode);
+      std::string keys;
       if (!out.errorkeys.empty()) {
-        m += "; keys not returned:";
+        keys = "; keys not returned:";
         for (const auto& k : out.errorkeys) {
-          m += " " + log_safe(k);
+          keys += " " + log_safe(k);
         }
       }
-      out.messages.push_back(m);
+      out.messages.push_back(server_message(k_fetch_error, r.http_status, out.errorcode) + keys);
       out.failure = KeyGetExit::key_fetch;
+      add_problem(out, step, r.http_status, errorcode_message(r.http_status, out.errorcode) + keys,
+                  reference_exit(step, out.errorcode), out.errorcode, string_field(d, "errormessage"));
     }
     if (!safe_file_part(name)) {
-      out.messages.push_back("Error: device name " + log_safe(name) + " cannot be part of a file name; skipped");
+      const std::string m = "Error: device name " + log_safe(name) + " cannot be part of a file name; skipped";
+      out.messages.push_back(m);
       out.failure = KeyGetExit::key_fetch;
+      add_problem(out, step, r.http_status, m, KeyGetExit::key_fetch);
       continue;
     }
     if (!keyinfo) {
@@ -162,9 +261,10 @@ void fetch_keys(const ApiCaller& call, const IdCredential& id, const json& devic
           throw Error(ExitCode::bad_file_format, "no commonkey");
         }
       } catch (const Error& e) {
-        out.messages.push_back(std::string(k_fetch_error) + ": the server's answer for key '" + log_safe(keynumber)
-                               + "' is unusable: " + e.what());
+        const std::string why = "the server's answer for key '" + log_safe(keynumber) + "' is unusable: " + e.what();
+        out.messages.push_back(std::string(k_fetch_error) + ": " + why);
         out.failure = KeyGetExit::key_fetch;
+        add_problem(out, step, r.http_status, "Error: " + why, KeyGetExit::key_fetch);
         continue;
       }
       const std::string base = name + "_" + keynumber;
@@ -190,6 +290,7 @@ void fetch_keys(const ApiCaller& call, const IdCredential& id, const json& devic
   for (auto& [name, out] : unanswered) {
     out->messages.push_back(std::string(k_fetch_error) + ": the server did not answer for this device");
     out->failure = KeyGetExit::key_fetch;
+    add_problem(*out, step, r.http_status, "Error: the server did not answer for this device", KeyGetExit::key_fetch);
   }
 }
 
@@ -242,6 +343,19 @@ bool is_reserved_dir(const fs::path& dir)
   return std::find(std::begin(reserved), std::end(reserved), s) != std::end(reserved);
 }
 
+const char* step_name(KeyGetStep step)
+{
+  return step == KeyGetStep::devgetkeylist ? "devgetkeylist" : "cmkeybatget";
+}
+
+KeyGetExit reference_exit(KeyGetStep step, int errorcode)
+{
+  if (database_error(errorcode)) {
+    return KeyGetExit::trail_reference;
+  }
+  return step == KeyGetStep::devgetkeylist ? KeyGetExit::device_reference : KeyGetExit::key_reference;
+}
+
 json DeviceOutcome::to_json() const
 {
   json j{{"devicename", devicename}, {"errorcode", errorcode}, {"files", files}};
@@ -256,8 +370,10 @@ json DeviceOutcome::to_json() const
 }
 
 std::vector<DeviceOutcome> pull_batch(const ApiCaller& call, const IdCredential& id,
-                                      const std::vector<std::string>& devicenames, const KeyGetOptions& opts)
+                                      const std::vector<std::string>& devicenames, const KeyGetOptions& opts,
+                                      std::vector<KeyGetCall>* calls)
 {
+  constexpr KeyGetStep step = KeyGetStep::devgetkeylist;
   std::vector<DeviceOutcome> outcomes(devicenames.size());
   for (std::size_t i = 0; i < devicenames.size(); ++i) {
     outcomes[i].devicename = devicenames[i];
@@ -266,6 +382,9 @@ std::vector<DeviceOutcome> pull_batch(const ApiCaller& call, const IdCredential&
   try {
     r = device_getkeylist(call, id, devicenames);
   } catch (const Error& e) {
+    if (calls) {
+      calls->push_back(unanswered_call(step, devicenames, e));
+    }
     for (auto& out : outcomes) {
       out.messages.push_back(transport_message(k_lookup_error, e));
       out.failure = KeyGetExit::device_lookup;
@@ -273,7 +392,11 @@ std::vector<DeviceOutcome> pull_batch(const ApiCaller& call, const IdCredential&
     return outcomes;
   }
   std::string failure;
-  const json* devices = devices_of(r, k_lookup_error, failure);
+  std::string wrong;
+  const json* devices = devices_of(r, k_lookup_error, failure, wrong);
+  if (calls) {
+    calls->push_back(answered_call(step, devicenames, r, devices, wrong));
+  }
   if (!devices) {
     for (auto& out : outcomes) {
       out.errorcode = r.errorcode();
@@ -293,6 +416,8 @@ std::vector<DeviceOutcome> pull_batch(const ApiCaller& call, const IdCredential&
     if (it == answers.end()) {
       out.messages.push_back(std::string(k_lookup_error) + ": the server did not answer for this device");
       out.failure = KeyGetExit::device_lookup;
+      add_problem(out, step, r.http_status, "Error: the server did not answer for this device",
+                  KeyGetExit::device_lookup);
       continue;
     }
     const json& d = *it->second;
@@ -304,15 +429,19 @@ std::vector<DeviceOutcome> pull_batch(const ApiCaller& call, const IdCredential&
     } catch (const Error& e) {
       out.messages.push_back(std::string(k_lookup_error) + ": " + e.what());
       out.failure = KeyGetExit::device_lookup;
+      add_problem(out, step, r.http_status, std::string("Error: ") + e.what(), KeyGetExit::device_lookup);
       continue;
     }
     if (out.errorcode != 0) {
       out.messages.push_back(server_message(k_lookup_error, r.http_status, out.errorcode));
       out.failure = KeyGetExit::device_lookup;
+      add_problem(out, step, r.http_status, errorcode_message(r.http_status, out.errorcode),
+                  reference_exit(step, out.errorcode), out.errorcode, string_field(d, "errormessage"));
       continue;
     }
     if (!keynumbers || keynumbers->empty()) {
       out.messages.push_back(k_no_key);
+      out.no_commonkey = true;
       continue;
     }
     if (by_name.count(out.devicename)) {
@@ -324,14 +453,14 @@ std::vector<DeviceOutcome> pull_batch(const ApiCaller& call, const IdCredential&
   BatchWriter batch(opts.out_dir);
   std::map<std::string, std::vector<std::string>> pending_files;
   if (!deviceinfo.empty()) {
-    fetch_keys(call, id, deviceinfo, opts, by_name, batch, pending_files);
+    fetch_keys(call, id, deviceinfo, opts, by_name, batch, pending_files, calls);
   }
   commit_files(batch, opts, outcomes, pending_files);
   return outcomes;
 }
 
 std::vector<DeviceOutcome> pull_deviceinfo(const ApiCaller& call, const IdCredential& id, const json& deviceinfo,
-                                           const KeyGetOptions& opts)
+                                           const KeyGetOptions& opts, std::vector<KeyGetCall>* calls)
 {
   std::vector<DeviceOutcome> outcomes;
   for (const json& d : deviceinfo) {
@@ -346,7 +475,7 @@ std::vector<DeviceOutcome> pull_deviceinfo(const ApiCaller& call, const IdCreden
   }
   BatchWriter batch(opts.out_dir);
   std::map<std::string, std::vector<std::string>> pending_files;
-  fetch_keys(call, id, deviceinfo, opts, by_name, batch, pending_files);
+  fetch_keys(call, id, deviceinfo, opts, by_name, batch, pending_files, calls);
   commit_files(batch, opts, outcomes, pending_files);
   return outcomes;
 }

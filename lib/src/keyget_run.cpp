@@ -1,6 +1,7 @@
 #include <clm/atomic_file.hpp>
 #include <clm/keyget_run.hpp>
 #include <clm/parallel.hpp>
+#include <clm/text.hpp>
 
 #include <algorithm>
 #include <fcntl.h>
@@ -74,6 +75,52 @@ void KeyGetLog::line(const std::string& text)
   }
 }
 
+void KeyGetLog::record(const std::string& text)
+{
+  const std::lock_guard lock(m_mutex);
+  try {
+    write_all(m_fd.get(), text, m_path);
+  } catch (const Error& e) {
+    m_echo << m_prefix << "warning: " << e.what() << '\n';
+  }
+}
+
+KeyGetSetup setup_keyget(const fs::path& state_dir, KeyGetOptions opts)
+{
+  StateDir state(state_dir);
+  KeyGetSetup setup{state.require_id(), std::move(opts)};
+  setup.opts.out_dir = fs::absolute(setup.opts.out_dir);
+  if (setup.opts.binary) {
+    setup.opts.hmac_key = state.load_or_create_hmac_key();
+  }
+  return setup;
+}
+
+namespace {
+
+// What one batch of a run reports: its calls and its devices' outcomes.
+struct BatchReport {
+  std::vector<KeyGetCall> calls;
+  std::vector<DeviceOutcome> outcomes;
+};
+
+// Return the report of a file error that stopped a batch after calls.
+KeyGetStop stop_of(const std::vector<KeyGetCall>& calls, const Error& e)
+{
+  KeyGetStop stop;
+  if (!calls.empty()) {
+    stop.block.http_status = calls.back().block.http_status;
+    if (calls.back().step == KeyGetStep::cmkeybatget) {
+      stop.devicenames = calls.back().devicenames;
+    }
+  }
+  stop.block.message = log_safe(std::string("Error: ") + e.what());
+  stop.block.retcode = static_cast<int>(e.code());
+  return stop;
+}
+
+}  // namespace
+
 KeyGetExit run_keyget(const ApiCaller& call, const IdCredential& id, const KeyGetInput& input,
                       const KeyGetOptions& opts, const KeyGetSchedule& schedule, const KeyGetReport& report)
 {
@@ -85,11 +132,16 @@ KeyGetExit run_keyget(const ApiCaller& call, const IdCredential& id, const KeyGe
   // output is the same whatever the number of jobs. At most about one batch per job
   // waits, because parallel_for hands batches out in order.
   std::mutex mutex;
-  std::vector<std::optional<std::vector<DeviceOutcome>>> finished(batches);
+  std::vector<std::optional<BatchReport>> finished(batches);
+  std::optional<std::pair<std::vector<KeyGetCall>, KeyGetStop>> stop;  // the first batch a file error stopped
   std::size_t reported = 0;  // batches reported, a prefix of the input
   std::size_t done = 0;      // devices reported
   KeyGetExit worst = KeyGetExit::ok;
-  auto report_batch = [&](const std::vector<DeviceOutcome>& outcomes) {
+  auto report_batch = [&](const BatchReport& batch_report) {
+    const std::vector<DeviceOutcome>& outcomes = batch_report.outcomes;
+    if (report.calls) {
+      report.calls(batch_report.calls);
+    }
     for (const auto& out : outcomes) {
       for (const auto& m : out.messages) {
         report.log(log_safe(out.devicename) + ": " + m);
@@ -123,29 +175,146 @@ KeyGetExit run_keyget(const ApiCaller& call, const IdCredential& id, const KeyGe
     parallel_for(batches, schedule.jobs, [&](std::size_t b) {
       const std::size_t first = b * batch;
       const std::size_t last = std::min(total, first + batch);
-      std::vector<DeviceOutcome> outcomes;
-      if (input.deviceinfo) {
-        json slice = json::array();
-        for (std::size_t i = first; i < last; ++i) {
-          slice.push_back((*input.deviceinfo)[i]);
+      BatchReport pulled;
+      try {
+        if (input.deviceinfo) {
+          json slice = json::array();
+          for (std::size_t i = first; i < last; ++i) {
+            slice.push_back((*input.deviceinfo)[i]);
+          }
+          pulled.outcomes = pull_deviceinfo(call, id, slice, opts, &pulled.calls);
+        } else {
+          const std::vector<std::string> slice(input.names.begin() + static_cast<std::ptrdiff_t>(first),
+                                               input.names.begin() + static_cast<std::ptrdiff_t>(last));
+          pulled.outcomes = pull_batch(call, id, slice, opts, &pulled.calls);
         }
-        outcomes = pull_deviceinfo(call, id, slice, opts);
-      } else {
-        const std::vector<std::string> slice(input.names.begin() + static_cast<std::ptrdiff_t>(first),
-                                             input.names.begin() + static_cast<std::ptrdiff_t>(last));
-        outcomes = pull_batch(call, id, slice, opts);
+      } catch (const Error& e) {
+        const std::lock_guard lock(mutex);
+        if (!stop) {
+          stop.emplace(pulled.calls, stop_of(pulled.calls, e));
+        }
+        throw;
       }
       const std::lock_guard lock(mutex);
-      finished[b] = std::move(outcomes);
+      finished[b] = std::move(pulled);
       report_finished(false);
     });
   } catch (const Error& e) {
     const std::lock_guard lock(mutex);
     report_finished(true);
-    report.log(std::string("Error: ") + e.what());
+    if (stop && report.calls) {
+      report.calls(stop->first);
+    }
+    if (stop && report.stopped) {
+      report.stopped(stop->second);
+    } else {
+      report.log(std::string("Error: ") + e.what());
+    }
     return KeyGetExit::key_fetch;
   }
   return worst;
+}
+
+SwclmKeyGetOutput::SwclmKeyGetOutput(std::ostream& out, std::ostream& err, KeyGetLog& log)
+  : m_out(out),
+    m_err(err),
+    m_log(log)
+{
+}
+
+void SwclmKeyGetOutput::block(const SwclmBlock& b, bool error)
+{
+  SwclmBlock data = b;
+  data.message.clear();
+  const std::string text = format_swclm_block(data);
+  const std::size_t first_line = text.find('\n') + 1;
+  m_out << text.substr(0, first_line) << std::flush;
+  if (!b.message.empty()) {
+    m_err << b.message << '\n' << std::flush;
+  }
+  m_out << text.substr(first_line) << std::flush;
+  if (error) {
+    m_log.record(format_swclm_block(b));
+  }
+}
+
+void SwclmKeyGetOutput::message(KeyGetStep step, int retcode, const std::string* devicename)
+{
+  // The reference's message as it is, then the device it is about: a script that
+  // looks for "Error: devgetkeylist error (N)" at the start of a line still finds it.
+  std::string m = std::string("Error: ") + step_name(step) + " error (" + std::to_string(retcode) + ")";
+  if (devicename) {
+    m += ": " + log_safe(*devicename);
+  }
+  m_log.line(m);
+}
+
+void SwclmKeyGetOutput::count(KeyGetExit e)
+{
+  m_worst = std::max(m_worst, e, [](KeyGetExit a, KeyGetExit b) { return static_cast<int>(a) < static_cast<int>(b); });
+}
+
+void SwclmKeyGetOutput::batch(const std::vector<DeviceOutcome>& outcomes)
+{
+  // In the order things happened: the lookup call and what its answer said of each
+  // device, then the getlist call and what its answer said.
+  for (const KeyGetStep step : {KeyGetStep::devgetkeylist, KeyGetStep::cmkeybatget}) {
+    for (const KeyGetCall& c : m_calls) {
+      if (c.step != step) {
+        continue;
+      }
+      block(c.block, c.failure.has_value());
+      if (c.failure) {
+        count(*c.failure);
+        for (const auto& name : c.devicenames) {
+          message(step, c.block.retcode, &name);
+        }
+      }
+    }
+    for (const DeviceOutcome& out : outcomes) {
+      for (const KeyGetProblem& p : out.problems) {
+        if (p.step == step) {
+          block(p.block, true);
+          message(step, p.block.retcode, &out.devicename);
+          count(p.exit);
+        }
+      }
+      if (step == KeyGetStep::devgetkeylist && out.no_commonkey) {
+        m_log.line("Warn : no commonkey: " + log_safe(out.devicename));
+      }
+    }
+  }
+  m_calls.clear();
+}
+
+KeyGetReport SwclmKeyGetOutput::report()
+{
+  KeyGetReport r;
+  r.log = [](const std::string&) {};  // clm-keyget's lines; these blocks and messages say it instead
+  r.calls = [this](const std::vector<KeyGetCall>& calls) { m_calls = calls; };
+  r.outcomes = [this](const std::vector<DeviceOutcome>& outcomes) { batch(outcomes); };
+  r.stopped = [this](const KeyGetStop& stop) {
+    batch({});  // the stopped batch's calls
+    block(stop.block, true);
+    if (stop.devicenames.empty()) {
+      message(KeyGetStep::cmkeybatget, stop.block.retcode, nullptr);
+    }
+    for (const auto& name : stop.devicenames) {
+      message(KeyGetStep::cmkeybatget, stop.block.retcode, &name);
+    }
+    count(KeyGetExit::key_fetch);
+  };
+  return r;
+}
+
+void SwclmKeyGetOutput::not_started(const Error& e)
+{
+  SwclmBlock b;
+  b.message = log_safe(std::string("Error: ") + e.what());
+  b.retcode = static_cast<int>(e.code());
+  block(b, true);
+  message(KeyGetStep::devgetkeylist, b.retcode, nullptr);
+  count(KeyGetExit::device_lookup);
 }
 
 }  // namespace clm

@@ -291,3 +291,24 @@ fleet() {
     done
   done
 }
+
+@test "no verified ID, or no host configured: the error goes into the -e file as well as stderr (exit 1)" {
+  fleet 1
+  local out log="$BATS_TEST_TMPDIR/err.log"
+  out=$(outdir out)
+  printf 'old text\n' >"$log"
+  local state=$CLM_STATE_DIR
+  export CLM_STATE_DIR="$BATS_TEST_TMPDIR/empty-state"
+  run_clm clm-keyget -i "$BATS_TEST_TMPDIR/list" -o "$out" -e "$log"
+  assert_equal "$status" 1
+  assert_equal "$stderr" "clm-keyget: error: no verified ID/password in $CLM_STATE_DIR; run 'clm-id verify' first"
+  assert_equal "$(cat "$log")" "Error: no verified ID/password in $CLM_STATE_DIR; run 'clm-id verify' first"
+  assert_empty_dir "$out"
+  export CLM_STATE_DIR=$state
+  unset CLM_HOST
+  run_clm clm-keyget -i "$BATS_TEST_TMPDIR/list" -o "$out" -e "$log"
+  assert_equal "$status" 1
+  assert_regex "$stderr" '^clm-keyget: error: missing --host '
+  assert_equal "$(cat "$log")" "Error: ${stderr#clm-keyget: error: }"
+  assert_empty_dir "$out"
+}

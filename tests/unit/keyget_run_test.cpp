@@ -42,7 +42,9 @@ public:
   std::map<std::string, std::vector<std::string>> devices;
   std::vector<std::string> fail_lookup;  // getkeylist answers these with errorcode 1706
   std::vector<std::string> fail_fetch;   // getlist answers these with errorcode 1506
+  std::vector<std::string> db_error;     // getkeylist answers these with errorcode 1602
   bool refuse_getlist = false;           // getlist answers HTTP 500
+  int refuse_getkeylist = 0;             // when set, getkeylist answers HTTP 500 with this errorcode
 
   // Return the caller tests pull through; it records every request.
   clm::ApiCaller caller()
@@ -76,9 +78,14 @@ private:
     json out = json::array();
     if (path == clm::k_deviceinfo_path) {
       EXPECT_EQ(request.at("mode"), "getkeylist");
+      if (refuse_getkeylist) {
+        return clm::api_result_of(500, clm::dump_json(json{{"errorcode", refuse_getkeylist}}));
+      }
       for (const auto& name : names) {
         const auto it = devices.find(name);
-        if (it == devices.end() || std::count(fail_lookup.begin(), fail_lookup.end(), name)) {
+        if (std::count(db_error.begin(), db_error.end(), name)) {
+          out.push_back(json{{"devicename", name}, {"errorcode", 1602}, {"errormessage", "database access"}});
+        } else if (it == devices.end() || std::count(fail_lookup.begin(), fail_lookup.end(), name)) {
           out.push_back(json{{"devicename", name}, {"errorcode", 1706}});
         } else {
           out.push_back(json{{"devicename", name}, {"deviceid", "id-" + name}, {"errorcode", 0},
@@ -424,6 +431,162 @@ TEST_F(KeyGetRunTest, TheLogIsTruncatedPrivateEchoedAndNeverFollowsASymlink)
   ASSERT_TRUE(err);
   EXPECT_EQ(std::string(err->what()), "Error: errorfile cannot be written: " + path.string());
   EXPECT_EQ(read_plain(dir() / "victim"), "precious\n");
+}
+
+// What SWCLMKEYGET printed for a run: its exit code, stdout, stderr and error log.
+struct SwclmRun {
+  KeyGetExit exit = KeyGetExit::ok;
+  std::string out;
+  std::string err;
+  std::string log;
+};
+
+class SwclmKeyGetTest : public KeyGetRunTest {
+protected:
+  // Run names through call as SWCLMKEYGET does (or report a failure before the first
+  // call when not_started is given) and keep what it printed.
+  SwclmRun swclm(const clm::ApiCaller& call, const std::vector<std::string>& list, const clm::KeyGetSchedule& schedule,
+                 const fs::path& out, const clm::Error* not_started = nullptr)
+  {
+    fs::create_directories(out);
+    std::ostringstream o;
+    std::ostringstream e;
+    const fs::path log_path = dir() / "errorlog";
+    SwclmRun r;
+    {
+      clm::KeyGetLog error_log(log_path.string(), e, "");
+      clm::SwclmKeyGetOutput output(o, e, error_log);
+      if (not_started) {
+        output.not_started(*not_started);
+      } else {
+        clm::run_keyget(call, {"0000000001", "cGFzc3dv"}, names(list), options(out), schedule, output.report());
+      }
+      r.exit = output.exit_code();
+    }
+    r.out = o.str();
+    r.err = e.str();
+    r.log = read_plain(log_path);
+    return r;
+  }
+};
+
+const std::string k_ok_block = "HTTP/1.1 200.\nerrorcode: 0\nretcode: 0\n";
+
+TEST_F(SwclmKeyGetTest, ASuccessfulRunIsTheReferencesTwoBlocksPerBatchAndAnEmptyLog)
+{
+  FakeServer server;
+  server.devices = {{"a", {"1"}}, {"b", {"2", "3"}}};
+  auto r = swclm(server.caller(), {"a", "b"}, {1, 10}, dir() / "out");
+  EXPECT_EQ(r.exit, KeyGetExit::ok);
+  EXPECT_EQ(r.out, k_ok_block + k_ok_block);
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.log, "");
+  EXPECT_EQ(files_in(dir() / "out"), (std::vector<std::string>{"a_1", "b_2", "b_3"}));
+  // Two batches: two blocks each, in input order whatever the jobs.
+  r = swclm(server.caller(), {"a", "b"}, {2, 1}, dir() / "out2");
+  EXPECT_EQ(r.out, k_ok_block + k_ok_block + k_ok_block + k_ok_block);
+}
+
+TEST_F(SwclmKeyGetTest, ADeviceFailureIsItsBlockOnStdoutItsMessageOnStderrAndTheWholeBlockInTheLog)
+{
+  FakeServer server;
+  server.devices = {{"a", {"1"}}, {"nokey", {}}};
+  const auto r = swclm(server.caller(), {"a", "nobody", "nokey"}, {1, 10}, dir() / "out");
+  EXPECT_EQ(r.exit, KeyGetExit::device_reference);
+  EXPECT_EQ(r.out, k_ok_block + "HTTP/1.1 200.\nerrorcode: 1706\nretcode: 200\n" + k_ok_block);
+  EXPECT_EQ(r.err,
+            "Error: device not found\nError: devgetkeylist error (200): nobody\nWarn : no commonkey: nokey\n");
+  EXPECT_EQ(r.log,
+            "HTTP/1.1 200.\nError: device not found\nerrorcode: 1706\nretcode: 200\n"
+            "Error: devgetkeylist error (200): nobody\nWarn : no commonkey: nokey\n");
+}
+
+TEST_F(SwclmKeyGetTest, ExitCodesOfTable63AndTheLargestWins)
+{
+  FakeServer server;
+  server.devices = {{"a", {"1"}}, {"b", {"2"}}, {"c", {"3"}}};
+  server.fail_fetch = {"b"};
+  server.db_error = {"c"};
+  // 2: the lookup answered, a device's entry an error.
+  EXPECT_EQ(swclm(server.caller(), {"a", "nobody"}, {1, 10}, dir() / "o1").exit, KeyGetExit::device_reference);
+  // 3: getlist answered, a device's keys an error; it wins over 2.
+  auto r = swclm(server.caller(), {"nobody", "b"}, {1, 10}, dir() / "o2");
+  EXPECT_EQ(r.exit, KeyGetExit::key_reference);
+  EXPECT_NE(r.log.find("HTTP/1.1 200.\nError: new key has expired; keys not returned: 2\nerrorcode: 1506\nretcode: "
+                       "200\nError: cmkeybatget error (200): b\n"),
+            std::string::npos)
+    << r.log;
+  // 4: a database error, with the server's errormessage in the block.
+  r = swclm(server.caller(), {"b", "c"}, {1, 10}, dir() / "o3");
+  EXPECT_EQ(r.exit, KeyGetExit::trail_reference);
+  EXPECT_NE(r.log.find("Error: server database access failed\ndatabase access\nerrorcode: 1602\n"), std::string::npos)
+    << r.log;
+  // 5: getkeylist failed as a whole (no answer, or an HTTP error), once per call.
+  const clm::ApiCaller refused = [](const std::string&, const json&) -> clm::ApiResult {
+    throw clm::Error(clm::ExitCode::connection_refused, "127.0.0.1:1: connection refused");
+  };
+  r = swclm(refused, {"a", "b"}, {1, 10}, dir() / "o4");
+  EXPECT_EQ(r.exit, KeyGetExit::device_lookup);
+  EXPECT_EQ(r.out, "HTTP/1.1 000.\nerrorcode: 0\nretcode: 102\n");
+  EXPECT_EQ(r.err, "Error: 127.0.0.1:1: connection refused\nError: devgetkeylist error (102): a\n"
+                   "Error: devgetkeylist error (102): b\n");
+  EXPECT_EQ(r.log, "HTTP/1.1 000.\nError: 127.0.0.1:1: connection refused\nerrorcode: 0\nretcode: 102\n"
+                   "Error: devgetkeylist error (102): a\nError: devgetkeylist error (102): b\n");
+  server.refuse_getkeylist = 1103;
+  r = swclm(server.caller(), {"a"}, {1, 10}, dir() / "o5");
+  EXPECT_EQ(r.exit, KeyGetExit::device_lookup);
+  EXPECT_EQ(r.out, "HTTP/1.1 500.\nerrorcode: 1103\nretcode: 200\n");
+  // 4 again: the whole lookup answered with a database error.
+  server.refuse_getkeylist = 1601;
+  EXPECT_EQ(swclm(server.caller(), {"a"}, {1, 10}, dir() / "o6").exit, KeyGetExit::trail_reference);
+  // 6: getlist failed as a whole; it wins over everything.
+  server.refuse_getkeylist = 0;
+  server.refuse_getlist = true;
+  r = swclm(server.caller(), {"nobody", "c", "a"}, {1, 10}, dir() / "o7");
+  EXPECT_EQ(r.exit, KeyGetExit::key_fetch);
+  EXPECT_NE(r.err.find("Error: cmkeybatget error (200): a\n"), std::string::npos) << r.err;
+  EXPECT_TRUE(files_in(dir() / "o7").empty());
+}
+
+TEST_F(SwclmKeyGetTest, AFailureBeforeTheFirstCallIsADevgetkeylistErrorNamingNoDevice)
+{
+  const clm::Error no_id(clm::ExitCode::not_verified, "no verified ID/password in /s; run 'clm-id verify' first");
+  const auto r = swclm({}, {}, {1, 10}, dir() / "out", &no_id);
+  EXPECT_EQ(r.exit, KeyGetExit::device_lookup);
+  EXPECT_EQ(r.out, "HTTP/1.1 000.\nerrorcode: 0\nretcode: 31\n");
+  EXPECT_EQ(r.err, "Error: no verified ID/password in /s; run 'clm-id verify' first\nError: devgetkeylist error (31)\n");
+  EXPECT_EQ(r.log, "HTTP/1.1 000.\nError: no verified ID/password in /s; run 'clm-id verify' first\nerrorcode: 0\n"
+                   "retcode: 31\nError: devgetkeylist error (31)\n");
+}
+
+TEST_F(SwclmKeyGetTest, AFileErrorStopsTheRunWithACmkeybatgetErrorForTheBatchsDevices)
+{
+  FakeServer server;
+  server.devices = {{"a", {"1"}}, {"b", {"2"}}, {"c", {"3"}}};
+  const fs::path out = dir() / "out";
+  fs::create_directories(out / "b_2" / "full");  // a non-empty directory cannot be renamed over
+  const auto r = swclm(server.caller(), {"a", "b", "c"}, {1, 1}, out);
+  EXPECT_EQ(r.exit, KeyGetExit::key_fetch);
+  // a's two blocks, b's two calls, then the error block of the write.
+  EXPECT_EQ(r.out.rfind(k_ok_block + k_ok_block + k_ok_block + k_ok_block + "HTTP/1.1 200.\nerrorcode: 0\nretcode: 8\n",
+                        0),
+            0u)
+    << r.out;
+  EXPECT_NE(r.log.find("Error: cmkeybatget error (8): b\n"), std::string::npos) << r.log;
+  EXPECT_EQ(r.log.find(": a\n"), std::string::npos) << r.log;
+}
+
+TEST_F(SwclmKeyGetTest, ServerTextCannotForgeLines)
+{
+  const clm::ApiCaller call = [](const std::string&, const json& request) {
+    json out = json::array();
+    for (const json& d : request.at("deviceinfo")) {
+      out.push_back(json{{"devicename", d.at("devicename")}, {"errorcode", 1706}, {"errormessage", "x\nretcode: 0"}});
+    }
+    return clm::api_result_of(200, clm::dump_json(json{{"errorcode", 0}, {"deviceinfo", out}}));
+  };
+  const auto r = swclm(call, {"a"}, {1, 10}, dir() / "out");
+  EXPECT_EQ(r.out, k_ok_block + "HTTP/1.1 200.\nx\\x0aretcode: 0\nerrorcode: 1706\nretcode: 200\n");
 }
 
 TEST(LogSafe, WritesControlCharactersAsHexAndLeavesTheRest)

@@ -9,14 +9,13 @@
 #include <clm/keyget.hpp>
 #include <clm/keyget_run.hpp>
 #include <clm/state.hpp>
+#include <clm/text.hpp>
 
 #include <iostream>
 #include <iterator>
 #include <unistd.h>
 
 namespace {
-
-namespace fs = std::filesystem;
 
 struct Options {
   clm::ConnectionFlags conn;
@@ -45,19 +44,27 @@ clm::KeyGetExit run(const Options& o)
   clm::check_keyget_paths(o.paths, clm::stdin_is_terminal() ? clm::StdinTerminal::yes : clm::StdinTerminal::no);
   clm::KeyGetLog log(*o.paths.errorfile, std::cerr, clm::tool_name() + ": ");
 
-  const clm::Settings settings = clm::tool_settings(o.conn);
-  const clm::ApiCaller call = clm::api_caller(settings.connection);
-  clm::StateDir state(settings.state_dir);
-  const clm::IdCredential id = state.require_id();
-  clm::KeyGetOptions opts;
-  opts.out_dir = fs::absolute(*o.paths.outdir);
-  opts.binary = o.binary;
-  opts.sha256 = o.sha256;
-  if (o.binary) {
-    opts.hmac_key = state.load_or_create_hmac_key();
+  // From here on a failure goes into the error log too (tool_main prints it on stderr):
+  // the log is where a cron job's failures are looked for.
+  clm::Settings settings;
+  clm::KeyGetSetup setup;
+  clm::KeyGetInput input;
+  try {
+    settings = clm::tool_settings(o.conn);
+    clm::KeyGetOptions opts;
+    opts.out_dir = *o.paths.outdir;
+    opts.binary = o.binary;
+    opts.sha256 = o.sha256;
+    setup = clm::setup_keyget(settings.state_dir, opts);
+    input = clm::read_keyget_input(
+      o.paths.infile, o.paths.infile ? std::string() : std::string(std::istreambuf_iterator<char>(std::cin), {}));
+  } catch (const clm::Error& e) {
+    // The reference's own messages (KeyGetArgumentError) are said as they are.
+    const bool reference = dynamic_cast<const clm::KeyGetArgumentError*>(&e) != nullptr;
+    log.record(clm::log_safe(reference ? std::string(e.what()) : std::string("Error: ") + e.what()) + "\n");
+    throw;
   }
-  const clm::KeyGetInput input = clm::read_keyget_input(
-    o.paths.infile, o.paths.infile ? std::string() : std::string(std::istreambuf_iterator<char>(std::cin), {}));
+  const clm::ApiCaller call = clm::api_caller(settings.connection);
 
   const bool progress = ::isatty(STDERR_FILENO) != 0;
   clm::KeyGetReport report;
@@ -73,7 +80,7 @@ clm::KeyGetExit run(const Options& o)
       std::cerr << "\r" << clm::tool_name() << ": " << done << "/" << total << " devices" << std::flush;
     };
   }
-  const auto code = clm::run_keyget(call, id, input, opts, {o.jobs, o.batch_size}, report);
+  const auto code = clm::run_keyget(call, setup.id, input, setup.opts, {o.jobs, o.batch_size}, report);
   if (progress) {
     std::cerr << '\n';
   }

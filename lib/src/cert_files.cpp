@@ -44,6 +44,22 @@ void check_answer_names(const json& body)
 
 }  // namespace
 
+CertFiles fetched_cert_files(const std::filesystem::path& dir, const std::string& cert_name,
+                             const std::string& key_name, const std::string& format, bool ca)
+{
+  CertFiles files;
+  files.dir = dir;
+  if (ca) {
+    files.ca_name = cert_name;
+    files.ca_format = format;
+  } else {
+    files.cert_name = cert_name;
+    files.cert_format = format;
+    files.key_name = format == "p12" ? "" : key_name;
+  }
+  return files;
+}
+
 fs::path cert_file_path(const fs::path& dir, const std::string& name, const std::string& format)
 {
   return dir / (name + "." + format);

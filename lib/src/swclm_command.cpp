@@ -291,18 +291,10 @@ SwclmCertPlan<CertGet> swclm_cert_get(const SwclmArgs& args, const SwclmPassphra
   req.certtype = format_option(args, "certtype", ca ? "pem|der" : "pem|der|p12");
   require_p12_passphrase(req.certtype, passphrase, "-certtype");
   req.passphrase = passphrase.value;
-  CertFiles& files = plan.files;
-  files.dir = outpath_of(args);
   const std::string cert_name = file_name_option(args, "certname", "cert");
-  if (ca) {
-    files.ca_name = cert_name;
-    files.ca_format = req.certtype;
-  } else {
-    files.cert_name = cert_name;
-    files.cert_format = req.certtype;
-    files.key_name = req.certtype == "p12" ? "" : file_name_option(args, "certkeyname", "certkey");
-  }
-  req.filepath = cert_file_path(files.dir, cert_name, req.certtype).string();
+  plan.files = fetched_cert_files(outpath_of(args), cert_name, file_name_option(args, "certkeyname", "certkey"),
+                                  req.certtype, ca);
+  req.filepath = cert_file_path(plan.files.dir, cert_name, req.certtype).string();
   return plan;
 }
 

@@ -19,23 +19,9 @@ setup() {
   verified_id
 }
 
-# fleet N: devices d<test>-1..N, device i with i keys (AES-128, alias a<test>-i-j) in
-# BATS_TEST_TMPDIR/keys/<device>/k<j>; their names in BATS_TEST_TMPDIR/list; the key
-# numbers of device i in KEYS_<i> (space-separated).
+# fleet N: key_fleet N into BATS_TEST_TMPDIR/list.
 fleet() {
-  local n=$1 i j device
-  : >"$BATS_TEST_TMPDIR/list"
-  for ((i = 1; i <= n; i++)); do
-    device=$(dev "$i")
-    mkdir -p "$BATS_TEST_TMPDIR/keys/$device"
-    local numbers=()
-    for ((j = 1; j <= i; j++)); do
-      numbers+=("$(t clm-key create --device "$device" --alias "a$BATS_TEST_NUMBER-$i-$j" --type AES \
-        --out "$BATS_TEST_TMPDIR/keys/$device" --name "k$j" | jq -r .keynumber)")
-    done
-    printf -v "KEYS_$i" '%s' "${numbers[*]}"
-    printf '%s\n' "$device" >>"$BATS_TEST_TMPDIR/list"
-  done
+  key_fleet "$1" "$BATS_TEST_TMPDIR/list"
 }
 
 @test "without --sha256 only the hex files are written" {

@@ -103,7 +103,7 @@ xref() {
 
 @test "man pages render with man -l and no groff warnings" {
   local name page
-  for name in clm-id.1 clm-cert.1 clm-key.1 clm-keyget.1 clm-verify.1 clm-device.1 clm-server.8 SWCLMCLIENT.1; do
+  for name in clm-id.1 clm-cert.1 clm-key.1 clm-keyget.1 clm-verify.1 clm-device.1 clm-server.8 SWCLMCLIENT.1 SWCLMKEYGET.1; do
     page=$(built "man/$name")
     run --separate-stderr render "$page"
     assert_success

@@ -20,6 +20,7 @@ setup() {
   load_libs
   setup_common
   use_tool_path SWCLMCLIENT
+  use_tool_path SWCLMKEYGET
   use_tool_path clm-cert
   use_tool_path clm-key
   # -host and -port come from the command line, as in the reference.
@@ -236,11 +237,15 @@ assert_cred() {
 
   sw cmkeyverify -host "$H" -port "$P" -ext-data devicename="iotgatewaytest",keynumber="$(val aes)",cmkeyname="iotgatewaytest_cmkey_aes",inpath="$GW"
   assert_ok
-  # A key file that is not the key: the server's 1508.
+  # A key file that is not the key, with a sidecar that agrees (so the local tamper
+  # check passes): the server's 1508.
   cp "$GW/iotgatewaytest_cmkey_aes" "$BATS_TEST_TMPDIR/k"
+  cp "$GW/iotgatewaytest_cmkey_aes.sha256" "$BATS_TEST_TMPDIR/k.sha256"
   flip_byte "$GW/iotgatewaytest_cmkey_aes"
+  (cd "$GW" && sha256sum iotgatewaytest_cmkey_aes >iotgatewaytest_cmkey_aes.sha256)
   sw cmkeyverify -host "$H" -port "$P" -ext-data devicename="iotgatewaytest",keynumber="$(val aes)",cmkeyname="iotgatewaytest_cmkey_aes",inpath="$GW"
   cp "$BATS_TEST_TMPDIR/k" "$GW/iotgatewaytest_cmkey_aes"
+  cp "$BATS_TEST_TMPDIR/k.sha256" "$GW/iotgatewaytest_cmkey_aes.sha256"
   assert_block 400 1508 200
   assert_equal "${#stderr_lines[@]}" 1
   assert_regex "${stderr_lines[0]}" '^SWCLMCLIENT: error: verify key [0-9]+ of iotgatewaytest: .*1508'
@@ -341,7 +346,7 @@ assert_cred() {
 # ---------------------------------------------------------------------------------
 # A script written for the original command
 
-@test "a chained script idcreate, idverify, certcreate, cmkeycreate, cmkeyupdate runs unchanged" {
+@test "a chained script idcreate, idverify, certcreate, cmkeycreate, cmkeyupdate, SWCLMKEYGET runs unchanged" {
   local out
   out=$(outdir gw)
   cat >"$BATS_TEST_TMPDIR/chain.sh" <<'SCRIPT'
@@ -358,13 +363,26 @@ SWCLMCLIENT certcreate -host "$HOST" -port "$PORT" -mode "client" -outpath "$OUT
 SWCLMCLIENT cmkeycreate -host "$HOST" -port "$PORT" -ext-data devicename="$DEV",alias="$DEV-aes",keytype="AES" -outpath "$OUT"
 KN=$(jq -r .keynumber "$R")
 SWCLMCLIENT cmkeyupdate -host "$HOST" -port "$PORT" -ext-data devicename="$DEV",keynumber="$KN" -outpath "$OUT"
-echo "rotated $KN to $(jq -r .keynumber "$R")"
+NEW=$(jq -r .keynumber "$R")
+# SWCLMKEYGET finds the server in swcagent.conf, as chapter 5 says.
+echo "$DEV" >"$OUT/devicelist"
+mkdir "$OUT/cmkeydir"
+SWCLMKEYGET -i "$OUT/devicelist" -o "$OUT/cmkeydir" -e "$OUT/errorlog"
+echo "rotated $KN to $NEW"
 SCRIPT
-  run_clm bash "$BATS_TEST_TMPDIR/chain.sh" "$H" "$P" "$out" "$(dev chain)"
+  # The legacy configuration file of the original product, named by CLM_CONFIG here.
+  printf '%s\n' "host=$H" "port=$P" >"$BATS_TEST_TMPDIR/swcagent.conf"
+  local device
+  device=$(dev chain)
+  CLM_CONFIG="$BATS_TEST_TMPDIR/swcagent.conf" run_clm bash "$BATS_TEST_TMPDIR/chain.sh" "$H" "$P" "$out" "$device"
   assert_success
-  assert_equal "${#lines[@]}" 16
-  assert_regex "${lines[15]}" '^rotated [0-9]+ to [0-9]+$'
-  assert_equal "$(grep -c '^retcode: 0$' <<<"$output")" 5
+  assert_equal "${#lines[@]}" 22
+  assert_regex "${lines[21]}" '^rotated [0-9]+ to [0-9]+$'
+  assert_equal "$(grep -c '^retcode: 0$' <<<"$output")" 7
+  # The key SWCLMKEYGET wrote is the rotated key, in hex, under DEVICE_KEYNUMBER.
+  local new=${lines[21]##* }
+  assert_equal "$(tr -d '\n' <"$out/cmkeydir/${device}_$new")" "$(od -An -tx1 -v "$out/cmkey" | tr -d ' \n')"
+  assert_equal "$(stat -c %s "$out/errorlog")" 0
   assert_cred "$out/clcert.pem" 644
   assert_cred "$out/clkey.pem" 600
   assert_cred "$out/cacert.pem" 644

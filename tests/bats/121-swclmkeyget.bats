@@ -35,23 +35,9 @@ conf() {
     "license_key_file=$TEST_CLM_LICENSE_KEY_FILE" "$@" >"$BATS_TEST_TMPDIR/swcagent.conf"
 }
 
-# fleet N: devices d<test>-1..N, device i with i AES-128 keys (copies in
-# BATS_TEST_TMPDIR/keys/<device>/k<j>); their names in BATS_TEST_TMPDIR/devicelist;
-# the key numbers of device i in KEYS_<i>.
+# fleet N: key_fleet N into BATS_TEST_TMPDIR/devicelist.
 fleet() {
-  local n=$1 i j device
-  : >"$BATS_TEST_TMPDIR/devicelist"
-  for ((i = 1; i <= n; i++)); do
-    device=$(dev "$i")
-    mkdir -p "$BATS_TEST_TMPDIR/keys/$device"
-    local numbers=()
-    for ((j = 1; j <= i; j++)); do
-      numbers+=("$(t clm-key create --device "$device" --alias "a$BATS_TEST_NUMBER-$i-$j" --type AES \
-        --out "$BATS_TEST_TMPDIR/keys/$device" --name "k$j" | jq -r .keynumber)")
-    done
-    printf -v "KEYS_$i" '%s' "${numbers[*]}"
-    printf '%s\n' "$device" >>"$BATS_TEST_TMPDIR/devicelist"
-  done
+  key_fleet "$1" "$BATS_TEST_TMPDIR/devicelist"
 }
 
 OK_BLOCK=$'HTTP/1.1 200.\nerrorcode: 0\nretcode: 0'

@@ -667,3 +667,22 @@ teardown() {
 teardown_file() {
   stop_server
 }
+
+# key_fleet N LIST: devices <dev 1>..<dev N>, device i with i keys (AES-128, alias
+# a<test>-i-j) in BATS_TEST_TMPDIR/keys/<device>/k<j>; their names in LIST, one per
+# line; the key numbers of device i in KEYS_<i> (space-separated).
+key_fleet() {
+  local n=$1 list=$2 i j device
+  : >"$list"
+  for ((i = 1; i <= n; i++)); do
+    device=$(dev "$i")
+    mkdir -p "$BATS_TEST_TMPDIR/keys/$device"
+    local numbers=()
+    for ((j = 1; j <= i; j++)); do
+      numbers+=("$(t clm-key create --device "$device" --alias "a$BATS_TEST_NUMBER-$i-$j" --type AES \
+        --out "$BATS_TEST_TMPDIR/keys/$device" --name "k$j" | jq -r .keynumber)")
+    done
+    printf -v "KEYS_$i" '%s' "${numbers[*]}"
+    printf '%s\n' "$device" >>"$list"
+  done
+}

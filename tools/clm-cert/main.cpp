@@ -154,17 +154,9 @@ void run_get(const Options& o)
   if (!o.out_dir) {
     throw clm::Error(clm::ExitCode::missing_parameter, "missing --out DIR");
   }
-  clm::CertFiles files;
-  files.dir = *o.out_dir;
   const std::string cert_name = clm::file_name_or(o.cert_name, "cert", "--cert-name");
-  if (ca) {
-    files.ca_name = cert_name;
-    files.ca_format = o.format;
-  } else {
-    files.cert_name = cert_name;
-    files.cert_format = o.format;
-    files.key_name = o.format == "p12" ? "" : clm::file_name_or(o.key_name, "certkey", "--key-name");
-  }
+  const clm::CertFiles files = clm::fetched_cert_files(
+    *o.out_dir, cert_name, clm::file_name_or(o.key_name, "certkey", "--key-name"), o.format, ca);
   clm::check_out_dir(files.dir, clm::k_max_file_name_bytes + 4, "--out");
   req.filepath = clm::cert_file_path(files.dir, cert_name, o.format).string();
 

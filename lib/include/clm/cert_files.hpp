@@ -20,6 +20,12 @@ struct CertFiles {
   std::string key_name;             // private keys are always .pem
 };
 
+// Return the files a fetched certificate (CredInfo get) goes to: a CA certificate as
+// dir/cert_name.EXT; a leaf as dir/cert_name.EXT with its key as dir/key_name.pem, or
+// without a key file for p12, which holds the key.
+CertFiles fetched_cert_files(const std::filesystem::path& dir, const std::string& cert_name,
+                             const std::string& key_name, const std::string& format, bool ca);
+
 // Return dir/name.ext for a format (pem, der or p12).
 std::filesystem::path cert_file_path(const std::filesystem::path& dir, const std::string& name,
                                      const std::string& format);

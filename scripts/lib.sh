@@ -8,7 +8,10 @@ CLM_BUILD_DIR=${CLM_BUILD_DIR:-$CLM_ROOT/build}
 # cluster of scripts/pg-cluster; haproxy: the load-balancer failover test; parallel:
 # Bats suites side by side; faketime: a server whose clock runs ahead, for rotation
 # that is due; chromium and python3-websocket: the dashboard's browser test,
-# tests/browser/dashboard.py).
+# tests/browser/dashboard.py; libsystemd-dev: clm-server's sd_notify; dpkg-dev,
+# fakeroot, lintian and systemd: the .debs of scripts/package, checked and installed
+# into a scratch root, and systemd-analyze verify on the units; bash-completion and
+# zsh: the completion test; ansible-core: the example role, run for real).
 CLM_PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
@@ -17,6 +20,7 @@ CLM_PACKAGES=(
   scdoc man-db jq curl openssl sqlite3 python3 util-linux procps time strace
   postgresql libpq-dev haproxy faketime
   chromium python3-websocket
+  libsystemd-dev dpkg-dev fakeroot lintian systemd bash-completion zsh ansible-core
 )
 
 # Debian packages only the load benchmarks need (bench/server-load.sh, bench/cert.sh):

@@ -53,12 +53,14 @@ clm_install_deps() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# Configure and build into $1 (default $CLM_BUILD_DIR) with extra CMake arguments
+# Configure and build into $1 (default $CLM_BUILD_DIR) for the /usr prefix the
+# packages use (cpack and the units name /usr/bin, /etc), with extra CMake arguments
 # (after the build type, CLM_BUILD_TYPE or Release, so they may override it).
 clm_build() {
   local dir=${1:-$CLM_BUILD_DIR}
   shift || true
   log "building in $dir"
-  cmake -S "$CLM_ROOT" -B "$dir" -DCLM_WERROR=ON -DCMAKE_BUILD_TYPE="${CLM_BUILD_TYPE:-Release}" "$@" >/dev/null
+  cmake -S "$CLM_ROOT" -B "$dir" -DCLM_WERROR=ON -DCMAKE_BUILD_TYPE="${CLM_BUILD_TYPE:-Release}" \
+    -DCMAKE_INSTALL_PREFIX=/usr "$@" >/dev/null
   cmake --build "$dir" -j"$(nproc)"
 }

@@ -2,6 +2,7 @@
 
 #include "request_log.hpp"
 #include "router.hpp"
+#include "service_manager.hpp"
 #include "store/cached_store.hpp"
 
 #include <clm/atomic_file.hpp>
@@ -600,8 +601,9 @@ void serve(const ServeOptions& opts, OpenDataDir& data)
   if (opts.port_file) {
     write_file_atomic(*opts.port_file, std::to_string(port) + "\n", 0644);
   }
-  log.line("clm-server: listening on https://"
-           + (opts.host.find(':') != std::string::npos ? "[" + opts.host + "]" : opts.host) + ":" + std::to_string(port));
+  const std::string listening = "listening on https://"
+    + (opts.host.find(':') != std::string::npos ? "[" + opts.host + "]" : opts.host) + ":" + std::to_string(port);
+  log.line("clm-server: " + listening);
 
   listener->accept();
 
@@ -612,20 +614,24 @@ void serve(const ServeOptions& opts, OpenDataDir& data)
       return;
     }
     if (sig == SIGHUP) {
+      notify_reloading();
       try {
         tls.replace(make_tls_context(load_tls_identity(data, tls_source)));
         log.line("clm-server: SIGHUP: reloaded the TLS certificate and key");
       } catch (const std::exception& x) {
         log.line(std::string("clm-server: SIGHUP: kept the TLS identity in use: ") + x.what());
       }
+      notify_ready(listening);
       signals.async_wait(on_signal);
       return;
     }
+    notify_stopping();
     for (auto& t : threads) {
       t->ioc.stop();
     }
   };
   signals.async_wait(on_signal);
+  notify_ready(listening);
 
   std::vector<std::thread> io;
   for (unsigned i = 1; i < io_threads; ++i) {

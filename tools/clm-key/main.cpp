@@ -8,6 +8,7 @@
 #include <clm/key_api.hpp>
 #include <clm/key_files.hpp>
 #include <clm/output_files.hpp>
+#include <clm/process.hpp>
 #include <clm/validate.hpp>
 
 #include <iostream>
@@ -45,6 +46,8 @@ struct Options {
   bool expired = false;
   bool twine_otr = false;
   bool if_due = false;
+  std::optional<long> jitter;
+  std::optional<std::vector<std::string>> exec;  // --exec PROGRAM [ARG...]: after a rotation
 };
 
 std::optional<std::string> checked_alias(const std::optional<std::string>& alias, const std::string& option)
@@ -195,11 +198,19 @@ void run_update(const Options& o)
       return;
     }
   }
+  clm::sleep_jitter(o.jitter.value_or(0));
   const auto r = clm::key_update(s.settings.connection, s.registered(), req);
   // The new file replaces the old one atomically, or sits beside it.
   const auto files = clm::write_answer_files(r, [&] { return writer.write(r, new_path); });
   report(r, o, devicename, new_path.string(), files.written, "update key of " + devicename);
   files.rethrow();
+  if (o.exec) {
+    clm::run_program(*o.exec, {{"CLM_DEVICE", devicename},
+                               {"CLM_KEY_FILE", new_path.string()},
+                               {"CLM_KEY_NUMBER", clm::answer_name(r.body, "keynumber", clm::Field::keynumber,
+                                                                   clm::AnswerUse::value)
+                                                    .value_or("")}});
+  }
 }
 
 // The key file delete and verify work on: --in/--name, else file from stdin.
@@ -279,6 +290,7 @@ void run_verify(const Options& o)
 int main(int argc, char** argv)
 {
   Options o;
+  o.exec = clm::take_trailing_command(argc, argv, "--exec");
   return clm::tool_main("clm-key", "Issue, fetch, rotate, delete and verify common keys with clm-server", argc,
                         argv, [&](CLI::App& app) {
     clm::add_connection_options(app, o.conn);
@@ -341,6 +353,10 @@ int main(int argc, char** argv)
     lightcipher(update);
     update->add_flag("--if-due", o.if_due,
                      "rotate only when the server says the key is due (its group's rotate_days)");
+    update->add_option("--jitter", o.jitter, "sleep up to SECONDS at random before rotating")
+      ->check(CLI::Range(0L, 86400L));
+    // --exec PROGRAM [ARG...] is taken off the command line before parsing (see main).
+    update->footer("  --exec PROGRAM [ARG...]     last on the line: run PROGRAM with ARGs (no shell) after a rotation");
     update->callback([&] { run_update(o); });
 
     auto* del = app.add_subcommand("delete", "delete a key on the server, then its local file");

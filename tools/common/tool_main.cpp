@@ -1,10 +1,14 @@
 #include "tool_main.hpp"
 
+#include "syslog_tee.hpp"
+
 #include <clm/error.hpp>
 #include <clm/process.hpp>
 #include <clm/text.hpp>
 
+#include <algorithm>
 #include <iostream>
+#include <optional>
 #include <signal.h>
 
 namespace clm {
@@ -63,8 +67,20 @@ int tool_main(const char* name, const char* description, int argc, char** argv,
     std::cerr << name << ": " << log_safe(failure.message) << '\n';
     return failure.exit_code;
   };
+  // --syslog takes effect before parsing, so that a bad option of a cron line reaches
+  // syslog too. clm-server has no --syslog: its log has its own writer to stderr, which
+  // systemd's journal records.
+  const bool syslog_option = std::string_view(name) != "clm-server";
+  std::optional<SyslogTee> tee;
+  if (syslog_option && std::find(argv + 1, argv + argc, std::string_view("--syslog")) != argv + argc) {
+    tee.emplace(name, std::cerr);
+  }
   CLI::App app{description, name};
   app.set_version_flag("--version", std::string(name) + " " CLM_VERSION);
+  if (syslog_option) {
+    const std::string help = "also send every message on stderr to syslog (the journal), tagged with the tool's name";
+    app.add_flag("--syslog", help);
+  }
   app.fallthrough();  // global options may follow the subcommand
   app.require_subcommand(0, 1);
   try {

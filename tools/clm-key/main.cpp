@@ -1,6 +1,7 @@
 // clm-key: issue, fetch, rotate, delete and verify common keys (/SWCLM/KeyInfo).
 #include "common_options.hpp"
 #include "device_session.hpp"
+#include "status_command.hpp"
 #include "tool_main.hpp"
 
 #include <clm/crypto.hpp>
@@ -279,7 +280,8 @@ void run_verify(const Options& o)
 int main(int argc, char** argv)
 {
   Options o;
-  return clm::tool_main("clm-key", "Issue, fetch, rotate, delete and verify common keys with clm-server", argc,
+  clm::StatusCommand status(clm::CredentialKind::key);
+  const int result = clm::tool_main("clm-key", "Issue, fetch, rotate, delete and verify common keys with clm-server", argc,
                         argv, [&](CLI::App& app) {
     clm::add_connection_options(app, o.conn);
     clm::add_output_options(app, o.out);
@@ -360,5 +362,7 @@ int main(int argc, char** argv)
     verify->add_flag("--twine-otr", o.twine_otr,
                      "prove the key without sending it: the device name sealed with TWINE-OTR (TWINE-128)");
     verify->callback([&] { run_verify(o); });
-  });
+    status.add(app, o.conn, o.out);
+  }, status.failure_map());
+  return status.exit_code(result);
 }

@@ -1,6 +1,7 @@
 // clm-cert: issue, fetch, renew, revoke and inspect certificates (/SWCLM/CredInfo).
 #include "common_options.hpp"
 #include "device_session.hpp"
+#include "status_command.hpp"
 #include "tool_main.hpp"
 
 #include <clm/atomic_file.hpp>
@@ -301,7 +302,8 @@ int main(int argc, char** argv)
 {
   Options o;
   o.exec = clm::take_trailing_command(argc, argv, "--exec");
-  return clm::tool_main("clm-cert", "Issue, fetch, renew, revoke and inspect certificates from clm-server", argc,
+  clm::StatusCommand status(clm::CredentialKind::certificate);
+  const int result = clm::tool_main("clm-cert", "Issue, fetch, renew, revoke and inspect certificates from clm-server", argc,
                         argv, [&](CLI::App& app) {
     clm::add_connection_options(app, o.conn);
     clm::add_output_options(app, o.out);
@@ -377,5 +379,7 @@ int main(int argc, char** argv)
     inspect->add_option("files", o.inspect_files, "certificate files (PEM, DER or PKCS#12)")->required();
     passphrase(inspect);
     inspect->callback([&] { run_inspect(o); });
-  });
+    status.add(app, o.conn, o.out);
+  }, status.failure_map());
+  return status.exit_code(result);
 }

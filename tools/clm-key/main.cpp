@@ -1,6 +1,7 @@
 // clm-key: issue, fetch, rotate, delete and verify common keys (/SWCLM/KeyInfo).
 #include "common_options.hpp"
 #include "device_session.hpp"
+#include "status_command.hpp"
 #include "tool_main.hpp"
 
 #include <clm/crypto.hpp>
@@ -291,7 +292,8 @@ int main(int argc, char** argv)
 {
   Options o;
   o.exec = clm::take_trailing_command(argc, argv, "--exec");
-  return clm::tool_main("clm-key", "Issue, fetch, rotate, delete and verify common keys with clm-server", argc,
+  clm::StatusCommand status(clm::CredentialKind::key);
+  const int result = clm::tool_main("clm-key", "Issue, fetch, rotate, delete and verify common keys with clm-server", argc,
                         argv, [&](CLI::App& app) {
     clm::add_connection_options(app, o.conn);
     clm::add_output_options(app, o.out);
@@ -376,5 +378,7 @@ int main(int argc, char** argv)
     verify->add_flag("--twine-otr", o.twine_otr,
                      "prove the key without sending it: the device name sealed with TWINE-OTR (TWINE-128)");
     verify->callback([&] { run_verify(o); });
-  });
+    status.add(app, o.conn, o.out);
+  }, status.failure_map());
+  return status.exit_code(result);
 }

@@ -30,9 +30,13 @@ if(CLM_FUZZ)
   target_link_options(clm_settings INTERFACE -fsanitize=address,undefined)
 endif()
 
-# clm_add_tool(name SOURCES...): executable + libraries + install; the man page comes from man/.
+include(Completion)
+
+# clm_add_tool(name SOURCES...): executable + libraries + install + bash and zsh
+# completion; the man page comes from man/.
 function(clm_add_tool name)
   add_executable(${name} ${ARGN})
   target_link_libraries(${name} PRIVATE clm_tool clm_settings)
   install(TARGETS ${name} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT tools)
+  clm_add_completion(${name} tools)
 endfunction()

@@ -122,11 +122,11 @@ SwclmArgs parse_swclm_args(const std::vector<std::string>& args)
   SwclmArgs out;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
-    if (arg == "-help" || arg == "--help" || arg == "-h") {
+    if (one_of(k_swclm_help_words, arg)) {
       out.ask = SwclmAsk::help;
       return out;
     }
-    if (arg == "-version" || arg == "--version") {
+    if (one_of(k_swclm_version_words, arg)) {
       out.ask = SwclmAsk::version;
       return out;
     }

@@ -84,19 +84,22 @@ field() {
 @test "the files each package carries" {
   local f
   for f in clm-id clm-cert clm-key clm-keyget clm-verify clm-device SWCLMCLIENT SWCLMKEYGET; do
-    contents "$TOOLS_DEB" "^-rwxr-xr-x root/root .* \./usr/bin/$f\$" " \./usr/share/man/man1/$f\.1\.gz\$"
+    contents "$TOOLS_DEB" "^-rwxr-xr-x root/root .* \./usr/bin/$f\$" " \./usr/share/man/man1/$f\.1\.gz\$" \
+      " \./usr/share/bash-completion/completions/$f\$" " \./usr/share/zsh/vendor-completions/_$f\$"
   done
   for f in clm-cert-renew@.service clm-cert-renew@.timer clm-key-rotate@.service clm-key-rotate@.timer; do
     contents "$TOOLS_DEB" "^-rw-r--r-- root/root .* \./lib/systemd/system/$f\$"
   done
   contents "$TOOLS_DEB" "^-rw-r--r-- root/root .* \./etc/clm/clm\.conf\$" \
     " \./usr/share/doc/clm-tools/copyright\$" " \./usr/share/doc/clm-tools/changelog\.gz\$" \
-    " \./usr/share/doc/clm-tools/examples/clm-keyget\.timer\$" " \./etc/clm/cert-renew/\$"
+    " \./usr/share/doc/clm-tools/examples/clm-keyget\.timer\$" " \./etc/clm/cert-renew/\$" \
+    " \./usr/share/doc/clm-tools/examples/ansible/roles/clm_credentials/tasks/main\.yml\$"
   run dpkg-deb -c "$TOOLS_DEB"
   refute_output --partial clm-server
   contents "$SERVER_DEB" "^-rwxr-xr-x root/root .* \./usr/sbin/clm-server\$" \
     " \./usr/share/man/man8/clm-server\.8\.gz\$" " \./lib/systemd/system/clm-server\.service\$" \
-    " \./etc/default/clm-server\$" " \./usr/share/doc/clm-server/copyright\$"
+    " \./etc/default/clm-server\$" " \./usr/share/doc/clm-server/copyright\$" \
+    " \./usr/share/bash-completion/completions/clm-server\$" " \./usr/share/zsh/vendor-completions/_clm-server\$"
   # Stripped: no debug sections, no build paths.
   run file "$ROOT/usr/sbin/clm-server" "$ROOT/usr/bin/clm-cert"
   assert_output --partial ", stripped"

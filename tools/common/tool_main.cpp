@@ -1,5 +1,6 @@
 #include "tool_main.hpp"
 
+#include "completion.hpp"
 #include "syslog_tee.hpp"
 
 #include <clm/error.hpp>
@@ -85,6 +86,12 @@ int tool_main(const char* name, const char* description, int argc, char** argv,
   app.require_subcommand(0, 1);
   try {
     define(app);
+    add_completion_help(app);
+    // "TOOL --completion SHELL" before parsing: subcommands have required options.
+    if (const auto shell = completion_request(argc, argv)) {
+      std::cout << completion_script(completion_command(app), *shell);
+      return 0;
+    }
     app.parse(argc, argv);
     const bool has_subcommands = !app.get_subcommands([](CLI::App*) { return true; }).empty();
     if (has_subcommands && app.get_subcommands().empty()) {

@@ -2,6 +2,7 @@
 // 4) on libclm: its subcommands, single-dash options and -ext-data items, its result
 // block on stdout, /tmp/swclm-result.json and the log line of every run.
 #include "common_options.hpp"
+#include "completion.hpp"
 #include "device_session.hpp"
 
 #include <clm/cert_api.hpp>
@@ -205,7 +206,8 @@ void print_help()
                "             cmkeycreate cmkeyget cmkeyupdate cmkeydelete cmkeyverify\n"
                "Options: -mode -cacerttype -certtype -passphrase -passphrase-file -passphrasetype\n"
                "         -outpath (-outputpath) -cacertname -certname -certkeyname\n"
-               "See SWCLMCLIENT(1).\n";
+            << clm::k_completion_help << "\n"
+            << "See SWCLMCLIENT(1).\n";
 }
 
 }  // namespace
@@ -213,6 +215,16 @@ void print_help()
 int main(int argc, char** argv)
 {
   ::signal(SIGPIPE, SIG_IGN);
+  // Not a run of a subcommand: no result block, no log line.
+  try {
+    if (const auto shell = clm::completion_request(argc, argv)) {
+      std::cout << clm::completion_script(clm::swclmclient_completion(), *shell);
+      return 0;
+    }
+  } catch (const clm::Error& e) {
+    std::cerr << k_name << ": error: " << clm::log_safe(e.what()) << '\n';
+    return static_cast<int>(e.code());
+  }
   Outcome out;
   std::string subcommand;
   int code = 0;

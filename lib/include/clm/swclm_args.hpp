@@ -3,6 +3,7 @@
 // key=value items. CLI11 reads only GNU options, hence this reader.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <optional>
@@ -27,6 +28,33 @@ inline constexpr std::array<std::string_view, 16> k_swclm_options{
   "mode",     "cacerttype",  "certtype",   "passphrase", "passphrasetype", "outpath",
   "cacertname", "certname",  "certkeyname", "passphrase-file",
 };
+
+// The words that ask for the usage and for the version, given anywhere on the line.
+inline constexpr std::array<std::string_view, 3> k_swclm_help_words{"-help", "--help", "-h"};
+inline constexpr std::array<std::string_view, 2> k_swclm_version_words{"-version", "--version"};
+
+// What the value of an option is, where the reference fixes it (for shell completion);
+// the options not listed take any text.
+enum class SwclmValue { file, directory, choice };
+struct SwclmOptionValue {
+  std::string_view option;   // as in k_swclm_options
+  SwclmValue kind;
+  std::string_view choices;  // "pem|der" for SwclmValue::choice: every value some subcommand takes
+};
+inline constexpr std::array<SwclmOptionValue, 6> k_swclm_option_values{{
+  {"mode", SwclmValue::choice, "caonly|client|server"},
+  {"cacerttype", SwclmValue::choice, "pem|der"},
+  {"certtype", SwclmValue::choice, "pem|der|p12"},
+  {"passphrasetype", SwclmValue::choice, "base64|plaintext"},
+  {"outpath", SwclmValue::directory, ""},
+  {"passphrase-file", SwclmValue::file, ""},
+}};
+static_assert(std::all_of(k_swclm_option_values.begin(), k_swclm_option_values.end(),
+                          [](const SwclmOptionValue& v) {
+                            return std::find(k_swclm_options.begin(), k_swclm_options.end(), v.option)
+                                   != k_swclm_options.end();
+                          }),
+              "k_swclm_option_values names an option k_swclm_options lacks");
 
 enum class SwclmAsk { run, help, version };
 

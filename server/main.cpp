@@ -18,7 +18,7 @@ int main(int argc, char** argv)
       sub->add_option("--license-key-file", o.license_key_file,
                       "license key file (default: DIR/license.key, generated at init)");
       sub->add_option("--hostname", o.hostnames, "extra name or address for the TLS certificate (repeatable)");
-      sub->add_option("--key-type", o.key_type, "CA and TLS key type: rsa2048 (default) or ec-p256");
+      sub->add_option("--key-type", o.key_type, "CA and TLS key type: rsa2048 (default) or ec-p256")->type_name("rsa2048|ec-p256");
     };
     auto* init = app.add_subcommand("init", "create the data directory, store, master key, CA and TLS certificate");
     common(init);
@@ -47,7 +47,7 @@ int main(int argc, char** argv)
     seed->add_option("--devices", o.devices, "number of devices to create")->required();
     seed->add_option("--keys", o.keys, "keys per device")->required();
     seed->add_option("--prefix", o.prefix, "device name prefix (default dev: dev000001, dev000002, ...)");
-    seed->add_option("--type", o.keytype, "key type: AES (default) or TWINE");
+    seed->add_option("--type", o.keytype, "key type: AES (default) or TWINE")->type_name("AES|TWINE");
     seed->add_option("--length", o.keylength, "key length in bits (default 128)");
     seed->add_option("--list", o.list_file, "write the device names to FILE, one a line");
     store(seed);

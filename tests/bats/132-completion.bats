@@ -167,6 +167,11 @@ swclm_table() {
     assert_equal "$(sort <<<"$output" | tr '\n' ' ')" "caonly client server "
     run completions "$shell" "SWCLMCLIENT -host=h certcreate -certtype=p"
     assert_equal "$(sort <<<"$output" | tr '\n' ' ')" "p12 pem "
+    # Values a tool checks itself, named by the option's type name.
+    run completions "$shell" "clm-cert create --mode "
+    assert_equal "$(sort <<<"$output" | tr '\n' ' ')" "caonly client server "
+    run completions "$shell" "clm-key create --type=T"
+    assert_output "TWINE"
     # A number completes to nothing, not to file names.
     run completions "$shell" "clm-keyget --jobs "
     assert_output ""
@@ -180,7 +185,7 @@ swclm_table() {
   cd "$d"
   for shell in bash bash-plain; do
     run completions "$shell" "clm-cert create --out $d/my\\ dir/"
-    assert_equal "$(sort <<<"$output" | tr '\n' '|')" "$d/my dir/a file|$d/my dir/sub dir|"
+    assert_equal "$(sort <<<"$output" | tr '\n' '|')" "$d/my dir/sub dir|"
     run completions "$shell" "clm-cert create --out=\"$d/my dir/s"
     assert_output "$d/my dir/sub dir"
     run completions "$shell" "clm-keyget -o 'my d"
@@ -191,7 +196,7 @@ swclm_table() {
     assert_output "my dir/sub dir"
   done
   run completions zsh "clm-cert create --out $d/my\\ dir/"
-  assert_equal "$(sort <<<"$output" | tr '\n' '|')" 'a\ file|sub\ dir|'
+  assert_equal "$(sort <<<"$output" | tr '\n' '|')" 'sub\ dir|'
   run completions zsh "clm-cert create --out=\"$d/my dir/s"
   assert_output 'sub\ dir'
   run completions zsh "SWCLMCLIENT cmkeyget -outpath my\\ dir/"

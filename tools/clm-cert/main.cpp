@@ -321,14 +321,14 @@ int main(int argc, char** argv)
     };
 
     auto* create = app.add_subcommand("create", "issue a certificate (or fetch the CA certificate)");
-    create->add_option("--mode", o.mode, "caonly, client or server")->required();
+    create->add_option("--mode", o.mode, "caonly, client or server")->type_name("caonly|client|server")->required();
     device(create);
     create->add_option("--subject", o.subject, "subject /C=../ST=../L=../O=../OU=../CN=.. (client, server)");
     create->add_option("--catype", o.catype, "CA name: CA (caonly) or ca1 (client, server) by default");
-    create->add_option("--ca-format", o.ca_format, "CA certificate format: pem (default) or der");
-    create->add_option("--format", o.format, "certificate format: pem (default), der or p12");
+    create->add_option("--ca-format", o.ca_format, "CA certificate format: pem (default) or der")->type_name("pem|der");
+    create->add_option("--format", o.format, "certificate format: pem (default), der or p12")->type_name("pem|der|p12");
     passphrase(create);
-    create->add_option("--out", o.out_dir, "absolute output directory")->required();
+    create->add_option("--out", o.out_dir, "absolute output directory")->type_name("DIR")->required();
     create->add_option("--ca-name", o.ca_name, "CA certificate file name without extension (cacert)");
     create->add_option("--cert-name", o.cert_name, "certificate file name (clcert / svcert)");
     create->add_option("--key-name", o.key_name, "private key file name (clkey / svkey)");
@@ -340,10 +340,10 @@ int main(int argc, char** argv)
     auto* get = app.add_subcommand("get", "fetch an issued certificate again, in any format");
     device(get);
     target(get);
-    get->add_option("--ca", o.catype, "CA of the certificate: ca1 (default) or CA for a CA certificate");
-    get->add_option("--format", o.format, "pem (default), der or p12");
+    get->add_option("--ca", o.catype, "CA of the certificate: ca1 (default) or CA for a CA certificate")->type_name("ca1|CA");
+    get->add_option("--format", o.format, "pem (default), der or p12")->type_name("pem|der|p12");
     passphrase(get);
-    get->add_option("--out", o.out_dir, "absolute output directory")->required();
+    get->add_option("--out", o.out_dir, "absolute output directory")->type_name("DIR")->required();
     get->add_option("--cert-name", o.cert_name, "certificate file name (cert)");
     get->add_option("--key-name", o.key_name, "private key file name (certkey)");
     get->callback([&] { run_get(o); });
@@ -353,12 +353,12 @@ int main(int argc, char** argv)
     target(update);
     update->add_option("--new-keynumber", o.new_keynumber, "adopt this existing certificate as the new one");
     update->add_option("--new-serial", o.new_serial, "adopt the existing certificate with this serial");
-    update->add_option("--format", o.format, "format of the new certificate: pem (default), der or p12");
+    update->add_option("--format", o.format, "format of the new certificate: pem (default), der or p12")->type_name("pem|der|p12");
     passphrase(update);
-    update->add_option("--out", o.out_dir, "absolute directory of the current certificate")->required();
+    update->add_option("--out", o.out_dir, "absolute directory of the current certificate")->type_name("DIR")->required();
     update->add_option("--cert-name", o.cert_name, "current certificate file name (cert)");
     update->add_option("--key-name", o.key_name, "new private key file name (from the certificate name)");
-    update->add_option("--new-path", o.new_path, "directory for the new certificate (default: --out)");
+    update->add_option("--new-path", o.new_path, "directory for the new certificate (default: --out)")->type_name("DIR");
     update->add_option("--new-name", o.new_name, "file name of the new certificate (default: --cert-name)");
     update->add_option("--within", o.within, "renew only when at most DAYS remain (reads the current file)")
       ->check(CLI::Range(0L, 36500L));
@@ -371,7 +371,7 @@ int main(int argc, char** argv)
     auto* revoke = app.add_subcommand("revoke", "revoke a certificate");
     device(revoke);
     target(revoke);
-    revoke->add_option("--in", o.in_dir, "absolute directory of the certificate file");
+    revoke->add_option("--in", o.in_dir, "absolute directory of the certificate file")->type_name("DIR");
     revoke->add_option("--cert-name", o.cert_name, "certificate file name, with --in");
     revoke->callback([&] { run_revoke(o); });
 

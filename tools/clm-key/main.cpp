@@ -302,7 +302,7 @@ int main(int argc, char** argv)
       sub->add_option("--deviceid", o.deviceid, "deviceid, when none is stored for the device [stdin: deviceid]");
     };
     auto encoding = [&](CLI::App* sub) {
-      sub->add_option("--encoding", o.encoding, "key file encoding: raw (default), hex or base64")
+      sub->add_option("--encoding", o.encoding, "key file encoding: raw (default), hex or base64")->type_name("raw|hex|base64")
         ->each([&](const std::string&) { o.encoding_given = true; });
     };
     auto lightcipher = [&](CLI::App* sub) {
@@ -317,9 +317,9 @@ int main(int argc, char** argv)
     auto* create = app.add_subcommand("create", "issue a new key");
     device(create);
     create->add_option("--alias", o.alias, "alias of the key (1..64 bytes)")->required();
-    create->add_option("--type", o.type, "AES or TWINE")->required();
+    create->add_option("--type", o.type, "AES or TWINE")->type_name("AES|TWINE")->required();
     create->add_option("--length", o.length, "bits: 128 (default) or 256 for AES, 80 or 128 for TWINE");
-    create->add_option("--out", o.out_dir, "absolute output directory")->required();
+    create->add_option("--out", o.out_dir, "absolute output directory")->type_name("DIR")->required();
     name(create);
     encoding(create);
     lightcipher(create);
@@ -332,7 +332,7 @@ int main(int argc, char** argv)
     device(get);
     get->add_option("--keynumber", o.keynumber, "key number [stdin: keynumber]");
     get->add_option("--alias", o.alias, "alias: the key with the largest number carrying it");
-    get->add_option("--out", o.out_dir, "absolute output directory")->required();
+    get->add_option("--out", o.out_dir, "absolute output directory")->type_name("DIR")->required();
     name(get);
     encoding(get);
     lightcipher(get);
@@ -347,9 +347,9 @@ int main(int argc, char** argv)
     update->add_option("--new-alias", o.new_alias, "adopt the newest key with this alias");
     update->add_option("--set-alias", o.set_alias, "give the new key this alias");
     update->add_option("--length", o.length, "bits of a new key (default: the current key's)");
-    update->add_option("--out", o.out_dir, "absolute directory of the current key file")->required();
+    update->add_option("--out", o.out_dir, "absolute directory of the current key file")->type_name("DIR")->required();
     name(update);
-    update->add_option("--new-path", o.new_path, "directory for the new key (default: --out)");
+    update->add_option("--new-path", o.new_path, "directory for the new key (default: --out)")->type_name("DIR");
     update->add_option("--new-name", o.new_name, "file name of the new key (default: --name)");
     encoding(update);
     lightcipher(update);
@@ -364,7 +364,7 @@ int main(int argc, char** argv)
     auto* del = app.add_subcommand("delete", "delete a key on the server, then its local file");
     device(del);
     del->add_option("--keynumber", o.keynumber, "key number [stdin: keynumber]");
-    del->add_option("--in", o.in_dir, "absolute directory of the key file [stdin: file]");
+    del->add_option("--in", o.in_dir, "absolute directory of the key file [stdin: file]")->type_name("DIR");
     name(del);
     encoding(del);
     del->callback([&] { run_delete(o); });
@@ -372,7 +372,7 @@ int main(int argc, char** argv)
     auto* verify = app.add_subcommand("verify", "have the server confirm the key file holds its key");
     device(verify);
     verify->add_option("--keynumber", o.keynumber, "key number [stdin: keynumber]");
-    verify->add_option("--in", o.in_dir, "absolute directory of the key file [stdin: file]");
+    verify->add_option("--in", o.in_dir, "absolute directory of the key file [stdin: file]")->type_name("DIR");
     name(verify);
     encoding(verify);
     verify->add_flag("--twine-otr", o.twine_otr,

@@ -84,6 +84,11 @@ CompletionValue value_of(CLI::Option& option)
   if (type == "DIR") {
     return {ValueKind::directory, {}};
   }
+  // A type name that lists the values ("caonly|client|server") for an option the tool
+  // checks itself after parsing.
+  if (type.find('|') != std::string::npos) {
+    return {ValueKind::choice, split(type, '|')};
+  }
   if (type == "TEXT" || type == "FILE" || type == "PATH") {
     return {ValueKind::file, {}};
   }

@@ -412,33 +412,6 @@ deviceinfo_since_mark() {
   assert_success
 }
 
-# faketime_lib: print the path of libfaketime (Debian package faketime), or fail.
-faketime_lib() {
-  local lib
-  for lib in /usr/lib/*/faketime/libfaketime.so.1; do
-    [[ -f $lib ]] && printf '%s\n' "$lib" && return 0
-  done
-  return 1
-}
-
-# faketime_server DIR DAYS: restart the extra server on DIR with its clock DAYS days
-# ahead, on a new port in EXTRA_PORT. libfaketime is preloaded into clm-server itself
-# (what faketime -f +DAYSd does), not through the faketime command, which would stay
-# the parent of the server: the pid teardown stops must be the server's.
-faketime_server() {
-  local dir=$1 days=$2 real lib wrapper=$BATS_TEST_TMPDIR/faketime-bin
-  real=$(command -v clm-server)
-  lib=$(faketime_lib) || return 1
-  mkdir -p "$wrapper"
-  printf '#!/bin/sh\nLD_PRELOAD=%s FAKETIME=+%sd exec %s "$@"\n' "$lib" "$days" "$real" >"$wrapper/clm-server"
-  chmod +x "$wrapper/clm-server"
-  kill_pid "$EXTRA_PID"
-  PATH="$wrapper:$PATH" launch_server "$dir" --key-type ec-p256 || return 1
-  register_pid "$LAUNCHED_PID"
-  EXTRA_PID=$LAUNCHED_PID EXTRA_PORT=$LAUNCHED_PORT
-  export CLM_PORT=$EXTRA_PORT
-}
-
 @test "clm-key update --if-due rotates a key its group says is due; due lists it (server clock 40 days ahead)" {
   faketime_lib >/dev/null || skip "libfaketime is not installed (package faketime; scripts/lib.sh installs it)"
   start_extra_server faked

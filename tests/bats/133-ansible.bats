@@ -88,16 +88,6 @@ serial_of() {
   openssl x509 -noout -serial -in "$1" | sed 's/^serial=//'
 }
 
-# faketime_lib: print the path of libfaketime (Debian package faketime), or fail.
-faketime_lib() {
-  local lib
-  for lib in /usr/lib/*/faketime/libfaketime.so.1; do
-    [[ -f $lib ]] && printf '%s\n' "$lib" && return 0
-  done
-  printf 'libfaketime is not installed (package faketime)\n' >&2
-  return 1
-}
-
 @test "site.yml passes ansible-playbook --syntax-check, with the example inventory too" {
   run_clm -0 ansible-playbook -i localhost, -c local "$PLAYBOOK" --syntax-check
   run_clm -0 ansible-playbook -i "$CLM_REPO_DIR/examples/ansible/inventory" "$PLAYBOOK" --syntax-check
@@ -180,8 +170,7 @@ faketime_lib() {
 }
 
 @test "360 days later a run renews the certificate and rotates the due key; the run after changes nothing" {
-  local lib
-  lib=$(faketime_lib)
+  faketime_lib >/dev/null || skip "libfaketime is not installed (package faketime; scripts/lib.sh installs it)"
   start_extra_server clock
   PLAY_DIR=$EXTRA_DIR PLAY_PORT=$EXTRA_PORT
   play
@@ -201,10 +190,8 @@ faketime_lib() {
   # The server restarted with its clock 360 days ahead (libfaketime preloaded into
   # clm-server itself, so the pid teardown stops is the server's), and the play under
   # faketime as well: 5 days left on the certificate, the keys 360 days old.
-  kill_pid "$EXTRA_PID"
-  LD_PRELOAD=$lib FAKETIME=+360d launch_server "$EXTRA_DIR" --key-type ec-p256
-  register_pid "$LAUNCHED_PID"
-  PLAY_PORT=$LAUNCHED_PORT PLAY_CLOCK=+360d
+  faketime_server "$EXTRA_DIR" 360
+  PLAY_PORT=$EXTRA_PORT PLAY_CLOCK=+360d
   play
   assert_success
   # The renewal and the rotation (one task, both keys).

@@ -224,6 +224,21 @@ std::string device_counts_sql(const std::function<std::string(int)>& p)
          "WHERE status = 'valid' AND expires_ms <= CAST(" + p(1) + " AS BIGINT)";
 }
 
+std::string credential_counts_sql(const std::function<std::string(int)>& p)
+{
+  const std::string now = "CAST(" + p(1) + " AS BIGINT)";
+  // One GROUP BY per table; a valid row past its end is "expired" rather than "valid".
+  const auto part = [&](const char* kind, const char* table, const char* end, const char* where) {
+    const std::string state = "CASE WHEN status = 'valid' AND " + std::string(end) + " <= " + now
+                              + " THEN 'expired' ELSE status END";
+    return "SELECT CAST('" + std::string(kind) + "' AS TEXT) AS kind, " + state + " AS state, COUNT(*) AS n FROM "
+           + table + where + " GROUP BY " + state;
+  };
+  return part("certificate", "certs", "not_after_ms", " WHERE deviceid IS NOT NULL") + " UNION ALL "
+         + part("key", "keys", "expiration_ms", "") + " UNION ALL " + part("device", "devices", "expires_ms", "")
+         + " UNION ALL " + part("id", "ids", "expiration", "") + " ORDER BY kind, state";
+}
+
 void refuse_newer_schema(const std::string& where, int version)
 {
   throw Error(ExitCode::bad_file_format, where + ": the store's schema is version " + std::to_string(version)

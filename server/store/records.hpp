@@ -225,6 +225,9 @@ std::string issued_per_day_sql(const std::function<std::string(int)>& placeholde
 // device_counts_sql: rows (state, count); the state "expired" counts valid devices whose
 // registration ended at or before parameter 1.
 std::string device_counts_sql(const std::function<std::string(int)>& placeholder);
+// credential_counts_sql: rows (kind, state, count) of Store::credential_counts; a valid
+// row whose end is at or before parameter 1 counts as "expired".
+std::string credential_counts_sql(const std::function<std::string(int)>& placeholder);
 
 // The columns of a group (group_from), and every group with its device count after them,
 // counted in one pass.

@@ -122,6 +122,7 @@ void serve_command(const CommandOptions& opts)
   serve_opts.listen = parse_listen(opts.listen, "--listen");
   if (opts.metrics_listen) {
     serve_opts.metrics_listen = parse_listen(*opts.metrics_listen, "--metrics-listen");
+    check_metrics_listen(*serve_opts.metrics_listen);  // before a data directory is made
   }
   if (opts.port_file) {
     serve_opts.port_file = *opts.port_file;

@@ -615,6 +615,18 @@ bool is_loopback_or_private(const std::string& text)
   return (address.to_v6().to_bytes()[0] & 0xfe) == 0xfc;
 }
 
+void check_metrics_listen(const ListenAddress& listen)
+{
+  const std::string address = resolve_listen_address(listen, "--metrics-listen").address().to_string();
+  // Plain HTTP without a license key: only where the network itself is private.
+  if (!is_loopback_or_private(address)) {
+    throw Error(ExitCode::bad_parameter,
+                "--metrics-listen: " + address
+                  + " is not a loopback or private address (it serves /metrics in plain HTTP without the license "
+                    "key); scrape GET /metrics on --listen with the admin license key instead");
+  }
+}
+
 ListenAddress parse_listen(const std::string& text, std::string_view option)
 {
   const auto colon = text.rfind(':');
@@ -637,14 +649,8 @@ void serve(const ServeOptions& opts, OpenDataDir& data)
   const tcp::endpoint endpoint = resolve_listen_address(opts.listen, "--listen");
   std::optional<tcp::endpoint> metrics_endpoint;
   if (opts.metrics_listen) {
+    check_metrics_listen(*opts.metrics_listen);
     metrics_endpoint = resolve_listen_address(*opts.metrics_listen, "--metrics-listen");
-    // Plain HTTP without a license key: only where the network itself is private.
-    if (!is_loopback_or_private(metrics_endpoint->address().to_string())) {
-      throw Error(ExitCode::bad_parameter,
-                  "--metrics-listen: " + metrics_endpoint->address().to_string()
-                    + " is not a loopback or private address (it serves /metrics without the license key, "
-                      "in plain HTTP); scrape GET /metrics on --listen with the admin license key instead");
-    }
   }
   const TlsSource tls_source{opts.tls_cert, opts.tls_key};
   TlsContexts tls(make_tls_context(load_tls_identity(data, tls_source)));

@@ -43,6 +43,10 @@ ListenAddress parse_listen(const std::string& text, std::string_view option);
 // ones mapped into IPv6 alike); false for anything else, wildcards and names included.
 bool is_loopback_or_private(const std::string& address);
 
+// Check that the address of --metrics-listen resolves to a loopback or private address;
+// Error(bad_parameter) naming it otherwise (Error(socket) when it does not resolve).
+void check_metrics_listen(const ListenAddress& listen);
+
 // Serve until SIGTERM or SIGINT; return normally after a clean stop.
 void serve(const ServeOptions& opts, OpenDataDir& data);
 

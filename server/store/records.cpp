@@ -227,16 +227,39 @@ std::string device_counts_sql(const std::function<std::string(int)>& p)
 std::string credential_counts_sql(const std::function<std::string(int)>& p)
 {
   const std::string now = "CAST(" + p(1) + " AS BIGINT)";
-  // One GROUP BY per table; a valid row past its end is "expired" rather than "valid".
-  const auto part = [&](const char* kind, const char* table, const char* end, const char* where) {
-    const std::string state = "CASE WHEN status = 'valid' AND " + std::string(end) + " <= " + now
-                              + " THEN 'expired' ELSE status END";
-    return "SELECT CAST('" + std::string(kind) + "' AS TEXT) AS kind, " + state + " AS state, COUNT(*) AS n FROM "
-           + table + where + " GROUP BY " + state;
+  // Each table twice, both times along an index (no row is read at 100,000 devices):
+  // its rows by status, then its valid ones past their end.
+  const auto part = [&](const char* kind, const char* table, const char* where, const std::string& expired) {
+    return "SELECT CAST('" + std::string(kind) + "' AS TEXT) AS kind, status AS state, COUNT(*) AS n FROM " + table
+           + (*where ? " WHERE " + std::string(where) : "") + " GROUP BY status UNION ALL SELECT '" + kind
+           + "', 'expired', " + expired;
   };
-  return part("certificate", "certs", "not_after_ms", " WHERE deviceid IS NOT NULL") + " UNION ALL "
-         + part("key", "keys", "expiration_ms", "") + " UNION ALL " + part("device", "devices", "expires_ms", "")
-         + " UNION ALL " + part("id", "ids", "expiration", "") + " ORDER BY kind, state";
+  return part("certificate", "certs", "deviceid IS NOT NULL",
+              "COUNT(*) FROM certs WHERE deviceid IS NOT NULL AND status = 'valid' AND not_after_ms <= " + now)
+         + " UNION ALL "
+         + part("key", "keys", "", "COUNT(*) FROM keys WHERE status = 'valid' AND expiration_ms <= " + now)
+         + " UNION ALL "
+         // Few devices have an expiry: the status test inside the count keeps the search on
+         // the index of expiries rather than on that of states.
+         + part("device", "devices", "",
+                "COUNT(CASE WHEN status = 'valid' THEN 1 END) FROM devices WHERE expires_ms <= " + now)
+         + " UNION ALL " + part("id", "ids", "", "COUNT(*) FROM ids WHERE status = 'valid' AND expiration <= " + now);
+}
+
+std::vector<StateCount> disjoint_states(std::vector<StateCount> rows)
+{
+  for (const StateCount& expired : rows) {
+    if (expired.state != "expired") {
+      continue;
+    }
+    for (StateCount& valid : rows) {
+      if (valid.kind == expired.kind && valid.state == "valid") {
+        valid.count -= expired.count;
+      }
+    }
+  }
+  std::erase_if(rows, [](const StateCount& c) { return c.count == 0; });
+  return rows;
 }
 
 void refuse_newer_schema(const std::string& where, int version)

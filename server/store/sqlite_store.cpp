@@ -915,7 +915,8 @@ std::vector<StateCount> SqliteStore::credential_counts(std::int64_t now_ms)
   Connection& c = connection();
   SqliteStatement st(*c.statements, credential_counts_sql(sqlite_placeholder));
   st.bind(1, now_ms);
-  return all_rows(st, [](SqliteStatement& row) { return StateCount{row.text(0), row.text(1), row.int64(2)}; });
+  return disjoint_states(
+    all_rows(st, [](SqliteStatement& row) { return StateCount{row.text(0), row.text(1), row.int64(2)}; }));
 }
 
 ExpiryCounts SqliteStore::expiry_counts(const std::vector<std::int64_t>& limits_ms)

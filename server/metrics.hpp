@@ -169,7 +169,10 @@ public:
   // Count requests to route_paths; read the store with query (see StoreMetrics).
   Metrics(std::vector<std::string> route_paths, StoreMetrics::Query query, Clock clock = system_clock_ms());
 
+  // Return the request counters a listener records answers in.
   RequestMetrics& requests() { return m_requests; }
+  // Return the connections of the HTTPS listener (--listen), and of --metrics-listen
+  // (listed once its max is set).
   ConnectionCounts& api_connections() { return m_api_connections; }
   ConnectionCounts& metrics_connections() { return m_metrics_connections; }
 

@@ -38,9 +38,9 @@ set(CPACK_DEBIAN_SERVER_PACKAGE_NAME clm-server)
 set(CPACK_DEBIAN_SERVER_DESCRIPTION
     "CLM WebAPI server: IDs, certificates and keys over HTTPS
 clm-server implements the CLM WebAPI with a CA of its own, an embedded
-SQLite store or PostgreSQL to scale out, and fleet administration (device
-lifecycle, groups, a dashboard). It runs as the clm user under a hardened
-systemd unit.")
+SQLite store or PostgreSQL to scale out, fleet administration (device
+lifecycle, groups, a dashboard) and Prometheus metrics. It runs as the clm
+user under a hardened systemd unit.")
 set(CPACK_DEBIAN_SERVER_PACKAGE_DEPENDS "adduser")
 set(CPACK_DEBIAN_SERVER_PACKAGE_RECOMMENDS "clm-tools")
 set(CPACK_DEBIAN_SERVER_PACKAGE_SUGGESTS "postgresql")

@@ -119,7 +119,11 @@ void init_command(const CommandOptions& opts)
 void serve_command(const CommandOptions& opts)
 {
   ServeOptions serve_opts;
-  parse_listen(opts.listen, serve_opts);
+  serve_opts.listen = parse_listen(opts.listen, "--listen");
+  if (opts.metrics_listen) {
+    serve_opts.metrics_listen = parse_listen(*opts.metrics_listen, "--metrics-listen");
+    check_metrics_listen(*serve_opts.metrics_listen);  // before a data directory is made
+  }
   if (opts.port_file) {
     serve_opts.port_file = *opts.port_file;
   }

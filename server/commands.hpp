@@ -19,6 +19,7 @@ struct CommandOptions {
   std::vector<std::string> hostnames;
   std::string key_type = "rsa2048";
   std::string listen = "127.0.0.1:8443";
+  std::optional<std::string> metrics_listen;  // --metrics-listen: GET /metrics alone, plain HTTP, no license
   std::optional<std::string> port_file;
   std::optional<std::string> tls_cert;  // the organization's certificate chain instead of the data dir's own
   std::optional<std::string> tls_key;

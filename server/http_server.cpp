@@ -1,5 +1,6 @@
 #include "http_server.hpp"
 
+#include "metrics.hpp"
 #include "request_log.hpp"
 #include "router.hpp"
 #include "service_manager.hpp"
@@ -145,19 +146,22 @@ struct IoThread {
   DeadlineSweeper sweeper{ioc};
 };
 
-// What every connection shares.
+// What every connection of one listener shares.
 struct ServerState {
   LogWriter& log;
   const Router& router;
   net::thread_pool& workers;
-  TlsContexts& tls;
-  std::size_t max_connections;
-  std::atomic<std::size_t> open{0};
+  TlsContexts* tls;               // nullptr: plain HTTP (the metrics listener)
+  ConnectionCounts& connections;  // open ones, checked against its cap; also read by /metrics
+  RequestMetrics& requests;
+  std::string_view cap_name;      // where the cap comes from, for the log
   std::atomic<bool> at_cap{false};  // to say so once per episode, not once per refused connection
 };
 
-// One client connection: TLS handshake, then requests one after another (keep-alive),
-// each head read and checked before its body, each answer computed on a worker.
+// One client connection: TLS handshake (unless the listener is plain HTTP), then
+// requests one after another (keep-alive), each head read and checked before its body,
+// each answer computed on a worker. Plain and TLS connections run the same code: only
+// the stream differs (with_stream).
 class Session : public std::enable_shared_from_this<Session> {
 public:
   Session(tcp::socket&& socket, std::shared_ptr<ssl::context> ctx, ServerState& state, DeadlineSweeper& sweeper)
@@ -168,7 +172,7 @@ public:
     m_remote = ec ? "-" : endpoint.address().to_string();
     m_tcp.emplace(std::move(socket));
   }
-  ~Session() { --m_state.open; }
+  ~Session() { --m_state.connections.open; }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
@@ -179,6 +183,9 @@ public:
     net::dispatch(m_tcp->get_executor(), [self = shared_from_this()] {
       self->m_sweeper.add(self);
       self->set_deadline(k_head_timeout);
+      if (!self->m_ctx) {
+        return self->read_head(true);  // plain HTTP: the head is the first thing to read
+      }
       self->m_tcp->async_read_some(self->m_buffer.prepare(1024), [self](beast::error_code ec, std::size_t n) {
         self->m_buffer.commit(n);
         if (ec) {
@@ -214,20 +221,24 @@ private:
       return read_rest_of_head();
     }
     set_deadline(k_idle_timeout);
-    m_stream->async_read_some(m_buffer.prepare(1024), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-      self->m_buffer.commit(n);
-      if (ec) {
-        return self->close();
-      }
-      self->set_deadline(k_head_timeout);
-      self->read_rest_of_head();
+    with_stream([&](auto& stream) {
+      stream.async_read_some(m_buffer.prepare(1024), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+        self->m_buffer.commit(n);
+        if (ec) {
+          return self->close();
+        }
+        self->set_deadline(k_head_timeout);
+        self->read_rest_of_head();
+      });
     });
   }
 
   void read_rest_of_head()
   {
-    http::async_read_header(*m_stream, m_buffer, *m_parser,
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_head(ec); });
+    with_stream([&](auto& stream) {
+      http::async_read_header(stream, m_buffer, *m_parser,
+                              [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_head(ec); });
+    });
   }
 
   void on_head(beast::error_code ec)
@@ -249,11 +260,13 @@ private:
     if (beast::iequals(head[http::field::expect], "100-continue")) {
       m_continue.emplace(http::status::continue_, head.version());
       set_deadline(k_write_timeout);
-      return http::async_write(*m_stream, *m_continue, [self = shared_from_this()](beast::error_code e, std::size_t) {
-        if (e) {
-          return self->close();
-        }
-        self->read_body();
+      return with_stream([&](auto& stream) {
+        http::async_write(stream, *m_continue, [self = shared_from_this()](beast::error_code e, std::size_t) {
+          if (e) {
+            return self->close();
+          }
+          self->read_body();
+        });
       });
     }
     read_body();
@@ -262,11 +275,13 @@ private:
   void read_body()
   {
     set_deadline(k_body_timeout);
-    http::async_read(*m_stream, m_buffer, *m_parser, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      if (ec) {
-        return self->refuse_unreadable(ec);
-      }
-      self->dispatch_to_worker();
+    with_stream([&](auto& stream) {
+      http::async_read(stream, m_buffer, *m_parser, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec) {
+          return self->refuse_unreadable(ec);
+        }
+        self->dispatch_to_worker();
+      });
     });
   }
 
@@ -277,7 +292,7 @@ private:
     m_deadline = SteadyClock::time_point::max();
     net::post(m_state.workers, [self = shared_from_this(), req = m_parser->release()]() mutable {
       Answer a = self->m_state.router.handle(req);
-      net::post(self->m_stream->get_executor(),
+      net::post(self->socket().get_executor(),
                 [self, a = std::move(a)]() mutable { self->answer(std::move(a)); });
     });
   }
@@ -304,9 +319,11 @@ private:
     entry.path = m_path.empty() ? "-" : m_path;
     entry.status = a.response.result_int();
     entry.errorcode = a.errorcode;
-    entry.milliseconds = std::chrono::duration<double, std::milli>(SteadyClock::now() - m_start).count();
+    const std::chrono::duration<double> took = SteadyClock::now() - m_start;
+    entry.milliseconds = took.count() * 1000;
     entry.detail = std::move(a.detail);
     m_state.log.line(format_request_log(entry));
+    m_state.requests.record(m_method, m_path, entry.status, entry.errorcode, took.count());
 
     m_response = std::make_unique<HttpResponse>(std::move(a.response));
     m_response->prepare_payload();
@@ -317,26 +334,31 @@ private:
       m_response->keep_alive(false);
     }
     set_deadline(k_write_timeout);
-    http::async_write(*m_stream, *m_response, [self = shared_from_this(), unread](beast::error_code ec, std::size_t) {
-      const bool keep = self->m_response->keep_alive();
-      self->m_response.reset();
-      if (ec) {
-        return self->close();
-      }
-      if (unread) {
-        return self->linger();
-      }
-      if (!keep) {
-        return self->shutdown();
-      }
-      self->m_method.clear();
-      self->m_path.clear();
-      self->read_head(false);
+    with_stream([&](auto& stream) {
+      http::async_write(stream, *m_response, [self = shared_from_this(), unread](beast::error_code ec, std::size_t) {
+        const bool keep = self->m_response->keep_alive();
+        self->m_response.reset();
+        if (ec) {
+          return self->close();
+        }
+        if (unread) {
+          return self->linger();
+        }
+        if (!keep) {
+          return self->shutdown();
+        }
+        self->m_method.clear();
+        self->m_path.clear();
+        self->read_head(false);
+      });
     });
   }
 
   void shutdown()
   {
+    if (!m_stream) {
+      return close();  // plain HTTP: nothing to say before the close
+    }
     set_deadline(k_shutdown_timeout);
     m_stream->async_shutdown([self = shared_from_this()](beast::error_code) { self->close(); });
   }
@@ -347,19 +369,23 @@ private:
   // client sees a clean TLS end rather than a truncation.
   void linger()
   {
-    SSL_set_shutdown(m_stream->native_handle(), SSL_RECEIVED_SHUTDOWN);
     set_deadline(k_shutdown_timeout);
-    m_stream->async_shutdown([self = shared_from_this()](beast::error_code) {
+    const auto stop_sending = [self = shared_from_this()] {
       beast::error_code ignored;
-      self->m_stream->next_layer().shutdown(tcp::socket::shutdown_send, ignored);
+      self->socket().shutdown(tcp::socket::shutdown_send, ignored);
       self->m_buffer.clear();
       self->drain();
-    });
+    };
+    if (!m_stream) {
+      return stop_sending();
+    }
+    SSL_set_shutdown(m_stream->native_handle(), SSL_RECEIVED_SHUTDOWN);
+    m_stream->async_shutdown([stop_sending](beast::error_code) { stop_sending(); });
   }
 
   void drain()
   {
-    m_stream->next_layer().async_read_some(
+    socket().async_read_some(
       m_buffer.prepare(16 * 1024), [self = shared_from_this()](beast::error_code ec, std::size_t) {
         if (ec) {
           return self->close();
@@ -372,21 +398,35 @@ private:
   // finds nothing more to do. Safe to call more than once.
   void close()
   {
-    tcp::socket& socket = m_stream ? m_stream->next_layer() : *m_tcp;
     beast::error_code ec;
-    socket.shutdown(tcp::socket::shutdown_both, ec);
-    socket.close(ec);
+    socket().shutdown(tcp::socket::shutdown_both, ec);
+    socket().close(ec);
     m_deadline = SteadyClock::time_point::max();
   }
 
   void set_deadline(SteadyClock::duration timeout) { m_deadline = SteadyClock::now() + timeout; }
 
+  // Return the connection's socket.
+  tcp::socket& socket() { return m_stream ? m_stream->next_layer() : *m_tcp; }
+  const tcp::socket& socket() const { return m_stream ? m_stream->next_layer() : *m_tcp; }
+
+  // Call f with the stream requests travel on: the TLS stream once the handshake has
+  // begun, else (plain HTTP) the socket.
+  template <typename F>
+  void with_stream(F&& f)
+  {
+    if (m_stream) {
+      f(*m_stream);
+    } else {
+      f(*m_tcp);
+    }
+  }
+
 public:
   // For the sweeper: close the connection if its deadline passed; false once closed.
   bool check_deadline(SteadyClock::time_point now)
   {
-    const tcp::socket& socket = m_stream ? m_stream->next_layer() : *m_tcp;
-    if (!socket.is_open()) {
+    if (!socket().is_open()) {
       return false;
     }
     if (now >= m_deadline) {
@@ -397,9 +437,9 @@ public:
   }
 
 private:
-  std::shared_ptr<ssl::context> m_ctx;  // before m_stream, which uses it
-  std::optional<tcp::socket> m_tcp;  // until the first bytes arrive
-  std::optional<beast::ssl_stream<tcp::socket>> m_stream;  // from then on
+  std::shared_ptr<ssl::context> m_ctx;  // before m_stream, which uses it; null: plain HTTP
+  std::optional<tcp::socket> m_tcp;  // TLS: until the first bytes arrive; plain HTTP: throughout
+  std::optional<beast::ssl_stream<tcp::socket>> m_stream;  // TLS: from then on
   ServerState& m_state;
   DeadlineSweeper& m_sweeper;
   SteadyClock::time_point m_deadline = SteadyClock::time_point::max();
@@ -487,20 +527,24 @@ private:
       }
       return accept();
     }
-    if (m_state.open.load() >= m_state.max_connections) {
+    ConnectionCounts& connections = m_state.connections;
+    if (connections.open.load() >= connections.max) {
+      ++connections.refused;
       if (!m_state.at_cap.exchange(true)) {
-        m_state.log.line("clm-server: " + std::to_string(m_state.max_connections)
-                 + " connections open (--max-connections); closing new ones at once");
+        m_state.log.line("clm-server: " + std::to_string(connections.max) + " connections open ("
+                         + std::string(m_state.cap_name) + "); closing new ones at once");
       }
       beast::error_code ignored;
       socket.close(ignored);
       return accept();
     }
     m_state.at_cap = false;
-    ++m_state.open;
+    ++connections.open;
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);  // answers must not wait on Nagle + delayed ACK
-    std::make_shared<Session>(std::move(socket), m_state.tls.current(), m_state, m_threads[m_next]->sweeper)->run();
+    std::make_shared<Session>(std::move(socket), m_state.tls ? m_state.tls->current() : nullptr, m_state,
+                              m_threads[m_next]->sweeper)
+      ->run();
     accept();
   }
 
@@ -525,27 +569,66 @@ void raise_file_limit(std::size_t max_connections)
   }
 }
 
-// Return the endpoint of --listen: an address, or a host name's first address.
-tcp::endpoint resolve_listen_address(const ServeOptions& opts)
+// Return the endpoint of the option listen: an address, or a host name's first address.
+tcp::endpoint resolve_listen_address(const ListenAddress& listen, std::string_view option)
 {
-  const auto port = static_cast<unsigned short>(opts.port);
+  const auto port = static_cast<unsigned short>(listen.port);
   beast::error_code ec;
-  const auto address = net::ip::make_address(opts.host, ec);
+  const auto address = net::ip::make_address(listen.host, ec);
   if (!ec) {
     return {address, port};
   }
   net::io_context ioc;
   tcp::resolver resolver(ioc);
-  const auto results = resolver.resolve(opts.host, std::to_string(port), ec);
+  const auto results = resolver.resolve(listen.host, std::to_string(port), ec);
   if (ec || results.empty()) {
-    throw Error(ExitCode::socket, "--listen: cannot resolve '" + opts.host + "'" + (ec ? ": " + ec.message() : ""));
+    throw Error(ExitCode::socket, std::string(option) + ": cannot resolve '" + listen.host + "'"
+                                    + (ec ? ": " + ec.message() : ""));
   }
   return results.begin()->endpoint();
 }
 
+// Return the text of a listening address: host:port, [v6]:port.
+std::string host_port(const std::string& host, int port)
+{
+  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
 }  // namespace
 
-void parse_listen(const std::string& text, ServeOptions& opts)
+bool is_loopback_or_private(const std::string& text)
+{
+  beast::error_code ec;
+  net::ip::address address = net::ip::make_address(text, ec);
+  if (ec) {
+    return false;
+  }
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6());
+  }
+  if (address.is_loopback()) {
+    return true;
+  }
+  if (address.is_v4()) {
+    const auto b = address.to_v4().to_bytes();
+    return b[0] == 10 || (b[0] == 172 && (b[1] & 0xf0) == 16) || (b[0] == 192 && b[1] == 168);
+  }
+  return (address.to_v6().to_bytes()[0] & 0xfe) == 0xfc;
+}
+
+void check_metrics_listen(const ListenAddress& listen)
+{
+  const std::string address = resolve_listen_address(listen, "--metrics-listen").address().to_string();
+  // Plain HTTP without a license key: only where the network itself is private.
+  if (!is_loopback_or_private(address)) {
+    throw Error(ExitCode::bad_parameter,
+                "--metrics-listen: " + address
+                  + " is not a loopback or private address (it serves /metrics in plain HTTP without the license "
+                    "key); scrape GET /metrics on --listen with the admin license key instead");
+  }
+}
+
+ListenAddress parse_listen(const std::string& text, std::string_view option)
 {
   const auto colon = text.rfind(':');
   std::string host = colon == std::string::npos ? "" : text.substr(0, colon);
@@ -556,22 +639,33 @@ void parse_listen(const std::string& text, ServeOptions& opts)
   int n = -1;
   const auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
   if (host.empty() || ec != std::errc() || p != port.data() + port.size() || n < 0 || n > 65535) {
-    throw Error(ExitCode::bad_parameter, "--listen: '" + text + "' is not HOST:PORT (PORT 0 picks a free one)");
+    throw Error(ExitCode::bad_parameter,
+                std::string(option) + ": '" + text + "' is not HOST:PORT (PORT 0 picks a free one)");
   }
-  opts.host = host;
-  opts.port = n;
+  return ListenAddress{host, n};
 }
 
 void serve(const ServeOptions& opts, OpenDataDir& data)
 {
+  const tcp::endpoint endpoint = resolve_listen_address(opts.listen, "--listen");
+  std::optional<tcp::endpoint> metrics_endpoint;
+  if (opts.metrics_listen) {
+    check_metrics_listen(*opts.metrics_listen);
+    metrics_endpoint = resolve_listen_address(*opts.metrics_listen, "--metrics-listen");
+  }
   const TlsSource tls_source{opts.tls_cert, opts.tls_key};
   TlsContexts tls(make_tls_context(load_tls_identity(data, tls_source)));
 
   if (opts.cache_rows > 0) {
     data.store = std::make_unique<CachedStore>(std::move(data.store), opts.cache_rows);
   }
+  Metrics metrics(route_paths(), [&store = *data.store](std::int64_t now_ms) {
+    store.check_health();
+    return store.credential_counts(now_ms);
+  });
   ApiServices services(data);
-  const Router router(services.services(), Licenses{opts.license_key, data.admin_key});
+  const Router router(services.services(), Licenses{opts.license_key, data.admin_key}, &metrics);
+  const Router metrics_router(services.services(), Licenses{}, &metrics, RouteTable::metrics_only);
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const unsigned io_threads = std::min(2u, cores);
@@ -582,14 +676,19 @@ void serve(const ServeOptions& opts, OpenDataDir& data)
   const unsigned default_workers = data.shared_store ? std::max(8u, 4 * cores) : std::max(2u, cores);
   const unsigned worker_threads = opts.workers != 0 ? opts.workers : default_workers;
   data.store->set_concurrency(worker_threads);
-  raise_file_limit(opts.max_connections);
+  metrics.api_connections().max = opts.max_connections;
+  if (metrics_endpoint) {
+    metrics.metrics_connections().max = std::min(k_metrics_max_connections, opts.max_connections);
+  }
+  raise_file_limit(opts.max_connections + metrics.metrics_connections().max);
 
-  const tcp::endpoint endpoint = resolve_listen_address(opts);
   // Destroyed in reverse: the io_context (and the connections it still holds) before
   // the state they use, the workers last.
   LogWriter log;
   net::thread_pool workers(worker_threads);
-  ServerState state{log, router, workers, tls, opts.max_connections};
+  ServerState state{log, router, workers, &tls, metrics.api_connections(), metrics.requests(), "--max-connections"};
+  ServerState metrics_state{log, metrics_router, workers, nullptr, metrics.metrics_connections(), metrics.requests(),
+                            "the metrics listener's cap"};
   std::vector<std::unique_ptr<IoThread>> threads;
   for (unsigned i = 0; i < io_threads; ++i) {
     threads.push_back(std::make_unique<IoThread>());
@@ -597,13 +696,21 @@ void serve(const ServeOptions& opts, OpenDataDir& data)
   }
   net::io_context& ioc = threads.front()->ioc;
   const auto listener = std::make_shared<Listener>(threads, endpoint, state);
+  std::shared_ptr<Listener> metrics_listener;
+  if (metrics_endpoint) {
+    metrics_listener = std::make_shared<Listener>(threads, *metrics_endpoint, metrics_state);
+  }
   const int port = listener->port();
   if (opts.port_file) {
     write_file_atomic(*opts.port_file, std::to_string(port) + "\n", 0644);
   }
-  const std::string listening = "listening on https://"
-    + (opts.host.find(':') != std::string::npos ? "[" + opts.host + "]" : opts.host) + ":" + std::to_string(port);
+  const std::string listening = "listening on https://" + host_port(opts.listen.host, port);
   log.line("clm-server: " + listening);
+  if (metrics_listener) {
+    log.line("clm-server: serving GET /metrics on http://" + host_port(opts.metrics_listen->host, metrics_listener->port())
+             + "/metrics (plain HTTP, no license key)");
+    metrics_listener->accept();
+  }
 
   listener->accept();
 
@@ -617,8 +724,10 @@ void serve(const ServeOptions& opts, OpenDataDir& data)
       notify_reloading();
       try {
         tls.replace(make_tls_context(load_tls_identity(data, tls_source)));
+        metrics.tls_reloaded(TlsReload::success);
         log.line("clm-server: SIGHUP: reloaded the TLS certificate and key");
       } catch (const std::exception& x) {
+        metrics.tls_reloaded(TlsReload::failure);
         log.line(std::string("clm-server: SIGHUP: kept the TLS identity in use: ") + x.what());
       }
       notify_ready(listening);

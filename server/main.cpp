@@ -28,6 +28,9 @@ int main(int argc, char** argv)
     common(serve);
     serve->add_option("--listen", o.listen, "address to listen on, HOST:PORT (default 127.0.0.1:8443; port 0 = any)");
     serve->add_option("--port-file", o.port_file, "write the port to FILE once listening");
+    serve->add_option("--metrics-listen", o.metrics_listen,
+                      "also serve GET /metrics on HOST:PORT, plain HTTP without the license key (a loopback or "
+                      "private address only)");
     serve->add_option("--tls-cert", o.tls_cert,
                       "TLS certificate chain (PEM, leaf first) from your own PKI instead of the data dir's; reread on SIGHUP");
     serve->add_option("--tls-key", o.tls_key, "private key (PEM) of --tls-cert; reread on SIGHUP");

@@ -1,5 +1,7 @@
 #include "router.hpp"
 
+#include "metrics.hpp"
+
 #include <clm/crypto.hpp>
 #include <clm/error.hpp>
 #include <clm/util/hex.hpp>
@@ -8,6 +10,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <span>
 
 namespace clm::server {
 
@@ -30,7 +33,8 @@ enum class Endpoint {
   admin_root,
   admin_overview,
   admin_device,
-  admin_change_device
+  admin_change_device,
+  metrics
 };
 
 struct Route {
@@ -56,12 +60,25 @@ constexpr Route k_routes[] = {
   {http::verb::get, "/admin/", Access::page, Endpoint::admin_overview},
   {http::verb::get, "/admin/device", Access::page, Endpoint::admin_device},
   {http::verb::post, "/admin/device", Access::page, Endpoint::admin_change_device},
+  // Prometheus metrics (our extension): fleet-wide counts, so the admin license key.
+  {http::verb::get, "/metrics", Access::admin, Endpoint::metrics},
 };
 
-// Return whether path is one of the dashboard's pages.
-bool is_page_path(std::string_view path)
+// The listener of --metrics-listen: its address is the access control.
+constexpr Route k_metrics_routes[] = {
+  {http::verb::get, "/metrics", Access::open, Endpoint::metrics},
+};
+
+// Return the routes of table.
+std::span<const Route> routes_of(RouteTable table)
 {
-  return std::any_of(std::begin(k_routes), std::end(k_routes),
+  return table == RouteTable::api ? std::span<const Route>(k_routes) : std::span<const Route>(k_metrics_routes);
+}
+
+// Return whether path is one of the dashboard's pages among routes.
+bool is_page_path(std::span<const Route> routes, std::string_view path)
+{
+  return std::any_of(routes.begin(), routes.end(),
                      [&](const Route& r) { return r.path == path && r.access == Access::page; });
 }
 
@@ -250,9 +267,22 @@ ApiServices::ApiServices(OpenDataDir& data, const Clock& clock)
 {
 }
 
-Router::Router(Services services, Licenses licenses)
+std::vector<std::string> route_paths()
+{
+  std::vector<std::string> out;
+  for (const Route& r : k_routes) {
+    if (std::find(out.begin(), out.end(), r.path) == out.end()) {
+      out.emplace_back(r.path);
+    }
+  }
+  return out;
+}
+
+Router::Router(Services services, Licenses licenses, Metrics* metrics, RouteTable table)
   : m_services(services),
     m_licenses(std::move(licenses)),
+    m_metrics(metrics),
+    m_table(table),
     m_dashboard(services.devices, CsrfTokens(random_bytes(32), m_licenses.admin, system_clock_ms()))
 {
 }
@@ -261,13 +291,13 @@ std::optional<Answer> Router::check_head(const http::request_header<>& head) con
 {
   const unsigned version = head.version();
   const std::string path = target_path(head.target());
-  const bool page = is_page_path(path);
+  const bool page = is_page_path(routes_of(m_table), path);
   const auto refuse = [&](http::status status, const char* message) {
     return page ? page_refusal(status, version, "Refused", message) : refusal(status, version, message);
   };
   const Route* route = nullptr;
   bool path_known = false;
-  for (const Route& r : k_routes) {
+  for (const Route& r : routes_of(m_table)) {
     if (r.path == path) {
       path_known = true;
       if (r.method == head.method()) {
@@ -281,7 +311,7 @@ std::optional<Answer> Router::check_head(const http::request_header<>& head) con
   if (!route) {
     Answer a = refuse(http::status::method_not_allowed, "method not allowed here");
     std::string allow;
-    for (const Route& r : k_routes) {
+    for (const Route& r : routes_of(m_table)) {
       if (r.path == path) {
         allow += (allow.empty() ? "" : ", ") + std::string(http::to_string(r.method));
       }
@@ -336,7 +366,7 @@ Answer Router::handle(const HttpRequest& req) const
   const std::string path = target_path(req.target());
   Endpoint endpoint = Endpoint::system_status;
   bool found = false;
-  for (const Route& r : k_routes) {
+  for (const Route& r : routes_of(m_table)) {
     if (r.path == path && r.method == req.method()) {
       endpoint = r.endpoint;
       found = true;
@@ -364,6 +394,13 @@ Answer Router::handle(const HttpRequest& req) const
         return Answer{make_response(http::status::ok, version,
                                     m_services.creds.crl(query_param(req.target(), "catype")),
                                     "application/x-pem-file"),
+                      std::nullopt,
+                      {}};
+      case Endpoint::metrics:
+        if (!m_metrics) {
+          return refusal(http::status::not_found, version, "no such endpoint");
+        }
+        return Answer{make_response(http::status::ok, version, m_metrics->render(), k_metrics_content_type),
                       std::nullopt,
                       {}};
       case Endpoint::system_status:

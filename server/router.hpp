@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace clm::server {
 
@@ -72,6 +73,15 @@ struct Licenses {
   std::string admin;
 };
 
+class Metrics;
+
+// Which routes a Router takes: the WebAPI's, the dashboard's and GET /metrics (admin
+// license key), or GET /metrics alone without a license (the --metrics-listen listener).
+enum class RouteTable { api, metrics_only };
+
+// Return the distinct paths of the routes of RouteTable::api, in table order.
+std::vector<std::string> route_paths();
+
 // An answer, with what the log line says about it.
 struct Answer {
   HttpResponse response;
@@ -81,8 +91,9 @@ struct Answer {
 
 class Router {
 public:
-  // Route to services; the dashboard's forms get tokens under a random secret of this Router.
-  Router(Services services, Licenses licenses);
+  // Route the requests of table to services, GET /metrics to metrics (404 without);
+  // the dashboard's forms get tokens under a random secret of this Router.
+  Router(Services services, Licenses licenses, Metrics* metrics = nullptr, RouteTable table = RouteTable::api);
 
   // Return the refusal of a request with this head (unknown path 404, wrong method 405,
   // no or a wrong license key 401, admin key needed 403, a Content-Encoding 415, a
@@ -101,6 +112,8 @@ public:
 private:
   Services m_services;
   Licenses m_licenses;
+  Metrics* m_metrics;
+  RouteTable m_table;
   Dashboard m_dashboard;
 };
 

@@ -181,6 +181,13 @@ struct DayCount {
   std::int64_t rotated = 0;
 };
 
+// How many records of one kind are in one state (Store::credential_counts).
+struct StateCount {
+  std::string kind;   // "certificate" (device certificates, not the CA's), "key", "device", "id"
+  std::string state;  // the stored status, or "expired" for a valid one whose end has passed
+  std::int64_t count = 0;
+};
+
 // An operator's grant letting one ID read every device's keys (getlist, getkeylist).
 struct FleetGrant {
   std::int64_t keyid = 0;
@@ -387,6 +394,13 @@ public:
   // Return how many devices are in each state (by device_status_name), and how many valid
   // ones have a registration that expired at or before now_ms (under "expired").
   virtual std::vector<std::pair<std::string, std::int64_t>> device_counts(std::int64_t now_ms) = 0;
+
+  // Return how many device certificates, keys, devices and IDs are in each state, one
+  // COUNT per table and state. A valid one whose end (a certificate's not_after, a key's
+  // or an ID's expiration, a device's registration expiry) is at or before now_ms counts
+  // as "expired" instead, so a kind's states add up to its rows. States with no row are
+  // left out.
+  virtual std::vector<StateCount> credential_counts(std::int64_t now_ms) = 0;
 
   // Return how many valid device credentials end at or before each of limits_ms.
   virtual ExpiryCounts expiry_counts(const std::vector<std::int64_t>& limits_ms) = 0;

@@ -109,6 +109,10 @@ public:
   {
     return m_inner->device_counts(now_ms);
   }
+  std::vector<StateCount> credential_counts(std::int64_t now_ms) override
+  {
+    return m_inner->credential_counts(now_ms);
+  }
   ExpiryCounts expiry_counts(const std::vector<std::int64_t>& limits_ms) override
   {
     return m_inner->expiry_counts(limits_ms);

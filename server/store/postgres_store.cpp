@@ -919,6 +919,14 @@ std::vector<std::pair<std::string, std::int64_t>> PostgresStore::device_counts(s
     [](const PgResult::Row& row) { return std::pair(row.text(0), row.int64(1)); });
 }
 
+std::vector<StateCount> PostgresStore::credential_counts(std::int64_t now_ms)
+{
+  Use c(*this);
+  return disjoint_states(
+    all<StateCount>(c->exec(credential_counts_sql(pg_placeholder), PgParams().add(now_ms)),
+                    [](const PgResult::Row& row) { return StateCount{row.text(0), row.text(1), row.int64(2)}; }));
+}
+
 ExpiryCounts PostgresStore::expiry_counts(const std::vector<std::int64_t>& limits_ms)
 {
   Use c(*this);

@@ -71,6 +71,7 @@ public:
   std::vector<CredentialRecord> due_credentials(std::int64_t now_ms, const std::optional<std::string>& group,
                                                 const CredentialCursor& after, std::size_t limit) override;
   std::vector<std::pair<std::string, std::int64_t>> device_counts(std::int64_t now_ms) override;
+  std::vector<StateCount> credential_counts(std::int64_t now_ms) override;
   ExpiryCounts expiry_counts(const std::vector<std::int64_t>& limits_ms) override;
   std::vector<DayCount> issued_per_day(std::int64_t from_ms) override;
   std::vector<CertRecord> valid_certificates_of_device(const std::string& deviceid) override;

@@ -225,6 +225,14 @@ std::string issued_per_day_sql(const std::function<std::string(int)>& placeholde
 // device_counts_sql: rows (state, count); the state "expired" counts valid devices whose
 // registration ended at or before parameter 1.
 std::string device_counts_sql(const std::function<std::string(int)>& placeholder);
+// credential_counts_sql: rows (kind, state, count): each kind's rows by stored status,
+// and under "expired" its valid ones whose end is at or before parameter 1 (counted in
+// "valid" too: disjoint_states takes them out).
+std::string credential_counts_sql(const std::function<std::string(int)>& placeholder);
+
+// Return the rows of credential_counts_sql as Store::credential_counts answers them:
+// each kind's "expired" taken out of its "valid", states with no row left out.
+std::vector<StateCount> disjoint_states(std::vector<StateCount> rows);
 
 // The columns of a group (group_from), and every group with its device count after them,
 // counted in one pass.

@@ -910,6 +910,15 @@ std::vector<std::pair<std::string, std::int64_t>> SqliteStore::device_counts(std
   return all_rows(st, [](SqliteStatement& row) { return std::pair(row.text(0), row.int64(1)); });
 }
 
+std::vector<StateCount> SqliteStore::credential_counts(std::int64_t now_ms)
+{
+  Connection& c = connection();
+  SqliteStatement st(*c.statements, credential_counts_sql(sqlite_placeholder));
+  st.bind(1, now_ms);
+  return disjoint_states(
+    all_rows(st, [](SqliteStatement& row) { return StateCount{row.text(0), row.text(1), row.int64(2)}; }));
+}
+
 ExpiryCounts SqliteStore::expiry_counts(const std::vector<std::int64_t>& limits_ms)
 {
   Connection& c = connection();

@@ -1068,6 +1068,97 @@ TEST_P(CertContract, summary_counts_devices_credentials_by_expiry_and_issuance_b
   (void)k1, (void)c1;
 }
 
+TEST_P(CertContract, credential_counts_count_each_kind_by_state_a_valid_one_past_its_end_as_expired)
+{
+  // Certificates, each ending k_now + 1 day: valid, revoked, updated; a CA certificate is
+  // no device's and not counted.
+  leaf("C1");
+  CertRecord revoked = leaf("C2");
+  revoked.status = CertStatus::revoked;
+  store().update_certificate(revoked);
+  CertRecord updated = leaf("C3");
+  updated.status = CertStatus::updated;
+  store().update_certificate(updated);
+  CertRecord ca;
+  ca.keynumber = store().allocate_keynumber("certificate");
+  ca.serial = "0A";
+  ca.catype = "CA";
+  ca.ca_name = "ca1";
+  ca.kind = CertKind::ca;
+  ca.subject = "/O=clm/CN=ca1";
+  ca.cert_der = "der";
+  store().insert_certificate(ca);
+  // Keys, each expiring k_now + 1 day: valid, updated, deleted.
+  aes_key("valid");
+  auto key_updated = aes_key("updated");
+  key_updated.status = KeyStatus::updated;
+  store().update_key(key_updated);
+  auto key_deleted = aes_key("deleted");
+  key_deleted.status = KeyStatus::deleted;
+  store().update_key(key_deleted);
+  // Devices: "dev" valid without an end; disabled, deleted, and valid with an ended registration.
+  const auto seal = [](const std::string&) { return std::string("k"); };
+  for (const auto& [name, status, expires] :
+       {std::tuple{"disabled", DeviceStatus::disabled, std::optional<std::int64_t>{}},
+        std::tuple{"deleted", DeviceStatus::deleted, std::optional<std::int64_t>{}},
+        std::tuple{"ended", DeviceStatus::valid, std::optional<std::int64_t>{k_now - 1}}}) {
+    DeviceRecord d = store().create_device(device_fields(name), seal);
+    d.status = status;
+    d.expires_ms = expires;
+    store().update_device(d);
+  }
+  // IDs: valid until k_now + 1 day, deleted, and one that expired at k_now exactly.
+  store().create_id(id_fields("valid", k_now + k_day_ms), seal_for);
+  const IdRecord gone = store().create_id(id_fields("deleted", k_now + k_day_ms), seal_for);
+  store().set_id_status(gone.keyid, Status::deleted);
+  store().create_id(id_fields("ended", k_now), seal_for);
+
+  const auto counted = [&](std::int64_t now_ms) {
+    std::map<std::string, std::int64_t> out;
+    for (const auto& c : store().credential_counts(now_ms)) {
+      EXPECT_EQ(out.count(c.kind + "/" + c.state), 0u) << "one row per kind and state: " << c.kind << "/" << c.state;
+      out[c.kind + "/" + c.state] = c.count;
+    }
+    return out;
+  };
+  using Counts = std::map<std::string, std::int64_t>;
+  EXPECT_EQ(counted(k_now), (Counts{{"certificate/revoked", 1},
+                                    {"certificate/updated", 1},
+                                    {"certificate/valid", 1},
+                                    {"device/deleted", 1},
+                                    {"device/disabled", 1},
+                                    {"device/expired", 1},
+                                    {"device/valid", 1},
+                                    {"id/deleted", 1},
+                                    {"id/expired", 1},
+                                    {"id/valid", 1},
+                                    {"key/deleted", 1},
+                                    {"key/updated", 1},
+                                    {"key/valid", 1}}));
+  // A day on, the valid certificate, key and ID have ended (at their end exactly: expired).
+  EXPECT_EQ(counted(k_now + k_day_ms), (Counts{{"certificate/expired", 1},
+                                               {"certificate/revoked", 1},
+                                               {"certificate/updated", 1},
+                                               {"device/deleted", 1},
+                                               {"device/disabled", 1},
+                                               {"device/expired", 1},
+                                               {"device/valid", 1},
+                                               {"id/deleted", 1},
+                                               {"id/expired", 2},
+                                               {"key/deleted", 1},
+                                               {"key/expired", 1},
+                                               {"key/updated", 1}}));
+}
+
+TEST_P(CertContract, credential_counts_of_an_empty_store_are_only_the_fixtures_device)
+{
+  const auto counts = store().credential_counts(k_now);
+  ASSERT_EQ(counts.size(), 1u);
+  EXPECT_EQ(counts[0].kind, "device");
+  EXPECT_EQ(counts[0].state, "valid");
+  EXPECT_EQ(counts[0].count, 1);
+}
+
 TEST_P(CertContract, duplicate_serial_is_refused)
 {
   leaf("AA");

@@ -44,6 +44,14 @@ PYEOF
   wait_until 10 test -S "$1"
 }
 
+# Skip unless this test may make a mount namespace (root, and unshare allowed): the
+# syslog tests give the tools a /dev/log of their own there.
+need_mount_namespace() {
+  [[ $(id -u) -eq 0 ]] || skip "needs root for a /dev/log of its own (mount namespace)"
+  unshare --mount true 2>/dev/null || skip "unshare --mount is not allowed here"
+}
+
+# count_lines FILE PATTERN N: FILE has at least N lines matching PATTERN (for wait_until).
 count_lines() {
   local n
   n=$(grep -c -- "$2" "$1" 2>/dev/null) || true
@@ -153,7 +161,7 @@ instance_file() {
 }
 
 @test "--syslog: errors and warnings reach syslog tagged with the tool, and stderr as before" {
-  [[ $(id -u) -eq 0 ]] || skip "needs root for a /dev/log of its own (mount namespace)"
+  need_mount_namespace
   local sock=$BATS_TEST_TMPDIR/log.sock got=$BATS_TEST_TMPDIR/syslog.txt
   dgram_listener "$sock" "$got"
   # No verified ID: exit 31, one line on stderr, the same line in syslog at LOG_ERR (user.err = <11>).
@@ -181,7 +189,7 @@ instance_file() {
 }
 
 @test "--syslog with stderr on the journal: priority prefixes instead of a second copy" {
-  [[ $(id -u) -eq 0 ]] || skip "needs root for a /dev/log of its own (mount namespace)"
+  need_mount_namespace
   local sock=$BATS_TEST_TMPDIR/log.sock got=$BATS_TEST_TMPDIR/syslog.txt err=$BATS_TEST_TMPDIR/journal
   dgram_listener "$sock" "$got"
   : >"$err"

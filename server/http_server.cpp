@@ -616,9 +616,14 @@ bool is_loopback_or_private(const std::string& text)
   return (address.to_v6().to_bytes()[0] & 0xfe) == 0xfc;
 }
 
-void check_metrics_listen(const ListenAddress& listen)
+namespace {
+
+// Return the endpoint of --metrics-listen once it is known to be a loopback or private
+// address: the one checked is the one bound (a name resolved twice could differ).
+tcp::endpoint checked_metrics_endpoint(const ListenAddress& listen)
 {
-  const std::string address = resolve_listen_address(listen, "--metrics-listen").address().to_string();
+  const tcp::endpoint endpoint = resolve_listen_address(listen, "--metrics-listen");
+  const std::string address = endpoint.address().to_string();
   // Plain HTTP without a license key: only where the network itself is private.
   if (!is_loopback_or_private(address)) {
     throw Error(ExitCode::bad_parameter,
@@ -626,6 +631,14 @@ void check_metrics_listen(const ListenAddress& listen)
                   + " is not a loopback or private address (it serves /metrics in plain HTTP without the license "
                     "key); scrape GET /metrics on --listen with the admin license key instead");
   }
+  return endpoint;
+}
+
+}  // namespace
+
+void check_metrics_listen(const ListenAddress& listen)
+{
+  checked_metrics_endpoint(listen);
 }
 
 ListenAddress parse_listen(const std::string& text, std::string_view option)
@@ -650,8 +663,7 @@ void serve(const ServeOptions& opts, OpenDataDir& data)
   const tcp::endpoint endpoint = resolve_listen_address(opts.listen, "--listen");
   std::optional<tcp::endpoint> metrics_endpoint;
   if (opts.metrics_listen) {
-    check_metrics_listen(*opts.metrics_listen);
-    metrics_endpoint = resolve_listen_address(*opts.metrics_listen, "--metrics-listen");
+    metrics_endpoint = checked_metrics_endpoint(*opts.metrics_listen);
   }
   const TlsSource tls_source{opts.tls_cert, opts.tls_key};
   TlsContexts tls(make_tls_context(load_tls_identity(data, tls_source)));

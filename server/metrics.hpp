@@ -7,6 +7,8 @@
 #include "api.hpp"
 #include "store.hpp"
 
+#include <clm/prometheus.hpp>
+
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -29,55 +31,6 @@ inline constexpr const char* k_metrics_content_type = "text/plain; version=0.0.4
 
 // How long the store's counts are kept before a scrape reads them again.
 inline constexpr std::chrono::milliseconds k_store_metrics_max_age{15000};
-
-// Return value escaped for a label value: backslash, double quote and newline.
-std::string escape_label_value(std::string_view value);
-
-// Return text escaped for a HELP line: backslash and newline.
-std::string escape_help(std::string_view text);
-
-// Return v as the text format writes a sample value: +Inf, -Inf, NaN, an integer
-// without a fraction, anything else in the shortest form that reads back as v.
-std::string format_sample_value(double v);
-
-// One label of a sample.
-struct Label {
-  std::string_view name;
-  std::string_view value;
-};
-
-// Exposition text being written: metric families (HELP and TYPE lines) and their samples.
-class Exposition {
-public:
-  // Start the family name of type ("counter", "gauge", "histogram") with its help text.
-  void family(std::string_view name, std::string_view type, std::string_view help);
-
-  // Write one sample: name{labels} value.
-  void sample(std::string_view name, std::span<const Label> labels, double value);
-  void sample(std::string_view name, std::initializer_list<Label> labels, double value)
-  {
-    sample(name, std::span<const Label>(labels.begin(), labels.size()), value);
-  }
-  void sample(std::string_view name, std::span<const Label> labels, std::uint64_t value);
-  void sample(std::string_view name, std::initializer_list<Label> labels, std::uint64_t value)
-  {
-    sample(name, std::span<const Label>(labels.begin(), labels.size()), value);
-  }
-
-  // Write the samples of one histogram: a cumulative _bucket per bound and +Inf, _sum
-  // and _count. counts are per bucket (not cumulative), bounds.size() + 1 of them, the
-  // last for values above every bound.
-  void histogram(std::string_view name, std::span<const Label> labels, std::span<const double> bounds,
-                 std::span<const std::uint64_t> counts, double sum);
-
-  // Return the text written so far.
-  const std::string& text() const { return m_text; }
-
-private:
-  void write_labels(std::span<const Label> labels, const Label* extra);
-
-  std::string m_text;
-};
 
 // The upper bounds of the request latency histogram, in seconds.
 inline constexpr std::array<double, 13> k_latency_bounds{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,

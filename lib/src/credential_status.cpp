@@ -2,11 +2,14 @@
 #include <clm/credential_status.hpp>
 #include <clm/device_admin_api.hpp>
 #include <clm/error.hpp>
+#include <clm/file_digest.hpp>
 #include <clm/key_files.hpp>
+#include <clm/prometheus.hpp>
 #include <clm/sidecar.hpp>
 #include <clm/sidecar_verify.hpp>
 #include <clm/state.hpp>
 #include <clm/text.hpp>
+#include <clm/util/errno_error.hpp>
 #include <clm/util/iso8601.hpp>
 #include <clm/util/openssl.hpp>
 #include <clm/validate.hpp>
@@ -20,6 +23,7 @@
 #include <dirent.h>
 #include <map>
 #include <ostream>
+#include <set>
 #include <regex>
 #include <sys/stat.h>
 #include <utility>
@@ -160,7 +164,7 @@ public:
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
       const int err = errno;
-      m_entries.push_back(error_entry(path, err == ENOENT ? "does not exist" : std::string("cannot read: ") + std::strerror(err)));
+      m_entries.push_back(error_entry(path, err == ENOENT ? "does not exist" : "cannot read: " + util::errno_text(err)));
     } else if (S_ISDIR(st.st_mode)) {
       add_dir(path);
     } else if (S_ISREG(st.st_mode)) {
@@ -198,10 +202,16 @@ public:
 private:
   void add_dir(const std::string& dir)
   {
+    // Each directory once: a bind mount of an ancestor would otherwise be walked again
+    // and again.
+    struct stat self {};
+    if (::stat(dir.c_str(), &self) == 0 && !m_dirs.emplace(self.st_dev, self.st_ino).second) {
+      return;
+    }
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) {
       const int err = errno;
-      m_entries.push_back(error_entry(dir, std::string("cannot read directory: ") + std::strerror(err)));
+      m_entries.push_back(error_entry(dir, "cannot read directory: " + util::errno_text(err)));
       return;
     }
     std::vector<std::string> names;
@@ -216,21 +226,33 @@ private:
       const std::string full = join(dir, name);
       struct stat st {};
       if (::lstat(full.c_str(), &st) != 0) {
-        continue;  // gone since readdir
+        // Gone since readdir is nothing to report; anything else hides a file.
+        if (const int err = errno; err != ENOENT) {
+          m_entries.push_back(error_entry(full, "cannot read: " + util::errno_text(err)));
+        }
+        continue;
       }
       if (S_ISDIR(st.st_mode)) {
         add_dir(full);
       } else if (S_ISREG(st.st_mode)) {
         m_entries.push_back(file_entry(full, st, false, false));
-      } else if (S_ISLNK(st.st_mode) && ::stat(full.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      } else if (S_ISLNK(st.st_mode)) {
         // A link to a file is followed; a link to a directory is not (no loops, no
-        // wandering out of the tree), nor is a dangling one an error.
-        m_entries.push_back(file_entry(full, st, false, true));
+        // wandering out of the tree), nor is a dangling one an error; one whose target
+        // cannot be looked at is.
+        if (::stat(full.c_str(), &st) == 0) {
+          if (S_ISREG(st.st_mode)) {
+            m_entries.push_back(file_entry(full, st, false, true));
+          }
+        } else if (const int err = errno; err != ENOENT) {
+          m_entries.push_back(error_entry(full, "cannot read: " + util::errno_text(err)));
+        }
       }
     }
   }
 
   std::vector<Entry> m_entries;
+  std::set<std::pair<dev_t, ino_t>> m_dirs;  // the directories walked
 };
 
 // Judges the entries of a walk.
@@ -278,7 +300,9 @@ private:
     std::string bytes;
     CredentialStatus s;
     try {
-      bytes = read_file(e.path);
+      // Bounded and without blocking: the entry may have been swapped for a FIFO or a
+      // growing file since the walk saw it.
+      read_regular_file(e.path.c_str(), k_max_certificate_file, bytes);
       s.certificate = inspect_certificate(bytes, e.path, m_rules.passphrase);
     } catch (const Error& err) {
       // In a directory, a file that is no certificate at all is passed by; one that
@@ -310,7 +334,7 @@ private:
     }
     std::string contents;
     try {
-      contents = read_file(e.path);
+      read_regular_file(e.path.c_str(), k_max_key_file, contents);
     } catch (const Error& err) {
       return failed(e.path, err.what());
     }
@@ -491,82 +515,6 @@ std::string nagios_safe(std::string_view text)
   }
   return out;
 }
-
-// Return text with every byte sequence that is not UTF-8 replaced by U+FFFD: Prometheus
-// refuses a whole textfile over one invalid label value.
-std::string valid_utf8(std::string_view text)
-{
-  std::string out;
-  out.reserve(text.size());
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto b = static_cast<unsigned char>(text[i]);
-    std::size_t n = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
-    bool ok = n > 0 && i + n <= text.size();
-    std::uint32_t cp = n == 1 ? b : n == 2 ? b & 0x1Fu : n == 3 ? b & 0x0Fu : b & 0x07u;
-    for (std::size_t k = 1; ok && k < n; ++k) {
-      const auto c = static_cast<unsigned char>(text[i + k]);
-      ok = (c & 0xC0) == 0x80;
-      cp = (cp << 6) | (c & 0x3Fu);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8 either.
-    ok = ok
-         && !((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)
-              || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF);
-    if (ok) {
-      out.append(text.substr(i, n));
-      i += n;
-    } else {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    }
-  }
-  return out;
-}
-
-// Return value as a label value of the exposition format: valid UTF-8, with \, " and
-// newline escaped.
-std::string label_value(std::string_view value)
-{
-  std::string out;
-  for (const char c : valid_utf8(value)) {
-    switch (c) {
-    case '\\': out += "\\\\"; break;
-    case '"': out += "\\\""; break;
-    case '\n': out += "\\n"; break;
-    default: out.push_back(c);
-    }
-  }
-  return out;
-}
-
-// Writes metric families of the exposition format: HELP and TYPE, then the samples.
-class Exposition {
-public:
-  void family(const std::string& name, const std::string& help)
-  {
-    m_out += "# HELP " + name + " " + help + "\n# TYPE " + name + " gauge\n";
-  }
-
-  void sample(const std::string& name, const std::vector<std::pair<std::string, std::string>>& labels,
-              std::int64_t value)
-  {
-    m_out += name;
-    if (!labels.empty()) {
-      m_out += '{';
-      for (std::size_t i = 0; i < labels.size(); ++i) {
-        m_out += (i > 0 ? "," : "") + labels[i].first + "=\"" + label_value(labels[i].second) + '"';
-      }
-      m_out += '}';
-    }
-    m_out += " " + std::to_string(value) + "\n";
-  }
-
-  std::string text() && { return std::move(m_out); }
-
-private:
-  std::string m_out;
-};
 
 }  // namespace
 
@@ -755,16 +703,18 @@ std::string status_prometheus(const StatusReport& report)
       found.push_back(&item);
     }
   }
-  using Labels = std::vector<std::pair<std::string, std::string>>;
   auto labels_of = [&](const CredentialStatus& item) {
-    return keys ? Labels{{"path", item.path}, {"keynumber", item.keynumber.value_or("")}}
-                : Labels{{"path", item.path}, {"subject", item.certificate->subject}, {"serial", item.certificate->serial}};
+    const std::string_view keynumber = item.keynumber ? std::string_view(*item.keynumber) : std::string_view();
+    return keys ? std::vector<Label>{{"path", item.path}, {"keynumber", keynumber}}
+                : std::vector<Label>{{"path", item.path},
+                                     {"subject", item.certificate->subject},
+                                     {"serial", item.certificate->serial}};
   };
   Exposition e;
   auto per_item = [&](const std::string& name, const std::string& help, auto value) {
-    e.family(name, help);
+    e.family(name, "gauge", help);
     for (const auto* item : found) {
-      e.sample(name, labels_of(*item), value(*item));
+      e.sample(name, labels_of(*item), static_cast<double>(value(*item)));
     }
   };
   auto tampered = [](const CredentialStatus& i) -> std::int64_t { return i.tamper == Tamper::mismatch ? 1 : 0; };
@@ -790,15 +740,16 @@ std::string status_prometheus(const StatusReport& report)
     buckets.push_back(std::to_string(*it));
   }
   buckets.emplace_back("ok");
-  e.family("clm_credential_status_files", "Credential files found by clm-cert/clm-key status, per bucket.");
+  e.family("clm_credential_status_files", "gauge", "Credential files found by clm-cert/clm-key status, per bucket.");
   for (const auto& bucket : buckets) {
     const auto n = std::count_if(found.begin(), found.end(), [&](const auto* i) { return i->bucket == bucket; });
-    e.sample("clm_credential_status_files", {{"kind", kind}, {"bucket", bucket}}, n);
+    e.sample("clm_credential_status_files", {Label{"kind", kind}, Label{"bucket", bucket}},
+             static_cast<std::uint64_t>(n));
   }
-  e.family("clm_credential_status_errors", "Paths clm-cert/clm-key status could not read.");
-  e.sample("clm_credential_status_errors", {{"kind", kind}},
-           static_cast<std::int64_t>(report.items.size() - found.size()));
-  return std::move(e).text();
+  e.family("clm_credential_status_errors", "gauge", "Paths clm-cert/clm-key status could not read.");
+  e.sample("clm_credential_status_errors", {Label{"kind", kind}},
+           static_cast<std::uint64_t>(report.items.size() - found.size()));
+  return e.text();
 }
 
 std::string status_nagios(const StatusReport& report)
@@ -947,6 +898,8 @@ PluginState run_status(CredentialKind kind, const StatusOptions& options, std::o
   case StatusFormat::nagios: text = status_nagios(report); break;
   }
   if (options.output) {
+    // A run killed while writing left its temporary beside the file: clear it first.
+    remove_stale_temporaries(*options.output);
     write_file_atomic(*options.output, text, 0644);
   } else {
     out << text << std::flush;

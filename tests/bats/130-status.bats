@@ -252,6 +252,22 @@ assert_exposition() {
   run_clm clm-cert status "$BATS_TEST_TMPDIR/fifo" "$dir/d400.pem"
   assert_equal "$status" 3
   assert_equal "$(of "$output" "$BATS_TEST_TMPDIR/fifo" .error)" "not a regular file or a directory"
+  # Inside a directory a FIFO, a link to one and a link to a device are passed by
+  # without blocking; a file met again through a bind mount of an ancestor counts once.
+  local tree
+  tree=$(outdir tree)
+  cp "$dir/d400.pem" "$tree/"
+  mkfifo "$tree/pipe.pem"
+  ln -s "$tree/pipe.pem" "$tree/link.pem"
+  ln -s /dev/zero "$tree/zero.pem"
+  run_clm -0 clm-cert status "$tree"
+  assert_equal "${#lines[@]}" 1
+  assert_equal "$(jq -r .file <<<"$output")" "$tree/d400.pem"
+  if [[ $(id -u) -eq 0 ]] && unshare --mount true 2>/dev/null; then
+    mkdir "$tree/again"
+    run_clm -0 unshare --mount bash -c 'mount --bind "$1" "$1/again" && exec clm-cert status "$1"' _ "$tree"
+    assert_equal "${#lines[@]}" 1
+  fi
 
   run_clm clm-cert status "$BATS_TEST_TMPDIR/nowhere" "$dir/d20.pem"
   assert_equal "$status" 1

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Crash trials: clm-key update (plain and through lightcipher), clm-cert update and clm-keyget, run against a real clm-server on
+# Crash trials: clm-key update (plain and through lightcipher), clm-cert update and clm-keyget (and
+# clm-cert status --output, whose one file has no sidecar), run against a real clm-server on
 # loopback, killed with SIGKILL exactly at their Nth call of each of rename, renameat,
 # fsync, fdatasync, syncfs and write (strace -e inject=SYSCALL:signal=KILL:when=N, every N the
 # tool reaches), then at random calls of a wider set; each trial kills the tool twice, the
@@ -231,4 +232,32 @@ for tool in key lc cert keyget; do
     "$what" "$trials" "$exact" "$((trials - exact))" "$changed"
   total=$((total + trials))
 done
+# clm-cert status --output: the Prometheus textfile node_exporter reads must never be
+# half of one. Killed at each rename, fsync and write, the file holds the text before
+# (here "old") or the whole new one; the normal run afterwards leaves no temporary.
+status_dir=$work/status
+mkdir -p "$status_dir"
+status_command() {
+  printf '%s\n' clm-cert status --format prometheus --output "$status_dir/clm.prom" "$cert_dir"
+}
+clm-cert status --format prometheus --output "$work/status.reference" "$cert_dir" >/dev/null ||
+  fail "clm-cert status of $cert_dir failed"
+trials=0
+for syscall in "${exact_syscalls[@]}"; do
+  n=$(calls status "$syscall")
+  for ((i = 1; i <= n; i++)); do
+    printf 'old\n' >"$status_dir/clm.prom"
+    mapfile -t cmd < <(status_command)
+    { strace -f -qq -o /dev/null -e inject="$syscall:signal=KILL:when=$i" "${cmd[@]}" >/dev/null 2>&1; } 2>/dev/null || true
+    if [ "$(cat "$status_dir/clm.prom")" != old ] && ! cmp -s "$status_dir/clm.prom" "$work/status.reference"; then
+      fail "status $syscall #$i: $status_dir/clm.prom is neither the old text nor the whole new one"
+    fi
+    trials=$((trials + 1))
+  done
+done
+"${cmd[@]}" >/dev/null || fail "status: the normal run afterwards failed"
+cmp -s "$status_dir/clm.prom" "$work/status.reference" || fail "status: the normal run wrote other text"
+check_clean "$status_dir" "status"
+printf 'crash: clm-cert status --output: %d trials (exact), all checks passed\n' "$trials"
+total=$((total + trials))
 printf 'crash: %d trials, all checks passed\n' "$total"

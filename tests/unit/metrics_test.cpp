@@ -23,8 +23,8 @@
 
 namespace {
 
-using clm::server::Exposition;
-using clm::server::Label;
+using clm::Exposition;
+using clm::Label;
 using clm::server::Metrics;
 using clm::server::RequestMetrics;
 using clm::server::StateCount;
@@ -118,18 +118,18 @@ double value_of(const std::string& text, const std::string& series)
 
 TEST(MetricsText, label_values_escape_backslash_quote_and_newline_only)
 {
-  EXPECT_EQ(clm::server::escape_label_value("a\\b\"c\nd\te/é"), "a\\\\b\\\"c\\nd\te/é");
-  EXPECT_EQ(clm::server::escape_label_value(""), "");
+  EXPECT_EQ(clm::escape_label_value("a\\b\"c\nd\te/é"), "a\\\\b\\\"c\\nd\te/é");
+  EXPECT_EQ(clm::escape_label_value(""), "");
 }
 
 TEST(MetricsText, help_escapes_backslash_and_newline_but_not_quotes)
 {
-  EXPECT_EQ(clm::server::escape_help("say \"x\\y\"\nnext"), "say \"x\\\\y\"\\nnext");
+  EXPECT_EQ(clm::escape_help("say \"x\\y\"\nnext"), "say \"x\\\\y\"\\nnext");
 }
 
 TEST(MetricsText, sample_values_are_integers_shortest_decimals_or_the_special_words)
 {
-  using clm::server::format_sample_value;
+  using clm::format_sample_value;
   EXPECT_EQ(format_sample_value(0), "0");
   EXPECT_EQ(format_sample_value(1), "1");
   EXPECT_EQ(format_sample_value(-3), "-3");

@@ -287,6 +287,10 @@ private:
     CredentialStatus s;
     s.path = path;
     s.kind = m_rules.kind;
+    // The error of a file read or parse names the file already; the item says it once.
+    if (error.starts_with(path + ": ")) {
+      error.erase(0, path.size() + 2);
+    }
     s.error = std::move(error);
     s.severity = Severity::unknown;
     return s;

@@ -232,7 +232,7 @@ assert_exposition() {
   run_clm clm-cert status "$tree/gw/README" "$tree/gw/clkey.pem"
   assert_equal "$status" 3
   assert_equal "$(jq -r '[.severity, (.bucket | tostring), .error] | join(" ")' <<<"$output" | head -1)" \
-    "unknown null $tree/gw/README: not a PEM, DER or PKCS#12 certificate"
+    "unknown null not a PEM, DER or PKCS#12 certificate"
 }
 
 @test "UNKNOWN (3): a missing path, nothing found, a file that is not one; WARNING and CRITICAL win over it" {

@@ -73,7 +73,9 @@ TEST(ParallelFor, RethrowsTheFirstExceptionAndStartsNothingAfterIt)
   EXPECT_EQ(started.load(), 11);
 
   // With several jobs: the exception of the one that threw reaches the caller, and the
-  // others stop taking indices (each finishes the one it has).
+  // others stop taking indices (each finishes the one it has). The other indices take a
+  // millisecond each, so however the jobs are scheduled, those not stopped could not
+  // all run before index 3 (one of the first four taken) has thrown.
   started = 0;
   EXPECT_THROW(clm::parallel_for(100000, 4,
                                  [&](std::size_t i) {
@@ -81,6 +83,7 @@ TEST(ParallelFor, RethrowsTheFirstExceptionAndStartsNothingAfterIt)
                                    if (i == 3) {
                                      throw std::runtime_error("three");
                                    }
+                                   std::this_thread::sleep_for(std::chrono::milliseconds(1));
                                  }),
                std::runtime_error);
   EXPECT_LT(started.load(), 100000);

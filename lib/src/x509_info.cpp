@@ -66,7 +66,8 @@ std::string name_text(const X509_NAME* name)
   return text.get();
 }
 
-// Return a serial number as upper-case hex without leading zeros, as OpenSSL prints it.
+// Return a serial number as upper-case hex in whole bytes (so it may start with a 0), as
+// `openssl x509 -serial` prints it.
 std::string serial_text(const ASN1_INTEGER* serial)
 {
   const util::BignumPtr bn(ASN1_INTEGER_to_BN(serial, nullptr));

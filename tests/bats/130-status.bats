@@ -27,14 +27,16 @@ issue_client() {
   SERIAL=$(jq -r .certserial <<<"$json")
 }
 
-# selfsigned FILE DAYS [SHIFT [CN]]: a self-signed certificate in FILE valid for DAYS days
-# from now, or from now moved by SHIFT (faketime's -f form, "-30d"); its subject is /CN=CN,
-# by default /CN= and FILE's base name.
+# selfsigned FILE DAYS [SHIFT [CN [SERIAL]]]: a self-signed certificate in FILE valid for
+# DAYS days from now, or from now moved by SHIFT (faketime's -f form, "-30d"); its subject
+# is /CN=CN, by default /CN= and FILE's base name; its serial SERIAL (openssl's -set_serial
+# form, "0x0ABCDE"), by default a random one.
 selfsigned() {
-  local file=$1 days=$2 shift=${3:-+0d} cn=${4:-$(basename "$1")}
+  local file=$1 days=$2 shift=${3:-+0d} cn=${4:-$(basename "$1")} serial=()
+  [ -z "${5:-}" ] || serial=(-set_serial "$5")
   # -subj takes a backslash as an escape: double it.
   faketime -f "$shift" openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days "$days" \
-    -subj "/CN=${cn//\\/\\\\}" -keyout "$BATS_TEST_TMPDIR/selfsigned.key" -out "$file" 2>/dev/null
+    "${serial[@]}" -subj "/CN=${cn//\\/\\\\}" -keyout "$BATS_TEST_TMPDIR/selfsigned.key" -out "$file" 2>/dev/null
 }
 
 # spread DIR: six certificates, one per bucket: expired.pem (ended 20 days ago), d5.pem,
@@ -141,6 +143,7 @@ assert_exposition() {
   local dir prom
   dir=$(outdir spread)
   spread "$dir"
+  selfsigned "$dir/expired.pem" 10 -30d expired.pem 0x0ABCDE
   selfsigned "$dir/we\"ird\\name.pem" 400
   selfsigned "$dir/new"$'\n'"line.pem" 400 +0d newline
   mkdir -p "$BATS_TEST_TMPDIR/textfile"
@@ -151,9 +154,9 @@ assert_exposition() {
   assert_file_permission 644 "$prom"
   assert_equal "$(ls -A "$BATS_TEST_TMPDIR/textfile")" clm-cert.prom
   assert_exposition "$prom"
-  # The serial as openssl prints it: whole bytes, so it may start with a 0.
-  grep -qxF "clm_cert_expired{path=\"$dir/expired.pem\",subject=\"/CN=expired.pem\",serial=\"$(
-    openssl x509 -noout -serial -in "$dir/expired.pem" | cut -d= -f2)\"} 1" "$prom"
+  # The serial as openssl prints it, in whole bytes: expired.pem's first byte is 0x0A.
+  assert_equal "$(openssl x509 -noout -serial -in "$dir/expired.pem")" serial=0ABCDE
+  grep -qxF "clm_cert_expired{path=\"$dir/expired.pem\",subject=\"/CN=expired.pem\",serial=\"0ABCDE\"} 1" "$prom"
   grep -qF "clm_cert_days_left{path=\"$dir/d400.pem\"," "$prom"
   grep -qF "clm_cert_not_after_seconds{path=\"$dir/d400.pem\"," "$prom"
   grep -qF "clm_cert_days_left{path=\"$dir/we\\\"ird\\\\name.pem\",subject=\"/CN=we\\\"ird\\\\name.pem\"," "$prom"

@@ -67,6 +67,17 @@ TEST(InspectCertificate, ReadsEveryFactOfAPemCertificate)
   EXPECT_EQ(info.key_type, "EC-P-256");
 }
 
+// The serial is printed in whole bytes, as `openssl x509 -serial` prints it: a serial
+// whose first byte is below 0x10 keeps its leading 0, in both readers.
+TEST(InspectCertificate, SerialKeepsTheLeadingZeroOfItsFirstByte)
+{
+  LeafSpec spec = spec_with({{"CN", "gw01"}});
+  spec.serial_hex = "0ABCDE";
+  const std::string pem = clm::server::der_to_pem(issue_der(spec));
+  EXPECT_EQ(clm::inspect_certificate(pem, "c.pem").serial, "0ABCDE");
+  EXPECT_EQ(clm::certificate_facts(pem).serial_hex, "0ABCDE");
+}
+
 TEST(InspectCertificate, ReadsDerAsPem)
 {
   const std::string der = issue_der(spec_with({{"CN", "gw02"}}), KeyType::rsa2048);
